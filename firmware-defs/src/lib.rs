@@ -1,0 +1,1 @@
+//! AGX firmware ABI structures.

@@ -1,0 +1,1 @@
+//! The asahi DRM uAPI for userspace.
