@@ -21,7 +21,9 @@ PKGS_HOST=(
   linux-source-6.12
   "rustc-web=$RUSTC_WEB_VERSION" "rust-web-src=$RUSTC_WEB_VERSION" "libstd-rust-web-dev=$RUSTC_WEB_VERSION"
   clang llvm lld libclang-dev
-  flex bison bc libelf-dev libssl-dev cpio xz-utils kmod
+  # drm.h for the uapi crate's bindgen run and C layout test (Debian's linux-libc-dev omits drm/).
+  libdrm-dev
+  flex bison bc libelf-dev libssl-dev cpio xz-utils kmod rsync
   qemu-system-x86 qemu-system-arm
   busybox-static
   gcc-aarch64-linux-gnu libc6-dev-arm64-cross
@@ -70,6 +72,7 @@ BUSYBOX_ARM64="$CACHE_DIR/busybox-arm64/bin/busybox"
 if [ ! -x "$BUSYBOX_ARM64" ]; then
   log "unpacking busybox-static:arm64"
   tmp=$(mktemp -d)
+  chmod 755 "$tmp"
   (cd "$tmp" && apt-get download -qq busybox-static:arm64)
   $SUDO mkdir -p "$CACHE_DIR/busybox-arm64"
   dpkg-deb -x "$tmp"/busybox-static_*_arm64.deb "$tmp/x"

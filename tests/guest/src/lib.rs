@@ -1,1 +1,95 @@
-//! Guest test programs.
+//! Shared support for the guest test programs: a small TAP producer.
+//!
+//! Each program in `src/bin/` runs inside the test guest (see `tests/guest/rootfs/init`) and
+//! prints TAP version 13 on standard output, which the host harness parses. A program exits with
+//! status 1 if any of its tests failed.
+
+use std::fmt::Display;
+use std::io::Write;
+
+/// A TAP stream with a fixed plan.
+pub struct Tap {
+    planned: u32,
+    next: u32,
+    failed: u32,
+}
+
+impl Tap {
+    /// Starts a stream of `planned` tests.
+    pub fn new(planned: u32) -> Self {
+        println!("TAP version 13");
+        println!("1..{planned}");
+        Self {
+            planned,
+            next: 1,
+            failed: 0,
+        }
+    }
+
+    /// Reports one test.
+    pub fn ok(&mut self, ok: bool, description: impl Display) {
+        let status = if ok { "ok" } else { "not ok" };
+        println!("{status} {} - {description}", self.next);
+        // Interleaving with kernel messages on the console is less likely with whole lines.
+        let _ = std::io::stdout().flush();
+        self.next += 1;
+        if !ok {
+            self.failed += 1;
+        }
+    }
+
+    /// Reports a test whose outcome is a `Result`: passes on `Ok`, shows the error otherwise.
+    pub fn check<T, E: Display>(&mut self, result: Result<T, E>, description: impl Display) {
+        match result {
+            Ok(_) => self.ok(true, description),
+            Err(e) => self.ok(false, format_args!("{description} # {e}")),
+        }
+    }
+
+    /// Prints a diagnostic line.
+    pub fn diag(&self, msg: impl Display) {
+        println!("# {msg}");
+    }
+
+    /// Ends the stream; exits with status 1 if anything failed or the plan was not met.
+    pub fn finish(self) -> ! {
+        let ran = self.next - 1;
+        if ran != self.planned {
+            println!("# planned {} tests but ran {ran}", self.planned);
+        }
+        let _ = std::io::stdout().flush();
+        std::process::exit(if self.failed == 0 && ran == self.planned {
+            0
+        } else {
+            1
+        });
+    }
+}
+
+/// Runs `f` in `n` child processes at once and returns how many exited with status 0.
+pub fn in_processes(n: usize, f: impl Fn(usize) -> bool) -> usize {
+    let mut pids = Vec::with_capacity(n);
+    for i in 0..n {
+        // SAFETY: The test programs are single-threaded, so the child may run arbitrary code.
+        let pid = unsafe { libc::fork() };
+        match pid {
+            0 => {
+                let ok = f(i);
+                // SAFETY: Ends the child without running the parent's exit handlers twice.
+                unsafe { libc::_exit(if ok { 0 } else { 1 }) }
+            }
+            p if p > 0 => pids.push(p),
+            _ => break,
+        }
+    }
+    let mut good = 0;
+    for pid in pids {
+        let mut status = 0;
+        // SAFETY: `pid` is our child; `status` is a valid out-pointer.
+        let r = unsafe { libc::waitpid(pid, &mut status, 0) };
+        if r == pid && libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0 {
+            good += 1;
+        }
+    }
+    good
+}

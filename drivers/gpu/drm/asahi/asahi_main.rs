@@ -1,0 +1,69 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+
+//! `asahi`: a DRM driver for Apple AGX GPUs (M1/M2 families), with a virtual AGX backend.
+//!
+//! # Architecture
+//!
+//! ```text
+//!  userspace (Mesa asahi / honeykrisp)  --  uAPI: uapi/include/drm/asahi_drm.h
+//!         |  ioctls on /dev/dri/renderD*
+//!  driver.rs    platform + DRM driver, probe, per-device data (AsahiDevice)
+//!  file.rs      per-open-file state
+//!  hw/          static per-SoC descriptions (identity reported to userspace)
+//!  backend.rs   THE BOUNDARY: transport to firmware + SoC identity
+//!     |-- backend/virtual_agx.rs   in-kernel firmware model (default: no Apple GPU here)
+//!     `-- (real hardware: RTKit mailbox + MMIO, bound by apple,agx-* DT nodes; later)
+//!  kernel_ext/  safe abstractions over C APIs that 6.12's `kernel` crate lacks
+//!  bindings.rs  bindgen output for those C APIs (only kernel_ext uses it)
+//!  helpers.c    out-of-line wrappers for static inline C functions
+//! ```
+//!
+//! At load the module registers the `asahi` platform driver. If the device tree has no
+//! `apple,agx-*` node, it also creates an `agx-virtual` platform device, which the driver binds
+//! with the virtual backend. Unload unregisters the virtual device (unplugging its DRM device)
+//! and then the driver; an open file pins the module, so unload waits for userspace.
+//!
+//! # Lock order
+//!
+//! No driver locks exist yet; the DRM core's own locks are taken only inside the C core.
+
+mod backend;
+mod bindings;
+mod driver;
+mod file;
+mod hw;
+mod kernel_ext;
+
+use kernel::prelude::*;
+
+module! {
+    type: AsahiModule,
+    name: "asahi",
+    author: "asahi-agx driver authors",
+    description: "DRM driver for Apple AGX GPUs",
+    license: "Dual MIT/GPL",
+}
+
+struct AsahiModule {
+    // Field order is drop order: the virtual device goes first (unbinding it), then the driver.
+    _virtual_device: Option<kernel_ext::platform::DeviceRegistration>,
+    _driver: kernel_ext::platform::Registration<driver::AsahiPlatformDriver>,
+}
+
+impl kernel::Module for AsahiModule {
+    fn init(module: &'static ThisModule) -> Result<Self> {
+        let driver = kernel_ext::platform::Registration::new(module)?;
+        let virtual_device = if kernel_ext::platform::of_match_exists(driver::OF_TABLE.as_ptr()) {
+            None
+        } else {
+            Some(kernel_ext::platform::DeviceRegistration::new_simple(
+                driver::VIRTUAL_DEVICE_NAME,
+                -1,
+            )?)
+        };
+        Ok(AsahiModule {
+            _virtual_device: virtual_device,
+            _driver: driver,
+        })
+    }
+}

@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: GPL-2.0 OR MIT */
+/*
+ * Headers for the module's own bindgen run (see Kbuild and bindings.rs): the C APIs that the 6.12
+ * `kernel` crate does not bind, and our uAPI header.
+ */
+#include <drm/drm_device.h>
+#include <drm/drm_drv.h>
+#include <drm/drm_file.h>
+#include <drm/drm_gem.h>
+#include <drm/drm_ioctl.h>
+#include <linux/fs.h>
+#include <linux/mod_devicetable.h>
+#include <linux/module.h>
+#include <linux/of.h>
+#include <linux/platform_device.h>
+
+#include "helpers.h"
+
+/* Macros with casts that bindgen cannot evaluate: expose them as typed constants. */
+const fop_flags_t ASAHI_CONST_FOP_UNSIGNED_OFFSET = FOP_UNSIGNED_OFFSET;

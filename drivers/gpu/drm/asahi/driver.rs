@@ -1,0 +1,170 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+
+//! The `asahi` platform driver and DRM driver description.
+//!
+//! Probe picks the backend from the matched device (see [`crate::backend`]), builds the
+//! per-device [`AsahiDevice`], and registers a DRM device named `asahi` with a render node.
+//! Unbinding unplugs the DRM device; files still open keep its data alive until closed.
+
+use crate::backend::{virtual_agx::VirtualAgx, Backend};
+use crate::bindings;
+use crate::file::File;
+use crate::kernel_ext::drm::{self, feature};
+use crate::kernel_ext::platform::{self, IdTable, OfTable};
+use crate::kernel_ext::print::{dev_err, dev_info};
+use kernel::c_str;
+use kernel::prelude::*;
+use kernel::str::CStr;
+use kernel::sync::Arc;
+
+/// Name of the platform device this module creates for the virtual AGX.
+pub(crate) const VIRTUAL_DEVICE_NAME: &CStr = c_str!("agx-virtual");
+
+/// Which table entry matched, as carried in the match tables.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[repr(usize)]
+enum Matched {
+    Virtual = 1,
+    T8103,
+    T8112,
+    T6000,
+    T6001,
+    T6002,
+    T6020,
+    T6021,
+    T6022,
+}
+
+impl Matched {
+    const ALL: [Matched; 9] = [
+        Self::Virtual,
+        Self::T8103,
+        Self::T8112,
+        Self::T6000,
+        Self::T6001,
+        Self::T6002,
+        Self::T6020,
+        Self::T6021,
+        Self::T6022,
+    ];
+
+    fn from_index(index: usize) -> Option<Self> {
+        Self::ALL.into_iter().find(|m| *m as usize == index)
+    }
+}
+
+/// Device-tree nodes of real Apple GPUs; a real-hardware backend binds here.
+pub(crate) static OF_TABLE: OfTable<8> = OfTable::new([
+    ("apple,agx-t8103", Matched::T8103 as usize),
+    ("apple,agx-t8112", Matched::T8112 as usize),
+    ("apple,agx-t6000", Matched::T6000 as usize),
+    ("apple,agx-t6001", Matched::T6001 as usize),
+    ("apple,agx-t6002", Matched::T6002 as usize),
+    ("apple,agx-t6020", Matched::T6020 as usize),
+    ("apple,agx-t6021", Matched::T6021 as usize),
+    ("apple,agx-t6022", Matched::T6022 as usize),
+]);
+
+/// The virtual AGX device, created by this module.
+static ID_TABLE: IdTable<1> = IdTable::new([("agx-virtual", Matched::Virtual as usize)]);
+
+/// Per-device state shared by every file and job of one GPU.
+#[pin_data]
+pub(crate) struct AsahiDevice {
+    backend: Arc<dyn Backend>,
+}
+
+impl AsahiDevice {
+    /// The backend this device talks to.
+    #[expect(dead_code, reason = "the uAPI ioctls read the identity through it")]
+    pub(crate) fn backend(&self) -> &Arc<dyn Backend> {
+        &self.backend
+    }
+}
+
+/// The DRM driver.
+pub(crate) struct AsahiDriver;
+
+/// The DRM device type of this driver.
+pub(crate) type AsahiDrmDevice = drm::Device<AsahiDriver>;
+
+impl drm::Driver for AsahiDriver {
+    type Data = AsahiDevice;
+    type File = File;
+
+    const INFO: drm::DriverInfo = drm::DriverInfo {
+        major: 1,
+        minor: 0,
+        patchlevel: 0,
+        // Mesa's loader and libdrm select the userspace driver by this name.
+        name: c_str!("asahi"),
+        desc: c_str!("Apple AGX Graphics"),
+        date: c_str!("20261121"),
+    };
+
+    const FEATURES: u32 =
+        feature::GEM | feature::RENDER | feature::SYNCOBJ | feature::SYNCOBJ_TIMELINE;
+
+    const IOCTLS: &'static [bindings::drm_ioctl_desc] = &[];
+}
+
+static FOPS: drm::FileOperations = drm::FileOperations::gem(&raw const bindings::__this_module);
+static VTABLE: drm::DriverVTable = drm::DriverVTable::new::<AsahiDriver>(&FOPS);
+
+/// What a bound platform device owns: its DRM registration (and through it the device data).
+pub(crate) struct Binding {
+    _registration: drm::Registration<AsahiDriver>,
+}
+
+/// The platform driver.
+pub(crate) struct AsahiPlatformDriver;
+
+impl platform::Driver for AsahiPlatformDriver {
+    type Data = Binding;
+    const NAME: &'static CStr = c_str!("asahi");
+
+    fn of_table() -> *const bindings::of_device_id {
+        OF_TABLE.as_ptr()
+    }
+
+    fn id_table() -> *const bindings::platform_device_id {
+        ID_TABLE.as_ptr()
+    }
+
+    fn probe(pdev: &platform::Device, index: usize) -> Result<Pin<KBox<Binding>>> {
+        let backend: Arc<dyn Backend> = match Matched::from_index(index) {
+            Some(Matched::Virtual) => Arc::new(VirtualAgx::new(), GFP_KERNEL)?,
+            Some(chip) => {
+                dev_err!(
+                    pdev,
+                    "{:?}: the real-hardware (RTKit) backend is not implemented yet\n",
+                    chip
+                );
+                return Err(ENODEV);
+            }
+            None => return Err(ENODEV),
+        };
+        let hw = backend.hw();
+        dev_info!(
+            pdev,
+            "AGX G{}{} {}{} (chip {:#x}), {} backend\n",
+            hw.gpu_gen as u32,
+            char::from(hw.gpu_variant as u8),
+            hw.revision_letter(),
+            hw.gpu_rev & 0xf,
+            hw.chip_id,
+            backend.name()
+        );
+
+        let data = try_pin_init!(AsahiDevice { backend });
+        let dev = AsahiDrmDevice::new(pdev.raw_device(), &VTABLE, data)?;
+        let registration = drm::Registration::new(dev)?;
+        dev_info!(registration.device(), "registered asahi DRM device\n");
+        Ok(KBox::pin(
+            Binding {
+                _registration: registration,
+            },
+            GFP_KERNEL,
+        )?)
+    }
+}

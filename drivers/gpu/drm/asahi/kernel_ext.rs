@@ -1,0 +1,15 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+
+//! Safe abstractions over the kernel C APIs that 6.12's `kernel` crate lacks.
+//!
+//! Linux 6.12 has no Rust support for DRM, platform devices, OF matching, dma_fence or
+//! devcoredump. This module is the driver's own small layer over the bindgen bindings in
+//! [`crate::bindings`]: every `unsafe` call into C is here, behind a safe API with the C
+//! contract stated once. Driver code above it (`driver`, `file`, `gpu`, ...) contains no FFI.
+//!
+//! The shapes follow the later upstream abstractions (`rust/kernel/drm/*` from 6.16) where they
+//! exist, so moving to them later is mechanical.
+
+pub(crate) mod drm;
+pub(crate) mod platform;
+pub(crate) mod print;

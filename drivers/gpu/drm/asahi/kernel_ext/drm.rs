@@ -1,0 +1,335 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+
+//! DRM core: drivers, devices and open files.
+//!
+//! C headers: [`include/drm/drm_drv.h`](srctree/include/drm/drm_drv.h),
+//! [`include/drm/drm_file.h`](srctree/include/drm/drm_file.h).
+//!
+//! A [`Driver`] describes the static side (name, features, ioctls, per-device and per-file data
+//! types); [`DriverVTable::new`] turns it into the C `struct drm_driver` at compile time.
+//! [`Device::new`] allocates a `drm_device` owning the driver's data, and [`Registration`]
+//! publishes it to userspace until dropped. Each open file gets a [`DriverFile`] value, created
+//! by `open` and dropped at `postclose`.
+//!
+//! Lifetimes: a `drm_device` is refcounted ([`ARef<Device<T>>`]); open files and mappings hold
+//! references, so the device data outlives unregistration for as long as userspace holds the
+//! device open. It is dropped by the `release` callback at the last reference.
+
+use crate::bindings;
+use crate::kernel_ext::print::AsRawDevice;
+use core::marker::PhantomData;
+use core::ptr::NonNull;
+use kernel::error::from_err_ptr;
+use kernel::error::to_result;
+use kernel::ffi::c_int;
+use kernel::prelude::*;
+use kernel::str::CStr;
+use kernel::types::{ARef, AlwaysRefCounted, Opaque};
+
+/// Driver feature bits (`enum drm_driver_feature`).
+pub(crate) mod feature {
+    use crate::bindings;
+
+    /// GEM memory management.
+    pub(crate) const GEM: u32 = bindings::drm_driver_feature_DRIVER_GEM;
+    /// A render node (`/dev/dri/renderD*`).
+    pub(crate) const RENDER: u32 = bindings::drm_driver_feature_DRIVER_RENDER;
+    /// Binary syncobjs.
+    pub(crate) const SYNCOBJ: u32 = bindings::drm_driver_feature_DRIVER_SYNCOBJ;
+    /// Timeline syncobjs.
+    pub(crate) const SYNCOBJ_TIMELINE: u32 = bindings::drm_driver_feature_DRIVER_SYNCOBJ_TIMELINE;
+}
+
+/// What `DRM_IOCTL_VERSION` reports.
+pub(crate) struct DriverInfo {
+    /// Major version.
+    pub(crate) major: i32,
+    /// Minor version.
+    pub(crate) minor: i32,
+    /// Patch level.
+    pub(crate) patchlevel: i32,
+    /// Driver name; userspace (Mesa's loader) selects its driver by it.
+    pub(crate) name: &'static CStr,
+    /// One-line description.
+    pub(crate) desc: &'static CStr,
+    /// Date string (still part of the 6.12 version ioctl).
+    pub(crate) date: &'static CStr,
+}
+
+/// A DRM driver.
+pub(crate) trait Driver: Sized + 'static {
+    /// Per-device data, created before registration and dropped at the device's last reference.
+    type Data: Send + Sync + 'static;
+    /// Per-open-file data.
+    type File: DriverFile<Driver = Self>;
+    /// Name and version.
+    const INFO: DriverInfo;
+    /// `feature::*` bits.
+    const FEATURES: u32;
+    /// The driver-specific ioctl table, indexed from `DRM_COMMAND_BASE`.
+    const IOCTLS: &'static [bindings::drm_ioctl_desc];
+}
+
+/// Per-open-file driver state.
+pub(crate) trait DriverFile: Sized + Send + Sync + 'static {
+    /// The driver this file belongs to.
+    type Driver: Driver<File = Self>;
+    /// Creates the state for a newly opened file.
+    fn open(dev: &Device<Self::Driver>) -> Result<Pin<KBox<Self>>>;
+}
+
+/// The C file operations of a GEM driver (what `DEFINE_DRM_GEM_FOPS` builds in C).
+#[repr(transparent)]
+pub(crate) struct FileOperations(bindings::file_operations);
+
+// SAFETY: The table is immutable and holds only function pointers and the module pointer.
+unsafe impl Sync for FileOperations {}
+
+impl FileOperations {
+    /// The standard DRM GEM file operations, owned by `module` (this module's `__this_module`).
+    pub(crate) const fn gem(module: *const bindings::module) -> Self {
+        Self(bindings::file_operations {
+            // CAST: the C field is non-const but the core only refcounts through it.
+            owner: module.cast_mut(),
+            open: Some(bindings::drm_open),
+            release: Some(bindings::drm_release),
+            unlocked_ioctl: Some(bindings::drm_ioctl),
+            // No 32-bit compat ioctls: AGX userspace (Mesa) is 64-bit only.
+            poll: Some(bindings::drm_poll),
+            read: Some(bindings::drm_read),
+            llseek: Some(bindings::noop_llseek),
+            mmap: Some(bindings::drm_gem_mmap),
+            fop_flags: bindings::FOP_UNSIGNED_OFFSET,
+            // SAFETY: All remaining fields are optional function pointers or integers, for which
+            // all-zero means "not implemented".
+            ..unsafe { core::mem::zeroed() }
+        })
+    }
+}
+
+/// The C `struct drm_driver` for a [`Driver`].
+#[repr(transparent)]
+pub(crate) struct DriverVTable(bindings::drm_driver);
+
+// SAFETY: The table is immutable and holds only function pointers, static strings and pointers
+// to other immutable statics.
+unsafe impl Sync for DriverVTable {}
+
+impl DriverVTable {
+    /// Builds the C driver description for `T`, with `fops` as its file operations.
+    pub(crate) const fn new<T: Driver>(fops: &'static FileOperations) -> Self {
+        Self(bindings::drm_driver {
+            open: Some(open_callback::<T>),
+            postclose: Some(postclose_callback::<T>),
+            release: Some(release_callback::<T>),
+            major: T::INFO.major,
+            minor: T::INFO.minor,
+            patchlevel: T::INFO.patchlevel,
+            name: T::INFO.name.as_char_ptr().cast_mut(),
+            desc: T::INFO.desc.as_char_ptr().cast_mut(),
+            date: T::INFO.date.as_char_ptr().cast_mut(),
+            driver_features: T::FEATURES,
+            ioctls: T::IOCTLS.as_ptr(),
+            // CAST: the table length is a small compile-time constant.
+            num_ioctls: T::IOCTLS.len() as c_int,
+            fops: &fops.0,
+            // SAFETY: The remaining fields are optional callbacks, for which null means "use the
+            // DRM core default".
+            ..unsafe { core::mem::zeroed() }
+        })
+    }
+}
+
+/// A DRM device of driver `T`.
+///
+/// # Invariants
+///
+/// - The wrapped `drm_device` was allocated by [`Device::new`] with `T`'s vtable, so its
+///   `dev_private` points to a pinned `T::Data` made by `KBox::into_raw`, until `release`.
+/// - Every `&Device<T>` is backed by a reference count on the `drm_device`.
+#[repr(transparent)]
+pub(crate) struct Device<T: Driver> {
+    raw: Opaque<bindings::drm_device>,
+    _driver: PhantomData<T>,
+}
+
+// SAFETY: The DRM core synchronises the `drm_device`; `T::Data` is `Send + Sync`.
+unsafe impl<T: Driver> Send for Device<T> {}
+// SAFETY: As above.
+unsafe impl<T: Driver> Sync for Device<T> {}
+
+impl<T: Driver> Device<T> {
+    /// Allocates a DRM device parented to `parent`, owning `data`. Not yet visible to userspace:
+    /// see [`Registration`].
+    pub(crate) fn new(
+        parent: *mut bindings::device,
+        vtable: &'static DriverVTable,
+        data: impl PinInit<T::Data, Error>,
+    ) -> Result<ARef<Self>> {
+        let data = KBox::pin_init(data, GFP_KERNEL)?;
+        // SAFETY: `parent` is a bound device (callers pass the probing device); `vtable` is
+        // static. On success the device starts with one reference, which we own.
+        let raw = from_err_ptr(unsafe { bindings::drm_dev_alloc(&vtable.0, parent) })?;
+        // SAFETY: The data is only reclaimed by `release_callback`, which re-pins it.
+        let data = KBox::into_raw(unsafe { Pin::into_inner_unchecked(data) });
+        // SAFETY: `raw` is a valid, freshly allocated device nobody else can see yet.
+        unsafe { (*raw).dev_private = data.cast() };
+        // INVARIANT: `dev_private` now holds the data; we own the initial reference.
+        // SAFETY: `raw` is non-null (checked by `from_err_ptr`) and carries the reference we own.
+        Ok(unsafe { ARef::from_raw(NonNull::new_unchecked(raw.cast())) })
+    }
+
+    /// # Safety
+    ///
+    /// `raw` must be a device created by [`Device::new`] for `T`, alive for `'a`.
+    pub(crate) unsafe fn from_raw<'a>(raw: *mut bindings::drm_device) -> &'a Self {
+        // SAFETY: `Device<T>` is transparent over the C device; the caller promises the rest.
+        unsafe { &*raw.cast() }
+    }
+
+    /// The C device.
+    pub(crate) fn as_raw(&self) -> *mut bindings::drm_device {
+        self.raw.get()
+    }
+
+    /// The driver's per-device data.
+    #[expect(dead_code, reason = "used by the driver's ioctls")]
+    pub(crate) fn data(&self) -> Pin<&T::Data> {
+        // SAFETY: By the type invariants `dev_private` holds a pinned `T::Data` that lives until
+        // `release`, which cannot run while `self` holds a reference.
+        unsafe { Pin::new_unchecked(&*(*self.as_raw()).dev_private.cast::<T::Data>()) }
+    }
+}
+
+impl<T: Driver> AsRawDevice for Device<T> {
+    fn as_raw_device(&self) -> *mut bindings::device {
+        // SAFETY: The device is valid (type invariant); `dev` is set at allocation and constant.
+        unsafe { (*self.as_raw()).dev }
+    }
+}
+
+// SAFETY: `drm_dev_get`/`drm_dev_put` manage the `drm_device` reference count, and the device
+// stays valid while the count is non-zero.
+unsafe impl<T: Driver> AlwaysRefCounted for Device<T> {
+    fn inc_ref(&self) {
+        // SAFETY: `self` is backed by a reference, so the count is non-zero.
+        unsafe { bindings::drm_dev_get(self.as_raw()) };
+    }
+
+    unsafe fn dec_ref(obj: NonNull<Self>) {
+        // SAFETY: The caller gives up a reference it owns.
+        unsafe { bindings::drm_dev_put(obj.cast().as_ptr()) };
+    }
+}
+
+/// A registered DRM device, visible to userspace until dropped.
+///
+/// Dropping it unplugs the device: new ioctls fail with `ENODEV` while files that are still open
+/// keep the device (and its data) alive until they are closed.
+pub(crate) struct Registration<T: Driver> {
+    dev: ARef<Device<T>>,
+}
+
+impl<T: Driver> Registration<T> {
+    /// Registers `dev` with the DRM core, creating its device nodes.
+    pub(crate) fn new(dev: ARef<Device<T>>) -> Result<Self> {
+        // SAFETY: `dev` is a valid, not yet registered device.
+        to_result(unsafe { bindings::drm_dev_register(dev.as_raw(), 0) })?;
+        Ok(Self { dev })
+    }
+
+    /// The registered device.
+    pub(crate) fn device(&self) -> &Device<T> {
+        &self.dev
+    }
+}
+
+impl<T: Driver> Drop for Registration<T> {
+    fn drop(&mut self) {
+        // SAFETY: The device was registered in `new`; unplug unregisters it exactly once.
+        unsafe { bindings::drm_dev_unplug(self.dev.as_raw()) };
+    }
+}
+
+/// An open DRM file of driver `T`, borrowed for the duration of a callback.
+///
+/// # Invariants
+///
+/// `driver_priv` of the wrapped `drm_file` holds a pinned `T::File` made by `KBox::into_raw`
+/// from `open` until `postclose`.
+#[repr(transparent)]
+pub(crate) struct File<T: Driver> {
+    raw: Opaque<bindings::drm_file>,
+    _driver: PhantomData<T>,
+}
+
+#[expect(dead_code, reason = "used by the driver's ioctls")]
+impl<T: Driver> File<T> {
+    /// # Safety
+    ///
+    /// `raw` must be an open file of a `T` device, past `open` and before `postclose`, alive for
+    /// `'a`.
+    pub(crate) unsafe fn from_raw<'a>(raw: *mut bindings::drm_file) -> &'a Self {
+        // SAFETY: Transparent wrapper; the caller promises validity.
+        unsafe { &*raw.cast() }
+    }
+
+    /// The C file.
+    pub(crate) fn as_raw(&self) -> *mut bindings::drm_file {
+        self.raw.get()
+    }
+
+    /// The driver's per-file state.
+    pub(crate) fn inner(&self) -> Pin<&T::File> {
+        // SAFETY: By the type invariant `driver_priv` holds a pinned `T::File` while `self` is.
+        unsafe { Pin::new_unchecked(&*(*self.as_raw()).driver_priv.cast::<T::File>()) }
+    }
+}
+
+/// # Safety
+///
+/// Only called by the DRM core with a valid device of `T` and a file being opened.
+unsafe extern "C" fn open_callback<T: Driver>(
+    raw_dev: *mut bindings::drm_device,
+    raw_file: *mut bindings::drm_file,
+) -> c_int {
+    // SAFETY: The core holds a device reference for the open; the device was made by `new`.
+    let dev = unsafe { Device::<T>::from_raw(raw_dev) };
+    match T::File::open(dev) {
+        Ok(file) => {
+            // SAFETY: Re-pinned by `postclose_callback` before use; never moved.
+            let ptr = KBox::into_raw(unsafe { Pin::into_inner_unchecked(file) });
+            // SAFETY: `raw_file` is valid and its `driver_priv` is ours.
+            unsafe { (*raw_file).driver_priv = ptr.cast() };
+            0
+        }
+        Err(e) => e.to_errno(),
+    }
+}
+
+/// # Safety
+///
+/// Only called by the DRM core, once per file whose `open` succeeded.
+unsafe extern "C" fn postclose_callback<T: Driver>(
+    _raw_dev: *mut bindings::drm_device,
+    raw_file: *mut bindings::drm_file,
+) {
+    // SAFETY: `raw_file` is valid; `driver_priv` was set by `open_callback`.
+    let ptr = unsafe { (*raw_file).driver_priv }.cast::<T::File>();
+    // SAFETY: Reclaimed exactly once, here, from `KBox::into_raw`; it was pinned all along.
+    drop(unsafe { Pin::new_unchecked(KBox::from_raw(ptr)) });
+}
+
+/// # Safety
+///
+/// Only called by the DRM core at the device's last reference.
+unsafe extern "C" fn release_callback<T: Driver>(raw_dev: *mut bindings::drm_device) {
+    // SAFETY: `raw_dev` is valid until this callback returns.
+    let ptr = unsafe { (*raw_dev).dev_private }.cast::<T::Data>();
+    if ptr.is_null() {
+        return;
+    }
+    // SAFETY: `dev_private` was set by `Device::new` from `KBox::into_raw`; this is the last
+    // reference, so nothing can borrow the data any more.
+    drop(unsafe { Pin::new_unchecked(KBox::from_raw(ptr)) });
+}

@@ -1,0 +1,68 @@
+//! AGX firmware interface definitions, shared by the kernel module and host tools.
+//!
+//! This file is the root of the shared definitions. It is compiled in two ways:
+//!
+//! - by the host crate `agx-firmware-defs` as `mod defs;` (from `src/lib.rs`), and
+//! - by the kernel module as `#[path = ".../firmware-defs/src/defs.rs"] mod fw;`.
+//!
+//! To make both work, every file here follows these rules: submodules are declared with explicit
+//! `#[path]` attributes (resolved relative to this file either way), no `crate::` paths (only
+//! `super::`), no crate-level attributes, and only `core` is used. The `zerocopy` derives are
+//! behind `#[cfg_attr(feature = "zerocopy", ...)]`; the kernel build has no such feature, so the
+//! attributes vanish there. A kernel build that passes `--check-cfg` may want
+//! `#[allow(unexpected_cfgs)]` on the mount, and a private mount will want
+//! `#[allow(dead_code, unreachable_pub)]` since it only uses part of these definitions.
+//!
+//! # Shared memory
+//!
+//! The layouts describe memory that the firmware reads and writes concurrently. They are plain
+//! data (no atomics), so that the same types can be decoded from a crash dump. Code that touches
+//! live shared memory must not form `&`/`&mut` references to it: it should access fields through
+//! raw pointers with volatile or atomic operations, using the `*_OFFSET` constants or
+//! [`core::mem::offset_of!`] on these types.
+//!
+//! # Modules
+//!
+//! - [`types`]: unaligned integer wrappers, explicit padding, arrays, GPU pointers.
+//! - [`ver`]: GPU generations, firmware versions and their (generation, firmware) variants.
+//! - [`uat`]: the UAT (GPU MMU) page-table format, TTBAT and handoff region.
+//! - [`event`]: event stamps, their wrapping values and the completion bitmask.
+//! - [`channels`]: ring-buffer channels, ring arithmetic, doorbells and version-independent
+//!   messages.
+//! - [`fault`]: decoding of the MMU fault-status register.
+//! - [`job`]: version-independent work-queue and command layouts.
+//! - [`crashlog`]: firmware log and kernel-trace ring entries.
+//! - [`variants`]: one module per (generation, firmware) pair holding the versioned layouts.
+//!
+//! # Sources
+//!
+//! Layout facts cite their source next to the definition. "Downstream" means the Asahi Linux
+//! Rust driver, `drivers/gpu/drm/asahi/` in herrnst/linux-asahi; "reference" means the project's
+//! `shared/reference/asahi-driver.md`.
+
+#[path = "defs/types.rs"]
+pub mod types;
+
+#[path = "defs/ver.rs"]
+pub mod ver;
+
+#[path = "defs/uat.rs"]
+pub mod uat;
+
+#[path = "defs/event.rs"]
+pub mod event;
+
+#[path = "defs/channels.rs"]
+pub mod channels;
+
+#[path = "defs/fault.rs"]
+pub mod fault;
+
+#[path = "defs/job.rs"]
+pub mod job;
+
+#[path = "defs/crashlog.rs"]
+pub mod crashlog;
+
+#[path = "defs/variants.rs"]
+pub mod variants;
