@@ -2,7 +2,8 @@
 //!
 //! The header includes `"drm.h"`, which comes from the system: Debian ships it in `libdrm-dev` under
 //! `/usr/include/libdrm` (its `linux-libc-dev` leaves out `drm/`). Set `ASAHI_UAPI_DRM_INCLUDE` to a
-//! directory holding `drm.h` (for example a kernel tree's `include/uapi/drm`) to use another copy.
+//! directory holding `drm.h` to use another copy: exported headers (`make headers_install`) or a
+//! kernel tree's `include/uapi/drm` (its `__user` annotations are defined away).
 
 use std::env;
 use std::path::{Path, PathBuf};
@@ -100,6 +101,8 @@ fn main() {
     let bindings = bindgen::Builder::default()
         .header(path_str(&header))
         .clang_arg(format!("-I{}", path_str(&drm_dir)))
+        // Unexported kernel uAPI headers still carry the kernel's `__user` annotation.
+        .clang_arg("-D__user=")
         .allowlist_type("drm_asahi_.*")
         .allowlist_type(&generic)
         .allowlist_var("DRM_ASAHI_.*")

@@ -17,12 +17,17 @@ esac
 
 root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT
-mkdir -p "$root"/{bin,sbin,dev,proc,sys,tmp,lib/modules,tests}
+mkdir -p "$root"/{bin,sbin,dev,proc,sys,tmp,lib/modules,tests,demo}
 install -m 0755 "$BUSYBOX" "$root/bin/busybox"
 for applet in $("$here/list-applets.sh"); do ln -s busybox "$root/bin/$applet"; done
 install -m 0755 "$here/rootfs/init" "$root/init"
 install -m 0644 "$KO" "$root/lib/modules/asahi.ko"
+# Programs named demo_* are the README's demo (run in asahi.mode=demo); the rest are tests.
 for p in "$PROGS"/*; do
-  [ -f "$p" ] && [ -x "$p" ] && install -m 0755 "$p" "$root/tests/"
+  [ -f "$p" ] && [ -x "$p" ] || continue
+  case "$(basename "$p")" in
+    demo_*) install -m 0755 "$p" "$root/demo/" ;;
+    *) install -m 0755 "$p" "$root/tests/" ;;
+  esac
 done
 (cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0 | gzip -1) > "$OUT"

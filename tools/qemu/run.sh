@@ -29,12 +29,23 @@ BASE_ARGS="console=$CONSOLE panic=-1 oops=panic kasan.fault=report"
 
 accel=(-accel tcg,thread=multi)
 if [ "$ARCH_NAME" = x86_64 ] && [ -w /dev/kvm ] && [ "${ASAHI_NO_KVM:-0}" != 1 ]; then
-  # TIMEOUT: a KVM boot of this kernel reaches init in about a second when KVM works.
-  if timeout 20 "${QEMU[@]}" -accel kvm -cpu host "${COMMON[@]}" \
-       -append "$BASE_ARGS asahi.mode=probe" </dev/null 2>&1 | grep -q ASAHI-PROBE-OK; then
+  # The probe's verdict is remembered per kernel image on this machine.
+  CACHE_DIR="${ASAHI_CACHE:-/var/cache/asahi-dev}"
+  mkdir -p "$CACHE_DIR/kvm-probe"
+  verdict_file="$CACHE_DIR/kvm-probe/$(realpath "$KERNEL" | sha256sum | cut -c1-16)"
+  if [ ! -f "$verdict_file" ]; then
+    # TIMEOUT: a KVM boot of this kernel reaches init in a few seconds when KVM works.
+    if timeout 20 "${QEMU[@]}" -accel kvm -cpu host "${COMMON[@]}" \
+         -append "$BASE_ARGS asahi.mode=probe" </dev/null 2>&1 | grep -q ASAHI-PROBE-OK; then
+      echo kvm > "$verdict_file"
+    else
+      echo tcg > "$verdict_file"
+    fi
+  fi
+  if [ "$(cat "$verdict_file")" = kvm ]; then
     accel=(-accel kvm -cpu host)
   else
-    echo "[qemu] KVM probe failed or hung: using TCG" >&2
+    echo "[qemu] KVM probe failed or hung on this machine: using TCG" >&2
   fi
 fi
 if [ "${accel[1]}" != kvm ] && [ "$ARCH_NAME" = x86_64 ]; then accel+=(-cpu max); fi

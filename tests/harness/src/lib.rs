@@ -167,7 +167,9 @@ pub fn parse(log: &str) -> Report {
             if line.starts_with("ASAHI-KMEMLEAK-END") {
                 in_kmemleak = false;
             } else if !line.trim().is_empty() {
-                r.kmemleak.get_or_insert_with(Vec::new).push(line.to_string());
+                r.kmemleak
+                    .get_or_insert_with(Vec::new)
+                    .push(line.to_string());
             }
             continue;
         }

@@ -39,6 +39,8 @@ fn run(mut cmd: Command) -> String {
 /// Compiles `body` (the statements of `main`) as C11 against `asahi_drm.h` with the system C
 /// compiler (`$CC`, else `cc`), with warnings as errors, runs it and returns its standard output.
 ///
+/// `__user` is defined away, as in the build script, so that an unexported kernel `drm.h` works.
+///
 /// `name` must be unique per test, as tests run in parallel.
 pub fn run_c(name: &str, body: &str) -> String {
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("asahi-uapi-c");
@@ -52,7 +54,7 @@ pub fn run_c(name: &str, body: &str) -> String {
     fs::write(&src, program).expect("write the C source");
 
     let mut cc = Command::new(env::var("CC").unwrap_or_else(|_| "cc".to_owned()));
-    cc.args(["-std=c11", "-Wall", "-Wextra", "-Werror", "-I"])
+    cc.args(["-std=c11", "-Wall", "-Wextra", "-Werror", "-D__user=", "-I"])
         .arg(header_dir())
         .arg("-I")
         .arg(drm_include_dir())
@@ -76,6 +78,7 @@ pub fn check_cxx(name: &str, source: &str) {
         "-Wall",
         "-Wextra",
         "-Werror",
+        "-D__user=",
         "-I",
     ])
     .arg(header_dir())

@@ -30,12 +30,21 @@ fn main() {
     let mut tap = Tap::new(9);
 
     let render = asahi_nodes("renderD");
-    tap.ok(render.len() == 1, format_args!("one asahi render node: {render:?}"));
+    tap.ok(
+        render.len() == 1,
+        format_args!("one asahi render node: {render:?}"),
+    );
     let card = asahi_nodes("card");
-    tap.ok(card.len() == 1, format_args!("one asahi primary node: {card:?}"));
+    tap.ok(
+        card.len() == 1,
+        format_args!("one asahi primary node: {card:?}"),
+    );
 
     let dev = Device::open_render_asahi();
-    tap.check(dev.as_ref().map(|_| ()), "open_render_asahi finds the device");
+    tap.check(
+        dev.as_ref().map(|_| ()),
+        "open_render_asahi finds the device",
+    );
     let Ok(dev) = dev else {
         tap.diag("no device: skipping the rest");
         tap.finish();
@@ -43,10 +52,16 @@ fn main() {
 
     match dev.version() {
         Ok(v) => {
-            tap.ok(v.name == "asahi", format_args!("VERSION name is asahi ({:?})", v.name));
+            tap.ok(
+                v.name == "asahi",
+                format_args!("VERSION name is asahi ({:?})", v.name),
+            );
             tap.ok(
                 v.major == 1 && !v.desc.is_empty(),
-                format_args!("VERSION {}.{}.{} desc {:?}", v.major, v.minor, v.patchlevel, v.desc),
+                format_args!(
+                    "VERSION {}.{}.{} desc {:?}",
+                    v.major, v.minor, v.patchlevel, v.desc
+                ),
             );
         }
         Err(e) => {
@@ -69,10 +84,12 @@ fn main() {
     );
 
     // A syncobj created signalled is immediately waitable: the core syncobj support is live.
-    let syncobj = dev.syncobj_create(bindings::DRM_SYNCOBJ_CREATE_SIGNALED).and_then(|h| {
-        dev.syncobj_wait(&[h], 0, 0)?;
-        dev.syncobj_destroy(h)
-    });
+    let syncobj = dev
+        .syncobj_create(bindings::DRM_SYNCOBJ_CREATE_SIGNALED)
+        .and_then(|h| {
+            dev.syncobj_wait(&[h], 0, 0)?;
+            dev.syncobj_destroy(h)
+        });
     tap.check(syncobj, "signalled syncobj create, wait, destroy");
 
     // Many processes opening and closing the node at once, each doing an ioctl in between.
@@ -85,7 +102,10 @@ fn main() {
                 .unwrap_or(false)
         })
     });
-    tap.ok(good == 32, format_args!("32 processes x 20 open/version/close: {good} ok"));
+    tap.ok(
+        good == 32,
+        format_args!("32 processes x 20 open/version/close: {good} ok"),
+    );
 
     tap.finish();
 }

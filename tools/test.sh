@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Runs every test of the project, from a fresh machine:
+#   1. installs what is needed (tools/setup.sh, idempotent);
+#   2. host crates: rustfmt, clippy -D warnings, cargo test;
+#   3. for each target (x86_64, then arm64 with 16K pages): builds the test kernel (cached outside
+#      the work tree), the module and the guest programs, boots QEMU and judges the console:
+#      every guest test passes, no kernel splat, kmemleak clean, `rmmod asahi` succeeds.
+# Ends with one line "N passed, N failed" and a non-zero status if anything failed.
+#
+# ASAHI_TARGETS="x86_64" limits the targets; ASAHI_SKIP_HOST=1 skips step 2.
+set -uo pipefail
+top="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$top"
+export PATH="$HOME/.cargo/bin:$PATH"
+TARGETS="${ASAHI_TARGETS:-x86_64 arm64}"
+GUEST_PROGRAMS=$(cd tests/guest/src/bin && ls *.rs | sed 's/\.rs$//' | grep -v '^demo_')
+passed=0
+failed=0
+failures=()
+
+note_fail() { failed=$((failed + 1)); failures+=("$1"); echo "not ok - $1"; }
+step() { printf '\n==== %s\n' "$*"; }
+elapsed() { echo "$(( $(date +%s) - $1 ))s"; }
+
+step "setup"
+bash tools/setup.sh || { echo "setup failed"; echo "0 passed, 1 failed"; exit 1; }
+
+if [ "${ASAHI_SKIP_HOST:-0}" != 1 ]; then
+  step "host: cargo fmt"
+  if cargo fmt --all -- --check; then passed=$((passed + 1)); else note_fail "cargo fmt"; fi
+  step "host: cargo clippy"
+  if cargo clippy -q --locked --workspace --all-targets --all-features -- -D warnings; then
+    passed=$((passed + 1)); else note_fail "cargo clippy"; fi
+  step "host: cargo test"
+  log=$(mktemp)
+  cargo test --locked --workspace --all-features 2>&1 | tee "$log"
+  rc=${PIPESTATUS[0]}
+  p=$(sed -n 's/^test result: [a-zA-Z]*\. \([0-9]*\) passed; \([0-9]*\) failed.*/\1/p' "$log" | paste -sd+ | bc)
+  f=$(sed -n 's/^test result: [a-zA-Z]*\. \([0-9]*\) passed; \([0-9]*\) failed.*/\2/p' "$log" | paste -sd+ | bc)
+  passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0}))
+  if [ "$rc" != 0 ] && [ "${f:-0}" = 0 ]; then note_fail "cargo test exited $rc"; fi
+  rm -f "$log"
+fi
+
+cargo build -q --locked -p asahi-test-harness
+HARNESS="$top/target/debug/asahi-test-harness"
+
+for t in $TARGETS; do
+  step "$t: kernel"
+  start=$(date +%s)
+  if ! K=$(tools/kernel/build.sh "$t"); then note_fail "$t: kernel build"; continue; fi
+  echo "kernel ready in $(elapsed "$start")"
+  step "$t: module"
+  if ! KO=$(tools/build-module.sh "$t" "$K"); then note_fail "$t: module build"; continue; fi
+  step "$t: guest programs"
+  if ! B=$(tests/guest/build.sh "$t"); then note_fail "$t: guest program build"; continue; fi
+  INITRD="$top/build/$t/initramfs.cpio.gz"
+  tests/guest/mkinitramfs.sh "$t" "$KO" "$B" "$INITRD"
+  step "$t: guest suite"
+  start=$(date +%s)
+  CONSOLE="$top/build/$t/console.log"
+  tools/qemu/run.sh "$t" "$K/kernel-image" "$INITRD" "$CONSOLE" asahi.mode=test
+  echo "guest ran in $(elapsed "$start"); console log: $CONSOLE"
+  out=$("$HARNESS" check "$CONSOLE" $GUEST_PROGRAMS)
+  rc=$?
+  echo "$out" | sed "s/^/[$t] /"
+  summary=$(echo "$out" | tail -n 1)
+  p=$(echo "$summary" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p')
+  f=$(echo "$summary" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p')
+  passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0}))
+  if [ "$rc" != 0 ]; then
+    failures+=("$t: guest suite")
+    [ "${f:-0}" != 0 ] || failed=$((failed + 1))
+    echo "---- last 60 console lines ($t) ----"
+    tail -n 60 "$CONSOLE"
+  fi
+done
+
+step "summary"
+for f in "${failures[@]}"; do echo "FAILED: $f"; done
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ] && [ ${#failures[@]} = 0 ]
