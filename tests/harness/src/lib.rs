@@ -199,6 +199,7 @@ pub fn parse(log: &str) -> Report {
             r.done = true;
         } else if let Some(p) = current.as_mut() {
             if let Some(n) = line.strip_prefix("1..") {
+                // Leading or trailing plan; the first one counts.
                 if p.plan.is_none() {
                     p.plan = n.trim().parse().ok();
                 }
@@ -370,6 +371,15 @@ ASAHI-HARNESS-DONE
             "drm_basics: not ok 2 - version name is asahi".into()
         )));
         assert_eq!(parse(&log).counts(), (1, 1));
+    }
+
+    #[test]
+    fn trailing_plan_is_accepted() {
+        let log = CLEAN.replace("1..2\n", "").replace(
+            "ok 2 - version name is asahi\n",
+            "ok 2 - version name is asahi\n1..2\n",
+        );
+        assert_eq!(parse(&log).failures(&["drm_basics"]), vec![]);
     }
 
     #[test]

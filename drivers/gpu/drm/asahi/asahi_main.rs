@@ -32,7 +32,10 @@ mod bindings;
 mod driver;
 mod file;
 mod hw;
+mod idmap;
 mod kernel_ext;
+mod queue;
+mod vm;
 
 use kernel::prelude::*;
 

@@ -14,6 +14,8 @@
 #include <linux/of.h>
 #include <linux/platform_device.h>
 
+#include <drm/asahi_drm.h>
+
 #include "helpers.h"
 
 /* Macros with casts that bindgen cannot evaluate: expose them as typed constants. */

@@ -9,6 +9,8 @@
 use crate::backend::{virtual_agx::VirtualAgx, Backend};
 use crate::bindings;
 use crate::file::File;
+use crate::kernel_ext::drm::declare_ioctls;
+use crate::kernel_ext::drm::ioctl_flags::{AUTH, RENDER_ALLOW};
 use crate::kernel_ext::drm::{self, feature};
 use crate::kernel_ext::platform::{self, IdTable, OfTable};
 use crate::kernel_ext::print::{dev_err, dev_info};
@@ -76,7 +78,6 @@ pub(crate) struct AsahiDevice {
 
 impl AsahiDevice {
     /// The backend this device talks to.
-    #[expect(dead_code, reason = "the uAPI ioctls read the identity through it")]
     pub(crate) fn backend(&self) -> &Arc<dyn Backend> {
         &self.backend
     }
@@ -105,7 +106,22 @@ impl drm::Driver for AsahiDriver {
     const FEATURES: u32 =
         feature::GEM | feature::RENDER | feature::SYNCOBJ | feature::SYNCOBJ_TIMELINE;
 
-    const IOCTLS: &'static [bindings::drm_ioctl_desc] = &[];
+    // Flags as upstream: every ioctl is AUTH | RENDER_ALLOW except GET_PARAMS (RENDER_ALLOW).
+    // Entries without a handler are ioctls this driver does not implement yet: the DRM core
+    // answers them with EINVAL, as for unknown ioctls.
+    const IOCTLS: &'static [bindings::drm_ioctl_desc] = declare_ioctls!(AsahiDriver;
+        (DRM_IOCTL_ASAHI_GET_PARAMS, bindings::drm_asahi_get_params, RENDER_ALLOW, File::get_params),
+        (DRM_IOCTL_ASAHI_GET_TIME, bindings::drm_asahi_get_time, AUTH | RENDER_ALLOW, File::get_time),
+        (DRM_IOCTL_ASAHI_VM_CREATE, bindings::drm_asahi_vm_create, AUTH | RENDER_ALLOW, File::vm_create),
+        (DRM_IOCTL_ASAHI_VM_DESTROY, bindings::drm_asahi_vm_destroy, AUTH | RENDER_ALLOW, File::vm_destroy),
+        (DRM_IOCTL_ASAHI_VM_BIND, bindings::drm_asahi_vm_bind, AUTH | RENDER_ALLOW),
+        (DRM_IOCTL_ASAHI_GEM_CREATE, bindings::drm_asahi_gem_create, AUTH | RENDER_ALLOW),
+        (DRM_IOCTL_ASAHI_GEM_MMAP_OFFSET, bindings::drm_asahi_gem_mmap_offset, AUTH | RENDER_ALLOW),
+        (DRM_IOCTL_ASAHI_GEM_BIND_OBJECT, bindings::drm_asahi_gem_bind_object, AUTH | RENDER_ALLOW),
+        (DRM_IOCTL_ASAHI_QUEUE_CREATE, bindings::drm_asahi_queue_create, AUTH | RENDER_ALLOW, File::queue_create),
+        (DRM_IOCTL_ASAHI_QUEUE_DESTROY, bindings::drm_asahi_queue_destroy, AUTH | RENDER_ALLOW, File::queue_destroy),
+        (DRM_IOCTL_ASAHI_SUBMIT, bindings::drm_asahi_submit, AUTH | RENDER_ALLOW),
+    );
 }
 
 static FOPS: drm::FileOperations = drm::FileOperations::gem(&raw const bindings::__this_module);

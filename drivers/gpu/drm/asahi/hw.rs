@@ -35,7 +35,6 @@ pub(crate) enum GpuVariant {
 }
 
 /// A description of one SoC's GPU.
-#[expect(dead_code, reason = "GET_PARAMS reports the topology fields")]
 pub(crate) struct HwConfig {
     /// Chip id in BCD, e.g. `0x8103`.
     pub(crate) chip_id: u32,
@@ -53,6 +52,8 @@ pub(crate) struct HwConfig {
     pub(crate) num_cores_per_cluster: u32,
     /// Highest performance state, in kHz.
     pub(crate) max_frequency_khz: u32,
+    /// Per cluster, the bit mask of its enabled cores.
+    pub(crate) core_masks: &'static [u64],
 }
 
 impl HwConfig {

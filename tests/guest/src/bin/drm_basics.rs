@@ -27,7 +27,7 @@ fn asahi_nodes(prefix: &str) -> Vec<String> {
 }
 
 fn main() {
-    let mut tap = Tap::new(9);
+    let mut tap = Tap::new();
 
     let render = asahi_nodes("renderD");
     tap.ok(

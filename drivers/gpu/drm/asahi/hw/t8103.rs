@@ -18,4 +18,5 @@ pub(crate) const HWCONFIG: HwConfig = HwConfig {
     num_clusters: 1,
     num_cores_per_cluster: 8,
     max_frequency_khz: 1_278_000,
+    core_masks: &[0xff],
 };

@@ -31,13 +31,13 @@ pub(crate) mod feature {
     use crate::bindings;
 
     /// GEM memory management.
-    pub(crate) const GEM: u32 = bindings::drm_driver_feature_DRIVER_GEM;
+    pub(crate) const GEM: u32 = bindings::DRIVER_GEM;
     /// A render node (`/dev/dri/renderD*`).
-    pub(crate) const RENDER: u32 = bindings::drm_driver_feature_DRIVER_RENDER;
+    pub(crate) const RENDER: u32 = bindings::DRIVER_RENDER;
     /// Binary syncobjs.
-    pub(crate) const SYNCOBJ: u32 = bindings::drm_driver_feature_DRIVER_SYNCOBJ;
+    pub(crate) const SYNCOBJ: u32 = bindings::DRIVER_SYNCOBJ;
     /// Timeline syncobjs.
-    pub(crate) const SYNCOBJ_TIMELINE: u32 = bindings::drm_driver_feature_DRIVER_SYNCOBJ_TIMELINE;
+    pub(crate) const SYNCOBJ_TIMELINE: u32 = bindings::DRIVER_SYNCOBJ_TIMELINE;
 }
 
 /// What `DRM_IOCTL_VERSION` reports.
@@ -193,7 +193,6 @@ impl<T: Driver> Device<T> {
     }
 
     /// The driver's per-device data.
-    #[expect(dead_code, reason = "used by the driver's ioctls")]
     pub(crate) fn data(&self) -> Pin<&T::Data> {
         // SAFETY: By the type invariants `dev_private` holds a pinned `T::Data` that lives until
         // `release`, which cannot run while `self` holds a reference.
@@ -263,7 +262,6 @@ pub(crate) struct File<T: Driver> {
     _driver: PhantomData<T>,
 }
 
-#[expect(dead_code, reason = "used by the driver's ioctls")]
 impl<T: Driver> File<T> {
     /// # Safety
     ///
@@ -333,3 +331,117 @@ unsafe extern "C" fn release_callback<T: Driver>(raw_dev: *mut bindings::drm_dev
     // reference, so nothing can borrow the data any more.
     drop(unsafe { Pin::new_unchecked(KBox::from_raw(ptr)) });
 }
+
+/// Ioctl permission flags (`enum drm_ioctl_flags`).
+pub(crate) mod ioctl_flags {
+    use crate::bindings;
+
+    /// Requires an authenticated client when issued on the primary node.
+    pub(crate) const AUTH: u32 = bindings::DRM_AUTH;
+    /// Allowed on render nodes.
+    pub(crate) const RENDER_ALLOW: u32 = bindings::DRM_RENDER_ALLOW;
+}
+
+/// A driver ioctl handler: gets the device, the argument (already copied in by the DRM core)
+/// and the calling file; returns the ioctl's non-negative result or an errno.
+pub(crate) type IoctlHandler<T, A> = fn(&Device<T>, &mut A, &File<T>) -> Result<u32>;
+
+/// Runs `handler` for one ioctl. Used by [`declare_ioctls!`]'s trampolines.
+///
+/// The argument is read out of the DRM core's buffer into a local copy (the buffer has no
+/// alignment guarantee), and written back only when the handler succeeds: a failed ioctl leaves
+/// userspace's struct as it was, since the core copies the buffer out whatever the result.
+///
+/// # Safety
+///
+/// - `raw_dev` is a device of `T` and `raw_file` one of its open files, both alive for the call
+///   (the DRM core's ioctl path guarantees this);
+/// - `raw_data` points to at least `size_of::<A>()` initialised, writable bytes (the core sizes
+///   the buffer from the command's `_IOC_SIZE`, which [`declare_ioctls!`] checks against `A`).
+pub(crate) unsafe fn dispatch<T: Driver, A: Copy>(
+    raw_dev: *mut bindings::drm_device,
+    raw_data: *mut core::ffi::c_void,
+    raw_file: *mut bindings::drm_file,
+    handler: IoctlHandler<T, A>,
+) -> c_int {
+    // SAFETY: Guaranteed by the caller (see above).
+    let dev = unsafe { Device::<T>::from_raw(raw_dev) };
+    // SAFETY: Guaranteed by the caller; the file is between `open` and `postclose`.
+    let file = unsafe { File::<T>::from_raw(raw_file) };
+    let ptr = raw_data.cast::<A>();
+    // SAFETY: `ptr` covers `size_of::<A>()` initialised bytes; `A` is plain data (a bindgen
+    // uAPI struct, valid for any bit pattern); the read does not assume alignment.
+    let mut arg = unsafe { ptr.read_unaligned() };
+    match handler(dev, &mut arg, file) {
+        Ok(ret) => {
+            // SAFETY: As above, and the buffer is writable.
+            unsafe { ptr.write_unaligned(arg) };
+            // CAST: handlers return small non-negative values (0 in practice).
+            ret as c_int
+        }
+        Err(e) => e.to_errno(),
+    }
+}
+
+/// Builds a driver's ioctl table, checked at compile time.
+///
+/// Each entry is `(DRM_IOCTL_..., uapi struct, flags, handler)`, in ioctl-number order from
+/// `DRM_COMMAND_BASE`. The build fails if an entry's request number encodes a size other than
+/// its struct's or if the entries are not contiguous, so the table cannot drift from the header.
+macro_rules! declare_ioctls {
+    ($driver:ty; $( ($cmd:ident, $arg:ty, $flags:expr $(, $handler:expr)?) ),* $(,)?) => {{
+        const TABLE: &[$crate::bindings::drm_ioctl_desc] = &[$(
+            {
+                const _: () = assert!(
+                    kernel::ioctl::_IOC_SIZE($crate::bindings::$cmd) == core::mem::size_of::<$arg>()
+                );
+                $crate::bindings::drm_ioctl_desc {
+                    cmd: $crate::bindings::$cmd,
+                    flags: $flags,
+                    func: $crate::kernel_ext::drm::ioctl_func!($driver, $arg $(, $handler)?),
+                    name: kernel::c_str!(stringify!($cmd)).as_char_ptr(),
+                }
+            }
+        ),*];
+        const _: () = {
+            let mut i = 0;
+            while i < TABLE.len() {
+                assert!(
+                    kernel::ioctl::_IOC_NR(TABLE[i].cmd) == $crate::bindings::DRM_COMMAND_BASE + i as u32,
+                    "ioctl table entries must be contiguous from DRM_COMMAND_BASE"
+                );
+                i += 1;
+            }
+        };
+        TABLE
+    }};
+}
+
+/// The `func` of one [`declare_ioctls!`] entry: a trampoline into the handler, or none.
+macro_rules! ioctl_func {
+    ($driver:ty, $arg:ty) => {
+        None
+    };
+    ($driver:ty, $arg:ty, $handler:expr) => {{
+        /// # Safety
+        ///
+        /// Only called by the DRM core's ioctl path (see `dispatch`).
+        unsafe extern "C" fn trampoline(
+            raw_dev: *mut $crate::bindings::drm_device,
+            raw_data: *mut core::ffi::c_void,
+            raw_file: *mut $crate::bindings::drm_file,
+        ) -> kernel::ffi::c_int {
+            // SAFETY: The DRM core calls this entry with a device and file of this driver and a
+            // buffer of `_IOC_SIZE(cmd)` bytes, which `declare_ioctls!` checks equals the size
+            // of the argument type.
+            unsafe {
+                $crate::kernel_ext::drm::dispatch::<$driver, $arg>(
+                    raw_dev, raw_data, raw_file, $handler,
+                )
+            }
+        }
+        Some(trampoline)
+    }};
+}
+
+pub(crate) use {declare_ioctls, ioctl_func};

@@ -1,0 +1,544 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+
+//! Streaming dump writer: produces any byte range of a dump on demand.
+//!
+//! devcoredump reads a dump through a callback with arbitrary `(offset, count)` pairs, so the
+//! writer never builds the file: [`Writer::read_at`] renders the headers and notes of the
+//! requested range on the fly (every padding byte is zero) and fetches page data from a
+//! [`PageSource`]. The writer itself owns nothing and allocates nothing; the caller keeps the
+//! segment list, the note payloads and the copied pages.
+//!
+//! # Kernel use
+//!
+//! ```text
+//! // At crash time: walk the page tables, copy pages, build segments.
+//! let mut c = Coalescer::new();
+//! for page in walk {                       // in increasing VA order
+//!     if let Some(seg) = c.push(page.iova, page.pte, page.data.is_some()) {
+//!         segments.push(seg, GFP_KERNEL)?;
+//!     }
+//! }
+//! if let Some(seg) = c.finish() { segments.push(seg, GFP_KERNEL)?; }
+//! let info = AgxDumpInfo { .. }.to_bytes(); // keep alongside the crash log
+//! let size = Writer::new(&segments, &notes)?.total_size();
+//!
+//! // In the devcoredump read callback:
+//! let notes = [Note::agx(&info), Note::rtkit(&crashlog)];
+//! Writer::new(&segments, &notes)?.read_at(&pages, offset, buf)
+//! ```
+
+use super::elf::{Ehdr, Nhdr, Phdr, EHDR_SIZE, NHDR_SIZE, PF_R, PHDR_SIZE, PN_XNUM, PT_LOAD, PT_NOTE};
+use super::pte::{pte_elf_flags, pte_paddr};
+use super::{align_up, u64_of, GPU_PAGE_SIZE, GPU_PAGE_SIZE_U64};
+
+/// One `PT_LOAD`: a run of GPU pages contiguous in VA and PA with the same flags, either all
+/// captured (with data) or all without data.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Segment {
+    /// GPU VA of the first page (`p_vaddr`), 16 KiB aligned.
+    pub vaddr: u64,
+    /// Physical address of the first page (`p_paddr`), 16 KiB aligned.
+    pub paddr: u64,
+    /// `p_flags`, normally from [`pte_elf_flags`].
+    pub flags: u32,
+    /// Number of 16 KiB pages, at least 1.
+    pub pages: u64,
+    /// Whether the pages' contents are in the file.
+    pub has_data: bool,
+}
+
+impl Segment {
+    /// A segment of `pages` pages starting at `vaddr`, mapped by `pte` (the first page's PTE).
+    pub fn from_pte(vaddr: u64, pte: u64, pages: u64, has_data: bool) -> Self {
+        Self {
+            vaddr,
+            paddr: pte_paddr(pte),
+            flags: pte_elf_flags(pte),
+            pages,
+            has_data,
+        }
+    }
+
+    /// `p_memsz`: bytes of GPU VA covered; `None` on overflow.
+    pub fn memsz(&self) -> Option<u64> {
+        self.pages.checked_mul(GPU_PAGE_SIZE_U64)
+    }
+
+    /// Number of pages of data this segment puts in the file.
+    pub fn data_pages(&self) -> u64 {
+        if self.has_data {
+            self.pages
+        } else {
+            0
+        }
+    }
+
+    /// Whether a page at `vaddr`/`paddr` with these flags extends this segment.
+    fn continues_with(&self, vaddr: u64, paddr: u64, flags: u32, has_data: bool) -> bool {
+        let Some(len) = self.memsz() else {
+            return false;
+        };
+        self.vaddr.checked_add(len) == Some(vaddr)
+            && self.paddr.checked_add(len) == Some(paddr)
+            && self.flags == flags
+            && self.has_data == has_data
+    }
+}
+
+/// Merges pages, given in increasing VA order, into [`Segment`]s as downstream does: a page
+/// extends the current segment if its VA and PA follow on and its flags and data presence are
+/// the same.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Coalescer {
+    cur: Option<Segment>,
+}
+
+impl Coalescer {
+    /// An empty coalescer.
+    pub const fn new() -> Self {
+        Self { cur: None }
+    }
+
+    /// Adds the page at `vaddr` mapped by `pte`; returns the previous segment when this page
+    /// starts a new one.
+    pub fn push(&mut self, vaddr: u64, pte: u64, has_data: bool) -> Option<Segment> {
+        let paddr = pte_paddr(pte);
+        let flags = pte_elf_flags(pte);
+        if let Some(cur) = self.cur.as_mut() {
+            if cur.continues_with(vaddr, paddr, flags, has_data) {
+                if let Some(pages) = cur.pages.checked_add(1) {
+                    cur.pages = pages;
+                    return None;
+                }
+            }
+        }
+        self.cur
+            .replace(Segment::from_pte(vaddr, pte, 1, has_data))
+    }
+
+    /// Returns the last segment, if any page was pushed since the last call.
+    pub fn finish(&mut self) -> Option<Segment> {
+        self.cur.take()
+    }
+}
+
+/// One ELF note: `name` (without its NUL), type and descriptor.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Note<'a> {
+    /// Note name, without the NUL terminator; must not contain NUL.
+    pub name: &'a [u8],
+    /// Note type.
+    pub n_type: u32,
+    /// Descriptor bytes.
+    pub desc: &'a [u8],
+}
+
+impl<'a> Note<'a> {
+    /// The `AGX`/1 note carrying an encoded [`super::AgxDumpInfo`].
+    pub const fn agx(info: &'a [u8; super::info::AGX_INFO_SIZE]) -> Self {
+        Self {
+            name: super::NOTE_NAME_AGX,
+            n_type: super::NOTE_TYPE_AGX_INFO,
+            desc: info,
+        }
+    }
+
+    /// The `RTKIT`/1 note carrying the raw RTKit crash log.
+    pub const fn rtkit(crashlog: &'a [u8]) -> Self {
+        Self {
+            name: super::NOTE_NAME_RTKIT,
+            n_type: super::NOTE_TYPE_RTKIT_CRASHLOG,
+            desc: crashlog,
+        }
+    }
+
+    /// `(n_namesz, n_descsz, padded name size, total encoded size)`, or `None` if a size does
+    /// not fit in the ELF fields.
+    fn sizes(&self) -> Option<(u32, u32, u64, u64)> {
+        let namesz = self.name.len().checked_add(1)?;
+        let namesz32 = u32::try_from(namesz).ok()?;
+        let descsz32 = u32::try_from(self.desc.len()).ok()?;
+        let name_padded = align_up(u64::from(namesz32), 4)?;
+        let desc_padded = align_up(u64::from(descsz32), 4)?;
+        let total = u64_of(NHDR_SIZE)
+            .checked_add(name_padded)?
+            .checked_add(desc_padded)?;
+        Some((namesz32, descsz32, name_padded, total))
+    }
+}
+
+/// Why a dump cannot be laid out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LayoutError {
+    /// More segments than `e_phnum` can count (at most 65533 plus the note header).
+    TooManySegments(usize),
+    /// A segment has no pages.
+    EmptySegment(usize),
+    /// A segment's VA or PA is not 16 KiB aligned.
+    UnalignedSegment(usize),
+    /// A segment's size or end address overflows.
+    SegmentOverflow(usize),
+    /// A note's name contains NUL.
+    BadNoteName(usize),
+    /// A note's name or descriptor is too large for the ELF size fields.
+    NoteTooLarge(usize),
+    /// The file size or page count overflows.
+    TooLarge,
+}
+
+/// Where everything goes in a dump.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Layout {
+    /// Number of program headers (segments plus the note header).
+    pub phnum: u16,
+    /// File offset of the notes.
+    pub notes_offset: u64,
+    /// Size of the notes, padding included.
+    pub notes_size: u64,
+    /// File offset of the first page of data, 16 KiB aligned.
+    pub data_offset: u64,
+    /// Number of pages of data.
+    pub data_pages: usize,
+    /// File size.
+    pub total_size: u64,
+}
+
+impl Layout {
+    /// Validates `segments` and `notes` and computes where everything goes.
+    ///
+    /// # Errors
+    ///
+    /// A [`LayoutError`] names the first offending segment or note.
+    pub fn new(segments: &[Segment], notes: &[Note<'_>]) -> Result<Self, LayoutError> {
+        let phnum = segments
+            .len()
+            .checked_add(1)
+            .and_then(|n| u16::try_from(n).ok())
+            .filter(|n| *n < PN_XNUM)
+            .ok_or(LayoutError::TooManySegments(segments.len()))?;
+        let mut data_pages: u64 = 0;
+        for (i, s) in segments.iter().enumerate() {
+            if s.pages == 0 {
+                return Err(LayoutError::EmptySegment(i));
+            }
+            if (s.vaddr | s.paddr) % GPU_PAGE_SIZE_U64 != 0 {
+                return Err(LayoutError::UnalignedSegment(i));
+            }
+            let len = s.memsz().ok_or(LayoutError::SegmentOverflow(i))?;
+            // The last byte must be addressable: `vaddr + len - 1` may not wrap.
+            let last = len.saturating_sub(1);
+            if s.vaddr.checked_add(last).is_none() || s.paddr.checked_add(last).is_none() {
+                return Err(LayoutError::SegmentOverflow(i));
+            }
+            data_pages = data_pages
+                .checked_add(s.data_pages())
+                .ok_or(LayoutError::TooLarge)?;
+        }
+        let mut notes_size: u64 = 0;
+        for (i, n) in notes.iter().enumerate() {
+            if n.name.contains(&0) {
+                return Err(LayoutError::BadNoteName(i));
+            }
+            let (_, _, _, size) = n.sizes().ok_or(LayoutError::NoteTooLarge(i))?;
+            notes_size = notes_size.checked_add(size).ok_or(LayoutError::TooLarge)?;
+        }
+        let notes_offset = u64_of(PHDR_SIZE)
+            .checked_mul(u64::from(phnum))
+            .and_then(|v| v.checked_add(u64_of(EHDR_SIZE)))
+            .ok_or(LayoutError::TooLarge)?;
+        let data_offset = notes_offset
+            .checked_add(notes_size)
+            .and_then(|end| align_up(end, GPU_PAGE_SIZE_U64))
+            .ok_or(LayoutError::TooLarge)?;
+        let total_size = data_pages
+            .checked_mul(GPU_PAGE_SIZE_U64)
+            .and_then(|d| d.checked_add(data_offset))
+            .ok_or(LayoutError::TooLarge)?;
+        Ok(Self {
+            phnum,
+            notes_offset,
+            notes_size,
+            data_offset,
+            data_pages: usize::try_from(data_pages).map_err(|_| LayoutError::TooLarge)?,
+            total_size,
+        })
+    }
+}
+
+/// Supplies the captured page data to [`Writer::read_at`].
+///
+/// Data pages are numbered from 0 in file order: all pages of the first segment with data,
+/// then the next one's, and so on (the order the page-table walk captured them in).
+pub trait PageSource {
+    /// Largest piece [`read`](Self::read) is ever asked for, and the alignment of every piece
+    /// within its page: requests never cross a multiple of this. A power of two at most
+    /// [`GPU_PAGE_SIZE`]; a kernel keeping each GPU page as four 4 KiB pages sets `PAGE_SIZE`.
+    const CHUNK_SIZE: usize = GPU_PAGE_SIZE;
+
+    /// Error returned when a page cannot be read.
+    type Error;
+
+    /// Fills `dst` with bytes `offset..offset + dst.len()` of data page `index`.
+    ///
+    /// `index` is below [`Layout::data_pages`], and `offset..offset + dst.len()` lies within one
+    /// [`CHUNK_SIZE`](Self::CHUNK_SIZE)-aligned chunk of the page.
+    ///
+    /// # Errors
+    ///
+    /// Whatever the source reports; [`Writer::read_at`] passes it on.
+    fn read(&self, index: usize, offset: usize, dst: &mut [u8]) -> Result<(), Self::Error>;
+}
+
+/// A page that a [`PagesRef`] does not have.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MissingPage(pub usize);
+
+/// A [`PageSource`] over pages held contiguously in memory (host tools and tests).
+#[derive(Clone, Copy, Debug)]
+pub struct PagesRef<'a>(pub &'a [[u8; GPU_PAGE_SIZE]]);
+
+impl PageSource for PagesRef<'_> {
+    type Error = MissingPage;
+
+    fn read(&self, index: usize, offset: usize, dst: &mut [u8]) -> Result<(), MissingPage> {
+        let src = offset
+            .checked_add(dst.len())
+            .and_then(|end| self.0.get(index)?.get(offset..end))
+            .ok_or(MissingPage(index))?;
+        dst.copy_from_slice(src);
+        Ok(())
+    }
+}
+
+/// Copies the part of `piece` (at file offset `piece_off`) that overlaps `out` (at file offset
+/// `out_off`) into `out`.
+fn emit(out: &mut [u8], out_off: u64, piece_off: u64, piece: &[u8]) {
+    let (Some(out_end), Some(piece_end)) = (
+        out_off.checked_add(u64_of(out.len())),
+        piece_off.checked_add(u64_of(piece.len())),
+    ) else {
+        return;
+    };
+    let start = out_off.max(piece_off);
+    let end = out_end.min(piece_end);
+    if start >= end {
+        return;
+    }
+    let range = |base: u64| {
+        let a = usize::try_from(start.checked_sub(base)?).ok()?;
+        let b = usize::try_from(end.checked_sub(base)?).ok()?;
+        Some(a..b)
+    };
+    if let (Some(o), Some(p)) = (range(out_off), range(piece_off)) {
+        if let (Some(dst), Some(src)) = (out.get_mut(o), piece.get(p)) {
+            dst.copy_from_slice(src);
+        }
+    }
+}
+
+/// Renders a dump described by segments and notes, range by range.
+#[derive(Clone, Copy, Debug)]
+pub struct Writer<'a> {
+    layout: Layout,
+    segments: &'a [Segment],
+    notes: &'a [Note<'a>],
+}
+
+impl<'a> Writer<'a> {
+    /// Validates the inputs and lays the dump out (`O(segments + notes)`, no allocation).
+    ///
+    /// # Errors
+    ///
+    /// See [`Layout::new`].
+    pub fn new(segments: &'a [Segment], notes: &'a [Note<'a>]) -> Result<Self, LayoutError> {
+        Ok(Self {
+            layout: Layout::new(segments, notes)?,
+            segments,
+            notes,
+        })
+    }
+
+    /// The layout.
+    pub fn layout(&self) -> &Layout {
+        &self.layout
+    }
+
+    /// The file size.
+    pub fn total_size(&self) -> u64 {
+        self.layout.total_size
+    }
+
+    /// The ELF header.
+    pub fn ehdr(&self) -> Ehdr {
+        Ehdr::dump(self.layout.phnum)
+    }
+
+    /// The note program header (`PT_NOTE`, `PF_R`, align 1, `p_memsz` 0, as downstream).
+    pub fn note_phdr(&self) -> Phdr {
+        Phdr {
+            p_type: PT_NOTE,
+            p_flags: PF_R,
+            p_offset: self.layout.notes_offset,
+            p_filesz: self.layout.notes_size,
+            p_align: 1,
+            ..Phdr::default()
+        }
+    }
+
+    /// The program header of `seg`, whose data (if any) starts at data page `first_page`.
+    ///
+    /// A segment without data gets `p_offset` = the data offset and `p_filesz` 0, as
+    /// downstream writes it.
+    pub fn segment_phdr(&self, seg: &Segment, first_page: u64) -> Phdr {
+        let off = if seg.has_data {
+            first_page.saturating_mul(GPU_PAGE_SIZE_U64)
+        } else {
+            0
+        };
+        let memsz = seg.memsz().unwrap_or(0);
+        Phdr {
+            p_type: PT_LOAD,
+            p_flags: seg.flags,
+            p_offset: self.layout.data_offset.saturating_add(off),
+            p_vaddr: seg.vaddr,
+            p_paddr: seg.paddr,
+            p_filesz: if seg.has_data { memsz } else { 0 },
+            p_memsz: memsz,
+            p_align: GPU_PAGE_SIZE_U64,
+        }
+    }
+
+    /// Writes file bytes `offset..offset + buf.len()` into `buf`, stopping at the end of the
+    /// file; returns the number of bytes written (0 at or past the end).
+    ///
+    /// # Errors
+    ///
+    /// Passes on the first error of `src`; `buf` is then partly written.
+    pub fn read_at<S: PageSource + ?Sized>(
+        &self,
+        src: &S,
+        offset: u64,
+        buf: &mut [u8],
+    ) -> Result<usize, S::Error> {
+        const {
+            assert!(S::CHUNK_SIZE.is_power_of_two() && S::CHUNK_SIZE <= GPU_PAGE_SIZE);
+        }
+        let Some(left) = self.layout.total_size.checked_sub(offset) else {
+            return Ok(0);
+        };
+        let len = usize::try_from(left).map_or(buf.len(), |l| l.min(buf.len()));
+        let Some(out) = buf.get_mut(..len) else {
+            return Ok(0);
+        };
+        out.fill(0);
+        let end = offset.saturating_add(u64_of(len));
+        emit(out, offset, 0, &self.ehdr().to_bytes());
+        self.emit_phdrs(out, offset, end);
+        self.emit_notes(out, offset, end);
+        self.read_data(src, out, offset, end)?;
+        Ok(len)
+    }
+
+    fn emit_phdrs(&self, out: &mut [u8], offset: u64, end: u64) {
+        let phoff = u64_of(EHDR_SIZE);
+        let phsz = u64_of(PHDR_SIZE);
+        if end <= phoff || offset >= self.layout.notes_offset {
+            return;
+        }
+        // First program header overlapping the range.
+        let first = offset.saturating_sub(phoff).checked_div(phsz).unwrap_or(0);
+        let Ok(first) = usize::try_from(first) else {
+            return;
+        };
+        let mut pos = phoff.saturating_add(phsz.saturating_mul(u64_of(first)));
+        if first == 0 {
+            emit(out, offset, pos, &self.note_phdr().to_bytes());
+            pos = pos.saturating_add(phsz);
+        }
+        let skip = first.saturating_sub(1);
+        let mut page = self
+            .segments
+            .iter()
+            .take(skip)
+            .fold(0u64, |acc, s| acc.saturating_add(s.data_pages()));
+        for seg in self.segments.iter().skip(skip) {
+            if pos >= end {
+                break;
+            }
+            emit(out, offset, pos, &self.segment_phdr(seg, page).to_bytes());
+            page = page.saturating_add(seg.data_pages());
+            pos = pos.saturating_add(phsz);
+        }
+    }
+
+    fn emit_notes(&self, out: &mut [u8], offset: u64, end: u64) {
+        let mut pos = self.layout.notes_offset;
+        for note in self.notes {
+            if pos >= end {
+                break;
+            }
+            let Some((namesz, descsz, name_padded, size)) = note.sizes() else {
+                return;
+            };
+            let next = pos.saturating_add(size);
+            if next > offset {
+                let hdr = Nhdr {
+                    n_namesz: namesz,
+                    n_descsz: descsz,
+                    n_type: note.n_type,
+                };
+                let name_at = pos.saturating_add(u64_of(NHDR_SIZE));
+                emit(out, offset, pos, &hdr.to_bytes());
+                // The NUL terminator and the padding are already zero.
+                emit(out, offset, name_at, note.name);
+                emit(out, offset, name_at.saturating_add(name_padded), note.desc);
+            }
+            pos = next;
+        }
+    }
+
+    fn read_data<S: PageSource + ?Sized>(
+        &self,
+        src: &S,
+        out: &mut [u8],
+        offset: u64,
+        end: u64,
+    ) -> Result<(), S::Error> {
+        let data = self.layout.data_offset;
+        if end <= data {
+            return Ok(());
+        }
+        let start = offset.max(data);
+        let (Some(rel), Ok(mut out_pos)) = (
+            start.checked_sub(data),
+            usize::try_from(start.saturating_sub(offset)),
+        ) else {
+            return Ok(());
+        };
+        let (Ok(mut page), Ok(mut in_page)) = (
+            usize::try_from(rel / GPU_PAGE_SIZE_U64),
+            usize::try_from(rel % GPU_PAGE_SIZE_U64),
+        ) else {
+            return Ok(());
+        };
+        while let Some(rest) = out.get_mut(out_pos..).filter(|r| !r.is_empty()) {
+            let chunk_end = in_page
+                .checked_div(S::CHUNK_SIZE)
+                .unwrap_or(0)
+                .saturating_add(1)
+                .saturating_mul(S::CHUNK_SIZE);
+            let n = rest.len().min(chunk_end.saturating_sub(in_page));
+            let Some(dst) = rest.get_mut(..n) else {
+                break;
+            };
+            src.read(page, in_page, dst)?;
+            out_pos = out_pos.saturating_add(n);
+            in_page = in_page.saturating_add(n);
+            if in_page >= GPU_PAGE_SIZE {
+                in_page = 0;
+                page = page.saturating_add(1);
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,2 @@
+//! `agx-coredump`: decodes asahi GPU crash dumps.
+fn main() {}

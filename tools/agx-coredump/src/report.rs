@@ -1,0 +1,1 @@
+//! Host-side decoding and printing of dumps.
