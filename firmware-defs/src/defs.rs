@@ -49,6 +49,9 @@ pub mod ver;
 #[path = "defs/uat.rs"]
 pub mod uat;
 
+#[path = "defs/pgtable.rs"]
+pub mod pgtable;
+
 #[path = "defs/event.rs"]
 pub mod event;
 

@@ -31,6 +31,7 @@ mod backend;
 mod bindings;
 mod driver;
 mod file;
+mod gem;
 mod hw;
 mod idmap;
 mod kernel_ext;

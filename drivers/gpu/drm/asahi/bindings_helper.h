@@ -8,7 +8,11 @@
 #include <drm/drm_file.h>
 #include <drm/drm_gem.h>
 #include <drm/drm_ioctl.h>
+#include <drm/drm_prime.h>
 #include <linux/fs.h>
+#include <linux/gfp.h>
+#include <linux/mm.h>
+#include <linux/scatterlist.h>
 #include <linux/mod_devicetable.h>
 #include <linux/module.h>
 #include <linux/of.h>
@@ -20,3 +24,8 @@
 
 /* Macros with casts that bindgen cannot evaluate: expose them as typed constants. */
 const fop_flags_t ASAHI_CONST_FOP_UNSIGNED_OFFSET = FOP_UNSIGNED_OFFSET;
+const gfp_t ASAHI_CONST_GFP_KERNEL = GFP_KERNEL;
+const gfp_t ASAHI_CONST___GFP_ZERO = __GFP_ZERO;
+const gfp_t ASAHI_CONST___GFP_NOWARN = __GFP_NOWARN;
+const gfp_t ASAHI_CONST___GFP_RETRY_MAYFAIL = __GFP_RETRY_MAYFAIL;
+const vm_fault_t ASAHI_CONST_VM_FAULT_SIGBUS = VM_FAULT_SIGBUS;

@@ -17,6 +17,7 @@
 
 use crate::bindings;
 use crate::driver::{AsahiDriver, AsahiDrmDevice};
+use crate::gem;
 use crate::idmap::IdMap;
 use crate::kernel_ext::drm;
 use crate::queue::{Priority, Queue};
@@ -155,6 +156,42 @@ impl File {
         let vm = file.inner().vms.lock().remove(args.vm_id).ok_or(ENOENT)?;
         // Dropped outside the lock.
         drop(vm);
+        Ok(0)
+    }
+
+    /// `DRM_IOCTL_ASAHI_GEM_CREATE`: a zeroed object of `size` rounded up to 16 KiB.
+    pub(crate) fn gem_create(
+        dev: &AsahiDrmDevice,
+        args: &mut bindings::drm_asahi_gem_create,
+        file: &DrmFile,
+    ) -> Result<u32> {
+        mbz(args.pad)?;
+        const KNOWN: u32 = bindings::DRM_ASAHI_GEM_WRITEBACK | bindings::DRM_ASAHI_GEM_VM_PRIVATE;
+        if args.flags & !KNOWN != 0 {
+            return Err(EINVAL);
+        }
+        let private_vm = if args.flags & bindings::DRM_ASAHI_GEM_VM_PRIVATE != 0 {
+            let inner = file.inner();
+            let vms = inner.vms.lock();
+            vms.get(args.vm_id).ok_or(ENOENT)?.serial()
+        } else {
+            // vm_id is only meaningful for VM-private objects.
+            mbz(args.vm_id)?;
+            0
+        };
+        let obj = gem::Object::new(dev, args.size, args.flags, private_vm)?;
+        args.handle = obj.create_handle(file)?;
+        Ok(0)
+    }
+
+    /// `DRM_IOCTL_ASAHI_GEM_MMAP_OFFSET`.
+    pub(crate) fn gem_mmap_offset(
+        _dev: &AsahiDrmDevice,
+        args: &mut bindings::drm_asahi_gem_mmap_offset,
+        file: &DrmFile,
+    ) -> Result<u32> {
+        mbz(args.flags)?;
+        args.offset = gem::Object::lookup(file, args.handle)?.mmap_offset()?;
         Ok(0)
     }
 

@@ -2,8 +2,13 @@
 /*
  * Out-of-line wrappers for static inline kernel functions (see helpers.h).
  */
+#include <drm/drm_gem.h>
+#include <drm/drm_vma_manager.h>
+#include <linux/gfp.h>
+#include <linux/mm.h>
 #include <linux/of.h>
 #include <linux/of_device.h>
+#include <linux/scatterlist.h>
 #include <linux/platform_device.h>
 
 #include "helpers.h"
@@ -30,4 +35,57 @@ bool asahi_helper_of_match_exists(const struct of_device_id *matches)
 
 	of_node_put(np);
 	return np != NULL;
+}
+
+void asahi_helper_drm_gem_object_get(struct drm_gem_object *obj)
+{
+	drm_gem_object_get(obj);
+}
+
+void asahi_helper_drm_gem_object_put(struct drm_gem_object *obj)
+{
+	drm_gem_object_put(obj);
+}
+
+/* The first page offset of @obj's mmap range (its "fake offset"), in pages. */
+unsigned long asahi_helper_drm_gem_mmap_pgoff(struct drm_gem_object *obj)
+{
+	return drm_vma_node_start(&obj->vma_node);
+}
+
+/* The mmap offset userspace passes for @obj, in bytes. */
+u64 asahi_helper_drm_gem_mmap_offset(struct drm_gem_object *obj)
+{
+	return drm_vma_node_offset_addr(&obj->vma_node);
+}
+
+struct page *asahi_helper_alloc_pages(gfp_t gfp, unsigned int order)
+{
+	return alloc_pages(gfp, order);
+}
+
+unsigned long asahi_helper_page_to_pfn(struct page *page)
+{
+	return page_to_pfn(page);
+}
+
+void asahi_helper_sg_set_page(struct scatterlist *sg, struct page *page, unsigned int len,
+			      unsigned int offset)
+{
+	sg_set_page(sg, page, len, offset);
+}
+
+struct scatterlist *asahi_helper_sg_next(struct scatterlist *sg)
+{
+	return sg_next(sg);
+}
+
+/* Makes @vma a PFN mapping of GEM pages, write-combined or cached. */
+void asahi_helper_vma_setup_pfnmap(struct vm_area_struct *vma, bool writecombine)
+{
+	pgprot_t prot;
+
+	vm_flags_set(vma, VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP);
+	prot = vm_get_page_prot(vma->vm_flags);
+	vma->vm_page_prot = writecombine ? pgprot_writecombine(prot) : prot;
 }

@@ -9,6 +9,7 @@
 //! destroying a VM that a queue still uses is safe and takes effect when the queue goes.
 
 use core::ops::Range;
+use core::sync::atomic::{AtomicU64, Ordering};
 use kernel::prelude::*;
 
 /// GPU page size: 16 KiB on every AGX, whatever the CPU's page size.
@@ -24,8 +25,12 @@ pub(crate) const USER_RANGE: Range<u64> = 0x4000..(1 << 39) - 0x8000;
 /// The smallest kernel window userspace may give a VM (512 MiB, as downstream).
 pub(crate) const KERNEL_MIN_SIZE: u64 = 0x2000_0000;
 
+/// Source of VM serial numbers: unique for the module's lifetime, never 0.
+static NEXT_SERIAL: AtomicU64 = AtomicU64::new(1);
+
 /// One client address space.
 pub(crate) struct Vm {
+    serial: u64,
     #[expect(dead_code, reason = "VM_BIND refuses to map into it")]
     kernel_range: Range<u64>,
 }
@@ -44,7 +49,16 @@ impl Vm {
         {
             return Err(EINVAL);
         }
-        Ok(Self { kernel_range })
+        Ok(Self {
+            serial: NEXT_SERIAL.fetch_add(1, Ordering::Relaxed),
+            kernel_range,
+        })
+    }
+
+    /// A number identifying this VM for the module's lifetime (what `VM_PRIVATE` objects record
+    /// instead of a reference, which would make a VM and its objects keep each other alive).
+    pub(crate) fn serial(&self) -> u64 {
+        self.serial
     }
 
 }

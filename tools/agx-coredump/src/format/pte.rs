@@ -20,7 +20,8 @@
 //! Source: downstream `pgtable.rs` `Prot::from_pte`, `Prot::elf_flags`, `Prot::as_pte`,
 //! `PROT_TO_PERMS_FW`, `PROT_TO_PERMS_OS`, `PTE_ADDR_BITS` (AsahiLinux tree as mirrored in
 //! kkpan11/AsahiLinux-linux, commit 27d733ab, `drivers/gpu/drm/asahi/pgtable.rs`), and
-//! `crashdump.rs` (`p_paddr = pte & PTE_ADDR_BITS`, `p_flags = Prot::from_pte(pte).elf_flags()`).
+//! `crashdump.rs` (`p_paddr = pte & PTE_ADDR_BITS`, `p_flags = Prot::from_pte(pte).elf_flags()`;
+//! kkpan11/AsahiLinux-linux e3d4a95d and herrnst/linux-asahi bf91b7c4).
 
 use super::elf::{PF_R, PF_W, PF_X};
 

@@ -8,8 +8,8 @@
 //! or indexes out of bounds, whatever the input.
 
 use super::elf::{
-    Ehdr, Nhdr, Phdr, EHDR_SIZE, ELFCLASS64, ELFDATA2LSB, ELFMAG, EM_AARCH64, ET_CORE,
-    EV_CURRENT, EI_CLASS, EI_DATA, EI_VERSION, NHDR_SIZE, PHDR_SIZE, PN_XNUM, PT_LOAD, PT_NOTE,
+    Ehdr, Nhdr, Phdr, EHDR_SIZE, EI_CLASS, EI_DATA, EI_VERSION, ELFCLASS64, ELFDATA2LSB, ELFMAG,
+    EM_AARCH64, ET_CORE, EV_CURRENT, NHDR_SIZE, PHDR_SIZE, PN_XNUM, PT_LOAD, PT_NOTE,
 };
 use super::info::{AgxDumpInfo, AGX_INFO_FIELDS_SIZE};
 use super::{align_up, u64_of, GPU_PAGE_SIZE_U64};
@@ -189,10 +189,7 @@ pub struct Dump<'a> {
 fn note_at(notes: &[u8], at: usize) -> Result<(ParsedNote<'_>, usize), ParseError> {
     let err_at = u64_of(at);
     let overflow = ParseError::NoteOverflow { at: err_at };
-    let hdr = notes
-        .get(at..)
-        .and_then(Nhdr::from_bytes)
-        .ok_or(overflow)?;
+    let hdr = notes.get(at..).and_then(Nhdr::from_bytes).ok_or(overflow)?;
     let name_at = at.checked_add(NHDR_SIZE).ok_or(overflow)?;
     let name_len = usize::try_from(hdr.n_namesz).map_err(|_| overflow)?;
     let desc_len = usize::try_from(hdr.n_descsz).map_err(|_| overflow)?;
@@ -344,8 +341,7 @@ impl<'a> Dump<'a> {
                     p_type: ph.p_type,
                 });
             }
-            if (ph.p_vaddr | ph.p_paddr) % GPU_PAGE_SIZE_U64 != 0
-                || ph.p_align != GPU_PAGE_SIZE_U64
+            if (ph.p_vaddr | ph.p_paddr) % GPU_PAGE_SIZE_U64 != 0 || ph.p_align != GPU_PAGE_SIZE_U64
             {
                 return Err(ParseError::Unaligned { index });
             }
@@ -392,7 +388,9 @@ impl<'a> Dump<'a> {
         let at = u64_of(PHDR_SIZE)
             .checked_mul(u64_of(index))?
             .checked_add(self.ehdr.e_phoff)?;
-        self.bytes.get(usize::try_from(at).ok()?..).and_then(Phdr::from_bytes)
+        self.bytes
+            .get(usize::try_from(at).ok()?..)
+            .and_then(Phdr::from_bytes)
     }
 
     /// The ELF header.
@@ -524,7 +522,9 @@ impl<'a> Dump<'a> {
             return Err(VaError::NoData(va));
         }
         let in_seg = va.wrapping_sub(seg.vaddr);
-        let end_in_seg = in_seg.checked_add(u64_of(len)).ok_or(VaError::Unmapped(va))?;
+        let end_in_seg = in_seg
+            .checked_add(u64_of(len))
+            .ok_or(VaError::Unmapped(va))?;
         if end_in_seg > seg.memsz {
             let past = seg.vaddr.wrapping_add(seg.memsz);
             return Err(self

@@ -27,7 +27,9 @@
 //! Writer::new(&segments, &notes)?.read_at(&pages, offset, buf)
 //! ```
 
-use super::elf::{Ehdr, Nhdr, Phdr, EHDR_SIZE, NHDR_SIZE, PF_R, PHDR_SIZE, PN_XNUM, PT_LOAD, PT_NOTE};
+use super::elf::{
+    Ehdr, Nhdr, Phdr, EHDR_SIZE, NHDR_SIZE, PF_R, PHDR_SIZE, PN_XNUM, PT_LOAD, PT_NOTE,
+};
 use super::pte::{pte_elf_flags, pte_paddr};
 use super::{align_up, u64_of, GPU_PAGE_SIZE, GPU_PAGE_SIZE_U64};
 
@@ -112,8 +114,7 @@ impl Coalescer {
                 }
             }
         }
-        self.cur
-            .replace(Segment::from_pte(vaddr, pte, 1, has_data))
+        self.cur.replace(Segment::from_pte(vaddr, pte, 1, has_data))
     }
 
     /// Returns the last segment, if any page was pushed since the last call.
