@@ -2,7 +2,7 @@
 
 //! The asahi GPU crash-dump format and its decoder.
 //!
-//! - [`format`] is the `core`-only, allocation-free definition of the dump format, shared with
+//! - [`format`](mod@format) is the `core`-only, allocation-free definition of the dump format, shared with
 //!   the kernel module (which mounts `src/format.rs` with `#[path]`): ELF structures, the
 //!   streaming [`format::Writer`] and the validating [`format::Dump`] reader.
 //! - [`report`] is the host decoder behind the `agx-coredump` command: GPU identity, crash log,

@@ -32,15 +32,16 @@ fn stderr(o: &Output) -> String {
     String::from_utf8(o.stderr.clone()).unwrap()
 }
 
-fn sample_file() -> PathBuf {
-    let p = tmp("sample.core");
+/// Writes the sample dump to a file of its own (tests run in parallel).
+fn sample_file(test: &str) -> PathBuf {
+    let p = tmp(&format!("{test}.core"));
     std::fs::write(&p, sample_dump()).unwrap();
     p
 }
 
 #[test]
 fn report_shows_identity_segments_and_firmware() {
-    let p = sample_file();
+    let p = sample_file("report_shows_identity_segments_and_firmware");
     let o = run(&[p.to_str().unwrap()]);
     let out = stdout(&o);
     assert!(o.status.success(), "{}", stderr(&o));
@@ -84,7 +85,7 @@ fn report_shows_identity_segments_and_firmware() {
 
 #[test]
 fn stdin_map_and_read() {
-    let map = tmp("sample.map");
+    let map = tmp("stdin_map_and_read.map");
     let mut child = bin()
         .args([
             "--map",
@@ -121,14 +122,14 @@ fn stdin_map_and_read() {
         .contains("ffffffaf00000000-ffffffaf00010000"));
 
     // A read spanning two adjacent segments works.
-    let p = sample_file();
+    let p = sample_file("stdin_map_and_read");
     let o = run(&["--read", "0xffffffa800007ff0", "32", p.to_str().unwrap()]);
     assert!(o.status.success(), "{}", stderr(&o));
 }
 
 #[test]
 fn errors_exit_non_zero() {
-    let p = sample_file();
+    let p = sample_file("errors_exit_non_zero");
     let p = p.to_str().unwrap();
     let o = run(&["--read", "0xffffffa400000000", "4", p]);
     assert_eq!(o.status.code(), Some(1));
@@ -175,7 +176,7 @@ fn errors_exit_non_zero() {
 
 #[test]
 fn variant_override_and_no_firmware() {
-    let p = sample_file();
+    let p = sample_file("variant_override_and_no_firmware");
     let p = p.to_str().unwrap();
     let o = run(&["--no-firmware", p]);
     assert!(o.status.success());

@@ -9,6 +9,10 @@
 //!         |  ioctls on /dev/dri/renderD*
 //!  driver.rs    platform + DRM driver, probe, per-device data (AsahiDevice)
 //!  file.rs      per-open-file state
+//!  vm.rs        GPU address spaces: page tables + the object references they need
+//!  gem.rs       buffer objects (16 KiB GPU pages, mmap, PRIME)
+//!  queue.rs     command queues
+//!  mmu.rs       page-table memory for the shared UAT engine (fw::pgtable)
 //!  hw/          static per-SoC descriptions (identity reported to userspace)
 //!  backend.rs   THE BOUNDARY: transport to firmware + SoC identity
 //!     |-- backend/virtual_agx.rs   in-kernel firmware model (default: no Apple GPU here)
@@ -25,7 +29,8 @@
 //!
 //! # Lock order
 //!
-//! No driver locks exist yet; the DRM core's own locks are taken only inside the C core.
+//! `File::vms` / `File::queues` (never nested) → `Vm::inner` (leaf). Object references may be
+//! dropped under `Vm::inner`; freeing an object takes no driver lock.
 
 mod backend;
 mod bindings;
@@ -35,8 +40,16 @@ mod gem;
 mod hw;
 mod idmap;
 mod kernel_ext;
+mod mmu;
+mod pages;
 mod queue;
 mod vm;
+
+// The firmware ABI and the UAT page-table engine, shared with the host tools (which test them).
+// The driver uses part of it; the rest serves the tools and the firmware model.
+#[path = "../../../../firmware-defs/src/defs.rs"]
+#[allow(dead_code, unreachable_pub, unexpected_cfgs)]
+mod fw;
 
 use kernel::prelude::*;
 

@@ -114,7 +114,7 @@ impl drm::Driver for AsahiDriver {
         (DRM_IOCTL_ASAHI_GET_TIME, bindings::drm_asahi_get_time, AUTH | RENDER_ALLOW, File::get_time),
         (DRM_IOCTL_ASAHI_VM_CREATE, bindings::drm_asahi_vm_create, AUTH | RENDER_ALLOW, File::vm_create),
         (DRM_IOCTL_ASAHI_VM_DESTROY, bindings::drm_asahi_vm_destroy, AUTH | RENDER_ALLOW, File::vm_destroy),
-        (DRM_IOCTL_ASAHI_VM_BIND, bindings::drm_asahi_vm_bind, AUTH | RENDER_ALLOW),
+        (DRM_IOCTL_ASAHI_VM_BIND, bindings::drm_asahi_vm_bind, AUTH | RENDER_ALLOW, File::vm_bind),
         (DRM_IOCTL_ASAHI_GEM_CREATE, bindings::drm_asahi_gem_create, AUTH | RENDER_ALLOW, File::gem_create),
         (DRM_IOCTL_ASAHI_GEM_MMAP_OFFSET, bindings::drm_asahi_gem_mmap_offset, AUTH | RENDER_ALLOW, File::gem_mmap_offset),
         (DRM_IOCTL_ASAHI_GEM_BIND_OBJECT, bindings::drm_asahi_gem_bind_object, AUTH | RENDER_ALLOW),

@@ -21,7 +21,9 @@ use crate::gem;
 use crate::idmap::IdMap;
 use crate::kernel_ext::drm;
 use crate::queue::{Priority, Queue};
-use crate::vm::{self, Vm};
+use crate::fw::uat::Prot;
+use crate::pages::GPU_PAGE_SIZE;
+use crate::vm::{self, BindOp, Vm};
 use kernel::new_mutex;
 use kernel::prelude::*;
 use kernel::sync::{Arc, Mutex};
@@ -61,6 +63,82 @@ impl drm::DriverFile for File {
             GFP_KERNEL,
         )
     }
+}
+
+/// Most operations in one VM_BIND call (bounds the kernel's copy of the array).
+const MAX_BINDS_PER_CALL: u32 = 1 << 16;
+
+/// Reads a `T` from a user struct of another size: a shorter one is zero-extended, a longer one
+/// must be all zero past `T` (an older kernel must refuse fields it does not know).
+fn read_extensible<T: Default + Copy>(bytes: &[u8]) -> Result<T> {
+    let size = core::mem::size_of::<T>();
+    if bytes.len() > size && bytes[size..].iter().any(|b| *b != 0) {
+        return Err(EINVAL);
+    }
+    let mut value = T::default();
+    let n = bytes.len().min(size);
+    // SAFETY: `T` is a plain-data uAPI struct (any bit pattern is valid) and `n` bytes fit in
+    // both the source and `value`.
+    unsafe {
+        core::ptr::copy_nonoverlapping(bytes.as_ptr(), (&raw mut value).cast::<u8>(), n);
+    }
+    Ok(value)
+}
+
+/// Validates one VM_BIND op against `vm` and resolves its object.
+fn parse_bind_op(vm: &Vm, op: &bindings::drm_asahi_gem_bind_op, file: &DrmFile) -> Result<BindOp> {
+    const KNOWN: u32 = bindings::DRM_ASAHI_BIND_UNBIND
+        | bindings::DRM_ASAHI_BIND_READ
+        | bindings::DRM_ASAHI_BIND_WRITE
+        | bindings::DRM_ASAHI_BIND_SINGLE_PAGE;
+    if op.flags & !KNOWN != 0 {
+        return Err(EINVAL);
+    }
+    let aligned = |x: u64| x % GPU_PAGE_SIZE == 0;
+    if !aligned(op.addr) || !aligned(op.range) || !aligned(op.offset) || op.range == 0 {
+        return Err(EINVAL);
+    }
+    let end = op.addr.checked_add(op.range).ok_or(EINVAL)?;
+    let range = op.addr..end;
+    if range.start < vm::USER_RANGE.start || range.end > vm::USER_RANGE.end {
+        return Err(EINVAL);
+    }
+    if vm.overlaps_kernel_range(&range) {
+        return Err(EINVAL);
+    }
+    let pages = op.range / GPU_PAGE_SIZE;
+    if op.flags & bindings::DRM_ASAHI_BIND_UNBIND != 0 {
+        // An unbind names only a range.
+        if op.flags != bindings::DRM_ASAHI_BIND_UNBIND || op.handle != 0 || op.offset != 0 {
+            return Err(EINVAL);
+        }
+        return Ok(BindOp::Unmap { va: op.addr, pages });
+    }
+    let read = op.flags & bindings::DRM_ASAHI_BIND_READ != 0;
+    let write = op.flags & bindings::DRM_ASAHI_BIND_WRITE != 0;
+    let prot = match (read, write) {
+        (true, true) => Prot::GPU_SHARED_RW,
+        (true, false) => Prot::GPU_SHARED_RO,
+        (false, true) => Prot::GPU_SHARED_WO,
+        (false, false) => return Err(EINVAL),
+    };
+    let repeat = op.flags & bindings::DRM_ASAHI_BIND_SINGLE_PAGE != 0;
+    let obj = gem::Object::lookup(file, op.handle)?;
+    let used = if repeat { GPU_PAGE_SIZE } else { op.range };
+    if op.offset.checked_add(used).ok_or(EINVAL)? > obj.size() {
+        return Err(EINVAL);
+    }
+    if obj.private_vm().is_some_and(|serial| serial != vm.serial()) {
+        return Err(EINVAL);
+    }
+    Ok(BindOp::Map {
+        va: op.addr,
+        pages,
+        obj,
+        first: op.offset / GPU_PAGE_SIZE,
+        prot,
+        repeat,
+    })
 }
 
 /// Returns `EINVAL` unless `value` is zero (padding and must-be-zero fields).
@@ -141,7 +219,7 @@ impl File {
         file: &DrmFile,
     ) -> Result<u32> {
         mbz(args.pad)?;
-        let vm = Arc::new(Vm::new(args.kernel_start..args.kernel_end)?, GFP_KERNEL)?;
+        let vm = Arc::pin_init(Vm::new(args.kernel_start..args.kernel_end)?, GFP_KERNEL)?;
         args.vm_id = file.inner().vms.lock().insert(vm)?;
         Ok(0)
     }
@@ -192,6 +270,50 @@ impl File {
     ) -> Result<u32> {
         mbz(args.flags)?;
         args.offset = gem::Object::lookup(file, args.handle)?.mmap_offset()?;
+        Ok(0)
+    }
+
+    /// `DRM_IOCTL_ASAHI_VM_BIND`: maps and unmaps buffer objects, all operations or none.
+    ///
+    /// The op array is copied in once, then each op is read with the caller's `stride`: shorter
+    /// ops are zero-extended, longer ones must have an all-zero tail (`EINVAL` otherwise).
+    pub(crate) fn vm_bind(
+        _dev: &AsahiDrmDevice,
+        args: &mut bindings::drm_asahi_vm_bind,
+        file: &DrmFile,
+    ) -> Result<u32> {
+        mbz(args.pad)?;
+        if args.stride == 0 {
+            return Err(EINVAL);
+        }
+        let vm = file
+            .inner()
+            .vms
+            .lock()
+            .get(args.vm_id)
+            .cloned()
+            .ok_or(ENOENT)?;
+        if args.num_binds == 0 {
+            return Ok(0);
+        }
+        if args.num_binds > MAX_BINDS_PER_CALL {
+            return Err(EINVAL);
+        }
+        let stride = args.stride as usize;
+        let total = stride.checked_mul(args.num_binds as usize).ok_or(EINVAL)?;
+        let mut raw = KVVec::with_capacity(0, GFP_KERNEL)?;
+        raw.extend_with(total, 0u8, GFP_KERNEL)?;
+        // CAST: a user address is a `usize` on every 64-bit target.
+        UserSlice::new(args.userptr as usize, total)
+            .reader()
+            .read_slice(&mut raw)?;
+
+        let mut ops = KVec::with_capacity(args.num_binds as usize, GFP_KERNEL)?;
+        for chunk in raw.chunks(stride) {
+            let op = read_extensible::<bindings::drm_asahi_gem_bind_op>(chunk)?;
+            ops.push(parse_bind_op(&vm, &op, file)?, GFP_KERNEL)?;
+        }
+        vm.bind(ops)?;
         Ok(0)
     }
 

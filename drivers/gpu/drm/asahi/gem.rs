@@ -2,10 +2,9 @@
 
 //! GEM buffer objects (`DRM_IOCTL_ASAHI_GEM_CREATE`, `GEM_MMAP_OFFSET`, mmap, PRIME export).
 //!
-//! An object's memory is a list of 16 KiB chunks, each physically contiguous, because the GPU
-//! maps memory in 16 KiB pages whatever the CPU's page size: with 4 KiB kernel pages a chunk is
-//! an order-2 allocation, with 16 KiB pages a single page. Memory is zeroed at allocation, so a
-//! new object never shows a previous owner's data.
+//! An object's memory is a list of [`GpuPage`]s (16 KiB, physically contiguous), because the
+//! GPU maps memory in 16 KiB pages whatever the CPU's page size. Memory is zeroed at allocation,
+//! so a new object never shows a previous owner's data.
 //!
 //! Objects are reference counted by the DRM core (`drm_gem_object`): handles, CPU mappings,
 //! dma-bufs and GPU mappings each hold a reference, and the memory is freed at the last one.
@@ -14,49 +13,15 @@
 use crate::bindings;
 use crate::driver::AsahiDrmDevice;
 use crate::file::DrmFile;
-use crate::vm::GPU_PAGE_SIZE;
+use crate::pages::{GpuPage, CPU_PAGES_PER_GPU_PAGE, GPU_PAGE_SIZE};
 use core::ptr::NonNull;
 use kernel::error::to_result;
 use kernel::ffi::c_int;
 use kernel::prelude::*;
 use kernel::types::{ARef, AlwaysRefCounted, Opaque};
 
-/// CPU pages per GPU page.
-const PAGES_PER_CHUNK: usize = GPU_PAGE_SIZE as usize / kernel::page::PAGE_SIZE;
-/// Allocation order of one chunk.
-const CHUNK_ORDER: u32 = PAGES_PER_CHUNK.trailing_zeros();
-const _: () = assert!(
-    PAGES_PER_CHUNK.is_power_of_two() && PAGES_PER_CHUNK >= 1,
-    "the CPU page size must divide the 16 KiB GPU page"
-);
-
-/// Largest object: bounds the chunk table (8 bytes per 16 KiB) and keeps offsets in range.
+/// Largest object: bounds the page table (8 bytes per 16 KiB) and keeps offsets in range.
 const MAX_SIZE: u64 = 1 << 36;
-
-/// One physically contiguous, GPU-page-sized piece of an object; freed on drop.
-struct Chunk(NonNull<bindings::page>);
-
-impl Chunk {
-    fn alloc() -> Result<Self> {
-        let gfp = bindings::GFP_KERNEL | bindings::__GFP_ZERO | bindings::__GFP_NOWARN;
-        // SAFETY: Plain page allocation; the result is checked for null.
-        let page = unsafe { bindings::asahi_helper_alloc_pages(gfp, CHUNK_ORDER) };
-        Ok(Self(NonNull::new(page).ok_or(ENOMEM)?))
-    }
-
-    /// The first page frame number of the chunk.
-    fn pfn(&self) -> usize {
-        // SAFETY: `self.0` is a page we allocated and still own.
-        unsafe { bindings::asahi_helper_page_to_pfn(self.0.as_ptr()) }
-    }
-}
-
-impl Drop for Chunk {
-    fn drop(&mut self) {
-        // SAFETY: The page was allocated with `CHUNK_ORDER` in `alloc` and is freed once.
-        unsafe { bindings::__free_pages(self.0.as_ptr(), CHUNK_ORDER) };
-    }
-}
 
 /// A buffer object.
 ///
@@ -70,7 +35,7 @@ pub(crate) struct Object {
     base: Opaque<bindings::drm_gem_object>,
     flags: u32,
     private_vm: u64,
-    chunks: KVVec<Chunk>,
+    chunks: KVVec<GpuPage>,
 }
 
 // SAFETY: The object is only mutated through the DRM core (which synchronises) and at creation;
@@ -109,7 +74,7 @@ impl Object {
         let n = usize::try_from(size / GPU_PAGE_SIZE)?;
         let mut chunks = KVVec::with_capacity(n, GFP_KERNEL)?;
         for _ in 0..n {
-            chunks.push(Chunk::alloc()?, GFP_KERNEL)?;
+            chunks.push(GpuPage::alloc()?, GFP_KERNEL)?;
         }
         let obj = KBox::new(
             Object {
@@ -157,10 +122,14 @@ impl Object {
     }
 
     /// Size in bytes (a multiple of the GPU page size).
-    #[expect(dead_code, reason = "VM_BIND checks ranges against it")]
     pub(crate) fn size(&self) -> u64 {
         // CAST: `usize` is 64-bit on every supported target.
         self.chunks.len() as u64 * GPU_PAGE_SIZE
+    }
+
+    /// The physical address of the object's GPU page `index` (`None` past the end).
+    pub(crate) fn page_phys(&self, index: usize) -> Option<u64> {
+        self.chunks.get(index).map(GpuPage::phys)
     }
 
     /// Whether the object is `VM_PRIVATE` to the VM with serial `vm`.
@@ -286,7 +255,7 @@ unsafe extern "C" fn get_sg_table_callback(
             // SAFETY: `sg` is one of the `n` entries; the page outlives the table because the
             // dma-buf holds a reference on the object.
             unsafe {
-                bindings::asahi_helper_sg_set_page(sg, chunk.0.as_ptr(), GPU_PAGE_SIZE as u32, 0);
+                bindings::asahi_helper_sg_set_page(sg, chunk.page(), GPU_PAGE_SIZE as u32, 0);
                 sg = bindings::asahi_helper_sg_next(sg);
             }
         }
@@ -329,10 +298,10 @@ unsafe extern "C" fn fault_callback(vmf: *mut bindings::vm_fault) -> bindings::v
     let Some(page) = pgoff.checked_sub(first) else {
         return bindings::VM_FAULT_SIGBUS;
     };
-    let Some(chunk) = obj.chunks.get(page / PAGES_PER_CHUNK) else {
+    let Some(chunk) = obj.chunks.get(page / CPU_PAGES_PER_GPU_PAGE) else {
         return bindings::VM_FAULT_SIGBUS;
     };
-    let pfn = chunk.pfn() + page % PAGES_PER_CHUNK;
+    let pfn = chunk.pfn() + page % CPU_PAGES_PER_GPU_PAGE;
     // SAFETY: `address` is inside `vma`, a PFN map; the page stays allocated while the VMA
     // holds its object reference.
     unsafe { bindings::vmf_insert_pfn(vma, address, pfn) }

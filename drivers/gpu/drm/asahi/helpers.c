@@ -5,6 +5,7 @@
 #include <drm/drm_gem.h>
 #include <drm/drm_vma_manager.h>
 #include <linux/gfp.h>
+#include <linux/io.h>
 #include <linux/mm.h>
 #include <linux/of.h>
 #include <linux/of_device.h>
@@ -67,6 +68,17 @@ struct page *asahi_helper_alloc_pages(gfp_t gfp, unsigned int order)
 unsigned long asahi_helper_page_to_pfn(struct page *page)
 {
 	return page_to_pfn(page);
+}
+
+phys_addr_t asahi_helper_page_to_phys(struct page *page)
+{
+	return page_to_phys(page);
+}
+
+/* The kernel's direct-map address of @phys (RAM only). */
+void *asahi_helper_phys_to_virt(phys_addr_t phys)
+{
+	return phys_to_virt(phys);
 }
 
 void asahi_helper_sg_set_page(struct scatterlist *sg, struct page *page, unsigned int len,

@@ -24,6 +24,8 @@ unsigned long asahi_helper_drm_gem_mmap_pgoff(struct drm_gem_object *obj);
 u64 asahi_helper_drm_gem_mmap_offset(struct drm_gem_object *obj);
 struct page *asahi_helper_alloc_pages(gfp_t gfp, unsigned int order);
 unsigned long asahi_helper_page_to_pfn(struct page *page);
+phys_addr_t asahi_helper_page_to_phys(struct page *page);
+void *asahi_helper_phys_to_virt(phys_addr_t phys);
 void asahi_helper_sg_set_page(struct scatterlist *sg, struct page *page, unsigned int len,
 			      unsigned int offset);
 struct scatterlist *asahi_helper_sg_next(struct scatterlist *sg);

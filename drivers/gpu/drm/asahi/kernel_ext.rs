@@ -13,3 +13,4 @@
 pub(crate) mod drm;
 pub(crate) mod platform;
 pub(crate) mod print;
+pub(crate) mod vec;

@@ -1,19 +1,34 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 
-//! GPU virtual address spaces (`DRM_IOCTL_ASAHI_VM_CREATE`).
+//! GPU virtual address spaces (`DRM_IOCTL_ASAHI_VM_CREATE`, `VM_BIND`).
 //!
 //! A [`Vm`] is one GPU address space of one client: the user half of the GPU's 39-bit address
-//! range, with a window userspace chose at creation that belongs to the kernel (for firmware-
-//! visible per-queue objects) and which userspace may not bind into. It is reference counted:
-//! the file's VM table holds one reference and every queue created on it holds another, so
-//! destroying a VM that a queue still uses is safe and takes effect when the queue goes.
+//! range with its own page tables, minus a window userspace chose at creation that belongs to
+//! the kernel (for per-queue firmware-visible objects) and that userspace may not bind into.
+//!
+//! Ownership: the VM holds a reference to every buffer object it maps, for as long as any page
+//! of it is mapped, so the GPU never reaches freed memory; the file's VM table and every queue
+//! on the VM (and, later, every job) hold references to the VM, so destroying it while queues
+//! still use it is safe and takes effect when the last user goes. A `VM_PRIVATE` object records
+//! its VM's serial rather than a reference, since a VM mapping its own private object would
+//! otherwise keep both alive forever.
+//!
+//! # Lock order
+//!
+//! `Vm::inner` is a leaf lock: nothing else is taken while it is held (dropping an object
+//! reference under it may free the object, which takes no driver lock).
 
+use crate::fw::uat::Prot;
+use crate::gem;
+use crate::kernel_ext::vec::VecExt;
+use crate::mmu::PageTables;
+use crate::pages::GPU_PAGE_SIZE;
 use core::ops::Range;
 use core::sync::atomic::{AtomicU64, Ordering};
+use kernel::new_mutex;
 use kernel::prelude::*;
-
-/// GPU page size: 16 KiB on every AGX, whatever the CPU's page size.
-pub(crate) const GPU_PAGE_SIZE: u64 = 0x4000;
+use kernel::sync::Mutex;
+use kernel::types::ARef;
 
 /// The part of the user half that userspace may use.
 ///
@@ -28,17 +43,77 @@ pub(crate) const KERNEL_MIN_SIZE: u64 = 0x2000_0000;
 /// Source of VM serial numbers: unique for the module's lifetime, never 0.
 static NEXT_SERIAL: AtomicU64 = AtomicU64::new(1);
 
+/// One validated VM_BIND operation.
+pub(crate) enum BindOp {
+    /// Map `pages` pages at `va` from `obj`, starting at its page `first`; with `repeat`, page
+    /// `first` alone is mapped over the whole range (`DRM_ASAHI_BIND_SINGLE_PAGE`).
+    Map {
+        /// GPU address.
+        va: u64,
+        /// Length in GPU pages.
+        pages: u64,
+        /// The object.
+        obj: ARef<gem::Object>,
+        /// First object page.
+        first: u64,
+        /// Permissions.
+        prot: Prot,
+        /// Repeat one page.
+        repeat: bool,
+    },
+    /// Unmap `pages` pages at `va`.
+    Unmap {
+        /// GPU address.
+        va: u64,
+        /// Length in GPU pages.
+        pages: u64,
+    },
+}
+
+/// A mapped range and the object reference that keeps its memory alive.
+struct Mapping {
+    range: Range<u64>,
+    obj: ARef<gem::Object>,
+    first: u64,
+    repeat: bool,
+}
+
+impl Mapping {
+    /// The part of this mapping from `start` on, as a mapping of its own.
+    fn tail_from(&self, start: u64) -> Mapping {
+        let skipped = if self.repeat {
+            0
+        } else {
+            (start - self.range.start) / GPU_PAGE_SIZE
+        };
+        Mapping {
+            range: start..self.range.end,
+            obj: self.obj.clone(),
+            first: self.first + skipped,
+            repeat: self.repeat,
+        }
+    }
+}
+
+struct VmInner {
+    pt: PageTables,
+    /// Disjoint, sorted by start.
+    mappings: KVec<Mapping>,
+}
+
 /// One client address space.
+#[pin_data]
 pub(crate) struct Vm {
     serial: u64,
-    #[expect(dead_code, reason = "VM_BIND refuses to map into it")]
     kernel_range: Range<u64>,
+    #[pin]
+    inner: Mutex<VmInner>,
 }
 
 impl Vm {
     /// Validates `kernel_range` (inside [`USER_RANGE`], at least [`KERNEL_MIN_SIZE`], GPU-page
-    /// aligned) and creates the VM. Invalid windows fail with `EINVAL`.
-    pub(crate) fn new(kernel_range: Range<u64>) -> Result<Self> {
+    /// aligned; `EINVAL` otherwise) and returns an initialiser for the VM.
+    pub(crate) fn new(kernel_range: Range<u64>) -> Result<impl PinInit<Self, Error>> {
         let aligned = |x: u64| x % GPU_PAGE_SIZE == 0;
         if kernel_range.start < USER_RANGE.start
             || kernel_range.end > USER_RANGE.end
@@ -49,16 +124,126 @@ impl Vm {
         {
             return Err(EINVAL);
         }
-        Ok(Self {
+        let pt = PageTables::new_user()?;
+        Ok(try_pin_init!(Vm {
             serial: NEXT_SERIAL.fetch_add(1, Ordering::Relaxed),
             kernel_range,
-        })
+            inner <- new_mutex!(VmInner { pt, mappings: KVec::new() }, "asahi::Vm::inner"),
+        }))
     }
 
-    /// A number identifying this VM for the module's lifetime (what `VM_PRIVATE` objects record
-    /// instead of a reference, which would make a VM and its objects keep each other alive).
+    /// A number identifying this VM for the module's lifetime.
     pub(crate) fn serial(&self) -> u64 {
         self.serial
     }
 
+    /// Whether `range` touches the kernel window.
+    pub(crate) fn overlaps_kernel_range(&self, range: &Range<u64>) -> bool {
+        range.start < self.kernel_range.end && self.kernel_range.start < range.end
+    }
+
+    /// Applies `ops` in order, all or nothing: every allocation (page tables, bookkeeping) is
+    /// made before the first change, so on error the address space is as it was.
+    pub(crate) fn bind(&self, ops: KVec<BindOp>) -> Result {
+        let mut inner = self.inner.lock();
+        let inner = &mut *inner;
+        // Enough tables for every map as if each needed its own (an over-estimate when maps
+        // share tables; the spare stays reserved for later binds).
+        let mut tables = 0usize;
+        for op in ops.iter() {
+            if let BindOp::Map { va, pages, .. } = op {
+                tables = tables
+                    .checked_add(inner.pt.tables_needed(*va, *pages)?)
+                    .ok_or(ENOMEM)?;
+            }
+        }
+        inner.pt.reserve(tables)?;
+        // Each op adds at most two mappings (a map, or the split tail of an unmap).
+        inner.mappings.reserve(ops.len() * 2, GFP_KERNEL)?;
+
+        for op in ops {
+            match op {
+                BindOp::Unmap { va, pages } => Self::unmap_locked(inner, va, pages)?,
+                BindOp::Map {
+                    va,
+                    pages,
+                    obj,
+                    first,
+                    prot,
+                    repeat,
+                } => {
+                    // Binding over an existing mapping replaces it.
+                    Self::unmap_locked(inner, va, pages)?;
+                    let phys = (0..pages).map(|i| {
+                        let page = if repeat { first } else { first + i };
+                        // CAST: object page indices fit in usize (objects are bounded).
+                        obj.page_phys(page as usize).unwrap_or(0)
+                    });
+                    inner.pt.map(va, pages, prot, phys)?;
+                    let range = va..va + pages * GPU_PAGE_SIZE;
+                    let at = inner
+                        .mappings
+                        .iter()
+                        .position(|m| m.range.start >= range.end)
+                        .unwrap_or(inner.mappings.len());
+                    inner.mappings.insert_within_capacity(
+                        at,
+                        Mapping {
+                            range,
+                            obj,
+                            first,
+                            repeat,
+                        },
+                    )?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Unmaps `[va, va + pages)` from the page tables and the bookkeeping, splitting mappings
+    /// that straddle the edges. Needs no allocation beyond the capacity reserved by `bind`.
+    fn unmap_locked(inner: &mut VmInner, va: u64, pages: u64) -> Result {
+        let range = va..va + pages * GPU_PAGE_SIZE;
+        inner.pt.unmap(va, pages)?;
+        let mut i = 0;
+        while i < inner.mappings.len() {
+            let m = &mut inner.mappings[i];
+            if m.range.end <= range.start {
+                i += 1;
+                continue;
+            }
+            if m.range.start >= range.end {
+                break;
+            }
+            let head = m.range.start < range.start;
+            let tail = m.range.end > range.end;
+            match (head, tail) {
+                (true, true) => {
+                    let t = m.tail_from(range.end);
+                    m.range.end = range.start;
+                    inner.mappings.insert_within_capacity(i + 1, t)?;
+                    i += 2;
+                }
+                (true, false) => {
+                    m.range.end = range.start;
+                    i += 1;
+                }
+                (false, true) => {
+                    *m = m.tail_from(range.end);
+                    i += 1;
+                }
+                (false, false) => {
+                    drop(inner.mappings.remove(i));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Translates a GPU address of this VM: `(physical address, PTE)`.
+    #[expect(dead_code, reason = "the virtual AGX walks VMs through it")]
+    pub(crate) fn translate(&self, va: u64) -> Option<(u64, u64)> {
+        self.inner.lock().pt.translate(va)
+    }
 }

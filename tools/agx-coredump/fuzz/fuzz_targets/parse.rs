@@ -3,6 +3,17 @@
 //! Feeds arbitrary bytes to the dump reader and to the decoder behind the `agx-coredump`
 //! command. Run with `cargo +nightly fuzz run parse` from `tools/agx-coredump`; seed the corpus
 //! with `tests/corpus/*.bin` and a generated dump.
+//!
+//! Without cargo-fuzz, the same instrumented build is (from `tools/agx-coredump/fuzz`):
+//!
+//! ```text
+//! RUSTFLAGS="-Cpasses=sancov-module -Cllvm-args=-sanitizer-coverage-level=4 \
+//!   -Cllvm-args=-sanitizer-coverage-inline-8bit-counters \
+//!   -Cllvm-args=-sanitizer-coverage-pc-table -Cllvm-args=-sanitizer-coverage-trace-compares \
+//!   --cfg fuzzing -Cdebug-assertions -Coverflow-checks" \
+//!   cargo +nightly build --release --target x86_64-unknown-linux-gnu --bin parse
+//! target/x86_64-unknown-linux-gnu/release/parse -max_len=140000 CORPUS_DIR
+//! ```
 
 #![no_main]
 

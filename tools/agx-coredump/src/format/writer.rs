@@ -270,6 +270,23 @@ impl Layout {
 ///
 /// Data pages are numbered from 0 in file order: all pages of the first segment with data,
 /// then the next one's, and so on (the order the page-table walk captured them in).
+///
+/// A kernel with 4 KiB pages that keeps each captured GPU page as four kernel pages would
+/// implement it like this (with 16 KiB kernel pages, `PER_GPU_PAGE` is 1):
+///
+/// ```text
+/// impl PageSource for CapturedPages {
+///     const CHUNK_SIZE: usize = PAGE_SIZE;
+///     type Error = Error;
+///     fn read(&self, index: usize, offset: usize, dst: &mut [u8]) -> Result {
+///         let k = index * PER_GPU_PAGE + offset / PAGE_SIZE;
+///         let page = self.pages.get(k).ok_or(EIO)?;
+///         // SAFETY: `dst` is valid for `dst.len()` bytes, and `offset % PAGE_SIZE +
+///         // dst.len() <= PAGE_SIZE` because requests never cross a chunk.
+///         unsafe { page.read_raw(dst.as_mut_ptr(), offset % PAGE_SIZE, dst.len()) }
+///     }
+/// }
+/// ```
 pub trait PageSource {
     /// Largest piece [`read`](Self::read) is ever asked for, and the alignment of every piece
     /// within its page: requests never cross a multiple of this. A power of two at most

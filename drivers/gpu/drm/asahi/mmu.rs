@@ -1,0 +1,168 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+
+//! GPU page tables (UAT) in kernel memory.
+//!
+//! The table format and the walking, mapping and unmapping logic live in the shared
+//! `firmware-defs` engine ([`fw::pgtable`]), which is unit-tested on the host; this module
+//! gives it memory: every table is one [`GpuPage`], reached through the kernel's direct map.
+//!
+//! A [`PageTables`] owns all of its table pages. Before an operation that may need new tables
+//! the caller asks for them ([`PageTables::reserve`]), which is the only step that allocates;
+//! the engine then links tables from that reserve and never fails for lack of memory, so a
+//! multi-operation bind either happens whole or, if the reserve cannot be made, not at all.
+//! Table pages are only freed with the page tables, so a GPU walking them concurrently (the
+//! virtual AGX) never sees freed memory; the cost is that tables emptied by unmaps are kept
+//! until the VM goes.
+//!
+//! Entries are read and written with atomic 64-bit accesses: the GPU walks the same memory.
+
+use crate::bindings;
+use crate::fw::pgtable::{self, Error as PtError, TableMemory, TablePhys, TableSource};
+use crate::fw::uat::{self, Prot};
+use crate::kernel_ext::vec::VecExt;
+use crate::pages::GpuPage;
+use core::convert::Infallible;
+use core::sync::atomic::{AtomicU64, Ordering};
+use kernel::prelude::*;
+
+/// Output address size of the GPU MMU on the virtual AGX (as on t8103).
+const OAS: u32 = uat::OAS_T8103;
+
+/// Table memory: the direct-mapped [`GpuPage`]s of one [`PageTables`].
+///
+/// # Invariants
+///
+/// The engine only passes table addresses that came from this page-table set: the root, a page
+/// it took from the reserve, or one it read out of a table entry it wrote itself.
+struct DirectMap;
+
+impl DirectMap {
+    fn entry(table: TablePhys, index: usize) -> &'static AtomicU64 {
+        // SAFETY: By the type invariant `table` is a live table page of 2048 entries (the engine
+        // keeps `index` below that); the direct map covers all RAM, and the page outlives every
+        // use (tables are freed only with the page tables, after all users are gone).
+        unsafe {
+            let base = bindings::asahi_helper_phys_to_virt(table.addr()).cast::<u64>();
+            AtomicU64::from_ptr(base.add(index))
+        }
+    }
+}
+
+impl TableMemory for DirectMap {
+    type Error = Infallible;
+
+    fn read_entry(&self, table: TablePhys, index: usize) -> Result<u64, Infallible> {
+        Ok(Self::entry(table, index).load(Ordering::Acquire))
+    }
+
+    fn write_entry(&mut self, table: TablePhys, index: usize, value: u64) {
+        Self::entry(table, index).store(value, Ordering::Release);
+    }
+}
+
+/// Hands the engine tables from a reserve, moving each into the owned list as it is taken.
+///
+/// # Invariants
+///
+/// `owned` has spare capacity for every page in `reserve`, so moving cannot allocate.
+struct Reserve<'a> {
+    reserve: &'a mut KVec<GpuPage>,
+    owned: &'a mut KVec<GpuPage>,
+}
+
+impl TableSource for Reserve<'_> {
+    fn remaining(&self) -> usize {
+        self.reserve.len()
+    }
+
+    fn take(&mut self) -> Option<TablePhys> {
+        let page = self.reserve.pop()?;
+        let phys = TablePhys::new(page.phys());
+        // INVARIANT: capacity was reserved for every reserve page, so this push cannot fail.
+        self.owned.push(page, GFP_NOWAIT).ok()?;
+        phys
+    }
+}
+
+fn engine_error(_e: PtError<Infallible>) -> Error {
+    // Callers validate ranges, alignment and the reserve before calling into the engine, so an
+    // engine error means a request the uAPI layer let through wrongly: refuse it.
+    EINVAL
+}
+
+/// The page tables of one GPU address-space half.
+pub(crate) struct PageTables {
+    pt: pgtable::PageTable,
+    /// The root table (owned here; its address lives in `pt`).
+    _root: GpuPage,
+    /// Linked tables below the root.
+    owned: KVec<GpuPage>,
+    /// Allocated but not yet linked.
+    reserve: KVec<GpuPage>,
+}
+
+impl PageTables {
+    /// Empty page tables for a user (TTBR0) half.
+    pub(crate) fn new_user() -> Result<Self> {
+        let root = GpuPage::alloc()?;
+        let root_phys = TablePhys::new(root.phys()).ok_or(EINVAL)?;
+        Ok(Self {
+            pt: pgtable::PageTable::user(root_phys, OAS),
+            _root: root,
+            owned: KVec::new(),
+            reserve: KVec::new(),
+        })
+    }
+
+    /// How many tables mapping `pages` pages at `va` would need now.
+    pub(crate) fn tables_needed(&self, va: u64, pages: u64) -> Result<usize> {
+        self.pt
+            .tables_needed(&DirectMap, va, pages)
+            .map_err(engine_error)
+    }
+
+    /// Makes sure at least `n` tables are reserved, so the next maps cannot fail for memory.
+    /// On failure nothing visible changes (extra reserved pages are kept for later).
+    pub(crate) fn reserve(&mut self, n: usize) -> Result {
+        while self.reserve.len() < n {
+            self.reserve.push(GpuPage::alloc()?, GFP_KERNEL)?;
+        }
+        self.owned.reserve(self.reserve.len(), GFP_KERNEL)?;
+        Ok(())
+    }
+
+    /// Maps `pages` GPU pages at `va`, the `i`-th at `phys(i)`, with `prot`. The range must be
+    /// unmapped and the reserve big enough ([`Self::tables_needed`]).
+    pub(crate) fn map(
+        &mut self,
+        va: u64,
+        pages: u64,
+        prot: Prot,
+        phys: impl Iterator<Item = u64> + Clone,
+    ) -> Result {
+        let mut src = Reserve {
+            reserve: &mut self.reserve,
+            owned: &mut self.owned,
+        };
+        self.pt
+            .map_pages(&mut DirectMap, &mut src, va, pages, prot, phys)
+            .map(drop)
+            .map_err(engine_error)
+    }
+
+    /// Unmaps `pages` GPU pages at `va` (holes are fine).
+    pub(crate) fn unmap(&mut self, va: u64, pages: u64) -> Result {
+        self.pt
+            .unmap(&mut DirectMap, va, pages)
+            .map(drop)
+            .map_err(engine_error)
+    }
+
+    /// Translates `va`: `(physical address, PTE)`, or `None` if unmapped.
+    pub(crate) fn translate(&self, va: u64) -> Option<(u64, u64)> {
+        self.pt
+            .translate(&DirectMap, va)
+            .ok()
+            .map(|t| (t.pa, t.pte))
+    }
+}

@@ -1,0 +1,69 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+
+//! GPU pages: 16 KiB of physically contiguous, zeroed memory.
+//!
+//! The GPU maps memory in 16 KiB pages whatever the CPU's page size. With 4 KiB kernel pages a
+//! GPU page is an order-2 allocation (four CPU pages), with 16 KiB pages a single page. Buffer
+//! objects and page tables are both made of these.
+
+use crate::bindings;
+use core::ptr::NonNull;
+use kernel::prelude::*;
+
+/// GPU page size in bytes.
+pub(crate) const GPU_PAGE_SIZE: u64 = 0x4000;
+/// CPU pages per GPU page.
+pub(crate) const CPU_PAGES_PER_GPU_PAGE: usize = GPU_PAGE_SIZE as usize / kernel::page::PAGE_SIZE;
+/// Allocation order of one GPU page.
+const ORDER: u32 = CPU_PAGES_PER_GPU_PAGE.trailing_zeros();
+const _: () = assert!(
+    CPU_PAGES_PER_GPU_PAGE.is_power_of_two() && CPU_PAGES_PER_GPU_PAGE >= 1,
+    "the CPU page size must divide the 16 KiB GPU page"
+);
+
+/// One GPU page; freed on drop.
+///
+/// # Invariants
+///
+/// `self.0` is the first `struct page` of an order-`ORDER` allocation owned by this value.
+pub(crate) struct GpuPage(NonNull<bindings::page>);
+
+// SAFETY: The allocation is owned memory with no thread affinity.
+unsafe impl Send for GpuPage {}
+// SAFETY: `&GpuPage` only exposes addresses.
+unsafe impl Sync for GpuPage {}
+
+impl GpuPage {
+    /// Allocates a zeroed GPU page (`ENOMEM` on failure, without a warning splat).
+    pub(crate) fn alloc() -> Result<Self> {
+        let gfp = bindings::GFP_KERNEL | bindings::__GFP_ZERO | bindings::__GFP_NOWARN;
+        // SAFETY: Plain page allocation; the result is checked for null.
+        let page = unsafe { bindings::asahi_helper_alloc_pages(gfp, ORDER) };
+        // INVARIANT: a fresh allocation of `ORDER`, owned by the new value.
+        Ok(Self(NonNull::new(page).ok_or(ENOMEM)?))
+    }
+
+    /// The first `struct page`.
+    pub(crate) fn page(&self) -> *mut bindings::page {
+        self.0.as_ptr()
+    }
+
+    /// The first page frame number.
+    pub(crate) fn pfn(&self) -> usize {
+        // SAFETY: `self.0` is a live page (type invariant).
+        unsafe { bindings::asahi_helper_page_to_pfn(self.0.as_ptr()) }
+    }
+
+    /// The physical address (16 KiB aligned, since the buddy allocator aligns to the order).
+    pub(crate) fn phys(&self) -> u64 {
+        // SAFETY: `self.0` is a live page (type invariant).
+        unsafe { bindings::asahi_helper_page_to_phys(self.0.as_ptr()) }
+    }
+}
+
+impl Drop for GpuPage {
+    fn drop(&mut self) {
+        // SAFETY: Allocated with `ORDER` in `alloc` (type invariant), freed once here.
+        unsafe { bindings::__free_pages(self.0.as_ptr(), ORDER) };
+    }
+}
