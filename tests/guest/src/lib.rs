@@ -4,6 +4,8 @@
 //! prints TAP version 13 on standard output, which the host harness parses. A program exits with
 //! status 1 if any of its tests failed.
 
+pub mod gpu;
+
 use std::fmt::Display;
 use std::io::Write;
 

@@ -37,12 +37,15 @@ mod bindings;
 mod driver;
 mod file;
 mod gem;
+mod gpu;
 mod hw;
 mod idmap;
 mod kernel_ext;
 mod mmu;
 mod pages;
 mod queue;
+mod ring;
+mod submit;
 mod vm;
 
 // The firmware ABI and the UAT page-table engine, shared with the host tools (which test them).

@@ -2,7 +2,7 @@
 
 //! The backend boundary: the one place the driver learns what kind of AGX it drives.
 //!
-//! Everything above this trait (DRM device, files, VMs, queues, the firmware protocol) is the
+//! Everything above this trait (DRM device, files, VMs, queues, job tracking, fences) is the
 //! same for every backend. A backend provides the transport to the firmware and the SoC's
 //! identity; it is chosen once, at probe, from the matched device:
 //!
@@ -13,13 +13,77 @@
 //!
 //! What crosses the boundary, and nothing else:
 //! - identity: the SoC's [`HwConfig`];
-//! - (with the firmware model) boot with an init-data address, doorbells, TLB invalidation of a
-//!   context, the interrupt that says "look at the rings", and the crash notification.
+//! - [`Backend::boot`]: the address of the shared event page ([`event_page`]) and the handler
+//!   the firmware's interrupt calls, in hard-IRQ context;
+//! - [`Backend::submit`]: the doorbell with one unit of work ([`FwWork`]), naming the address
+//!   space by its page-table root: the firmware reads commands and memory only through the page
+//!   tables the driver built;
+//! - [`Backend::shutdown`]: stop, and never call the handler again.
+//!
+//! A real RTKit backend carries the same information in the firmware's own structures (work
+//! queue rings, event stamps, the Flag event message) instead of these simplified ones.
 
 pub(crate) mod virtual_agx;
 
 use crate::hw::HwConfig;
+use kernel::prelude::*;
 use kernel::str::CStr;
+use kernel::sync::Arc;
+
+/// Layout of the event page the driver shares with the firmware (one 16 KiB GPU page).
+///
+/// The firmware writes a slot's stamp when work of that slot completes, then sets the slot's
+/// bit in `fired` and interrupts; the driver atomically takes and clears `fired`. A fault is
+/// reported through the fault mailbox, which the firmware fills only when it is free.
+pub(crate) mod event_page {
+    /// `u32` completion stamps, one per event slot (128).
+    pub(crate) const STAMPS: usize = 0x0;
+    /// 128-bit "slot completed work" mask, as four `u32`.
+    pub(crate) const FIRED: usize = 0x200;
+    /// Fault mailbox: `u32` valid (1 = holds a fault; the driver writes 0 when done).
+    pub(crate) const FAULT_VALID: usize = 0x300;
+    /// Fault mailbox: `u32` event slot of the faulting work.
+    pub(crate) const FAULT_SLOT: usize = 0x304;
+    /// Fault mailbox: `u32` stamp value of the faulting work.
+    pub(crate) const FAULT_STAMP: usize = 0x308;
+    /// Fault mailbox: `u64` fault information, in the fault register's encoding
+    /// (`fw::fault::FaultInfo`).
+    pub(crate) const FAULT_INFO: usize = 0x310;
+}
+
+/// Which hardware unit a unit of work runs on.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum WorkKind {
+    /// Vertex and tiling (VDM/TA) part of a render.
+    Vertex,
+    /// Fragment (ISP/3D) part of a render.
+    Fragment,
+    /// Compute (CDM).
+    Compute,
+}
+
+/// One unit of work as the firmware receives it.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct FwWork {
+    /// Event slot of the submitting work queue.
+    pub(crate) slot: u32,
+    /// Stamp value of the job this work belongs to.
+    pub(crate) stamp: u32,
+    /// Whether to write `stamp` to the slot when this work is done (the job's last work).
+    pub(crate) complete: bool,
+    /// Physical address of the address space's page-table root (TTB0).
+    pub(crate) ttb: u64,
+    /// The unit.
+    pub(crate) kind: WorkKind,
+    /// GPU address of the work's control stream (0: nothing to run).
+    pub(crate) stream: u64,
+}
+
+/// The driver's interrupt handler, which the firmware calls in hard-IRQ context.
+pub(crate) trait IrqHandler: Send + Sync {
+    /// Handles the firmware's interrupt: completions and faults in the event page.
+    fn handle_irq(&self);
+}
 
 /// A transport to AGX firmware and the SoC's identity.
 pub(crate) trait Backend: Send + Sync {
@@ -27,4 +91,13 @@ pub(crate) trait Backend: Send + Sync {
     fn name(&self) -> &'static CStr;
     /// The SoC this backend drives.
     fn hw(&self) -> &'static HwConfig;
+    /// Starts the firmware with the event page at physical address `event_page` and `irq` as
+    /// its interrupt handler. Process context.
+    fn boot(&self, event_page: u64, irq: Arc<dyn IrqHandler>) -> Result;
+    /// Rings the doorbell with `work`. Any context; never allocates. `EBUSY` if the firmware's
+    /// queue is full (the driver bounds work in flight, so this is a driver bug).
+    fn submit(&self, work: FwWork) -> Result;
+    /// Stops the firmware: no work runs and the handler is not called after this returns; the
+    /// handler reference is dropped. Process context.
+    fn shutdown(&self);
 }

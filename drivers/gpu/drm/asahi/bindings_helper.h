@@ -9,6 +9,13 @@
 #include <drm/drm_gem.h>
 #include <drm/drm_ioctl.h>
 #include <drm/drm_prime.h>
+#include <drm/drm_syncobj.h>
+#include <linux/dma-fence.h>
+#include <linux/dma-fence-chain.h>
+#include <linux/irq_work.h>
+#include <linux/sched.h>
+#include <linux/workqueue.h>
+#include <linux/delay.h>
 #include <linux/fs.h>
 #include <linux/gfp.h>
 #include <linux/mm.h>
@@ -29,3 +36,4 @@ const gfp_t ASAHI_CONST___GFP_ZERO = __GFP_ZERO;
 const gfp_t ASAHI_CONST___GFP_NOWARN = __GFP_NOWARN;
 const gfp_t ASAHI_CONST___GFP_RETRY_MAYFAIL = __GFP_RETRY_MAYFAIL;
 const vm_fault_t ASAHI_CONST_VM_FAULT_SIGBUS = VM_FAULT_SIGBUS;
+const long ASAHI_CONST_MAX_SCHEDULE_TIMEOUT = MAX_SCHEDULE_TIMEOUT;

@@ -9,6 +9,7 @@
 use crate::backend::{virtual_agx::VirtualAgx, Backend};
 use crate::bindings;
 use crate::file::File;
+use crate::gpu::Gpu;
 use crate::kernel_ext::drm::declare_ioctls;
 use crate::kernel_ext::drm::ioctl_flags::{AUTH, RENDER_ALLOW};
 use crate::kernel_ext::drm::{self, feature};
@@ -73,13 +74,18 @@ static ID_TABLE: IdTable<1> = IdTable::new([("agx-virtual", Matched::Virtual as 
 /// Per-device state shared by every file and job of one GPU.
 #[pin_data]
 pub(crate) struct AsahiDevice {
-    backend: Arc<dyn Backend>,
+    gpu: Arc<Gpu>,
 }
 
 impl AsahiDevice {
     /// The backend this device talks to.
     pub(crate) fn backend(&self) -> &Arc<dyn Backend> {
-        &self.backend
+        self.gpu.backend()
+    }
+
+    /// The GPU.
+    pub(crate) fn gpu(&self) -> &Arc<Gpu> {
+        &self.gpu
     }
 }
 
@@ -120,16 +126,26 @@ impl drm::Driver for AsahiDriver {
         (DRM_IOCTL_ASAHI_GEM_BIND_OBJECT, bindings::drm_asahi_gem_bind_object, AUTH | RENDER_ALLOW),
         (DRM_IOCTL_ASAHI_QUEUE_CREATE, bindings::drm_asahi_queue_create, AUTH | RENDER_ALLOW, File::queue_create),
         (DRM_IOCTL_ASAHI_QUEUE_DESTROY, bindings::drm_asahi_queue_destroy, AUTH | RENDER_ALLOW, File::queue_destroy),
-        (DRM_IOCTL_ASAHI_SUBMIT, bindings::drm_asahi_submit, AUTH | RENDER_ALLOW),
+        (DRM_IOCTL_ASAHI_SUBMIT, bindings::drm_asahi_submit, AUTH | RENDER_ALLOW, File::submit),
     );
 }
 
 static FOPS: drm::FileOperations = drm::FileOperations::gem(&raw const bindings::__this_module);
 static VTABLE: drm::DriverVTable = drm::DriverVTable::new::<AsahiDriver>(&FOPS);
 
-/// What a bound platform device owns: its DRM registration (and through it the device data).
+/// What a bound platform device owns: its DRM registration (and through it the device data)
+/// and the running GPU.
 pub(crate) struct Binding {
     _registration: drm::Registration<AsahiDriver>,
+    gpu: Arc<Gpu>,
+}
+
+impl Drop for Binding {
+    fn drop(&mut self) {
+        // The device is going away: stop the firmware and fail what did not complete, before the
+        // DRM device is unplugged (open files keep the device data until they close).
+        self.gpu.shutdown();
+    }
 }
 
 /// The platform driver.
@@ -149,7 +165,7 @@ impl platform::Driver for AsahiPlatformDriver {
 
     fn probe(pdev: &platform::Device, index: usize) -> Result<Pin<KBox<Binding>>> {
         let backend: Arc<dyn Backend> = match Matched::from_index(index) {
-            Some(Matched::Virtual) => Arc::new(VirtualAgx::new(), GFP_KERNEL)?,
+            Some(Matched::Virtual) => Arc::new(VirtualAgx::new()?, GFP_KERNEL)?,
             Some(chip) => {
                 dev_err!(
                     pdev,
@@ -172,15 +188,21 @@ impl platform::Driver for AsahiPlatformDriver {
             backend.name()
         );
 
-        let data = try_pin_init!(AsahiDevice { backend });
-        let dev = AsahiDrmDevice::new(pdev.raw_device(), &VTABLE, data)?;
-        let registration = drm::Registration::new(dev)?;
-        dev_info!(registration.device(), "registered asahi DRM device\n");
-        Ok(KBox::pin(
-            Binding {
-                _registration: registration,
-            },
-            GFP_KERNEL,
-        )?)
+        let gpu = Gpu::new(backend, pdev.raw_device())?;
+        // From here on, errors must stop the GPU again.
+        let start = |gpu: &Arc<Gpu>| -> Result<Pin<KBox<Binding>>> {
+            let data = try_pin_init!(AsahiDevice { gpu: gpu.clone() });
+            let dev = AsahiDrmDevice::new(pdev.raw_device(), &VTABLE, data)?;
+            let registration = drm::Registration::new(dev)?;
+            dev_info!(registration.device(), "registered asahi DRM device\n");
+            Ok(KBox::pin(
+                Binding {
+                    _registration: registration,
+                    gpu: gpu.clone(),
+                },
+                GFP_KERNEL,
+            )?)
+        };
+        start(&gpu).inspect_err(|_| gpu.shutdown())
     }
 }

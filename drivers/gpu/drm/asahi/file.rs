@@ -70,7 +70,7 @@ const MAX_BINDS_PER_CALL: u32 = 1 << 16;
 
 /// Reads a `T` from a user struct of another size: a shorter one is zero-extended, a longer one
 /// must be all zero past `T` (an older kernel must refuse fields it does not know).
-fn read_extensible<T: Default + Copy>(bytes: &[u8]) -> Result<T> {
+pub(crate) fn read_extensible<T: Default + Copy>(bytes: &[u8]) -> Result<T> {
     let size = core::mem::size_of::<T>();
     if bytes.len() > size && bytes[size..].iter().any(|b| *b != 0) {
         return Err(EINVAL);
@@ -142,7 +142,7 @@ fn parse_bind_op(vm: &Vm, op: &bindings::drm_asahi_gem_bind_op, file: &DrmFile) 
 }
 
 /// Returns `EINVAL` unless `value` is zero (padding and must-be-zero fields).
-fn mbz<T: PartialEq + Default>(value: T) -> Result {
+pub(crate) fn mbz<T: PartialEq + Default>(value: T) -> Result {
     if value == T::default() {
         Ok(())
     } else {
@@ -319,7 +319,7 @@ impl File {
 
     /// `DRM_IOCTL_ASAHI_QUEUE_CREATE`.
     pub(crate) fn queue_create(
-        _dev: &AsahiDrmDevice,
+        dev: &AsahiDrmDevice,
         args: &mut bindings::drm_asahi_queue_create,
         file: &DrmFile,
     ) -> Result<u32> {
@@ -332,8 +332,29 @@ impl File {
             .get(args.vm_id)
             .cloned()
             .ok_or(ENOENT)?;
-        let queue = Arc::new(Queue::new(vm, priority, args.usc_exec_base), GFP_KERNEL)?;
+        let queue = Queue::new(dev.data().gpu(), vm, priority, args.usc_exec_base)?;
+        let queue = Arc::new(queue, GFP_KERNEL)?;
         args.queue_id = file.inner().queues.lock().insert(queue)?;
+        Ok(0)
+    }
+
+    /// `DRM_IOCTL_ASAHI_SUBMIT`: see [`crate::submit`].
+    pub(crate) fn submit(
+        dev: &AsahiDrmDevice,
+        args: &mut bindings::drm_asahi_submit,
+        file: &DrmFile,
+    ) -> Result<u32> {
+        mbz(args.flags)?;
+        mbz(args.pad)?;
+        dev.data().gpu().check_alive()?;
+        let queue = file
+            .inner()
+            .queues
+            .lock()
+            .get(args.queue_id)
+            .cloned()
+            .ok_or(ENOENT)?;
+        crate::submit::submit(&queue, args, file)?;
         Ok(0)
     }
 

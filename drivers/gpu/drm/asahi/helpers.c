@@ -3,6 +3,12 @@
  * Out-of-line wrappers for static inline kernel functions (see helpers.h).
  */
 #include <drm/drm_gem.h>
+#include <drm/drm_syncobj.h>
+#include <linux/dma-fence.h>
+#include <linux/dma-fence-chain.h>
+#include <linux/irq_work.h>
+#include <linux/spinlock.h>
+#include <linux/workqueue.h>
 #include <drm/drm_vma_manager.h>
 #include <linux/gfp.h>
 #include <linux/io.h>
@@ -100,4 +106,83 @@ void asahi_helper_vma_setup_pfnmap(struct vm_area_struct *vma, bool writecombine
 	vm_flags_set(vma, VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP);
 	prot = vm_get_page_prot(vma->vm_flags);
 	vma->vm_page_prot = writecombine ? pgprot_writecombine(prot) : prot;
+}
+
+void asahi_helper_spin_lock_init(spinlock_t *lock, const char *name, struct lock_class_key *key)
+{
+#ifdef CONFIG_DEBUG_SPINLOCK
+	__raw_spin_lock_init(spinlock_check(lock), name, key, LD_WAIT_CONFIG);
+#else
+	spin_lock_init(lock);
+#endif
+}
+
+unsigned long asahi_helper_spin_lock_irqsave(spinlock_t *lock)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(lock, flags);
+	return flags;
+}
+
+void asahi_helper_spin_unlock_irqrestore(spinlock_t *lock, unsigned long flags)
+{
+	spin_unlock_irqrestore(lock, flags);
+}
+
+struct dma_fence *asahi_helper_dma_fence_get(struct dma_fence *fence)
+{
+	return dma_fence_get(fence);
+}
+
+void asahi_helper_dma_fence_put(struct dma_fence *fence)
+{
+	dma_fence_put(fence);
+}
+
+void asahi_helper_dma_fence_set_error(struct dma_fence *fence, int error)
+{
+	dma_fence_set_error(fence, error);
+}
+
+bool asahi_helper_dma_fence_is_signaled(struct dma_fence *fence)
+{
+	return dma_fence_is_signaled(fence);
+}
+
+struct dma_fence_chain *asahi_helper_dma_fence_chain_alloc(void)
+{
+	return dma_fence_chain_alloc();
+}
+
+void asahi_helper_dma_fence_chain_free(struct dma_fence_chain *chain)
+{
+	dma_fence_chain_free(chain);
+}
+
+void asahi_helper_drm_syncobj_put(struct drm_syncobj *obj)
+{
+	drm_syncobj_put(obj);
+}
+
+/* An irq_work that runs in hard interrupt context even on PREEMPT_RT. */
+void asahi_helper_init_irq_work_hard(struct irq_work *work, void (*func)(struct irq_work *))
+{
+	*work = IRQ_WORK_INIT_HARD(func);
+}
+
+void asahi_helper_init_work(struct work_struct *work, void (*func)(struct work_struct *))
+{
+	INIT_WORK(work, func);
+}
+
+/* Queues @work on the unbound system workqueue (any context). */
+bool asahi_helper_queue_work(struct work_struct *work)
+{
+	return queue_work(system_unbound_wq, work);
+}
+
+bool asahi_helper_pfn_valid(unsigned long pfn)
+{
+	return pfn_valid(pfn);
 }

@@ -31,4 +31,26 @@ void asahi_helper_sg_set_page(struct scatterlist *sg, struct page *page, unsigne
 struct scatterlist *asahi_helper_sg_next(struct scatterlist *sg);
 void asahi_helper_vma_setup_pfnmap(struct vm_area_struct *vma, bool writecombine);
 
+struct dma_fence;
+struct dma_fence_chain;
+struct drm_syncobj;
+struct irq_work;
+struct lock_class_key;
+void asahi_helper_spin_lock_init(spinlock_t *lock, const char *name, struct lock_class_key *key);
+unsigned long asahi_helper_spin_lock_irqsave(spinlock_t *lock);
+void asahi_helper_spin_unlock_irqrestore(spinlock_t *lock, unsigned long flags);
+struct dma_fence *asahi_helper_dma_fence_get(struct dma_fence *fence);
+void asahi_helper_dma_fence_put(struct dma_fence *fence);
+void asahi_helper_dma_fence_set_error(struct dma_fence *fence, int error);
+bool asahi_helper_dma_fence_is_signaled(struct dma_fence *fence);
+struct dma_fence_chain *asahi_helper_dma_fence_chain_alloc(void);
+void asahi_helper_dma_fence_chain_free(struct dma_fence_chain *chain);
+void asahi_helper_drm_syncobj_put(struct drm_syncobj *obj);
+void asahi_helper_init_irq_work_hard(struct irq_work *work, void (*func)(struct irq_work *));
+
+struct work_struct;
+void asahi_helper_init_work(struct work_struct *work, void (*func)(struct work_struct *));
+bool asahi_helper_queue_work(struct work_struct *work);
+bool asahi_helper_pfn_valid(unsigned long pfn);
+
 #endif

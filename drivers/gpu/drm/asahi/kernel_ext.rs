@@ -10,7 +10,11 @@
 //! The shapes follow the later upstream abstractions (`rust/kernel/drm/*` from 6.16) where they
 //! exist, so moving to them later is mechanical.
 
+pub(crate) mod dma_fence;
 pub(crate) mod drm;
 pub(crate) mod platform;
 pub(crate) mod print;
+pub(crate) mod spinlock_irq;
+pub(crate) mod syncobj;
 pub(crate) mod vec;
+pub(crate) mod work;

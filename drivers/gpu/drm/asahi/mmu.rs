@@ -94,7 +94,7 @@ fn engine_error(_e: PtError<Infallible>) -> Error {
 pub(crate) struct PageTables {
     pt: pgtable::PageTable,
     /// The root table (owned here; its address lives in `pt`).
-    _root: GpuPage,
+    root: GpuPage,
     /// Linked tables below the root.
     owned: KVec<GpuPage>,
     /// Allocated but not yet linked.
@@ -108,10 +108,15 @@ impl PageTables {
         let root_phys = TablePhys::new(root.phys()).ok_or(EINVAL)?;
         Ok(Self {
             pt: pgtable::PageTable::user(root_phys, OAS),
-            _root: root,
+            root,
             owned: KVec::new(),
             reserve: KVec::new(),
         })
+    }
+
+    /// The root table's physical address (what the firmware's TTB points at).
+    pub(crate) fn root_phys(&self) -> u64 {
+        self.root.phys()
     }
 
     /// How many tables mapping `pages` pages at `va` would need now.
@@ -156,13 +161,5 @@ impl PageTables {
             .unmap(&mut DirectMap, va, pages)
             .map(drop)
             .map_err(engine_error)
-    }
-
-    /// Translates `va`: `(physical address, PTE)`, or `None` if unmapped.
-    pub(crate) fn translate(&self, va: u64) -> Option<(u64, u64)> {
-        self.pt
-            .translate(&DirectMap, va)
-            .ok()
-            .map(|t| (t.pa, t.pte))
     }
 }

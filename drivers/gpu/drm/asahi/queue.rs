@@ -2,10 +2,12 @@
 
 //! Command queues (`DRM_IOCTL_ASAHI_QUEUE_CREATE`).
 //!
-//! A queue holds a reference to the VM its work runs in, so the VM lives as long as any queue
-//! that can still submit to it, whatever order userspace destroys them in.
+//! A queue holds a reference to the VM its work runs in and to its firmware work queue (see
+//! [`crate::gpu`]), so both live as long as any queue that can still submit to them, whatever
+//! order userspace destroys things in; jobs in flight hold their own references.
 
 use crate::bindings;
+use crate::gpu::{Gpu, WorkQueue};
 use crate::vm::Vm;
 use kernel::prelude::*;
 use kernel::sync::Arc;
@@ -33,21 +35,32 @@ impl Priority {
 
 /// A command queue.
 pub(crate) struct Queue {
-    // Held so the VM outlives every queue that can run work in it.
-    _vm: Arc<Vm>,
-    #[expect(dead_code, reason = "read by the submit path")]
+    vm: Arc<Vm>,
+    wq: Arc<WorkQueue>,
+    #[expect(dead_code, reason = "firmware priorities are not modelled by the virtual AGX")]
     priority: Priority,
-    #[expect(dead_code, reason = "read by the submit path")]
+    #[expect(dead_code, reason = "shader addresses are not modelled by the virtual AGX")]
     usc_exec_base: u64,
 }
 
 impl Queue {
-    /// Creates a queue running in `vm`.
-    pub(crate) fn new(vm: Arc<Vm>, priority: Priority, usc_exec_base: u64) -> Self {
-        Self {
-            _vm: vm,
+    /// Creates a queue running in `vm` (`ENOSPC` when the GPU's 128 event slots are taken).
+    pub(crate) fn new(gpu: &Arc<Gpu>, vm: Arc<Vm>, priority: Priority, usc_exec_base: u64) -> Result<Self> {
+        Ok(Self {
+            vm,
+            wq: WorkQueue::new(gpu)?,
             priority,
             usc_exec_base,
-        }
+        })
+    }
+
+    /// The VM this queue's work runs in.
+    pub(crate) fn vm(&self) -> &Arc<Vm> {
+        &self.vm
+    }
+
+    /// The firmware work queue.
+    pub(crate) fn wq(&self) -> &Arc<WorkQueue> {
+        &self.wq
     }
 }

@@ -24,7 +24,8 @@ use crate::kernel_ext::vec::VecExt;
 use crate::mmu::PageTables;
 use crate::pages::GPU_PAGE_SIZE;
 use core::ops::Range;
-use core::sync::atomic::{AtomicU64, Ordering};
+use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use kernel::sync::Arc;
 use kernel::new_mutex;
 use kernel::prelude::*;
 use kernel::sync::Mutex;
@@ -99,12 +100,17 @@ struct VmInner {
     pt: PageTables,
     /// Disjoint, sorted by start.
     mappings: KVec<Mapping>,
+    /// Objects unmapped while jobs were running in this VM: the GPU may have translated an
+    /// address just before the unmap, so their memory stays until those jobs are done.
+    graveyard: KVec<ARef<gem::Object>>,
 }
 
 /// One client address space.
 #[pin_data]
 pub(crate) struct Vm {
     serial: u64,
+    /// Jobs created in this VM and not yet dropped.
+    active_jobs: AtomicUsize,
     kernel_range: Range<u64>,
     #[pin]
     inner: Mutex<VmInner>,
@@ -127,8 +133,12 @@ impl Vm {
         let pt = PageTables::new_user()?;
         Ok(try_pin_init!(Vm {
             serial: NEXT_SERIAL.fetch_add(1, Ordering::Relaxed),
+            active_jobs: AtomicUsize::new(0),
             kernel_range,
-            inner <- new_mutex!(VmInner { pt, mappings: KVec::new() }, "asahi::Vm::inner"),
+            inner <- new_mutex!(
+                VmInner { pt, mappings: KVec::new(), graveyard: KVec::new() },
+                "asahi::Vm::inner"
+            ),
         }))
     }
 
@@ -147,6 +157,7 @@ impl Vm {
     pub(crate) fn bind(&self, ops: KVec<BindOp>) -> Result {
         let mut inner = self.inner.lock();
         let inner = &mut *inner;
+        let busy = self.active_jobs.load(Ordering::Acquire) != 0;
         // Enough tables for every map as if each needed its own (an over-estimate when maps
         // share tables; the spare stays reserved for later binds).
         let mut tables = 0usize;
@@ -158,12 +169,15 @@ impl Vm {
             }
         }
         inner.pt.reserve(tables)?;
-        // Each op adds at most two mappings (a map, or the split tail of an unmap).
+        // Each op adds at most two mappings (a map, or the split tail of an unmap); the batch
+        // removes at most every mapping there will be.
         inner.mappings.reserve(ops.len() * 2, GFP_KERNEL)?;
+        let retire = inner.mappings.len() + ops.len() * 2;
+        inner.graveyard.reserve(retire, GFP_KERNEL)?;
 
         for op in ops {
             match op {
-                BindOp::Unmap { va, pages } => Self::unmap_locked(inner, va, pages)?,
+                BindOp::Unmap { va, pages } => Self::unmap_locked(inner, va, pages, busy)?,
                 BindOp::Map {
                     va,
                     pages,
@@ -173,7 +187,7 @@ impl Vm {
                     repeat,
                 } => {
                     // Binding over an existing mapping replaces it.
-                    Self::unmap_locked(inner, va, pages)?;
+                    Self::unmap_locked(inner, va, pages, busy)?;
                     let phys = (0..pages).map(|i| {
                         let page = if repeat { first } else { first + i };
                         // CAST: object page indices fit in usize (objects are bounded).
@@ -203,7 +217,7 @@ impl Vm {
 
     /// Unmaps `[va, va + pages)` from the page tables and the bookkeeping, splitting mappings
     /// that straddle the edges. Needs no allocation beyond the capacity reserved by `bind`.
-    fn unmap_locked(inner: &mut VmInner, va: u64, pages: u64) -> Result {
+    fn unmap_locked(inner: &mut VmInner, va: u64, pages: u64, busy: bool) -> Result {
         let range = va..va + pages * GPU_PAGE_SIZE;
         inner.pt.unmap(va, pages)?;
         let mut i = 0;
@@ -234,16 +248,43 @@ impl Vm {
                     i += 1;
                 }
                 (false, false) => {
-                    drop(inner.mappings.remove(i));
+                    if let Some(m) = inner.mappings.remove(i) {
+                        if busy {
+                            // Capacity reserved by `bind`.
+                            let at = inner.graveyard.len();
+                            inner.graveyard.insert_within_capacity(at, m.obj)?;
+                        }
+                    }
                 }
             }
         }
         Ok(())
     }
 
-    /// Translates a GPU address of this VM: `(physical address, PTE)`.
-    #[expect(dead_code, reason = "the virtual AGX walks VMs through it")]
-    pub(crate) fn translate(&self, va: u64) -> Option<(u64, u64)> {
-        self.inner.lock().pt.translate(va)
+    /// The physical address of the page-table root, which the firmware walks.
+    pub(crate) fn ttb(&self) -> u64 {
+        self.inner.lock().pt.root_phys()
+    }
+}
+
+/// A job's hold on its VM: while any exists, objects unmapped from the VM are kept alive.
+pub(crate) struct ActiveVm(Arc<Vm>);
+
+impl ActiveVm {
+    /// Marks a job as running in `vm`.
+    pub(crate) fn new(vm: &Arc<Vm>) -> Self {
+        vm.active_jobs.fetch_add(1, Ordering::AcqRel);
+        Self(vm.clone())
+    }
+
+}
+
+impl Drop for ActiveVm {
+    fn drop(&mut self) {
+        if self.0.active_jobs.fetch_sub(1, Ordering::AcqRel) == 1 {
+            let dead = core::mem::replace(&mut self.0.inner.lock().graveyard, KVec::new());
+            // Object references are dropped outside the VM lock.
+            drop(dead);
+        }
     }
 }

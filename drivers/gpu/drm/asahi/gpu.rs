@@ -1,0 +1,582 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+
+//! The GPU: event slots, work queues, jobs in flight, and the interrupt that completes them.
+//!
+//! # Object graph
+//!
+//! ```text
+//! File ──> Queue ──> WorkQueue ──> Gpu ──> Backend
+//!             │          ▲   ▲
+//!             └─> Vm     │   └── Job (pending / in flight / retired) ──> Vm, Fence, deps
+//!                        └── owners[slot] (non-owning; cleared when the WorkQueue drops)
+//! ```
+//!
+//! A [`WorkQueue`] holds one of the 128 event slots for its lifetime and the jobs submitted to
+//! it, first *pending* (waiting for their input fences), then *in flight* (handed to the
+//! firmware), then *retired* (their fence signalled). Jobs hold references to everything the
+//! firmware may touch while they run (their work queue and VM); nothing points back from a job
+//! to the file or queue that made it, so userspace may close or destroy anything at any time.
+//! Retired jobs are dropped on a worker, never in the interrupt handler.
+//!
+//! # Fence signalling path
+//!
+//! From the moment a job's fence is published (attached to a syncobj) to its signal, the path
+//! is: input-fence callbacks → [`WorkQueue::kick`] → `Backend::submit` → firmware → the
+//! interrupt handler. None of it allocates or sleeps: rings are preallocated, locks are
+//! [`SpinLockIrq`]s, and the handler and the submit tail run in a [`SignallingSection`].
+//!
+//! # Lock order
+//!
+//! `Gpu::owners` → `WorkQueue::inner` → `Gpu::retired`; the backend's own queue lock is taken
+//! under `WorkQueue::inner` (in `kick`) and never the other way round.
+
+use crate::backend::{event_page, Backend, FwWork, IrqHandler};
+use crate::fw::event::{EventValue, NUM_EVENTS};
+use crate::fw::fault::{unit_name, FaultInfo};
+use crate::kernel_ext::dma_fence::{Fence, FenceContext, FenceNames, FenceOps, SignallingSection};
+use crate::kernel_ext::print::dev_err;
+use crate::kernel_ext::spinlock_irq::{lock_class, SpinLockIrq};
+use crate::kernel_ext::work::{DriverWork, WorkHandler};
+use crate::pages::GpuPage;
+use crate::ring::Ring;
+use crate::vm::Vm;
+use crate::bindings;
+use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use kernel::c_str;
+use kernel::prelude::*;
+use kernel::str::CStr;
+use kernel::sync::Arc;
+
+/// Most jobs a work queue may have pending or in flight: one less than the stamp space, so
+/// wrapping comparisons stay unambiguous (downstream's limit).
+pub(crate) const MAX_JOBS_PER_QUEUE: usize = crate::fw::event::MAX_IN_FLIGHT as usize;
+
+struct AsahiFences;
+impl FenceNames for AsahiFences {
+    const DRIVER: &'static CStr = c_str!("asahi");
+    const TIMELINE: &'static CStr = c_str!("asahi-queue");
+}
+static FENCE_OPS: FenceOps = FenceOps::new::<AsahiFences>();
+
+/// The event slots and who holds them.
+struct Owners {
+    /// The registered queue of each slot (null while free or being set up).
+    wq: [*const WorkQueue; NUM_EVENTS],
+    /// Slots taken.
+    taken: [bool; NUM_EVENTS],
+}
+
+// SAFETY: The pointers are only dereferenced under the lock that also guards their removal.
+unsafe impl Send for Owners {}
+
+/// The device-wide GPU state.
+#[pin_data]
+pub(crate) struct Gpu {
+    // Dropped first (see `DriverWork`).
+    #[pin]
+    cleanup: DriverWork<Gpu>,
+    backend: Arc<dyn Backend>,
+    event_page: GpuPage,
+    dev: *mut bindings::device,
+    #[pin]
+    owners: SpinLockIrq<Owners>,
+    #[pin]
+    retired: SpinLockIrq<Ring<Arc<Job>>>,
+    dead: AtomicBool,
+}
+
+// SAFETY: `dev` is the bound platform device, used only for log prefixes while bound; the rest
+// is synchronised by its locks and atomics.
+unsafe impl Send for Gpu {}
+// SAFETY: As above.
+unsafe impl Sync for Gpu {}
+
+impl crate::kernel_ext::print::AsRawDevice for Gpu {
+    fn as_raw_device(&self) -> *mut bindings::device {
+        self.dev
+    }
+}
+
+impl Gpu {
+    /// Creates the GPU state and boots the firmware.
+    pub(crate) fn new(backend: Arc<dyn Backend>, dev: *mut bindings::device) -> Result<Arc<Self>> {
+        let event_page = GpuPage::alloc()?;
+        let retired = Ring::new(NUM_EVENTS * MAX_JOBS_PER_QUEUE)?;
+        let gpu = Arc::pin_init(
+            pin_init!(&this in Gpu {
+                // SAFETY: `this` is the pinned `Gpu` being built; the work is its first field.
+                cleanup <- unsafe { DriverWork::new(this.as_ptr()) },
+                backend,
+                event_page,
+                dev,
+                owners <- SpinLockIrq::new(
+                    Owners {
+                        wq: [core::ptr::null(); NUM_EVENTS],
+                        taken: [false; NUM_EVENTS],
+                    },
+                    c_str!("asahi::Gpu::owners"),
+                    lock_class!(),
+                ),
+                retired <- SpinLockIrq::new(retired, c_str!("asahi::Gpu::retired"), lock_class!()),
+                dead: AtomicBool::new(false),
+            }),
+            GFP_KERNEL,
+        )?;
+        let handler: Arc<dyn IrqHandler> = gpu.clone();
+        gpu.backend.boot(gpu.event_page.phys(), handler)?;
+        Ok(gpu)
+    }
+
+    /// The backend.
+    pub(crate) fn backend(&self) -> &Arc<dyn Backend> {
+        &self.backend
+    }
+
+    /// Whether the GPU can take work (`ENODEV` once it is shut down).
+    pub(crate) fn check_alive(&self) -> Result {
+        if self.dead.load(Ordering::Acquire) {
+            Err(ENODEV)
+        } else {
+            Ok(())
+        }
+    }
+
+    fn event_u32(&self, offset: usize) -> &AtomicU32 {
+        // SAFETY: The event page is ours for the GPU's lifetime, directly mapped, and `offset`
+        // is an aligned offset within it.
+        unsafe {
+            AtomicU32::from_ptr(
+                bindings::asahi_helper_phys_to_virt(self.event_page.phys())
+                    .cast::<u8>()
+                    .add(offset)
+                    .cast(),
+            )
+        }
+    }
+
+    fn event_u64(&self, offset: usize) -> &AtomicU64 {
+        // SAFETY: As in `event_u32`.
+        unsafe {
+            AtomicU64::from_ptr(
+                bindings::asahi_helper_phys_to_virt(self.event_page.phys())
+                    .cast::<u8>()
+                    .add(offset)
+                    .cast(),
+            )
+        }
+    }
+
+    /// Stops the GPU: the firmware stops, then every job not yet complete fails with `ENODEV`
+    /// and every later submit is refused. Process context.
+    pub(crate) fn shutdown(&self) {
+        self.dead.store(true, Ordering::Release);
+        self.backend.shutdown();
+        {
+            // Failing the jobs is fence signalling; freeing them afterwards is not (it takes
+            // locks that are held around allocations), so the section ends before the flush.
+            let _s = SignallingSection::begin();
+            let owners = self.owners.lock();
+            for &wq in owners.wq.iter().filter(|p| !p.is_null()) {
+                // SAFETY: Registered work queues stay valid while registered (under this lock).
+                let wq = unsafe { &*wq };
+                wq.fail_all(self, ENODEV);
+            }
+        }
+        self.cleanup.queue();
+        self.cleanup.flush();
+    }
+
+    fn retire(&self, job: Arc<Job>) {
+        // The ring holds every job that can be in flight, so it is never full; if it were, the
+        // job would leak rather than be dropped here in interrupt context.
+        if let Err(job) = self.retired.lock().push(job) {
+            core::mem::forget(job);
+        }
+    }
+}
+
+impl IrqHandler for Gpu {
+    /// Hard-IRQ context: faults first (so a faulting job is marked before it completes), then
+    /// completions of every fired slot.
+    fn handle_irq(&self) {
+        let _s = SignallingSection::begin();
+        let mut fired = [0u32; 4];
+        for (i, f) in fired.iter_mut().enumerate() {
+            *f = self.event_u32(event_page::FIRED + i * 4).swap(0, Ordering::AcqRel);
+        }
+        let owners = self.owners.lock();
+        if self.event_u32(event_page::FAULT_VALID).load(Ordering::Acquire) != 0 {
+            let slot = self.event_u32(event_page::FAULT_SLOT).load(Ordering::Relaxed);
+            let stamp = self.event_u32(event_page::FAULT_STAMP).load(Ordering::Relaxed);
+            let info = self.event_u64(event_page::FAULT_INFO).load(Ordering::Relaxed);
+            if let Some(f) = FaultInfo::decode(info) {
+                let unit = unit_name(f.unit_code).map(|(n, _)| n).unwrap_or("?");
+                dev_err!(
+                    self,
+                    "GPU fault: {:?} {} at {:#x}, unit {} ({:#x}), level {}, slot {} stamp {:#x}\n",
+                    f.reason,
+                    if f.read { "read" } else { "write" },
+                    f.address,
+                    unit,
+                    f.unit_code,
+                    f.level,
+                    slot,
+                    stamp
+                );
+            }
+            if let Some(&wq) = owners.wq.get(slot as usize) {
+                if !wq.is_null() {
+                    // SAFETY: Registered, so valid under the owners lock.
+                    unsafe { &*wq }.mark_failed(stamp);
+                }
+            }
+            self.event_u32(event_page::FAULT_VALID)
+                .store(0, Ordering::Release);
+        }
+        for (slot, &wq) in owners.wq.iter().enumerate() {
+            let bit = fired.get(slot / 32).is_some_and(|w| w & (1 << (slot % 32)) != 0);
+            if !bit || wq.is_null() {
+                continue;
+            }
+            let stamp = self
+                .event_u32(event_page::STAMPS.wrapping_add(slot.wrapping_mul(4)))
+                .load(Ordering::Acquire);
+            // SAFETY: Registered, so valid under the owners lock.
+            unsafe { &*wq }.complete(self, EventValue(stamp));
+        }
+        drop(owners);
+        self.cleanup.queue();
+    }
+}
+
+impl WorkHandler for Gpu {
+    /// Drops retired jobs, in process context.
+    fn run(&self) {
+        loop {
+            let job = self.retired.lock().pop();
+            match job {
+                Some(job) => drop(job),
+                None => return,
+            }
+        }
+    }
+}
+
+/// The firmware-side queue of one user queue: an event slot and its jobs.
+#[pin_data(PinnedDrop)]
+pub(crate) struct WorkQueue {
+    gpu: Arc<Gpu>,
+    slot: u32,
+    fences: FenceContext,
+    #[pin]
+    inner: SpinLockIrq<WqInner>,
+}
+
+struct WqInner {
+    /// Stamp of the last job submitted.
+    last_stamp: EventValue,
+    pending: Ring<Arc<Job>>,
+    inflight: Ring<Arc<Job>>,
+}
+
+impl WorkQueue {
+    /// Creates a work queue holding one event slot (`ENOSPC` when all 128 are taken).
+    pub(crate) fn new(gpu: &Arc<Gpu>) -> Result<Arc<Self>> {
+        gpu.check_alive()?;
+        let pending = Ring::new(MAX_JOBS_PER_QUEUE)?;
+        let inflight = Ring::new(MAX_JOBS_PER_QUEUE)?;
+        // Reserve a slot; it is registered once the queue is pinned.
+        let slot = {
+            let mut owners = gpu.owners.lock();
+            let slot = owners.taken.iter().position(|t| !t).ok_or(ENOSPC)?;
+            owners.taken[slot] = true;
+            slot
+        };
+        let stamp = EventValue(gpu.event_u32(event_page::STAMPS + slot * 4).load(Ordering::Acquire));
+        let wq = Arc::pin_init(
+            pin_init!(WorkQueue {
+                gpu: gpu.clone(),
+                // CAST: slots are below 128.
+                slot: slot as u32,
+                fences: FenceContext::new(&FENCE_OPS),
+                inner <- SpinLockIrq::new(
+                    WqInner { last_stamp: stamp, pending, inflight },
+                    c_str!("asahi::WorkQueue::inner"),
+                    lock_class!(),
+                ),
+            }),
+            GFP_KERNEL,
+        );
+        let wq = match wq {
+            Ok(wq) => wq,
+            Err(e) => {
+                gpu.owners.lock().taken[slot] = false;
+                return Err(e);
+            }
+        };
+        gpu.owners.lock().wq[slot] = &*wq;
+        Ok(wq)
+    }
+
+    /// Allocates the fence of a new job (at submit time, before anything is published).
+    pub(crate) fn new_fence(&self) -> Result<Fence> {
+        self.fences.new_fence()
+    }
+
+    /// Queues `job` behind earlier ones, waiting (interruptibly) while the queue is full.
+    /// Returns with the job pending and its stamp set; its fence may be published from here.
+    pub(crate) fn enqueue(&self, job: &Arc<Job>) -> Result {
+        loop {
+            self.gpu.check_alive()?;
+            let mut inner = self.inner.lock();
+            if inner.pending.len() + inner.inflight.len() < MAX_JOBS_PER_QUEUE {
+                let stamp = inner.last_stamp.next();
+                inner.last_stamp = stamp;
+                job.stamp.store(stamp.0, Ordering::Relaxed);
+                // Cannot fail: the length was checked under the lock.
+                inner.pending.push(job.clone()).map_err(|_| EBUSY)?;
+                return Ok(());
+            }
+            // Backpressure: wait for the oldest job, outside the lock.
+            let oldest = inner
+                .inflight
+                .front()
+                .or(inner.pending.front())
+                .map(|j| j.fence.clone());
+            drop(inner);
+            if let Some(f) = oldest {
+                f.wait_interruptible()?;
+            }
+        }
+    }
+
+    /// Hands every ready job at the head of the pending list to the firmware. Any context.
+    ///
+    /// Fences are signalled outside the queue lock: signalling runs other waiters' callbacks,
+    /// which may kick this same queue.
+    pub(crate) fn kick(&self) {
+        let _s = SignallingSection::begin();
+        loop {
+            let mut inner = self.inner.lock();
+            let ready = inner
+                .pending
+                .front()
+                .is_some_and(|j| j.deps_left.load(Ordering::Acquire) == 0);
+            if !ready {
+                return;
+            }
+            let Some(job) = inner.pending.pop() else {
+                return;
+            };
+            let stamp = job.stamp.load(Ordering::Relaxed);
+            let n = job.works.len();
+            let submitted = job.works.iter().enumerate().all(|(i, w)| {
+                let work = FwWork {
+                    slot: self.slot,
+                    stamp,
+                    complete: i + 1 == n,
+                    ..*w
+                };
+                self.gpu.backend.submit(work).is_ok()
+            });
+            // Pending and in flight together stay within the capacity, so the push succeeds.
+            let failed = if submitted {
+                inner.inflight.push(job).err()
+            } else {
+                Some(job)
+            };
+            drop(inner);
+            if let Some(job) = failed {
+                job.fence.signal(Some(ENODEV));
+                self.gpu.retire(job);
+            }
+        }
+    }
+
+    /// Marks the in-flight job with `stamp` as failed (its fence will carry `EIO`).
+    fn mark_failed(&self, stamp: u32) {
+        let inner = self.inner.lock();
+        let job = inner
+            .inflight
+            .iter()
+            .find(|j| j.stamp.load(Ordering::Relaxed) == stamp);
+        if let Some(job) = job {
+            job.failed.store(true, Ordering::Release);
+        }
+        drop(inner);
+    }
+
+    /// Completes every in-flight job whose stamp `stamp` has reached. Hard-IRQ context.
+    fn complete(&self, gpu: &Gpu, stamp: EventValue) {
+        loop {
+            let job = {
+                let mut inner = self.inner.lock();
+                let reached = inner.inflight.front().is_some_and(|j| {
+                    EventValue(j.stamp.load(Ordering::Relaxed)).is_reached_by(stamp)
+                });
+                if !reached {
+                    return;
+                }
+                inner.inflight.pop()
+            };
+            let Some(job) = job else {
+                return;
+            };
+            let err = job.failed.load(Ordering::Acquire).then_some(EIO);
+            job.fence.signal(err);
+            gpu.retire(job);
+        }
+    }
+
+    /// Fails every job not yet complete with `err` (shutdown). Process context.
+    fn fail_all(&self, gpu: &Gpu, err: Error) {
+        loop {
+            let (job, pending) = {
+                let mut inner = self.inner.lock();
+                match inner.inflight.pop() {
+                    Some(j) => (j, false),
+                    None => match inner.pending.pop() {
+                        Some(j) => (j, true),
+                        None => return,
+                    },
+                }
+            };
+            if pending {
+                job.cancel_deps();
+            }
+            job.fence.signal(Some(err));
+            gpu.retire(job);
+        }
+    }
+}
+
+#[pinned_drop]
+impl PinnedDrop for WorkQueue {
+    fn drop(self: Pin<&mut Self>) {
+        // No job refers to this queue any more (each holds a reference), so nothing is pending
+        // or in flight: release the slot.
+        let mut owners = self.gpu.owners.lock();
+        owners.wq[self.slot as usize] = core::ptr::null();
+        owners.taken[self.slot as usize] = false;
+    }
+}
+
+/// A dependency of a job: an input fence and its callback.
+#[repr(C)]
+pub(crate) struct Dep {
+    cb: kernel::types::Opaque<bindings::dma_fence_cb>,
+    job: *const Job,
+    fence: Fence,
+    armed: AtomicBool,
+}
+
+/// One submission: its work, fence and the references its work needs.
+pub(crate) struct Job {
+    wq: Arc<WorkQueue>,
+    _vm: crate::vm::ActiveVm,
+    /// Signalled when the job completes.
+    pub(crate) fence: Fence,
+    works: KVec<FwWork>,
+    deps: KVec<Dep>,
+    deps_left: AtomicUsize,
+    stamp: AtomicU32,
+    failed: AtomicBool,
+}
+
+// SAFETY: `Dep::job` points to the `Job` containing it; everything else is thread-safe.
+unsafe impl Send for Job {}
+// SAFETY: As above.
+unsafe impl Sync for Job {}
+
+impl Job {
+    /// Creates a job running `works` in `vm` on `wq`, after `deps` have signalled.
+    pub(crate) fn new(
+        wq: Arc<WorkQueue>,
+        vm: &Arc<Vm>,
+        works: KVec<FwWork>,
+        deps: KVec<Fence>,
+    ) -> Result<Arc<Self>> {
+        let fence = wq.new_fence()?;
+        let mut d = KVec::with_capacity(deps.len(), GFP_KERNEL)?;
+        for f in deps {
+            d.push(
+                Dep {
+                    cb: kernel::types::Opaque::uninit(),
+                    job: core::ptr::null(),
+                    fence: f,
+                    armed: AtomicBool::new(false),
+                },
+                GFP_KERNEL,
+            )?;
+        }
+        let n = d.len();
+        let job = Arc::new(
+            Job {
+                wq,
+                _vm: crate::vm::ActiveVm::new(vm),
+                fence,
+                works,
+                deps: d,
+                // One extra count, released by `arm` once every callback is registered.
+                deps_left: AtomicUsize::new(n + 1),
+                stamp: AtomicU32::new(0),
+                failed: AtomicBool::new(false),
+            },
+            GFP_KERNEL,
+        )?;
+        Ok(job)
+    }
+
+    /// Registers the dependency callbacks and releases the job to run once they have all
+    /// signalled. Call after [`WorkQueue::enqueue`]; allocates nothing.
+    pub(crate) fn arm(self: &Arc<Self>) {
+        let this: *const Job = &**self;
+        for dep in self.deps.iter() {
+            let dep_ptr = (dep as *const Dep).cast_mut();
+            // SAFETY: The job is pinned in its `Arc` (and the deps vector is never resized), so
+            // `dep` stays put; `job` is written before the callback can run; the job stays
+            // alive while the callback is registered (it is pending, owned by its queue, until
+            // `deps_left` reaches zero or `cancel_deps` removes the callbacks).
+            let r = unsafe {
+                (*dep_ptr).job = this;
+                dep.armed.store(true, Ordering::Release);
+                bindings::dma_fence_add_callback(dep.fence.as_raw(), dep.cb.get(), Some(dep_signalled))
+            };
+            if r != 0 {
+                // Already signalled: no callback will come.
+                dep.armed.store(false, Ordering::Release);
+                self.dep_done();
+            }
+        }
+        self.dep_done();
+    }
+
+    fn dep_done(&self) {
+        if self.deps_left.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.wq.kick();
+        }
+    }
+
+    /// Removes dependency callbacks not yet run (shutdown of a pending job).
+    fn cancel_deps(&self) {
+        for dep in self.deps.iter() {
+            if dep.armed.swap(false, Ordering::AcqRel) {
+                // SAFETY: The callback was registered on this fence with this `cb`.
+                unsafe { bindings::dma_fence_remove_callback(dep.fence.as_raw(), dep.cb.get()) };
+            }
+        }
+    }
+}
+
+/// # Safety
+///
+/// Called by the dma-fence core (any context) for a callback registered in `Job::arm`.
+unsafe extern "C" fn dep_signalled(_f: *mut bindings::dma_fence, cb: *mut bindings::dma_fence_cb) {
+    // SAFETY: `cb` is the first field of a `repr(C)` `Dep`, whose `job` was set before the
+    // callback was registered and is alive while it is (see `Job::arm`).
+    let dep = unsafe { &*cb.cast::<Dep>() };
+    if dep.armed.swap(false, Ordering::AcqRel) {
+        // SAFETY: As above.
+        unsafe { &*dep.job }.dep_done();
+    }
+}

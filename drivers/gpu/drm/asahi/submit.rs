@@ -1,0 +1,193 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+
+//! `DRM_IOCTL_ASAHI_SUBMIT`: syncs and command buffer parsing, then the hand-off to the queue.
+//!
+//! Everything userspace passes is copied in once (so a second thread rewriting it cannot change
+//! what was validated) and checked before anything is published. The order is:
+//!
+//! 1. read and validate the sync array (input fences looked up, output syncobjs looked up and
+//!    timeline chain nodes allocated);
+//! 2. read and validate the command buffer into firmware work units;
+//! 3. create the job and its fence (the last allocations);
+//! 4. enqueue it, waiting if the queue has 127 jobs already (interruptible);
+//! 5. publish the fence to the output syncobjs and arm the input-fence callbacks: from here
+//!    nothing can fail, and the code runs in a fence-signalling section.
+
+use crate::backend::{FwWork, WorkKind};
+use crate::bindings;
+use crate::file::{mbz, read_extensible, DrmFile, MAX_ATTACHMENTS, MAX_COMMANDS_PER_SUBMISSION};
+use crate::gpu::Job;
+use crate::kernel_ext::dma_fence::{Fence, SignallingSection};
+use crate::kernel_ext::syncobj::{ChainNode, SyncObj};
+use crate::queue::Queue;
+use kernel::prelude::*;
+use kernel::uaccess::UserSlice;
+
+/// Most syncs (in + out) one submit may name.
+const MAX_SYNCS: u32 = 1024;
+/// Largest command buffer: every command at full size with maximal attachments, with room.
+const MAX_CMDBUF_SIZE: u32 = 1 << 20;
+/// `DRM_ASAHI_BARRIER_NONE`.
+const BARRIER_NONE: u16 = 0xffff;
+
+/// An output sync: where the job's fence goes.
+enum OutSync {
+    Binary(SyncObj),
+    Timeline(SyncObj, ChainNode, u64),
+}
+
+fn read_user(ptr: u64, len: usize) -> Result<KVVec<u8>> {
+    let mut buf = KVVec::with_capacity(0, GFP_KERNEL)?;
+    buf.extend_with(len, 0u8, GFP_KERNEL)?;
+    // CAST: a user address is a `usize` on every 64-bit target.
+    UserSlice::new(ptr as usize, len).reader().read_slice(&mut buf)?;
+    Ok(buf)
+}
+
+fn parse_syncs(
+    args: &bindings::drm_asahi_submit,
+    file: &DrmFile,
+) -> Result<(KVec<Fence>, KVec<OutSync>)> {
+    let count = args
+        .in_sync_count
+        .checked_add(args.out_sync_count)
+        .filter(|n| *n <= MAX_SYNCS)
+        .ok_or(EINVAL)?;
+    let size = core::mem::size_of::<bindings::drm_asahi_sync>();
+    let raw = read_user(args.syncs, count as usize * size)?;
+    let mut ins = KVec::new();
+    let mut outs = KVec::new();
+    for (i, chunk) in raw.chunks(size).enumerate() {
+        let s = read_extensible::<bindings::drm_asahi_sync>(chunk)?;
+        let input = (i as u32) < args.in_sync_count;
+        match (s.sync_type, input) {
+            (bindings::DRM_ASAHI_SYNC_SYNCOBJ, true) => {
+                mbz(s.timeline_value)?;
+                ins.push(SyncObj::fence(file.as_raw(), s.handle, 0)?, GFP_KERNEL)?;
+            }
+            (bindings::DRM_ASAHI_SYNC_TIMELINE_SYNCOBJ, true) => {
+                let f = SyncObj::fence(file.as_raw(), s.handle, s.timeline_value)?;
+                ins.push(f, GFP_KERNEL)?;
+            }
+            (bindings::DRM_ASAHI_SYNC_SYNCOBJ, false) => {
+                mbz(s.timeline_value)?;
+                let o = SyncObj::lookup(file.as_raw(), s.handle)?;
+                outs.push(OutSync::Binary(o), GFP_KERNEL)?;
+            }
+            (bindings::DRM_ASAHI_SYNC_TIMELINE_SYNCOBJ, false) => {
+                let o = SyncObj::lookup(file.as_raw(), s.handle)?;
+                let chain = ChainNode::new()?;
+                outs.push(OutSync::Timeline(o, chain, s.timeline_value), GFP_KERNEL)?;
+            }
+            _ => return Err(EINVAL),
+        }
+    }
+    Ok((ins, outs))
+}
+
+/// Checks a barrier: NONE, or at most the number of commands already seen on that subqueue.
+fn check_barrier(barrier: u16, seen: u32) -> Result {
+    if barrier == BARRIER_NONE || u32::from(barrier) <= seen {
+        Ok(())
+    } else {
+        Err(EINVAL)
+    }
+}
+
+fn check_attachments(payload: &[u8], hdr: &bindings::drm_asahi_cmd_header) -> Result {
+    let size = core::mem::size_of::<bindings::drm_asahi_attachment>();
+    if payload.len() % size != 0
+        || payload.len() / size > MAX_ATTACHMENTS as usize
+        || hdr.vdm_barrier != BARRIER_NONE
+        || hdr.cdm_barrier != BARRIER_NONE
+    {
+        return Err(EINVAL);
+    }
+    for chunk in payload.chunks(size) {
+        let a = read_extensible::<bindings::drm_asahi_attachment>(chunk)?;
+        mbz(a.flags)?;
+        mbz(a.pad)?;
+    }
+    Ok(())
+}
+
+/// Parses the command buffer into firmware work for the address space at `ttb`.
+fn parse_cmdbuf(buf: &[u8], ttb: u64) -> Result<KVec<FwWork>> {
+    let hsize = core::mem::size_of::<bindings::drm_asahi_cmd_header>();
+    let mut works = KVec::new();
+    let (mut renders, mut computes) = (0u32, 0u32);
+    let mut at = 0usize;
+    while at < buf.len() {
+        let head = buf.get(at..at + hsize).ok_or(EINVAL)?;
+        let hdr = read_extensible::<bindings::drm_asahi_cmd_header>(head)?;
+        let start = at + hsize;
+        let end = start.checked_add(hdr.size.into()).ok_or(EINVAL)?;
+        let payload = buf.get(start..end).ok_or(EINVAL)?;
+        at = end;
+        let work = |kind, stream| FwWork {
+            slot: 0,
+            stamp: 0,
+            complete: false,
+            ttb,
+            kind,
+            stream,
+        };
+        match u32::from(hdr.cmd_type) {
+            bindings::DRM_ASAHI_CMD_RENDER => {
+                check_barrier(hdr.vdm_barrier, renders)?;
+                check_barrier(hdr.cdm_barrier, computes)?;
+                let r = read_extensible::<bindings::drm_asahi_cmd_render>(payload)?;
+                const FLAGS: u32 = bindings::DRM_ASAHI_RENDER_VERTEX_SCRATCH
+                    | bindings::DRM_ASAHI_RENDER_PROCESS_EMPTY_TILES
+                    | bindings::DRM_ASAHI_RENDER_NO_VERTEX_CLUSTERING
+                    | bindings::DRM_ASAHI_RENDER_DBIAS_IS_INT;
+                if r.flags & !FLAGS != 0 {
+                    return Err(EINVAL);
+                }
+                works.push(work(WorkKind::Vertex, r.vdm_ctrl_stream_base), GFP_KERNEL)?;
+                works.push(work(WorkKind::Fragment, 0), GFP_KERNEL)?;
+                renders += 1;
+            }
+            bindings::DRM_ASAHI_CMD_COMPUTE => {
+                check_barrier(hdr.vdm_barrier, renders)?;
+                check_barrier(hdr.cdm_barrier, computes)?;
+                let c = read_extensible::<bindings::drm_asahi_cmd_compute>(payload)?;
+                mbz(c.flags)?;
+                works.push(work(WorkKind::Compute, c.cdm_ctrl_stream_base), GFP_KERNEL)?;
+                computes += 1;
+            }
+            bindings::DRM_ASAHI_SET_VERTEX_ATTACHMENTS
+            | bindings::DRM_ASAHI_SET_FRAGMENT_ATTACHMENTS
+            | bindings::DRM_ASAHI_SET_COMPUTE_ATTACHMENTS => check_attachments(payload, &hdr)?,
+            _ => return Err(EINVAL),
+        }
+    }
+    let commands = renders + computes;
+    if commands == 0 || commands > MAX_COMMANDS_PER_SUBMISSION {
+        return Err(EINVAL);
+    }
+    Ok(works)
+}
+
+/// Submits one job to `queue`.
+pub(crate) fn submit(queue: &Queue, args: &bindings::drm_asahi_submit, file: &DrmFile) -> Result {
+    if args.cmdbuf_size == 0 || args.cmdbuf_size > MAX_CMDBUF_SIZE {
+        return Err(EINVAL);
+    }
+    let (ins, outs) = parse_syncs(args, file)?;
+    let cmdbuf = read_user(args.cmdbuf, args.cmdbuf_size as usize)?;
+    let works = parse_cmdbuf(&cmdbuf, queue.vm().ttb())?;
+    let job = Job::new(queue.wq().clone(), queue.vm(), works, ins)?;
+    queue.wq().enqueue(&job)?;
+
+    // Point of no return: the job is queued and its fence may be published.
+    let _s = SignallingSection::begin();
+    for out in outs {
+        match out {
+            OutSync::Binary(o) => o.replace_fence(&job.fence),
+            OutSync::Timeline(o, chain, point) => o.add_point(chain, &job.fence, point),
+        }
+    }
+    job.arm();
+    Ok(())
+}

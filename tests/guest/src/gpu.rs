@@ -1,0 +1,248 @@
+//! Helpers for tests that run GPU work on the virtual AGX: a context (VM, queue, mapped
+//! buffers), the virtual control stream encoding, and syncobj waits.
+
+use asahi_uapi::{bindings::*, Device, Mapping};
+use std::io;
+use std::os::fd::AsRawFd;
+
+/// GPU page size.
+pub const PAGE: u64 = 0x4000;
+/// Where test contexts put their data buffer (Mesa's printf-buffer address).
+pub const DATA_VA: u64 = 1 << 36;
+/// Where test contexts put their command-stream buffer.
+pub const CMD_VA: u64 = (1 << 36) + (64 << 20);
+
+/// Virtual control stream opcodes (see the driver's `backend/virtual_agx.rs`).
+pub mod op {
+    /// End of stream.
+    pub const END: u32 = 0;
+    /// `*(u32 *)a = b`.
+    pub const WRITE32: u32 = 1;
+    /// `*(u64 *)a = b`.
+    pub const WRITE64: u32 = 2;
+    /// Copy `c` bytes from `b` to `a`.
+    pub const COPY: u32 = 3;
+    /// Fill `c` bytes at `a` with byte `b`.
+    pub const FILL: u32 = 4;
+    /// Busy for `c` microseconds.
+    pub const DELAY: u32 = 5;
+    /// Read `*(u32 *)a`.
+    pub const READ32: u32 = 6;
+}
+
+/// Encodes a control stream from `(opcode, a, b, c)` ops, appending `END`.
+pub fn stream(ops: &[(u32, u64, u64, u64)]) -> Vec<u8> {
+    let mut v = Vec::new();
+    for &(o, a, b, c) in ops.iter().chain([(op::END, 0, 0, 0)].iter()) {
+        v.extend_from_slice(&u64::from(o).to_le_bytes());
+        v.extend_from_slice(&a.to_le_bytes());
+        v.extend_from_slice(&b.to_le_bytes());
+        v.extend_from_slice(&c.to_le_bytes());
+    }
+    v
+}
+
+/// A device context with a VM, a queue, a 1 MiB data buffer at [`DATA_VA`] and a 1 MiB
+/// command buffer at [`CMD_VA`], both mapped on the CPU.
+pub struct Ctx {
+    /// The device.
+    pub dev: Device,
+    /// The VM.
+    pub vm: u32,
+    /// The queue.
+    pub queue: u32,
+    /// Data buffer handle.
+    pub data: u32,
+    /// CPU view of the data buffer.
+    pub data_map: Mapping,
+    /// CPU view of the command buffer.
+    pub cmd_map: Mapping,
+    next_cmd: u64,
+}
+
+fn gem(dev: &Device, size: u64) -> io::Result<(u32, Mapping)> {
+    let mut c = drm_asahi_gem_create {
+        size,
+        ..Default::default()
+    };
+    dev.gem_create(&mut c)?;
+    let mut o = drm_asahi_gem_mmap_offset {
+        handle: c.handle,
+        ..Default::default()
+    };
+    dev.gem_mmap_offset(&mut o)?;
+    let m = dev.mmap(o.offset, size as usize)?;
+    Ok((c.handle, m))
+}
+
+impl Ctx {
+    /// Opens the device and sets up a context.
+    pub fn new() -> io::Result<Self> {
+        let dev = Device::open_render_asahi()?;
+        let p = dev.get_params(0)?;
+        let mut vc = drm_asahi_vm_create {
+            kernel_start: p.vm_end - p.vm_kernel_min_size.max(32 << 30),
+            kernel_end: p.vm_end,
+            ..Default::default()
+        };
+        dev.vm_create(&mut vc)?;
+        let (data, data_map) = gem(&dev, 1 << 20)?;
+        let (cmd, cmd_map) = gem(&dev, 1 << 20)?;
+        let rw = DRM_ASAHI_BIND_READ | DRM_ASAHI_BIND_WRITE;
+        let bind = |handle, addr, flags| drm_asahi_gem_bind_op {
+            flags,
+            handle,
+            offset: 0,
+            range: 1 << 20,
+            addr,
+        };
+        dev.vm_bind(
+            vc.vm_id,
+            &[
+                bind(data, DATA_VA, rw),
+                bind(cmd, CMD_VA, DRM_ASAHI_BIND_READ),
+            ],
+        )?;
+        let mut qc = drm_asahi_queue_create {
+            vm_id: vc.vm_id,
+            priority: DRM_ASAHI_PRIORITY_MEDIUM,
+            usc_exec_base: 0x1_0000_0000,
+            ..Default::default()
+        };
+        dev.queue_create(&mut qc)?;
+        Ok(Self {
+            dev,
+            vm: vc.vm_id,
+            queue: qc.queue_id,
+            data,
+            data_map,
+            cmd_map,
+            next_cmd: 0,
+        })
+    }
+
+    /// Writes a control stream into the command buffer and returns its GPU address.
+    pub fn put_stream(&mut self, ops: &[(u32, u64, u64, u64)]) -> u64 {
+        let s = stream(ops);
+        if self.next_cmd + s.len() as u64 > 1 << 20 {
+            self.next_cmd = 0;
+        }
+        let at = self.next_cmd;
+        self.cmd_map.write(at as usize, &s);
+        self.next_cmd = (at + s.len() as u64 + 63) & !63;
+        CMD_VA + at
+    }
+
+    /// Reads a `u32` of the data buffer.
+    pub fn read_u32(&self, offset: u64) -> u32 {
+        let mut b = [0u8; 4];
+        self.data_map.read(offset as usize, &mut b);
+        u32::from_le_bytes(b)
+    }
+
+    /// Submits one compute command running the stream at `va`, signalling `out` syncs.
+    pub fn compute(
+        &self,
+        va: u64,
+        ins: &[drm_asahi_sync],
+        outs: &[drm_asahi_sync],
+    ) -> io::Result<()> {
+        self.dev.submit(self.queue, ins, outs, &compute_cmd(va))
+    }
+}
+
+/// A command buffer holding one compute command for the stream at `va`.
+pub fn compute_cmd(va: u64) -> Vec<u8> {
+    let mut v = header(DRM_ASAHI_CMD_COMPUTE, 64, 0xffff, 0xffff);
+    let mut c = [0u8; 64];
+    c[8..16].copy_from_slice(&va.to_le_bytes());
+    c[16..24].copy_from_slice(&(va + 4096).to_le_bytes());
+    v.extend_from_slice(&c);
+    v
+}
+
+/// A command buffer holding one render command whose vertex stream is at `va`.
+pub fn render_cmd(va: u64, vdm_barrier: u16, cdm_barrier: u16) -> Vec<u8> {
+    let mut v = header(DRM_ASAHI_CMD_RENDER, 240, vdm_barrier, cdm_barrier);
+    let mut r = [0u8; 240];
+    r[8..16].copy_from_slice(&va.to_le_bytes());
+    r[158] = 1;
+    v.extend_from_slice(&r);
+    v
+}
+
+/// A command header.
+pub fn header(cmd_type: u32, size: u16, vdm: u16, cdm: u16) -> Vec<u8> {
+    let mut v = Vec::new();
+    v.extend_from_slice(&(cmd_type as u16).to_le_bytes());
+    v.extend_from_slice(&size.to_le_bytes());
+    v.extend_from_slice(&vdm.to_le_bytes());
+    v.extend_from_slice(&cdm.to_le_bytes());
+    v
+}
+
+/// A binary syncobj sync entry.
+pub fn sync(handle: u32) -> drm_asahi_sync {
+    drm_asahi_sync {
+        sync_type: DRM_ASAHI_SYNC_SYNCOBJ,
+        handle,
+        timeline_value: 0,
+    }
+}
+
+/// A timeline syncobj sync entry.
+pub fn timeline(handle: u32, point: u64) -> drm_asahi_sync {
+    drm_asahi_sync {
+        sync_type: DRM_ASAHI_SYNC_TIMELINE_SYNCOBJ,
+        handle,
+        timeline_value: point,
+    }
+}
+
+/// An absolute CLOCK_MONOTONIC deadline `ms` from now, as syncobj waits take it.
+pub fn deadline(ms: i64) -> i64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid out-pointer.
+    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
+    ts.tv_sec * 1_000_000_000 + ts.tv_nsec + ms * 1_000_000
+}
+
+/// Waits up to 10 s for a binary syncobj.
+pub fn wait(dev: &Device, handle: u32) -> io::Result<()> {
+    dev.syncobj_wait(&[handle], deadline(10_000), 0).map(drop)
+}
+
+/// The status of a syncobj's fence: 1 signalled OK, 0 pending, negative errno on error
+/// (through a sync file, `SYNC_IOC_FILE_INFO`).
+pub fn fence_status(dev: &Device, handle: u32) -> io::Result<i32> {
+    let fd = dev.syncobj_handle_to_fd(handle, DRM_SYNCOBJ_HANDLE_TO_FD_FLAGS_EXPORT_SYNC_FILE)?;
+    #[repr(C)]
+    struct SyncFileInfo {
+        name: [u8; 32],
+        status: i32,
+        flags: u32,
+        num_fences: u32,
+        pad: u32,
+        sync_fence_info: u64,
+    }
+    let mut info = SyncFileInfo {
+        name: [0; 32],
+        status: 0,
+        flags: 0,
+        num_fences: 0,
+        pad: 0,
+        sync_fence_info: 0,
+    };
+    // _IOWR('>', 4, struct sync_file_info)
+    const SYNC_IOC_FILE_INFO: u64 = 0xc038_3e04;
+    // SAFETY: `info` matches the kernel's 56-byte struct; `sync_fence_info` 0 asks for no
+    // per-fence array.
+    let r = unsafe { libc::ioctl(fd.as_raw_fd(), SYNC_IOC_FILE_INFO as _, &mut info) };
+    if r != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(info.status)
+}
