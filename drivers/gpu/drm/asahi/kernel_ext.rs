@@ -11,5 +11,8 @@
 //! exist, so moving to them later is mechanical.
 
 pub(crate) mod drm;
+// Only with KUnit: the module's unit tests (`#[cfg(CONFIG_KUNIT)] mod tests` in driver files).
+#[cfg(CONFIG_KUNIT)]
+pub(crate) mod kunit;
 pub(crate) mod platform;
 pub(crate) mod print;
