@@ -4,7 +4,8 @@
 #   2. host crates: rustfmt, clippy -D warnings, cargo test;
 #   3. for each target (x86_64, then arm64 with 16K pages): builds the test kernel (cached outside
 #      the work tree), the module and the guest programs, boots QEMU and judges the console:
-#      every guest test passes, no kernel splat, kmemleak clean, `rmmod asahi` succeeds.
+#      every guest test and every KUnit suite of the module passes, no kernel splat, kmemleak
+#      clean, `rmmod asahi` succeeds.
 # Ends with one line "N passed, N failed" and a non-zero status if anything failed.
 #
 # ASAHI_TARGETS="x86_64" limits the targets; ASAHI_SKIP_HOST=1 skips step 2.
@@ -14,6 +15,10 @@ cd "$top"
 export PATH="$HOME/.cargo/bin:$PATH"
 TARGETS="${ASAHI_TARGETS:-x86_64 arm64}"
 GUEST_PROGRAMS=$(cd tests/guest/src/bin && ls *.rs | sed 's/\.rs$//' | grep -v '^demo_')
+# The module's KUnit suites (`kunit_suite!(name, ...)` in its sources) run at insmod, reported as
+# the guest program "kunit"; "kunit/<suite>" makes the harness require each suite's result.
+KUNIT_SUITES=$(find drivers/gpu/drm/asahi -name '*.rs' -exec \
+  perl -0ne 'print "kunit/$1\n" while /^\s*kunit_suite!\(\s*(\w+)/mg' {} + | sort)
 passed=0
 failed=0
 failures=()
@@ -59,9 +64,9 @@ for t in $TARGETS; do
   step "$t: guest suite"
   start=$(date +%s)
   CONSOLE="$top/build/$t/console.log"
-  tools/qemu/run.sh "$t" "$K/kernel-image" "$INITRD" "$CONSOLE" asahi.mode=test
+  tools/qemu/run.sh "$t" "$K/kernel-image" "$INITRD" "$CONSOLE" asahi.mode=test kunit.enable=1
   echo "guest ran in $(elapsed "$start"); console log: $CONSOLE"
-  out=$("$HARNESS" check "$CONSOLE" $GUEST_PROGRAMS)
+  out=$("$HARNESS" check "$CONSOLE" kunit $KUNIT_SUITES $GUEST_PROGRAMS)
   rc=$?
   echo "$out" | sed "s/^/[$t] /"
   summary=$(echo "$out" | tail -n 1)

@@ -13,8 +13,27 @@
 //! ```
 //!
 //! Kernel messages share the console. A run passes only if every program ran to its end marker
-//! with status 0, its TAP plan was met with no `not ok`, the module loaded and unloaded, the
-//! kmemleak report was empty, and the kernel printed no splat anywhere (see [`SPLAT_PATTERNS`]).
+//! with status 0, its TAP plan was met with no `not ok` at any nesting level, the module loaded
+//! and unloaded, the kmemleak report was empty, and the kernel printed no splat anywhere (see
+//! [`SPLAT_PATTERNS`]).
+//!
+//! The module's KUnit suites run inside `insmod`, which `/init` frames as the program `kunit`.
+//! KUnit prints KTAP through printk, so its lines carry timestamps and nest by indentation:
+//!
+//! ```text
+//! [   15.003343] KTAP version 1
+//! [   15.004498] 1..2
+//! [   15.010096]     KTAP version 1
+//! [   15.010772]     # Subtest: asahi_idmap
+//! [   15.012415]     1..5
+//! [   15.025750]     ok 1 ids_start_at_one
+//! ...
+//! [   15.072044] ok 1 asahi_idmap
+//! ```
+//!
+//! Top-level lines (one per suite) are the program's test points; a failed case deeper down fails
+//! the run too, and is reported by name. An expected name `program/point` (e.g.
+//! `kunit/asahi_vm`) requires that program to report that top-level point, not skipped.
 
 #![forbid(unsafe_code)]
 
@@ -65,6 +84,8 @@ pub struct Program {
     pub plan: Option<u32>,
     /// Top-level test points, in order.
     pub points: Vec<TestPoint>,
+    /// Failed KTAP subtests (indented `not ok` lines), as `<subtest>: not ok <n> <name>`.
+    pub failed_subtests: Vec<String>,
 }
 
 impl Program {
@@ -91,7 +112,32 @@ impl Program {
                 self.name, p.number, p.description
             ));
         }
+        for f in &self.failed_subtests {
+            out.push(format!("{}: {f}", self.name));
+        }
         out
+    }
+
+    /// The top-level point named `name` (its description up to any ` # ` directive).
+    pub fn point(&self, name: &str) -> Option<&TestPoint> {
+        self.points.iter().find(|p| p.name() == name)
+    }
+}
+
+impl TestPoint {
+    /// The description without its directive (`# SKIP ...`, `# TODO ...`).
+    pub fn name(&self) -> &str {
+        match self.description.split_once(" # ") {
+            Some((name, _)) => name.trim_end(),
+            None => self.description.trim_end(),
+        }
+    }
+
+    /// Whether the point carries a `# SKIP` directive.
+    pub fn skipped(&self) -> bool {
+        self.description
+            .split_once('#')
+            .is_some_and(|(_, d)| d.trim_start().to_ascii_uppercase().starts_with("SKIP"))
     }
 }
 
@@ -120,8 +166,8 @@ fn parse_exit(rest: &str) -> Option<i32> {
         .and_then(|v| v.parse().ok())
 }
 
-/// Parses a TAP/KTAP result line at the top level of a program's output (indented lines are
-/// KTAP subtests and count through their parent).
+/// Parses a TAP/KTAP result line (`ok 1 - name`, `not ok 2 name # SKIP why`), indentation
+/// already removed.
 fn parse_point(line: &str) -> Option<TestPoint> {
     let (ok, rest) = if let Some(r) = line.strip_prefix("ok ") {
         (true, r)
@@ -157,6 +203,8 @@ pub fn parse(log: &str) -> Report {
     let mut r = Report::default();
     let mut current: Option<Program> = None;
     let mut in_kmemleak = false;
+    // The innermost KTAP `# Subtest:` seen, naming failed subtests.
+    let mut subtest = String::new();
     for raw in log.lines() {
         let raw = raw.trim_end_matches('\r');
         if SPLAT_PATTERNS.iter().any(|p| raw.contains(p)) {
@@ -185,8 +233,11 @@ pub fn parse(log: &str) -> Report {
                 name: rest.trim().to_string(),
                 ..Program::default()
             });
+            subtest.clear();
         } else if let Some(rest) = line.strip_prefix("ASAHI-TEST-END ") {
-            if let Some(mut p) = current.take() {
+            // Only the running program's end marker ends it.
+            let name = rest.split_whitespace().next().unwrap_or("");
+            if let Some(mut p) = current.take_if(|p| p.name == name) {
                 p.exit = parse_exit(rest);
                 r.programs.push(p);
             }
@@ -198,7 +249,20 @@ pub fn parse(log: &str) -> Report {
         } else if line.starts_with("ASAHI-HARNESS-DONE") {
             r.done = true;
         } else if let Some(p) = current.as_mut() {
-            if let Some(n) = line.strip_prefix("1..") {
+            let body = line.trim_start_matches(' ');
+            if body.len() != line.len() {
+                // Indented: a KTAP subtest line. Its parent's result counts; failures are kept
+                // so that they are reported by name (and fail the run even if the parent
+                // line never comes).
+                if let Some(name) = body.strip_prefix("# Subtest: ") {
+                    subtest = name.trim().to_string();
+                } else if let Some(point) = parse_point(body).filter(|t| !t.ok) {
+                    p.failed_subtests.push(format!(
+                        "{subtest}: not ok {} {}",
+                        point.number, point.description
+                    ));
+                }
+            } else if let Some(n) = line.strip_prefix("1..") {
                 // Leading or trailing plan; the first one counts.
                 if p.plan.is_none() {
                     p.plan = n.trim().parse().ok();
@@ -237,8 +301,19 @@ impl Report {
             push(format!("insmod asahi: {:?}", self.insmod));
         }
         for name in expected {
-            if !self.programs.iter().any(|p| p.name == *name) {
+            let (program, point) = match name.split_once('/') {
+                Some((program, point)) => (program, Some(point)),
+                None => (*name, None),
+            };
+            let Some(p) = self.programs.iter().find(|p| p.name == program) else {
                 push(format!("{name}: never ran"));
+                continue;
+            };
+            match point.map(|point| p.point(point)) {
+                None => {}
+                Some(None) => push(format!("{name}: not reported")),
+                Some(Some(t)) if t.skipped() => push(format!("{name}: skipped")),
+                Some(Some(_)) => {}
             }
         }
         for p in &self.programs {
@@ -386,9 +461,214 @@ ASAHI-HARNESS-DONE
     fn ktap_subtests_count_through_parent() {
         let log = CLEAN.replace(
             "1..2\nok 1 - render node exists",
-            "1..2\n    KTAP version 1\n    1..1\n    not ok 1 case\nok 1 - render node exists",
+            "1..2\n    KTAP version 1\n    1..1\n    ok 1 case\nok 1 - render node exists",
         );
         // Indented subtest lines do not count as top-level points.
         assert_eq!(parse(&log).counts(), (2, 0));
+        assert_eq!(parse(&log).failures(&["drm_basics"]), vec![]);
+    }
+
+    #[test]
+    fn failed_ktap_subtest_fails_even_under_an_ok_parent() {
+        let log = CLEAN.replace(
+            "1..2\nok 1 - render node exists",
+            "1..2\n    KTAP version 1\n    # Subtest: nodes\n    1..1\n    not ok 1 case\n\
+             ok 1 - render node exists",
+        );
+        assert_eq!(parse(&log).counts(), (2, 0));
+        assert_eq!(
+            parse(&log).failures(&["drm_basics"]),
+            vec![Failure("drm_basics: nodes: not ok 1 case".into())]
+        );
+    }
+
+    /// A real run's module load in test mode (x86_64 guest, console as captured), KUnit's KTAP
+    /// included.
+    const KUNIT: &str = "\
+ASAHI-HARNESS-BEGIN arch=x86_64 pagesize=?
+KernelPageSize:        4 kB
+ASAHI-TEST-BEGIN kunit
+[   14.906047] asahi: loading out-of-tree module taints kernel.
+[   14.961099] asahi agx-virtual: AGX G13G C0 (chip 0x8103), virtual backend
+[   14.996819] [drm] Initialized asahi 1.0.0 for agx-virtual on minor 1
+[   14.997373] asahi agx-virtual: registered asahi DRM device
+[   15.003343] KTAP version 1
+[   15.004498] 1..2
+[   15.010096]     KTAP version 1
+[   15.010772]     # Subtest: asahi_idmap
+[   15.011216]     # module: asahi
+[   15.012415]     1..5
+[   15.025750]     ok 1 ids_start_at_one
+[   15.037278]     ok 2 reuses_lowest_free_id
+[   15.047877]     ok 3 limit_gives_enospc
+[   15.060322]     ok 4 remove_unknown_and_zero_ids
+[   15.069600]     ok 5 get_after_remove
+[   15.070426] # asahi_idmap: pass:5 fail:0 skip:0 total:5
+[   15.071066] # Totals: pass:5 fail:0 skip:0 total:5
+[   15.072044] ok 1 asahi_idmap
+[   15.074616]     KTAP version 1
+[   15.074830]     # Subtest: asahi_vm
+[   15.075007]     # module: asahi
+[   15.076286]     1..7
+[   15.082802]     ok 1 accepts_mesa_window
+[   15.089697]     ok 2 accepts_boundaries
+[   15.102205]     ok 3 rejects_outside_user_range
+[   15.110388]     ok 4 rejects_empty_and_reversed
+[   15.118023]     ok 5 rejects_too_small
+[   15.126525]     ok 6 rejects_unaligned
+[   15.136022]     ok 7 serials_unique_and_nonzero
+[   15.136713] # asahi_vm: pass:7 fail:0 skip:0 total:7
+[   15.137352] # Totals: pass:7 fail:0 skip:0 total:7
+[   15.137974] ok 2 asahi_vm
+ASAHI-TEST-END kunit exit=0
+ASAHI-INSMOD exit=0
+ASAHI-RMMOD exit=0
+ASAHI-KMEMLEAK-BEGIN
+ASAHI-KMEMLEAK-END
+ASAHI-HARNESS-DONE
+";
+
+    /// The same suites with one failed expectation in each (a deliberately broken test, as
+    /// captured): an `expect_eq!` in `asahi_idmap` and an `Err` return in `asahi_vm`.
+    const KUNIT_FAILED: &str = "\
+ASAHI-HARNESS-BEGIN arch=x86_64 pagesize=?
+ASAHI-TEST-BEGIN kunit
+[   15.960109] KTAP version 1
+[   15.960993] 1..2
+[   15.965807]     KTAP version 1
+[   15.966399]     # Subtest: asahi_idmap
+[   15.966870]     # module: asahi
+[   15.967882]     1..5
+[   15.975628]     # ids_start_at_one: EXPECTATION FAILED at /work/kunit-wt/build/x86_64/module/drivers/gpu/drm/asahi/idmap.rs:76
+[   15.975628]     Expected map.insert(10) == Ok(2), but
+[   15.975628]         map.insert(10) == Ok(1)
+[   15.975628]         Ok(2) == Ok(2)
+[   15.983669]     not ok 1 ids_start_at_one
+[   15.992938]     ok 2 reuses_lowest_free_id
+[   16.002186]     ok 3 limit_gives_enospc
+[   16.010627]     ok 4 remove_unknown_and_zero_ids
+[   16.021559]     ok 5 get_after_remove
+[   16.022362] # asahi_idmap: pass:4 fail:1 skip:0 total:5
+[   16.023154] # Totals: pass:4 fail:1 skip:0 total:5
+[   16.023813] not ok 1 asahi_idmap
+[   16.026726]     KTAP version 1
+[   16.026950]     # Subtest: asahi_vm
+[   16.027125]     # module: asahi
+[   16.027535]     1..7
+[   16.031963]     # accepts_mesa_window: EXPECTATION FAILED at /work/kunit-wt/build/x86_64/module/drivers/gpu/drm/asahi/vm.rs:146
+[   16.031963]     Test returned Err(Error(22))
+[   16.037929]     not ok 1 accepts_mesa_window
+[   16.044346]     ok 2 accepts_boundaries
+[   16.055287]     ok 3 rejects_outside_user_range
+[   16.062860]     ok 4 rejects_empty_and_reversed
+[   16.071203]     ok 5 rejects_too_small
+[   16.080416]     ok 6 rejects_unaligned
+[   16.087809]     ok 7 serials_unique_and_nonzero
+[   16.088958] # asahi_vm: pass:6 fail:1 skip:0 total:7
+[   16.089512] # Totals: pass:6 fail:1 skip:0 total:7
+[   16.090031] not ok 2 asahi_vm
+ASAHI-TEST-END kunit exit=0
+ASAHI-INSMOD exit=0
+ASAHI-RMMOD exit=0
+ASAHI-KMEMLEAK-BEGIN
+ASAHI-KMEMLEAK-END
+ASAHI-HARNESS-DONE
+";
+
+    const KUNIT_EXPECTED: &[&str] = &["kunit", "kunit/asahi_idmap", "kunit/asahi_vm"];
+
+    #[test]
+    fn kunit_suites_count_as_points() {
+        let r = parse(KUNIT);
+        assert_eq!(r.failures(KUNIT_EXPECTED), vec![]);
+        assert_eq!(r.counts(), (2, 0));
+        let kunit = &r.programs[0];
+        assert_eq!(kunit.plan, Some(2));
+        assert_eq!(kunit.point("asahi_vm").map(|p| p.number), Some(2));
+        assert_eq!(r.insmod, Some(0));
+    }
+
+    #[test]
+    fn failed_kunit_cases_fail_the_run_by_name() {
+        let r = parse(KUNIT_FAILED);
+        assert_eq!(r.counts(), (0, 2));
+        assert_eq!(
+            r.failures(KUNIT_EXPECTED),
+            vec![
+                Failure("kunit: not ok 1 - asahi_idmap".into()),
+                Failure("kunit: not ok 2 - asahi_vm".into()),
+                Failure("kunit: asahi_idmap: not ok 1 ids_start_at_one".into()),
+                Failure("kunit: asahi_vm: not ok 1 accepts_mesa_window".into()),
+            ]
+        );
+    }
+
+    #[test]
+    fn missing_or_skipped_kunit_suite_fails() {
+        let r = parse(KUNIT);
+        let f = r.failures(&["kunit", "kunit/asahi_idmap", "kunit/asahi_gem"]);
+        assert_eq!(f, vec![Failure("kunit/asahi_gem: not reported".into())]);
+
+        let skipped = KUNIT.replace("] ok 2 asahi_vm", "] ok 2 asahi_vm # SKIP no GPU");
+        let r = parse(&skipped);
+        assert_eq!(r.counts(), (2, 0));
+        let f = r.failures(KUNIT_EXPECTED);
+        assert_eq!(f, vec![Failure("kunit/asahi_vm: skipped".into())]);
+    }
+
+    #[test]
+    fn kunit_disabled_or_missing_fails() {
+        // Without kunit.enable=1 the suites do not run and KUnit says only this.
+        let start = KUNIT.find("[   15.003343]").unwrap();
+        let end = KUNIT.find("ASAHI-TEST-END").unwrap();
+        let disabled = format!(
+            "{}[   15.0] kunit: disabled\n{}",
+            &KUNIT[..start],
+            &KUNIT[end..]
+        );
+        let f = parse(&disabled).failures(KUNIT_EXPECTED);
+        assert!(f.contains(&Failure("kunit: no TAP plan".into())), "{f:?}");
+        assert!(
+            f.contains(&Failure("kunit/asahi_vm: not reported".into())),
+            "{f:?}"
+        );
+
+        // An /init without the kunit frame.
+        let unframed = KUNIT
+            .replace("ASAHI-TEST-BEGIN kunit\n", "")
+            .replace("ASAHI-TEST-END kunit exit=0\n", "");
+        let f = parse(&unframed).failures(KUNIT_EXPECTED);
+        assert_eq!(
+            f,
+            vec![
+                Failure("kunit: never ran".into()),
+                Failure("kunit/asahi_idmap: never ran".into()),
+                Failure("kunit/asahi_vm: never ran".into()),
+            ]
+        );
+    }
+
+    #[test]
+    fn crash_inside_a_kunit_suite_fails() {
+        let cut = KUNIT.find("[   15.089697]").unwrap();
+        let r = parse(&KUNIT[..cut]);
+        let f = r.failures(KUNIT_EXPECTED);
+        assert!(
+            f.contains(&Failure("kunit: did not finish".into())),
+            "{f:?}"
+        );
+        assert!(f.contains(&Failure("kunit: planned 2 tests, reported 1".into())));
+        assert!(f.contains(&Failure("kunit/asahi_vm: not reported".into())));
+    }
+
+    #[test]
+    fn end_marker_of_another_program_does_not_end_the_current_one() {
+        let log = CLEAN.replace(
+            "ok 2 - version",
+            "ASAHI-TEST-END other exit=0\nok 2 - version",
+        );
+        let r = parse(&log);
+        assert_eq!(r.failures(&["drm_basics"]), vec![]);
+        assert_eq!(r.counts(), (2, 0));
     }
 }

@@ -1,4 +1,5 @@
-//! `asahi-test-harness check <console log> [expected program...]`: judges a guest run.
+//! `asahi-test-harness check <console log> [expected program or program/point...]`: judges a
+//! guest run.
 //!
 //! Prints one TAP line per guest test point and per failure, then `N passed, N failed`, and
 //! exits non-zero if the run failed for any reason (see the library docs).
@@ -8,7 +9,9 @@ use std::process::ExitCode;
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let (Some(cmd), Some(path)) = (args.first(), args.get(1)) else {
-        eprintln!("usage: asahi-test-harness check <console log> [expected program...]");
+        eprintln!(
+            "usage: asahi-test-harness check <console log> [expected program or program/point...]"
+        );
         return ExitCode::from(2);
     };
     if cmd != "check" {

@@ -12,6 +12,9 @@
 
 pub(crate) mod dma_fence;
 pub(crate) mod drm;
+// Only with KUnit: the module's unit tests (`#[cfg(CONFIG_KUNIT)] mod tests` in driver files).
+#[cfg(CONFIG_KUNIT)]
+pub(crate) mod kunit;
 pub(crate) mod platform;
 pub(crate) mod print;
 pub(crate) mod spinlock_irq;

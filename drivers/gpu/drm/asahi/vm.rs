@@ -288,3 +288,107 @@ impl Drop for ActiveVm {
         }
     }
 }
+
+#[cfg(CONFIG_KUNIT)]
+mod tests {
+    use super::{Vm, GPU_PAGE_SIZE, KERNEL_MIN_SIZE, USER_RANGE};
+    use crate::kernel_ext::kunit::{expect_eq, expect_true, kunit_suite, Context};
+    use core::ops::Range;
+    use kernel::prelude::*;
+    use kernel::sync::Arc;
+
+    /// The window Mesa asks for: the top 32 GiB of the user range.
+    const MESA_WINDOW: Range<u64> = USER_RANGE.end - (32 << 30)..USER_RANGE.end;
+
+    /// `Vm::new`'s verdict on `range`: `Ok(())` or the error.
+    fn verdict(range: Range<u64>) -> Result {
+        // Validation happens before the initialiser is built; dropping it frees the root table.
+        Vm::new(range).map(drop)
+    }
+
+    fn accepts_mesa_window() -> Result {
+        Arc::pin_init(Vm::new(MESA_WINDOW)?, GFP_KERNEL)?;
+        Ok(())
+    }
+
+    fn accepts_boundaries(ctx: &mut Context) {
+        let start = USER_RANGE.start;
+        let end = USER_RANGE.end;
+        // The smallest window, at either end of the user range, and the whole user range.
+        expect_eq!(ctx, verdict(start..start + KERNEL_MIN_SIZE), Ok(()));
+        expect_eq!(ctx, verdict(end - KERNEL_MIN_SIZE..end), Ok(()));
+        expect_eq!(ctx, verdict(USER_RANGE), Ok(()));
+    }
+
+    fn rejects_outside_user_range(ctx: &mut Context) {
+        let start = USER_RANGE.start;
+        let end = USER_RANGE.end;
+        // Below the start: the null-catching first page, and address 0.
+        let low = start - GPU_PAGE_SIZE;
+        expect_eq!(ctx, verdict(low..low + KERNEL_MIN_SIZE), Err(EINVAL));
+        expect_eq!(ctx, verdict(0..KERNEL_MIN_SIZE), Err(EINVAL));
+        // Past the end: the driver-owned top page, and beyond the 39-bit half.
+        let high = end + GPU_PAGE_SIZE;
+        expect_eq!(ctx, verdict(high - KERNEL_MIN_SIZE..high), Err(EINVAL));
+        expect_eq!(
+            ctx,
+            verdict(1 << 39..(1 << 39) + KERNEL_MIN_SIZE),
+            Err(EINVAL)
+        );
+        expect_eq!(ctx, verdict(0..u64::MAX), Err(EINVAL));
+    }
+
+    fn rejects_empty_and_reversed(ctx: &mut Context) {
+        let mid = MESA_WINDOW.start;
+        expect_eq!(ctx, verdict(mid..mid), Err(EINVAL));
+        // Reversed: must not underflow computing the size.
+        expect_eq!(
+            ctx,
+            verdict(MESA_WINDOW.end..MESA_WINDOW.start),
+            Err(EINVAL)
+        );
+        expect_eq!(ctx, verdict(mid + GPU_PAGE_SIZE..mid), Err(EINVAL));
+    }
+
+    fn rejects_too_small(ctx: &mut Context) {
+        let start = MESA_WINDOW.start;
+        expect_eq!(ctx, verdict(start..start + GPU_PAGE_SIZE), Err(EINVAL));
+        let just_short = start..start + KERNEL_MIN_SIZE - GPU_PAGE_SIZE;
+        expect_eq!(ctx, verdict(just_short), Err(EINVAL));
+    }
+
+    fn rejects_unaligned(ctx: &mut Context) {
+        let Range { start, end } = MESA_WINDOW;
+        // Off by a CPU page (4 KiB) and by a byte, at either end; the window stays large enough.
+        for off in [0x1000, 1, GPU_PAGE_SIZE - 1] {
+            expect_eq!(ctx, verdict(start + off..end), Err(EINVAL), "off {off:#x}");
+            expect_eq!(ctx, verdict(start..end - off), Err(EINVAL), "off {off:#x}");
+        }
+    }
+
+    fn serials_unique_and_nonzero(ctx: &mut Context) -> Result {
+        let a = Arc::pin_init(Vm::new(MESA_WINDOW)?, GFP_KERNEL)?;
+        let b = Arc::pin_init(Vm::new(MESA_WINDOW)?, GFP_KERNEL)?;
+        let c = Arc::pin_init(Vm::new(USER_RANGE)?, GFP_KERNEL)?;
+        expect_true!(ctx, a.serial() != 0);
+        expect_true!(ctx, b.serial() != 0);
+        expect_true!(ctx, c.serial() != 0);
+        expect_true!(ctx, a.serial() != b.serial());
+        expect_true!(ctx, b.serial() != c.serial());
+        expect_true!(ctx, a.serial() != c.serial());
+        Ok(())
+    }
+
+    kunit_suite!(
+        asahi_vm,
+        [
+            accepts_mesa_window,
+            accepts_boundaries,
+            rejects_outside_user_range,
+            rejects_empty_and_reversed,
+            rejects_too_small,
+            rejects_unaligned,
+            serials_unique_and_nonzero,
+        ]
+    );
+}
