@@ -19,9 +19,9 @@ esac
 
 out="$top/build/$ARCH_NAME/module"
 mkdir -p "$out"
-rsync -a --exclude 'bindings_generated.rs' --include '*/' --include '*.rs' --include '*.c' \
+rsync -a --exclude 'bindings_generated.rs' --exclude 'target/' --exclude 'fuzz/' --include '*/' --include '*.rs' --include '*.c' \
   --include '*.h' --include 'Kbuild' --include 'bindgen_parameters' --exclude '*' \
-  "$top/Kbuild" "$top/drivers" "$top/firmware-defs" "$top/uapi" "$out/"
+  "$top/Kbuild" "$top/drivers" "$top/firmware-defs" "$top/uapi" "$top/tools" "$out/"
 
 log="$out/build.log"
 if ! make -C "$KDIR" M="$out" ARCH="$KARCH" LLVM=-14 RUSTC=/usr/bin/rustc \

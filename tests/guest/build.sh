@@ -18,7 +18,8 @@ upper=$(echo "$TRIPLE" | tr 'a-z-' 'A-Z_')
 export "CARGO_TARGET_${upper}_RUSTFLAGS=-C target-feature=+crt-static"
 export CARGO_TARGET_DIR="$top/build/guest-target"
 export RUSTC=/usr/bin/rustc
-(cd "$top" && cargo build -q --locked --release -p asahi-guest-tests --target "$TRIPLE" >&2)
+(cd "$top" && cargo build -q --locked --release -p asahi-guest-tests -p agx-coredump \
+  --target "$TRIPLE" >&2)
 
 out="$top/build/$ARCH_NAME/guest-bin"
 rm -rf "$out"
@@ -27,4 +28,7 @@ for src in "$top"/tests/guest/src/bin/*.rs; do
   name=$(basename "$src" .rs)
   install -m 0755 "$CARGO_TARGET_DIR/$TRIPLE/release/$name" "$out/$name"
 done
+# The dump decoder goes to the guest's /bin (the demo and the crash test run it there).
+mkdir -p "$out/tools"
+install -m 0755 "$CARGO_TARGET_DIR/$TRIPLE/release/agx-coredump" "$out/tools/agx-coredump"
 echo "$out"

@@ -21,6 +21,9 @@ mkdir -p "$root"/{bin,sbin,dev,proc,sys,tmp,lib/modules,tests,demo}
 install -m 0755 "$BUSYBOX" "$root/bin/busybox"
 for applet in $("$here/list-applets.sh"); do ln -s busybox "$root/bin/$applet"; done
 install -m 0755 "$here/rootfs/init" "$root/init"
+for t in "$PROGS"/tools/*; do
+  [ -f "$t" ] && install -m 0755 "$t" "$root/bin/"
+done
 install -m 0644 "$KO" "$root/lib/modules/asahi.ko"
 # Programs named demo_* are the README's demo (run in asahi.mode=demo); the rest are tests.
 for p in "$PROGS"/*; do

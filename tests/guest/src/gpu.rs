@@ -246,3 +246,40 @@ pub fn fence_status(dev: &Device, handle: u32) -> io::Result<i32> {
     }
     Ok(info.status)
 }
+
+/// The asahi primary node's debugfs directory (`/sys/kernel/debug/dri/N`).
+pub fn debugfs_dir() -> Option<std::path::PathBuf> {
+    let dir = std::fs::read_dir("/sys/kernel/debug/dri").ok()?;
+    dir.flatten().map(|e| e.path()).find(|p| {
+        std::fs::read_to_string(p.join("name")).is_ok_and(|n| n.starts_with("asahi "))
+            && p.join("crash_firmware").exists()
+    })
+}
+
+/// The pending devcoredump entries (`/sys/class/devcoredump/devcdN`).
+pub fn devcoredumps() -> Vec<std::path::PathBuf> {
+    let mut v: Vec<_> = std::fs::read_dir("/sys/class/devcoredump")
+        .map(|d| {
+            d.flatten()
+                .map(|e| e.path())
+                .filter(|p| {
+                    p.file_name()
+                        .is_some_and(|n| n.to_string_lossy().starts_with("devcd"))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
+/// Polls `cond` every 20 ms for up to `ms` milliseconds.
+pub fn poll_until(ms: u64, mut cond: impl FnMut() -> bool) -> bool {
+    for _ in 0..ms / 20 {
+        if cond() {
+            return true;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    cond()
+}

@@ -35,7 +35,9 @@
 mod backend;
 mod bindings;
 mod driver;
+mod crashdump;
 mod file;
+mod fwmem;
 mod gem;
 mod gpu;
 mod hw;
@@ -53,6 +55,18 @@ mod vm;
 #[path = "../../../../firmware-defs/src/defs.rs"]
 #[allow(dead_code, unreachable_pub, unexpected_cfgs)]
 mod fw;
+
+// The crash-dump format, shared with its decoder (tools/agx-coredump), which tests it.
+#[path = "../../../../tools/agx-coredump/src/format.rs"]
+#[allow(dead_code, unreachable_pub, unused_imports)]
+#[deny(
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic
+)]
+mod dumpfmt;
 
 use kernel::prelude::*;
 

@@ -13,18 +13,21 @@
 //!
 //! What crosses the boundary, and nothing else:
 //! - identity: the SoC's [`HwConfig`];
-//! - [`Backend::boot`]: the address of the shared event page ([`event_page`]) and the handler
-//!   the firmware's interrupt calls, in hard-IRQ context;
+//! - [`Backend::boot`]: where the firmware finds its init data (a GPU address in the kernel
+//!   half and that half's page-table root, see [`crate::fwmem`]), the shared event page
+//!   ([`event_page`]), and the handler its interrupt calls, in hard-IRQ context;
 //! - [`Backend::submit`]: the doorbell with one unit of work ([`FwWork`]), naming the address
 //!   space by its page-table root: the firmware reads commands and memory only through the page
 //!   tables the driver built;
-//! - [`Backend::shutdown`]: stop, and never call the handler again.
+//! - [`Backend::shutdown`]: stop, and never call the handler again;
+//! - [`IrqHandler::crashed`]: the firmware died, with its crash log.
 //!
 //! A real RTKit backend carries the same information in the firmware's own structures (work
 //! queue rings, event stamps, the Flag event message) instead of these simplified ones.
 
 pub(crate) mod virtual_agx;
 
+use crate::fwmem::FwLayout;
 use crate::hw::HwConfig;
 use kernel::prelude::*;
 use kernel::str::CStr;
@@ -79,10 +82,14 @@ pub(crate) struct FwWork {
     pub(crate) stream: u64,
 }
 
-/// The driver's interrupt handler, which the firmware calls in hard-IRQ context.
+/// The driver's handlers for what the firmware reports.
 pub(crate) trait IrqHandler: Send + Sync {
-    /// Handles the firmware's interrupt: completions and faults in the event page.
+    /// Handles the firmware's interrupt: completions and faults in the event page. Hard-IRQ
+    /// context.
     fn handle_irq(&self);
+    /// The firmware crashed and is dead; `crashlog` is its crash log (RTKit's crash message on
+    /// real hardware). Process context; called at most once.
+    fn crashed(&self, crashlog: &[u8]);
 }
 
 /// A transport to AGX firmware and the SoC's identity.
@@ -91,13 +98,16 @@ pub(crate) trait Backend: Send + Sync {
     fn name(&self) -> &'static CStr;
     /// The SoC this backend drives.
     fn hw(&self) -> &'static HwConfig;
-    /// Starts the firmware with the event page at physical address `event_page` and `irq` as
-    /// its interrupt handler. Process context.
-    fn boot(&self, event_page: u64, irq: Arc<dyn IrqHandler>) -> Result;
+    /// Starts the firmware from the init data and page tables in `layout`, with `irq` as its
+    /// interrupt handler. Process context.
+    fn boot(&self, layout: FwLayout, irq: Arc<dyn IrqHandler>) -> Result;
     /// Rings the doorbell with `work`. Any context; never allocates. `EBUSY` if the firmware's
     /// queue is full (the driver bounds work in flight, so this is a driver bug).
     fn submit(&self, work: FwWork) -> Result;
     /// Stops the firmware: no work runs and the handler is not called after this returns; the
     /// handler reference is dropped. Process context.
     fn shutdown(&self);
+    /// Makes the firmware crash (test and debug aid, debugfs `crash_firmware`). The crash is
+    /// reported through [`IrqHandler::crashed`]. Any later call does nothing.
+    fn crash(&self);
 }

@@ -16,6 +16,8 @@
 #include <linux/sched.h>
 #include <linux/workqueue.h>
 #include <linux/delay.h>
+#include <linux/devcoredump.h>
+#include <linux/debugfs.h>
 #include <linux/fs.h>
 #include <linux/gfp.h>
 #include <linux/mm.h>
@@ -33,6 +35,7 @@
 const fop_flags_t ASAHI_CONST_FOP_UNSIGNED_OFFSET = FOP_UNSIGNED_OFFSET;
 const gfp_t ASAHI_CONST_GFP_KERNEL = GFP_KERNEL;
 const gfp_t ASAHI_CONST___GFP_ZERO = __GFP_ZERO;
+const gfp_t ASAHI_CONST_GFP_NOWAIT = GFP_NOWAIT;
 const gfp_t ASAHI_CONST___GFP_NOWARN = __GFP_NOWARN;
 const gfp_t ASAHI_CONST___GFP_RETRY_MAYFAIL = __GFP_RETRY_MAYFAIL;
 const vm_fault_t ASAHI_CONST_VM_FAULT_SIGBUS = VM_FAULT_SIGBUS;

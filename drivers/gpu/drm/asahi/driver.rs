@@ -115,6 +115,28 @@ impl drm::Driver for AsahiDriver {
     // Flags as upstream: every ioctl is AUTH | RENDER_ALLOW except GET_PARAMS (RENDER_ALLOW).
     // Entries without a handler are ioctls this driver does not implement yet: the DRM core
     // answers them with EINVAL, as for unknown ioctls.
+    fn debugfs_init(dev: &AsahiDrmDevice, root: *mut bindings::dentry) {
+        let gpu: *const Gpu = &**dev.data().gpu();
+        // SAFETY: `root` is the minor's debugfs directory; the names are static; the data
+        // pointers outlive the files (see `crash_write` and `crashdump::FAIL_AFTER`). Failure
+        // to create a debug file is not an error.
+        unsafe {
+            bindings::debugfs_create_file(
+                c_str!("crash_firmware").as_char_ptr(),
+                0o200,
+                root,
+                gpu.cast_mut().cast(),
+                &CRASH_FOPS.0,
+            );
+            bindings::debugfs_create_u32(
+                c_str!("crash_dump_fail_after").as_char_ptr(),
+                0o600,
+                root,
+                crate::crashdump::FAIL_AFTER.as_ptr(),
+            );
+        }
+    }
+
     const IOCTLS: &'static [bindings::drm_ioctl_desc] = declare_ioctls!(AsahiDriver;
         (DRM_IOCTL_ASAHI_GET_PARAMS, bindings::drm_asahi_get_params, RENDER_ALLOW, File::get_params),
         (DRM_IOCTL_ASAHI_GET_TIME, bindings::drm_asahi_get_time, AUTH | RENDER_ALLOW, File::get_time),
@@ -129,6 +151,31 @@ impl drm::Driver for AsahiDriver {
         (DRM_IOCTL_ASAHI_SUBMIT, bindings::drm_asahi_submit, AUTH | RENDER_ALLOW, File::submit),
     );
 }
+
+/// debugfs `crash_firmware`: any write makes the firmware crash.
+///
+/// # Safety
+///
+/// Called by the VFS for the debugfs file created in `debugfs_init`, whose private data (set by
+/// `simple_open` from the inode) is the device's `Gpu`.
+unsafe extern "C" fn crash_write(
+    file: *mut bindings::file,
+    _buf: *const kernel::ffi::c_char,
+    count: usize,
+    _pos: *mut bindings::loff_t,
+) -> isize {
+    // SAFETY: See above; the `Gpu` outlives the debugfs file (the file is removed when the DRM
+    // device is unregistered, and the device data holds the `Gpu` until then).
+    let gpu = unsafe { &*(*file).private_data.cast::<Gpu>() };
+    gpu.crash_firmware();
+    // CAST: a write count fits `isize`.
+    count as isize
+}
+
+static CRASH_FOPS: drm::FileOperations = drm::FileOperations::debugfs_write(
+    &raw const bindings::__this_module,
+    crash_write,
+);
 
 static FOPS: drm::FileOperations = drm::FileOperations::gem(&raw const bindings::__this_module);
 static VTABLE: drm::DriverVTable = drm::DriverVTable::new::<AsahiDriver>(&FOPS);

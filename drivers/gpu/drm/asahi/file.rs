@@ -159,6 +159,8 @@ impl File {
     ) -> Result<u32> {
         mbz(args.param_group)?;
         mbz(args.pad)?;
+        // A crashed GPU is gone until the driver reloads: Mesa gives up on ENODEV.
+        dev.data().gpu().check_alive()?;
         let hw = dev.data().backend().hw();
         let mut params = bindings::drm_asahi_params_global {
             // Hard faults: the virtual AGX fails the job on an unmapped access, so
@@ -202,11 +204,12 @@ impl File {
     /// `DRM_IOCTL_ASAHI_GET_TIME`: the GPU timestamp in nanoseconds (the virtual AGX's clock is
     /// the kernel's monotonic clock).
     pub(crate) fn get_time(
-        _dev: &AsahiDrmDevice,
+        dev: &AsahiDrmDevice,
         args: &mut bindings::drm_asahi_get_time,
         _file: &DrmFile,
     ) -> Result<u32> {
         mbz(args.flags)?;
+        dev.data().gpu().check_alive()?;
         // CAST: the monotonic clock is non-negative.
         args.gpu_timestamp = kernel::time::Ktime::ktime_get().to_ns() as u64;
         Ok(0)

@@ -37,7 +37,9 @@ use crate::kernel_ext::dma_fence::{Fence, FenceContext, FenceNames, FenceOps, Si
 use crate::kernel_ext::print::dev_err;
 use crate::kernel_ext::spinlock_irq::{lock_class, SpinLockIrq};
 use crate::kernel_ext::work::{DriverWork, WorkHandler};
-use crate::pages::GpuPage;
+use crate::crashdump::Snapshot;
+use crate::fwmem::{offsets, FwMemory};
+use crate::kernel_ext::devcoredump::{dev_coredump, DumpSource};
 use crate::ring::Ring;
 use crate::vm::Vm;
 use crate::bindings;
@@ -45,7 +47,8 @@ use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering
 use kernel::c_str;
 use kernel::prelude::*;
 use kernel::str::CStr;
-use kernel::sync::Arc;
+use kernel::new_mutex;
+use kernel::sync::{Arc, Mutex};
 
 /// Most jobs a work queue may have pending or in flight: one less than the stamp space, so
 /// wrapping comparisons stay unambiguous (downstream's limit).
@@ -76,7 +79,12 @@ pub(crate) struct Gpu {
     #[pin]
     cleanup: DriverWork<Gpu>,
     backend: Arc<dyn Backend>,
-    event_page: GpuPage,
+    /// The firmware's memory (kernel half); locked while it is snapshotted.
+    #[pin]
+    fw: Mutex<FwMemory>,
+    /// Physical addresses of the event page and the event channel state, fixed at boot.
+    event_page: u64,
+    event_state: u64,
     dev: *mut bindings::device,
     #[pin]
     owners: SpinLockIrq<Owners>,
@@ -100,14 +108,18 @@ impl crate::kernel_ext::print::AsRawDevice for Gpu {
 impl Gpu {
     /// Creates the GPU state and boots the firmware.
     pub(crate) fn new(backend: Arc<dyn Backend>, dev: *mut bindings::device) -> Result<Arc<Self>> {
-        let event_page = GpuPage::alloc()?;
+        let fw = FwMemory::new()?;
+        let layout = fw.layout();
+        let event_state = fw.event_state_phys().ok_or(EINVAL)?;
         let retired = Ring::new(NUM_EVENTS * MAX_JOBS_PER_QUEUE)?;
         let gpu = Arc::pin_init(
             pin_init!(&this in Gpu {
                 // SAFETY: `this` is the pinned `Gpu` being built; the work is its first field.
-                cleanup <- unsafe { DriverWork::new(this.as_ptr()) },
+                cleanup <- unsafe { DriverWork::new(this.as_ptr(), lock_class!()) },
                 backend,
-                event_page,
+                fw <- new_mutex!(fw, "asahi::Gpu::fw"),
+                event_page: layout.event_page_phys,
+                event_state,
                 dev,
                 owners <- SpinLockIrq::new(
                     Owners {
@@ -123,7 +135,7 @@ impl Gpu {
             GFP_KERNEL,
         )?;
         let handler: Arc<dyn IrqHandler> = gpu.clone();
-        gpu.backend.boot(gpu.event_page.phys(), handler)?;
+        gpu.backend.boot(layout, handler)?;
         Ok(gpu)
     }
 
@@ -146,7 +158,7 @@ impl Gpu {
         // is an aligned offset within it.
         unsafe {
             AtomicU32::from_ptr(
-                bindings::asahi_helper_phys_to_virt(self.event_page.phys())
+                bindings::asahi_helper_phys_to_virt(self.event_page)
                     .cast::<u8>()
                     .add(offset)
                     .cast(),
@@ -158,7 +170,7 @@ impl Gpu {
         // SAFETY: As in `event_u32`.
         unsafe {
             AtomicU64::from_ptr(
-                bindings::asahi_helper_phys_to_virt(self.event_page.phys())
+                bindings::asahi_helper_phys_to_virt(self.event_page)
                     .cast::<u8>()
                     .add(offset)
                     .cast(),
@@ -171,19 +183,41 @@ impl Gpu {
     pub(crate) fn shutdown(&self) {
         self.dead.store(true, Ordering::Release);
         self.backend.shutdown();
-        {
-            // Failing the jobs is fence signalling; freeing them afterwards is not (it takes
-            // locks that are held around allocations), so the section ends before the flush.
-            let _s = SignallingSection::begin();
-            let owners = self.owners.lock();
-            for &wq in owners.wq.iter().filter(|p| !p.is_null()) {
-                // SAFETY: Registered work queues stay valid while registered (under this lock).
-                let wq = unsafe { &*wq };
-                wq.fail_all(self, ENODEV);
-            }
-        }
+        // Failing the jobs is fence signalling; freeing them afterwards is not (it takes locks
+        // that are held around allocations), so the signalling section ends before the flush.
+        self.fail_all_jobs(ENODEV);
         self.cleanup.queue();
         self.cleanup.flush();
+    }
+
+    /// Consumes the event channel: the driver reads completions from the fired mask, so the
+    /// messages are acknowledged by moving the read pointer up to the write pointer.
+    fn ack_event_channel(&self) {
+        // SAFETY: The channel state is a firmware page mapped for the GPU's lifetime.
+        let (rp, wp) = unsafe {
+            let base = bindings::asahi_helper_phys_to_virt(self.event_state).cast::<u8>();
+            (
+                AtomicU32::from_ptr(base.add(offsets::STATE_READ_PTR).cast()),
+                AtomicU32::from_ptr(base.add(offsets::STATE_WRITE_PTR).cast()),
+            )
+        };
+        rp.store(wp.load(Ordering::Acquire), Ordering::Release);
+    }
+
+    /// Fails every job not yet complete with `err`.
+    fn fail_all_jobs(&self, err: Error) {
+        let _s = SignallingSection::begin();
+        let owners = self.owners.lock();
+        for &wq in owners.wq.iter().filter(|p| !p.is_null()) {
+            // SAFETY: Registered work queues stay valid while registered (under this lock).
+            let wq = unsafe { &*wq };
+            wq.fail_all(self, err);
+        }
+    }
+
+    /// Makes the firmware crash (debugfs `crash_firmware`).
+    pub(crate) fn crash_firmware(&self) {
+        self.backend.crash();
     }
 
     fn retire(&self, job: Arc<Job>) {
@@ -245,7 +279,36 @@ impl IrqHandler for Gpu {
             unsafe { &*wq }.complete(self, EventValue(stamp));
         }
         drop(owners);
+        self.ack_event_channel();
         self.cleanup.queue();
+    }
+
+    /// The firmware crashed: refuse new work, snapshot the firmware's memory, fail every job
+    /// (after the snapshot, so the dump shows the state the jobs were in), then publish the
+    /// dump. A dump that cannot be made (out of memory) is dropped; the jobs are failed
+    /// regardless.
+    fn crashed(&self, crashlog: &[u8]) {
+        let signalling = SignallingSection::begin();
+        self.dead.store(true, Ordering::Release);
+        dev_err!(self, "firmware crashed: GPU is dead until the driver is reloaded\n");
+        let snapshot = {
+            let fw = self.fw.lock();
+            Snapshot::take(&fw, self.backend.hw(), crashlog)
+        };
+        self.fail_all_jobs(ENODEV);
+        drop(signalling);
+        self.cleanup.queue();
+        // Registering the dump allocates with GFP_KERNEL (the device core's sysfs objects), so
+        // it happens after the jobs are failed, outside the signalling path; the dump already
+        // holds the state from before.
+        match snapshot {
+            Ok(s) => {
+                dev_err!(self, "crash dump: {} bytes in /sys/class/devcoredump\n", s.size());
+                // TIMEOUT: one hour, as downstream, unless read and dismissed earlier.
+                dev_coredump(self.dev, s, 3_600_000);
+            }
+            Err(e) => dev_err!(self, "could not generate crash dump: {:?}\n", e),
+        }
     }
 }
 

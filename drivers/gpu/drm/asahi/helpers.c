@@ -87,6 +87,11 @@ void *asahi_helper_phys_to_virt(phys_addr_t phys)
 	return phys_to_virt(phys);
 }
 
+phys_addr_t asahi_helper_virt_to_phys(void *addr)
+{
+	return virt_to_phys(addr);
+}
+
 void asahi_helper_sg_set_page(struct scatterlist *sg, struct page *page, unsigned int len,
 			      unsigned int offset)
 {
@@ -171,9 +176,11 @@ void asahi_helper_init_irq_work_hard(struct irq_work *work, void (*func)(struct 
 	*work = IRQ_WORK_INIT_HARD(func);
 }
 
-void asahi_helper_init_work(struct work_struct *work, void (*func)(struct work_struct *))
+/* INIT_WORK with the caller's lockdep class, so that one work item may flush another. */
+void asahi_helper_init_work(struct work_struct *work, void (*func)(struct work_struct *),
+			    struct lock_class_key *key)
 {
-	INIT_WORK(work, func);
+	__INIT_WORK_KEY(work, func, 0, key);
 }
 
 /* Queues @work on the unbound system workqueue (any context). */

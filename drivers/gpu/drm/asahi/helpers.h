@@ -26,6 +26,7 @@ struct page *asahi_helper_alloc_pages(gfp_t gfp, unsigned int order);
 unsigned long asahi_helper_page_to_pfn(struct page *page);
 phys_addr_t asahi_helper_page_to_phys(struct page *page);
 void *asahi_helper_phys_to_virt(phys_addr_t phys);
+phys_addr_t asahi_helper_virt_to_phys(void *addr);
 void asahi_helper_sg_set_page(struct scatterlist *sg, struct page *page, unsigned int len,
 			      unsigned int offset);
 struct scatterlist *asahi_helper_sg_next(struct scatterlist *sg);
@@ -49,7 +50,8 @@ void asahi_helper_drm_syncobj_put(struct drm_syncobj *obj);
 void asahi_helper_init_irq_work_hard(struct irq_work *work, void (*func)(struct irq_work *));
 
 struct work_struct;
-void asahi_helper_init_work(struct work_struct *work, void (*func)(struct work_struct *));
+void asahi_helper_init_work(struct work_struct *work, void (*func)(struct work_struct *),
+			    struct lock_class_key *key);
 bool asahi_helper_queue_work(struct work_struct *work);
 bool asahi_helper_pfn_valid(unsigned long pfn);
 

@@ -10,6 +10,7 @@
 //! The shapes follow the later upstream abstractions (`rust/kernel/drm/*` from 6.16) where they
 //! exist, so moving to them later is mechanical.
 
+pub(crate) mod devcoredump;
 pub(crate) mod dma_fence;
 pub(crate) mod drm;
 // Only with KUnit: the module's unit tests (`#[cfg(CONFIG_KUNIT)] mod tests` in driver files).

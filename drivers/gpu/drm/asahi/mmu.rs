@@ -104,14 +104,43 @@ pub(crate) struct PageTables {
 impl PageTables {
     /// Empty page tables for a user (TTBR0) half.
     pub(crate) fn new_user() -> Result<Self> {
+        Self::new(pgtable::PageTable::user)
+    }
+
+    /// Empty page tables for the kernel/firmware (TTBR1) half.
+    pub(crate) fn new_kernel() -> Result<Self> {
+        Self::new(pgtable::PageTable::kernel)
+    }
+
+    fn new(make: fn(TablePhys, u32) -> pgtable::PageTable) -> Result<Self> {
         let root = GpuPage::alloc()?;
         let root_phys = TablePhys::new(root.phys()).ok_or(EINVAL)?;
         Ok(Self {
-            pt: pgtable::PageTable::user(root_phys, OAS),
+            pt: make(root_phys, OAS),
             root,
             owned: KVec::new(),
             reserve: KVec::new(),
         })
+    }
+
+    /// Calls `f(va, pte)` for every mapped page in `[va, va + pages * 16K)`, in address order.
+    pub(crate) fn for_each_leaf(
+        &self,
+        va: u64,
+        pages: u64,
+        mut f: impl FnMut(u64, u64) -> Result,
+    ) -> Result {
+        let r = self
+            .pt
+            .for_each_leaf(&DirectMap, va, pages, |va, pte| match f(va, pte) {
+                Ok(()) => core::ops::ControlFlow::Continue(()),
+                Err(e) => core::ops::ControlFlow::Break(e),
+            })
+            .map_err(engine_error)?;
+        match r {
+            core::ops::ControlFlow::Continue(()) => Ok(()),
+            core::ops::ControlFlow::Break(e) => Err(e),
+        }
     }
 
     /// The root table's physical address (what the firmware's TTB points at).

@@ -36,7 +36,17 @@ unsafe impl Sync for GpuPage {}
 impl GpuPage {
     /// Allocates a zeroed GPU page (`ENOMEM` on failure, without a warning splat).
     pub(crate) fn alloc() -> Result<Self> {
-        let gfp = bindings::GFP_KERNEL | bindings::__GFP_ZERO | bindings::__GFP_NOWARN;
+        Self::alloc_gfp(bindings::GFP_KERNEL | bindings::__GFP_ZERO)
+    }
+
+    /// Allocates an uninitialised GPU page without sleeping or entering reclaim (for the
+    /// fence-signalling path: the crash snapshot). Fails easily under memory pressure.
+    pub(crate) fn alloc_nowait() -> Result<Self> {
+        Self::alloc_gfp(bindings::GFP_NOWAIT)
+    }
+
+    fn alloc_gfp(gfp: bindings::gfp_t) -> Result<Self> {
+        let gfp = gfp | bindings::__GFP_NOWARN;
         // SAFETY: Plain page allocation; the result is checked for null.
         let page = unsafe { bindings::asahi_helper_alloc_pages(gfp, ORDER) };
         // INVARIANT: a fresh allocation of `ORDER`, owned by the new value.

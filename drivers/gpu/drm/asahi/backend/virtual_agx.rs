@@ -11,6 +11,11 @@
 //! work completes it writes the slot's stamp in the event page, marks the slot fired and raises
 //! its interrupt, which calls the driver's handler in hard-IRQ context (`irq_work`).
 //!
+//! At boot it finds its runtime structures by reading the init data through the kernel half's
+//! page tables, and it posts a Flag message on the event channel ring for every completion (the
+//! driver consumes the ring; the ring state is what a crash dump shows). On demand (debugfs
+//! `crash_firmware`) it crashes: it stops, and reports the crash with a crash log.
+//!
 //! A fault is reported through the event page's fault mailbox with the fault register encoding
 //! (address, unit, read/write, level); the firmware waits for the mailbox to be free, then
 //! continues with the next work, as AGX firmware does after a recoverable fault.
@@ -35,7 +40,10 @@
 use super::{event_page, Backend, FwWork, IrqHandler, WorkKind};
 use crate::bindings;
 use crate::fw::fault::{FaultInfo, FaultReason};
+use crate::fw::channels::{EventMsg, RawEventMsg};
+use crate::fw::event::FlagBitmask;
 use crate::fw::pgtable::{self, TableMemory, TablePhys, WalkError};
+use crate::fwmem::{offsets, FwLayout, EVENT_RING_ENTRIES};
 use crate::fw::uat::{self, Perm};
 use crate::hw::{self, HwConfig};
 use crate::kernel_ext::spinlock_irq::{lock_class, SpinLockIrq};
@@ -73,15 +81,21 @@ fn unit_code(kind: WorkKind) -> u8 {
 struct PhysMem;
 
 impl PhysMem {
-    /// The direct-map address of `len` bytes at `pa`, if they are RAM within one CPU page.
+    /// The direct-map address of `len` bytes at `pa`, if they are RAM within one GPU page (a
+    /// GPU page is physically contiguous, so contiguous in the direct map too).
     fn ptr(pa: u64, len: usize) -> Option<*mut u8> {
-        let page = kernel::page::PAGE_SIZE as u64;
-        if (pa % page) + len as u64 > page {
+        if (pa % PAGE) + len as u64 > PAGE {
             return None;
         }
+        let page = kernel::page::PAGE_SIZE as u64;
+        let last = pa + len.max(1) as u64 - 1;
         // CAST: page frame numbers fit in usize.
         // SAFETY: `pfn_valid` only inspects the memory map.
-        if !unsafe { bindings::asahi_helper_pfn_valid((pa / page) as usize) } {
+        let ram = unsafe {
+            bindings::asahi_helper_pfn_valid((pa / page) as usize)
+                && bindings::asahi_helper_pfn_valid((last / page) as usize)
+        };
+        if !ram {
             return None;
         }
         // SAFETY: `pa` is RAM (checked above), which the direct map covers.
@@ -111,16 +125,33 @@ struct Fault {
     reason: FaultReason,
 }
 
-/// Access to one address space, by its page-table root.
+/// Access to one address space, by its page-table root, as the GPU (user half) or the
+/// firmware (kernel half) sees it.
 struct Space {
     pt: pgtable::PageTable,
+    firmware: bool,
 }
 
 impl Space {
     fn new(ttb: u64) -> Option<Self> {
         Some(Self {
             pt: pgtable::PageTable::user(TablePhys::new(ttb)?, uat::OAS_T8103),
+            firmware: false,
         })
+    }
+
+    fn new_kernel(ttb1: u64) -> Option<Self> {
+        Some(Self {
+            pt: pgtable::PageTable::kernel(TablePhys::new(ttb1)?, uat::OAS_T8103),
+            firmware: true,
+        })
+    }
+
+    /// The physical address of `va`, for a firmware structure of `len` bytes.
+    fn phys(&self, va: u64, len: usize) -> Option<u64> {
+        let p = self.translate(va, len, true).ok()?;
+        // SAFETY: Inverse of the direct map for an address `translate` just produced.
+        Some(unsafe { bindings::asahi_helper_virt_to_phys(p.cast()) })
     }
 
     /// Translates `va` for a GPU access of `len` bytes within one GPU page.
@@ -136,7 +167,11 @@ impl Space {
             Err(WalkError::Fault(f)) => return Err(fault(f.level as u8, FaultReason::Unmapped)),
             Err(_) => return Err(fault(0, FaultReason::Unmapped)),
         };
-        let gpu = t.page.prot.map(|p| p.access().1).unwrap_or(Perm::None);
+        let gpu = t
+            .page
+            .prot
+            .map(|p| if self.firmware { p.access().0 } else { p.access().1 })
+            .unwrap_or(Perm::None);
         let allowed = match (gpu, write) {
             (Perm::Rw, _) | (Perm::Ro, false) | (Perm::Wo, true) => true,
             _ => false,
@@ -222,7 +257,10 @@ impl Space {
 /// The firmware's state shared between the doorbell, the firmware core and the interrupt.
 #[pin_data]
 struct Firmware {
-    // Dropped first: stops the firmware core, which is what raises the interrupt.
+    // Work items drop first, in this order: the crash report (which waits for the core), the
+    // core (which raises the interrupt), then the interrupt.
+    #[pin]
+    crash_work: DriverWork<CrashLine>,
     #[pin]
     core: DriverWork<Firmware>,
     #[pin]
@@ -232,8 +270,68 @@ struct Firmware {
     #[pin]
     handler: SpinLockIrq<Option<Arc<dyn IrqHandler>>>,
     event_page: AtomicU64,
+    /// Physical addresses of the event channel's state and ring, found at boot by walking the
+    /// init data through the kernel half's page tables.
+    event_state: AtomicU64,
+    event_ring: AtomicU64,
     running: AtomicBool,
+    crashed: AtomicBool,
+    /// Work units completed (for the crash log).
+    completed: AtomicU64,
     line: IrqLine,
+    crash_line: CrashLine,
+}
+
+/// What the crash work item runs.
+struct CrashLine {
+    fw: *const Firmware,
+}
+
+// SAFETY: As for `IrqLine`.
+unsafe impl Send for CrashLine {}
+// SAFETY: As for `IrqLine`.
+unsafe impl Sync for CrashLine {}
+
+impl WorkHandler for CrashLine {
+    /// Reports the crash to the driver once the core has stopped, in process context.
+    fn run(&self) {
+        // SAFETY: See the `Send` impl of `IrqLine`.
+        let fw = unsafe { &*self.fw };
+        fw.core.flush();
+        fw.irq.sync();
+        let mut log = [0u8; 256];
+        let mut w = LogWriter { buf: &mut log, len: 0 };
+        let _ = core::fmt::Write::write_fmt(
+            &mut w,
+            format_args!(
+                "virtual AGX firmware crash\nreason: crash requested (debugfs crash_firmware)\n\
+                 work completed: {}\nwork queued: {}\n",
+                fw.completed.load(Ordering::Relaxed),
+                fw.queue.lock().len()
+            ),
+        );
+        let len = w.len;
+        let handler = fw.handler.lock().clone();
+        if let Some(h) = handler {
+            h.crashed(&log[..len]);
+        }
+    }
+}
+
+/// Formats into a fixed buffer, truncating.
+struct LogWriter<'a> {
+    buf: &'a mut [u8],
+    len: usize,
+}
+
+impl core::fmt::Write for LogWriter<'_> {
+    fn write_str(&mut self, s: &str) -> core::fmt::Result {
+        let room = self.buf.len() - self.len;
+        let n = s.len().min(room);
+        self.buf[self.len..self.len + n].copy_from_slice(&s.as_bytes()[..n]);
+        self.len += n;
+        Ok(())
+    }
 }
 
 /// The interrupt line: what the hard-IRQ work calls.
@@ -291,10 +389,48 @@ impl Firmware {
         }
     }
 
+    /// Marks `slot` fired, posts a Flag message on the event channel and interrupts.
     fn fire(&self, slot: u32) {
         self.event_u32(event_page::FIRED + (slot as usize / 32) * 4)
             .fetch_or(1 << (slot % 32), Ordering::AcqRel);
+        self.post_flag(slot);
         self.irq.raise();
+    }
+
+    /// Appends a Flag event to the event channel ring (dropped when the ring is full, as the
+    /// driver also reads the fired mask).
+    fn post_flag(&self, slot: u32) {
+        let (state, ring) = (
+            self.event_state.load(Ordering::Acquire),
+            self.event_ring.load(Ordering::Acquire),
+        );
+        if state == 0 || ring == 0 {
+            return;
+        }
+        let (Some(wp), Some(rp)) = (
+            PhysMem::ptr(state + offsets::STATE_WRITE_PTR as u64, 4),
+            PhysMem::ptr(state + offsets::STATE_READ_PTR as u64, 4),
+        ) else {
+            return;
+        };
+        // SAFETY: Both are aligned `u32`s of the firmware's channel state page (RAM).
+        let (wp, rp) = unsafe { (AtomicU32::from_ptr(wp.cast()), AtomicU32::from_ptr(rp.cast())) };
+        let w = wp.load(Ordering::Acquire);
+        let next = (w + 1) % EVENT_RING_ENTRIES;
+        if next == rp.load(Ordering::Acquire) {
+            return;
+        }
+        let msg = EventMsg::Flag {
+            firing: FlagBitmask::default().with(slot),
+            unk_14: 0,
+        }
+        .encode();
+        let size = core::mem::size_of::<RawEventMsg>();
+        if let Some(p) = PhysMem::ptr(ring + u64::from(w) * size as u64, size) {
+            // SAFETY: `p` is a ring entry in the firmware's ring page (RAM).
+            unsafe { core::ptr::copy_nonoverlapping((&raw const msg).cast::<u8>(), p, size) };
+            wp.store(next, Ordering::Release);
+        }
     }
 
     /// Runs one unit of work's control stream.
@@ -388,6 +524,7 @@ impl WorkHandler for Firmware {
             if let Err(f) = self.run_stream(&work) {
                 self.report_fault(&work, &f);
             }
+            self.completed.fetch_add(1, Ordering::Relaxed);
             if work.complete {
                 self.event_u32(event_page::STAMPS + work.slot as usize * 4)
                     .store(work.stamp, Ordering::Release);
@@ -411,7 +548,11 @@ impl VirtualAgx {
             pin_init!(&this in Firmware {
                 // SAFETY: `this` is the pinned address of the `Firmware` being built, and the
                 // work items are its first fields.
-                core <- unsafe { DriverWork::new(this.as_ptr()) },
+                crash_work <- unsafe {
+                    DriverWork::new(&raw const (*this.as_ptr()).crash_line, lock_class!())
+                },
+                // SAFETY: As above.
+                core <- unsafe { DriverWork::new(this.as_ptr(), lock_class!()) },
                 // SAFETY: `line` lives inside the same pinned `Firmware`.
                 irq <- unsafe {
                     IrqWork::new(&raw const (*this.as_ptr()).line)
@@ -419,8 +560,13 @@ impl VirtualAgx {
                 queue <- SpinLockIrq::new(queue, c_str!("asahi::vagx::queue"), lock_class!()),
                 handler <- SpinLockIrq::new(None, c_str!("asahi::vagx::handler"), lock_class!()),
                 event_page: AtomicU64::new(0),
+                event_state: AtomicU64::new(0),
+                event_ring: AtomicU64::new(0),
                 running: AtomicBool::new(false),
+                crashed: AtomicBool::new(false),
+                completed: AtomicU64::new(0),
                 line: IrqLine { fw: this.as_ptr() },
+                crash_line: CrashLine { fw: this.as_ptr() },
             }),
             GFP_KERNEL,
         )?;
@@ -440,9 +586,27 @@ impl Backend for VirtualAgx {
         self.hw
     }
 
-    fn boot(&self, event_page: u64, irq: Arc<dyn IrqHandler>) -> Result {
+    fn boot(&self, layout: FwLayout, irq: Arc<dyn IrqHandler>) -> Result {
+        // Like the firmware at boot: find the runtime structures from the init data, reading
+        // only through the kernel half's page tables.
+        let space = Space::new_kernel(layout.ttb1).ok_or(EINVAL)?;
+        let rp = space
+            .read_u64(layout.initdata + offsets::INITDATA_RUNTIME_POINTERS as u64)
+            .map_err(|_| EIO)?;
+        let event = rp + offsets::RUNTIME_EVENT as u64;
+        let state_va = space.read_u64(event).map_err(|_| EIO)?;
+        let ring_va = space.read_u64(event + offsets::RING_RING as u64).map_err(|_| EIO)?;
+        let ring_size = EVENT_RING_ENTRIES as usize * core::mem::size_of::<RawEventMsg>();
+        let state = space.phys(state_va, 0x30).ok_or(EIO)?;
+        let ring = space.phys(ring_va, ring_size).ok_or(EIO)?;
+        let event_page = space.phys(layout.event_page, 0x400).ok_or(EIO)?;
+        if event_page != layout.event_page_phys {
+            return Err(EIO);
+        }
         *self.fw.handler.lock() = Some(irq);
         self.fw.event_page.store(event_page, Ordering::Release);
+        self.fw.event_state.store(state, Ordering::Release);
+        self.fw.event_ring.store(ring, Ordering::Release);
         self.fw.running.store(true, Ordering::Release);
         Ok(())
     }
@@ -456,8 +620,17 @@ impl Backend for VirtualAgx {
         Ok(())
     }
 
+    fn crash(&self) {
+        if self.fw.crashed.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        self.fw.running.store(false, Ordering::Release);
+        self.fw.crash_work.queue();
+    }
+
     fn shutdown(&self) {
         self.fw.running.store(false, Ordering::Release);
+        self.fw.crash_work.flush();
         self.fw.core.flush();
         self.fw.irq.sync();
         let handler = self.fw.handler.lock().take();

@@ -68,6 +68,9 @@ pub(crate) trait Driver: Sized + 'static {
     const FEATURES: u32;
     /// The driver-specific ioctl table, indexed from `DRM_COMMAND_BASE`.
     const IOCTLS: &'static [bindings::drm_ioctl_desc];
+
+    /// Adds the driver's debugfs files under `root` (the primary node's debugfs directory).
+    fn debugfs_init(dev: &Device<Self>, root: *mut bindings::dentry);
 }
 
 /// Per-open-file driver state.
@@ -78,9 +81,10 @@ pub(crate) trait DriverFile: Sized + Send + Sync + 'static {
     fn open(dev: &Device<Self::Driver>) -> Result<Pin<KBox<Self>>>;
 }
 
-/// The C file operations of a GEM driver (what `DEFINE_DRM_GEM_FOPS` builds in C).
+/// C file operations: a GEM driver's (what `DEFINE_DRM_GEM_FOPS` builds in C), or a debugfs
+/// file's.
 #[repr(transparent)]
-pub(crate) struct FileOperations(bindings::file_operations);
+pub(crate) struct FileOperations(pub(crate) bindings::file_operations);
 
 // SAFETY: The table is immutable and holds only function pointers and the module pointer.
 unsafe impl Sync for FileOperations {}
@@ -107,6 +111,29 @@ impl FileOperations {
     }
 }
 
+impl FileOperations {
+    /// A write-only debugfs file calling `write`, whose private data is the inode's.
+    pub(crate) const fn debugfs_write(
+        module: *const bindings::module,
+        write: unsafe extern "C" fn(
+            *mut bindings::file,
+            *const kernel::ffi::c_char,
+            usize,
+            *mut bindings::loff_t,
+        ) -> isize,
+    ) -> Self {
+        Self(bindings::file_operations {
+            // CAST: the C field is non-const but the core only refcounts through it.
+            owner: module.cast_mut(),
+            open: Some(bindings::simple_open),
+            write: Some(write),
+            llseek: Some(bindings::noop_llseek),
+            // SAFETY: All remaining fields are optional callbacks: null means "not provided".
+            ..unsafe { core::mem::zeroed() }
+        })
+    }
+}
+
 /// The C `struct drm_driver` for a [`Driver`].
 #[repr(transparent)]
 pub(crate) struct DriverVTable(bindings::drm_driver);
@@ -122,6 +149,7 @@ impl DriverVTable {
             open: Some(open_callback::<T>),
             postclose: Some(postclose_callback::<T>),
             release: Some(release_callback::<T>),
+            debugfs_init: Some(debugfs_init_callback::<T>),
             major: T::INFO.major,
             minor: T::INFO.minor,
             patchlevel: T::INFO.patchlevel,
@@ -316,6 +344,15 @@ unsafe extern "C" fn postclose_callback<T: Driver>(
     let ptr = unsafe { (*raw_file).driver_priv }.cast::<T::File>();
     // SAFETY: Reclaimed exactly once, here, from `KBox::into_raw`; it was pinned all along.
     drop(unsafe { Pin::new_unchecked(KBox::from_raw(ptr)) });
+}
+
+/// # Safety
+///
+/// Only called by the DRM core while registering a minor of a device of `T`.
+unsafe extern "C" fn debugfs_init_callback<T: Driver>(minor: *mut bindings::drm_minor) {
+    // SAFETY: The minor and its device are live during registration; the device is ours.
+    let (dev, root) = unsafe { (Device::<T>::from_raw((*minor).dev), (*minor).debugfs_root) };
+    T::debugfs_init(dev, root);
 }
 
 /// # Safety

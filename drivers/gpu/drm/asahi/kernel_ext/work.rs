@@ -13,6 +13,7 @@
 
 use crate::bindings;
 use kernel::prelude::*;
+use kernel::sync::LockClassKey;
 use kernel::types::Opaque;
 
 /// What a work item runs.
@@ -40,16 +41,22 @@ unsafe impl<T: WorkHandler> Send for DriverWork<T> {}
 unsafe impl<T: WorkHandler> Sync for DriverWork<T> {}
 
 impl<T: WorkHandler> DriverWork<T> {
-    /// An initialiser for a work item of `owner`.
+    /// An initialiser for a work item of `owner`, of lockdep class `key` (one per kind of work
+    /// item, so that flushing one kind from another is not taken for recursion).
     ///
     /// # Safety
     ///
     /// `owner` is the pinned address of the `T` this item is the first field of.
-    pub(crate) unsafe fn new(owner: *const T) -> impl PinInit<Self> {
+    pub(crate) unsafe fn new(owner: *const T, key: &'static LockClassKey) -> impl PinInit<Self> {
         pin_init!(Self {
-            // SAFETY: `slot` is the pinned, uninitialised work item.
+            // SAFETY: `slot` is the pinned, uninitialised work item; `key` is static and
+            // `LockClassKey` is `repr(transparent)` over the C key.
             work <- Opaque::ffi_init(|slot: *mut bindings::work_struct| unsafe {
-                bindings::asahi_helper_init_work(slot, Some(Self::callback))
+                bindings::asahi_helper_init_work(
+                    slot,
+                    Some(Self::callback),
+                    (key as *const LockClassKey).cast_mut().cast(),
+                )
             }),
             owner,
         })

@@ -1,0 +1,143 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+
+//! Firmware crash dumps: a snapshot of the firmware's memory as an ELF core, via devcoredump.
+//!
+//! When the firmware crashes, [`Snapshot::take`] walks the kernel half of the GPU page tables
+//! and copies every RAM-backed mapped page into newly allocated pages (pages that are not RAM
+//! are recorded without data). Copying, rather than borrowing the live pages, keeps the dump
+//! independent of what happens to firmware memory afterwards.
+//!
+//! The snapshot runs on the fence-signalling path (jobs are failed only after it), so it
+//! allocates with `GFP_NOWAIT`: it never enters reclaim, which could wait on those very jobs.
+//! Any allocation failure abandons the dump; the caller still fails the jobs. The dump format is shared with the decoder,
+//! `tools/agx-coredump` (see its `FORMAT.md`); every byte of the file is defined.
+
+use crate::bindings;
+use crate::dumpfmt::{AgxDumpInfo, Coalescer, Note, PageSource, Segment, Writer};
+use crate::fwmem::FwMemory;
+use crate::hw::HwConfig;
+use crate::kernel_ext::devcoredump::DumpSource;
+use crate::pages::{GpuPage, GPU_PAGE_SIZE};
+use core::sync::atomic::{AtomicU32, Ordering};
+use kernel::prelude::*;
+
+/// The firmware version the virtual AGX presents (13.5, as m1n1 reports macOS 13.5 firmware).
+const FIRMWARE_VERSION: [u32; 3] = [13, 5, 0];
+
+/// A captured firmware state, ready to be read as an ELF core.
+pub(crate) struct Snapshot {
+    segments: KVec<Segment>,
+    pages: KVec<GpuPage>,
+    info: [u8; crate::dumpfmt::info::AGX_INFO_SIZE],
+    crashlog: KVec<u8>,
+    size: usize,
+}
+
+/// Test knob: when non-zero, the `n`-th page copy of the next snapshot fails as if out of
+/// memory (set through debugfs `crash_dump_fail_after`).
+pub(crate) static FAIL_AFTER: AtomicU32 = AtomicU32::new(0);
+
+impl Snapshot {
+    /// Snapshots `fw`'s memory with `crashlog`, for a GPU described by `hw`.
+    pub(crate) fn take(fw: &FwMemory, hw: &HwConfig, crashlog: &[u8]) -> Result<KBox<Self>> {
+        let fail_after = FAIL_AFTER.swap(0, Ordering::Relaxed);
+        let mut segments = KVec::new();
+        let mut pages = KVec::new();
+        let mut coalescer = Coalescer::new();
+        let mut copied = 0u32;
+        fw.for_each_mapped(|va, pte| {
+            let pa = crate::dumpfmt::pte::pte_paddr(pte);
+            let page_size = kernel::page::PAGE_SIZE as u64;
+            // SAFETY: `pfn_valid` only inspects the memory map.
+            let ram = unsafe { bindings::asahi_helper_pfn_valid((pa / page_size) as usize) };
+            if ram {
+                copied += 1;
+                if fail_after != 0 && copied >= fail_after {
+                    return Err(ENOMEM);
+                }
+                let copy = GpuPage::alloc_nowait()?;
+                // SAFETY: `pa` starts a RAM GPU page (16 KiB, physically contiguous: the driver
+                // maps only `GpuPage`s in the kernel half), directly mapped; `copy` is ours.
+                unsafe {
+                    core::ptr::copy_nonoverlapping(
+                        bindings::asahi_helper_phys_to_virt(pa).cast::<u8>(),
+                        bindings::asahi_helper_phys_to_virt(copy.phys()).cast::<u8>(),
+                        GPU_PAGE_SIZE as usize,
+                    );
+                }
+                pages.push(copy, GFP_NOWAIT)?;
+            }
+            if let Some(seg) = coalescer.push(va, pte, ram) {
+                segments.push(seg, GFP_NOWAIT)?;
+            }
+            Ok(())
+        })?;
+        if let Some(seg) = coalescer.finish() {
+            segments.push(seg, GFP_NOWAIT)?;
+        }
+        let mut info = AgxDumpInfo {
+            initdata_address: fw.layout().initdata,
+            chip_id: hw.chip_id,
+            gpu_gen: hw.gpu_gen as u32,
+            gpu_variant: hw.gpu_variant as u32,
+            gpu_rev: hw.gpu_rev,
+            total_active_cores: hw.core_masks.iter().map(|m| m.count_ones()).sum(),
+            ..Default::default()
+        };
+        info.set_firmware_version(&FIRMWARE_VERSION);
+        let mut log = KVec::with_capacity(crashlog.len(), GFP_NOWAIT)?;
+        log.extend_from_slice(crashlog, GFP_NOWAIT)?;
+        let mut snap = KBox::new(
+            Snapshot {
+                segments,
+                pages,
+                info: info.to_bytes(),
+                crashlog: log,
+                size: 0,
+            },
+            GFP_NOWAIT,
+        )?;
+        let size = snap.with_writer(|w| Ok(w.total_size()))?;
+        snap.size = usize::try_from(size)?;
+        Ok(snap)
+    }
+
+    fn with_writer<R>(&self, f: impl FnOnce(&Writer<'_>) -> Result<R>) -> Result<R> {
+        let notes = [Note::agx(&self.info), Note::rtkit(&self.crashlog)];
+        let w = Writer::new(&self.segments, &notes).map_err(|_| EINVAL)?;
+        f(&w)
+    }
+}
+
+impl PageSource for Snapshot {
+    type Error = Error;
+
+    fn read(&self, index: usize, offset: usize, dst: &mut [u8]) -> Result {
+        let page = self.pages.get(index).ok_or(EINVAL)?;
+        if offset + dst.len() > GPU_PAGE_SIZE as usize {
+            return Err(EINVAL);
+        }
+        // SAFETY: The copy page is ours and directly mapped; the range is inside it.
+        unsafe {
+            core::ptr::copy_nonoverlapping(
+                bindings::asahi_helper_phys_to_virt(page.phys())
+                    .cast::<u8>()
+                    .add(offset),
+                dst.as_mut_ptr(),
+                dst.len(),
+            );
+        }
+        Ok(())
+    }
+}
+
+impl DumpSource for Snapshot {
+    fn size(&self) -> usize {
+        self.size
+    }
+
+    fn read_at(&self, offset: usize, buf: &mut [u8]) -> Result<usize> {
+        // CAST: offsets fit in u64.
+        self.with_writer(|w| w.read_at(self, offset as u64, buf))
+    }
+}

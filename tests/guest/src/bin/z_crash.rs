@@ -1,0 +1,221 @@
+//! The firmware crash path, end to end (runs last: the GPU is dead afterwards, until the module
+//! is reloaded, which this program does in between its two crashes).
+//!
+//! 1. With allocation failure injected into the snapshot: no dump, every job still fails.
+//! 2. Under load from several processes: a dump appears in devcoredump, reads whole, decodes
+//!    (identity, crash log, segments, the event channel's ring state), every waiter wakes with
+//!    ENODEV, new work gets ENODEV, a second crash adds nothing, and a write dismisses it.
+//!    The dump is also printed (base64) for the host to check with readelf and the decoder.
+
+use agx_coredump::format::Dump;
+use asahi_guest_tests::gpu::{self, op, Ctx, DATA_VA};
+use asahi_guest_tests::Tap;
+use asahi_uapi::bindings::*;
+use std::process::Command;
+
+const ENODEV: i32 = libc::ENODEV;
+
+fn crash() -> bool {
+    gpu::debugfs_dir().is_some_and(|d| std::fs::write(d.join("crash_firmware"), "1").is_ok())
+}
+
+/// Submits `n` slow jobs with a binary out-syncobj each; returns the syncobjs.
+fn load(ctx: &mut Ctx, n: usize) -> Vec<u32> {
+    let s = ctx.put_stream(&[(op::DELAY, 0, 0, 20_000), (op::WRITE32, DATA_VA, 1, 0)]);
+    (0..n)
+        .filter_map(|_| {
+            let so = ctx.dev.syncobj_create(0).ok()?;
+            ctx.compute(s, &[], &[gpu::sync(so)]).ok()?;
+            Some(so)
+        })
+        .collect()
+}
+
+/// Waits for every syncobj; returns (signalled ok, failed with ENODEV, other).
+fn outcomes(ctx: &Ctx, sos: &[u32]) -> (usize, usize, usize) {
+    let mut r = (0, 0, 0);
+    for &so in sos {
+        match gpu::wait(&ctx.dev, so).and_then(|_| gpu::fence_status(&ctx.dev, so)) {
+            Ok(1) => r.0 += 1,
+            Ok(s) if s == -ENODEV => r.1 += 1,
+            _ => r.2 += 1,
+        }
+    }
+    r
+}
+
+fn reload() -> bool {
+    let ok = |c: &mut Command| c.status().is_ok_and(|s| s.success());
+    ok(Command::new("rmmod").arg("asahi"))
+        && ok(Command::new("insmod").arg("/lib/modules/asahi.ko"))
+}
+
+fn main() {
+    let mut tap = Tap::new();
+
+    // --- 1: snapshot allocation fails ---
+    let first = (|| {
+        let mut ctx = Ctx::new().ok()?;
+        let dir = gpu::debugfs_dir()?;
+        std::fs::write(dir.join("crash_dump_fail_after"), "2").ok()?;
+        let sos = load(&mut ctx, 8);
+        let crashed = crash();
+        Some((crashed, outcomes(&ctx, &sos)))
+    })();
+    tap.ok(
+        matches!(first, Some((true, (_, failed, 0))) if failed > 0),
+        format_args!(
+            "crash with the snapshot out of memory: jobs still fail with ENODEV {first:?}"
+        ),
+    );
+    let no_dump = gpu::poll_until(500, || !gpu::devcoredumps().is_empty());
+    tap.ok(!no_dump, "no dump when the snapshot cannot be allocated");
+    tap.ok(reload(), "the module reloads after a crash");
+
+    // --- 2: crash under load ---
+    let mut ctx = match Ctx::new() {
+        Ok(c) => c,
+        Err(e) => {
+            tap.diag(format_args!("no context after reload: {e}"));
+            tap.finish();
+        }
+    };
+    // Other processes keep the GPU busy and wait on their own jobs across the crash.
+    let children: Vec<i32> = (0..3)
+        .map(|_| {
+            // SAFETY: Single-threaded program.
+            let pid = unsafe { libc::fork() };
+            if pid == 0 {
+                let ok = Ctx::new().is_ok_and(|mut c| {
+                    let sos = load(&mut c, 20);
+                    let (_, _, other) = outcomes(&c, &sos);
+                    other == 0
+                });
+                // SAFETY: Child exit.
+                unsafe { libc::_exit(if ok { 0 } else { 1 }) };
+            }
+            pid
+        })
+        .collect();
+    let sos = load(&mut ctx, 30);
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    tap.ok(crash(), "crash_firmware accepted");
+    let (done, failed, other) = outcomes(&ctx, &sos);
+    tap.ok(
+        other == 0 && failed > 0,
+        format_args!(
+            "every waiter woke: {done} completed before the crash, {failed} failed with ENODEV"
+        ),
+    );
+    let kids_ok = children.iter().all(|&pid| {
+        let mut st = 0;
+        // SAFETY: `pid` is our child.
+        unsafe {
+            libc::waitpid(pid, &mut st, 0) == pid
+                && libc::WIFEXITED(st)
+                && libc::WEXITSTATUS(st) == 0
+        }
+    });
+    tap.ok(kids_ok, "waiters in 3 other processes woke too");
+    let st = gpu::compute_cmd(gpu::CMD_VA);
+    tap.ok(
+        ctx.dev
+            .submit(ctx.queue, &[], &[], &st)
+            .err()
+            .and_then(|e| e.raw_os_error())
+            == Some(ENODEV),
+        "SUBMIT after the crash -> ENODEV",
+    );
+    tap.ok(
+        ctx.dev.get_params(0).err().and_then(|e| e.raw_os_error()) == Some(ENODEV),
+        "GET_PARAMS after the crash -> ENODEV",
+    );
+    let mut qc = drm_asahi_queue_create {
+        vm_id: ctx.vm,
+        ..Default::default()
+    };
+    tap.ok(
+        ctx.dev
+            .queue_create(&mut qc)
+            .err()
+            .and_then(|e| e.raw_os_error())
+            == Some(ENODEV),
+        "QUEUE_CREATE after the crash -> ENODEV",
+    );
+
+    // The dump.
+    let appeared = gpu::poll_until(3000, || gpu::devcoredumps().len() == 1);
+    let dumps = gpu::devcoredumps();
+    tap.ok(appeared, format_args!("one devcoredump: {dumps:?}"));
+    let dir = dumps.first().cloned().unwrap_or_default();
+    let failing = std::fs::read_link(dir.join("failing_device")).map(|p| p.display().to_string());
+    tap.ok(
+        failing.as_ref().is_ok_and(|p| p.ends_with("agx-virtual")),
+        format_args!("failing_device is the AGX: {failing:?}"),
+    );
+    let bytes = std::fs::read(dir.join("data")).unwrap_or_default();
+    let parsed = Dump::parse(&bytes);
+    tap.ok(
+        parsed.is_ok(),
+        format_args!("the dump ({} bytes) is a valid AGX ELF core", bytes.len()),
+    );
+    if let Ok(d) = &parsed {
+        let info = d.agx_info().ok().flatten();
+        tap.ok(
+            info.is_some_and(|i| {
+                i.chip_id == 0x8103
+                    && i.gpu_gen == 13
+                    && i.initdata_address == 0xffff_ffa0_0000_0000
+            }),
+            format_args!("AGX note: {info:?}"),
+        );
+        let log = d.crashlog().map(String::from_utf8_lossy);
+        tap.ok(
+            log.as_ref()
+                .is_some_and(|l| l.contains("virtual AGX firmware crash")),
+            format_args!("RTKIT note holds the crash log: {log:?}"),
+        );
+        tap.ok(
+            d.segment_count() >= 2,
+            format_args!("{} PT_LOAD segments", d.segment_count()),
+        );
+        let report = agx_coredump::report::render(&bytes, &Default::default());
+        let ok = report
+            .as_ref()
+            .is_ok_and(|r| r.contains("event") && r.contains("0x8103"));
+        tap.ok(ok, "the decoder renders the dump, with the event channel");
+        if let Ok(r) = &report {
+            for line in r
+                .lines()
+                .filter(|l| l.contains("event") || l.contains("Event"))
+                .take(6)
+            {
+                tap.diag(line);
+            }
+        }
+    } else {
+        for what in ["AGX note", "crash log", "segments", "decoder"] {
+            tap.ok(false, format_args!("{what} # no dump"));
+        }
+    }
+    // For the host: the dump as base64 between markers.
+    let b64 = Command::new("base64").arg(dir.join("data")).output();
+    if let Ok(out) = b64 {
+        println!("ASAHI-DUMP-BEGIN {}", std::env::consts::ARCH);
+        print!("{}", String::from_utf8_lossy(&out.stdout));
+        println!("ASAHI-DUMP-END");
+    }
+
+    // A second crash while the dump is pending adds nothing.
+    let _ = crash();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    tap.ok(
+        gpu::devcoredumps().len() == 1,
+        "a second crash while a dump is pending adds no dump",
+    );
+    // A write to `data` dismisses the dump.
+    let dismissed = std::fs::write(dir.join("data"), "1").is_ok()
+        && gpu::poll_until(3000, || gpu::devcoredumps().is_empty());
+    tap.ok(dismissed, "writing to data dismisses the dump");
+    tap.finish();
+}
