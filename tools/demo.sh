@@ -17,7 +17,17 @@ tests/guest/mkinitramfs.sh "$t" "$KO" "$B" "$INITRD"
 CONSOLE="$top/build/$t/demo-console.log"
 tools/qemu/run.sh "$t" "$K/kernel-image" "$INITRD" "$CONSOLE" asahi.mode=demo
 echo "---- guest ($t) ----"
-sed -n '/ASAHI-HARNESS-BEGIN/,/ASAHI-HARNESS-DONE/p' "$CONSOLE" | grep -v -e '^ASAHI-KMEMLEAK' -e '^ASAHI-HARNESS-DONE'
+sed -n '/ASAHI-HARNESS-BEGIN/,/ASAHI-HARNESS-DONE/p' "$CONSOLE" \
+  | sed '/^ASAHI-DUMP-BEGIN/,/^ASAHI-DUMP-END/d' \
+  | grep -v -e '^ASAHI-KMEMLEAK' -e '^ASAHI-HARNESS-DONE'
+echo "---- host: the same dump, taken out of the guest ----"
+cargo build -q --locked -p asahi-test-harness -p agx-coredump
+DUMP="$top/build/$t/demo-crash-dump.elf"
+if "$top/target/debug/asahi-test-harness" extract-dump "$CONSOLE" "$DUMP"; then
+  readelf -h -l "$DUMP" | sed -n '/Type:/p;/Machine:/p;/Program Headers:/,$p'
+  "$top/target/debug/agx-coredump" --map "$DUMP.map" "$DUMP" > "$DUMP.txt" \
+    && echo "decoded: $DUMP.txt, memory map: $DUMP.map"
+fi
 if grep -q 'ASAHI-DEMO-END .* exit=0' "$CONSOLE" && grep -q 'ASAHI-RMMOD exit=0' "$CONSOLE"; then
   echo "demo: done"
 else

@@ -47,7 +47,7 @@ if [ "${ASAHI_SKIP_HOST:-0}" != 1 ]; then
   rm -f "$log"
 fi
 
-cargo build -q --locked -p asahi-test-harness
+cargo build -q --locked -p asahi-test-harness -p agx-coredump
 HARNESS="$top/target/debug/asahi-test-harness"
 
 for t in $TARGETS; do
@@ -73,6 +73,17 @@ for t in $TARGETS; do
   p=$(echo "$summary" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p')
   f=$(echo "$summary" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p')
   passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0}))
+  # The crash dump the guest printed, read on the host by readelf, gdb and our decoder.
+  DUMP="$top/build/$t/crash-dump.elf"
+  if "$HARNESS" extract-dump "$CONSOLE" "$DUMP" \
+     && readelf -a "$DUMP" > "$DUMP.readelf" 2>&1 && grep -q "CORE (Core file)" "$DUMP.readelf" \
+     && gdb-multiarch -batch -nx -ex "set architecture aarch64" -ex "core-file $DUMP" \
+          -ex "info files" > "$DUMP.gdb" 2>&1 && grep -q "0xffffffa000000000" "$DUMP.gdb" \
+     && "$top/target/debug/agx-coredump" "$DUMP" > "$DUMP.txt" && grep -q "8103" "$DUMP.txt"; then
+    passed=$((passed + 1)); echo "ok - $t: crash dump read by readelf, gdb and agx-coredump ($DUMP.txt)"
+  else
+    note_fail "$t: crash dump from the guest (readelf/gdb/agx-coredump)"
+  fi
   if [ "$rc" != 0 ]; then
     failures+=("$t: guest suite")
     [ "${f:-0}" != 0 ] || failed=$((failed + 1))
