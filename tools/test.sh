@@ -57,6 +57,13 @@ for t in $TARGETS; do
   echo "kernel ready in $(elapsed "$start")"
   step "$t: module"
   if ! KO=$(tools/build-module.sh "$t" "$K"); then note_fail "$t: module build"; continue; fi
+  if [ "$t" = x86_64 ]; then
+    step "$t: compile-fail (implicit drop of an ExplicitDrop value)"
+    while IFS= read -r line; do
+      echo "$line"
+      case "$line" in ok*) passed=$((passed + 1)) ;; "not ok"*) note_fail "$line" ;; esac
+    done < <(tools/compile-fail.sh "$t" "$K")
+  fi
   step "$t: guest programs"
   if ! B=$(tests/guest/build.sh "$t"); then note_fail "$t: guest program build"; continue; fi
   INITRD="$top/build/$t/initramfs.cpio.gz"

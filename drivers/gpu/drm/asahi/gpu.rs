@@ -34,6 +34,7 @@ use crate::backend::{event_page, Backend, FwWork, IrqHandler};
 use crate::fw::event::{EventValue, NUM_EVENTS};
 use crate::fw::fault::{unit_name, FaultInfo};
 use crate::kernel_ext::dma_fence::{Fence, FenceContext, FenceNames, FenceOps, SignallingSection};
+use crate::kernel_ext::explicit_drop::ExplicitDrop;
 use crate::kernel_ext::print::dev_err;
 use crate::kernel_ext::spinlock_irq::{lock_class, SpinLockIrq};
 use crate::kernel_ext::work::{DriverWork, WorkHandler};
@@ -89,7 +90,7 @@ pub(crate) struct Gpu {
     #[pin]
     owners: SpinLockIrq<Owners>,
     #[pin]
-    retired: SpinLockIrq<Ring<Arc<Job>>>,
+    retired: SpinLockIrq<Ring<JobRef>>,
     dead: AtomicBool,
 }
 
@@ -220,9 +221,9 @@ impl Gpu {
         self.backend.crash();
     }
 
-    fn retire(&self, job: Arc<Job>) {
+    fn retire(&self, job: JobRef) {
         // The ring holds every job that can be in flight, so it is never full; if it were, the
-        // job would leak rather than be dropped here in interrupt context.
+        // job would leak rather than be released here in interrupt context.
         if let Err(job) = self.retired.lock().push(job) {
             core::mem::forget(job);
         }
@@ -313,12 +314,12 @@ impl IrqHandler for Gpu {
 }
 
 impl WorkHandler for Gpu {
-    /// Drops retired jobs, in process context.
+    /// Releases retired jobs, in process context.
     fn run(&self) {
         loop {
             let job = self.retired.lock().pop();
             match job {
-                Some(job) => drop(job),
+                Some(job) => job.release(),
                 None => return,
             }
         }
@@ -338,8 +339,8 @@ pub(crate) struct WorkQueue {
 struct WqInner {
     /// Stamp of the last job submitted.
     last_stamp: EventValue,
-    pending: Ring<Arc<Job>>,
-    inflight: Ring<Arc<Job>>,
+    pending: Ring<JobRef>,
+    inflight: Ring<JobRef>,
 }
 
 impl WorkQueue {
@@ -388,7 +389,7 @@ impl WorkQueue {
 
     /// Queues `job` behind earlier ones, waiting (interruptibly) while the queue is full.
     /// Returns with the job pending and its stamp set; its fence may be published from here.
-    pub(crate) fn enqueue(&self, job: &Arc<Job>) -> Result {
+    pub(crate) fn enqueue(&self, job: &JobRef) -> Result {
         loop {
             self.gpu.check_alive()?;
             let mut inner = self.inner.lock();
@@ -396,8 +397,12 @@ impl WorkQueue {
                 let stamp = inner.last_stamp.next();
                 inner.last_stamp = stamp;
                 job.stamp.store(stamp.0, Ordering::Relaxed);
-                // Cannot fail: the length was checked under the lock.
-                inner.pending.push(job.clone()).map_err(|_| EBUSY)?;
+                // Cannot fail: the length was checked under the lock. (Were it to, the extra
+                // reference would leak rather than be released under this spinlock.)
+                if let Err(extra) = inner.pending.push(ExplicitDrop::new((**job).clone())) {
+                    core::mem::forget(extra);
+                    return Err(EBUSY);
+                }
                 return Ok(());
             }
             // Backpressure: wait for the oldest job, outside the lock.
@@ -533,6 +538,10 @@ pub(crate) struct Dep {
     armed: AtomicBool,
 }
 
+/// A reference to a job. The last one may only go in process context (a job's release drops
+/// its VM hold, which takes the VM's mutex), so every reference is an [`ExplicitDrop`].
+pub(crate) type JobRef = ExplicitDrop<Arc<Job>>;
+
 /// One submission: its work, fence and the references its work needs.
 pub(crate) struct Job {
     wq: Arc<WorkQueue>,
@@ -558,7 +567,7 @@ impl Job {
         vm: &Arc<Vm>,
         works: KVec<FwWork>,
         deps: KVec<Fence>,
-    ) -> Result<Arc<Self>> {
+    ) -> Result<JobRef> {
         let fence = wq.new_fence()?;
         let mut d = KVec::with_capacity(deps.len(), GFP_KERNEL)?;
         for f in deps {
@@ -587,7 +596,7 @@ impl Job {
             },
             GFP_KERNEL,
         )?;
-        Ok(job)
+        Ok(ExplicitDrop::new(job))
     }
 
     /// Registers the dependency callbacks and releases the job to run once they have all

@@ -6,6 +6,8 @@
 #include <drm/drm_syncobj.h>
 #include <linux/dma-fence.h>
 #include <linux/dma-fence-chain.h>
+#include <linux/lockdep.h>
+#include <linux/preempt.h>
 #include <linux/irq_work.h>
 #include <linux/spinlock.h>
 #include <linux/workqueue.h>
@@ -192,4 +194,24 @@ bool asahi_helper_queue_work(struct work_struct *work)
 bool asahi_helper_pfn_valid(unsigned long pfn)
 {
 	return pfn_valid(pfn);
+}
+
+/*
+ * Checks that an ExplicitDrop value may be released here: process context, sleeping allowed,
+ * not inside a dma-fence signalling section. Returns true (after a warning) if not.
+ */
+bool asahi_helper_check_release_context(void)
+{
+	bool signalling = false;
+
+#ifdef CONFIG_LOCKDEP
+	/* begin_signalling() returns true when already inside a section (or atomic). */
+	signalling = dma_fence_begin_signalling();
+	dma_fence_end_signalling(signalling);
+#endif
+	if (WARN_ONCE(in_interrupt() || signalling,
+		      "asahi: explicit release in atomic or fence-signalling context\n"))
+		return true;
+	might_sleep();
+	return false;
 }

@@ -178,7 +178,10 @@ pub(crate) fn submit(queue: &Queue, args: &bindings::drm_asahi_submit, file: &Dr
     let cmdbuf = read_user(args.cmdbuf, args.cmdbuf_size as usize)?;
     let works = parse_cmdbuf(&cmdbuf, queue.vm().ttb())?;
     let job = Job::new(queue.wq().clone(), queue.vm(), works, ins)?;
-    queue.wq().enqueue(&job)?;
+    if let Err(e) = queue.wq().enqueue(&job) {
+        job.release();
+        return Err(e);
+    }
 
     // Point of no return: the job is queued and its fence may be published.
     let _s = SignallingSection::begin();
@@ -189,5 +192,7 @@ pub(crate) fn submit(queue: &Queue, args: &bindings::drm_asahi_submit, file: &Dr
         }
     }
     job.arm();
+    drop(_s);
+    job.release();
     Ok(())
 }
