@@ -107,6 +107,10 @@ pub(crate) trait Backend: Send + Sync {
     /// Stops the firmware: no work runs and the handler is not called after this returns; the
     /// handler reference is dropped. Process context.
     fn shutdown(&self);
+    /// Drops the queued work of event slot `slot` and waits until the firmware is not running
+    /// any work of it (a queue is being destroyed: nothing of it may touch memory afterwards).
+    /// Process context.
+    fn cancel(&self, slot: u32);
     /// Makes the firmware crash (test and debug aid, debugfs `crash_firmware`). The crash is
     /// reported through [`IrqHandler::crashed`]. Any later call does nothing.
     fn crash(&self);

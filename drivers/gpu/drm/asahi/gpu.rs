@@ -461,6 +461,20 @@ impl WorkQueue {
         }
     }
 
+    /// Cancels everything not yet complete (the user queue is being destroyed): the firmware
+    /// drops this slot's queued work and finishes what it is running; then every remaining job
+    /// fails with `ECANCELED`. Process context.
+    pub(crate) fn cancel(&self) {
+        self.gpu.backend.cancel(self.slot);
+        {
+            let _s = SignallingSection::begin();
+            // CAST: errno constants are small positive numbers.
+            let canceled = Error::from_errno(-(kernel::bindings::ECANCELED as i32));
+            self.fail_all(&self.gpu, canceled);
+        }
+        self.gpu.cleanup.queue();
+    }
+
     /// Marks the in-flight job with `stamp` as failed (its fence will carry `EIO`).
     fn mark_failed(&self, stamp: u32) {
         let inner = self.inner.lock();
@@ -496,7 +510,7 @@ impl WorkQueue {
         }
     }
 
-    /// Fails every job not yet complete with `err` (shutdown). Process context.
+    /// Fails every job not yet complete with `err` (shutdown, cancel). Process context.
     fn fail_all(&self, gpu: &Gpu, err: Error) {
         loop {
             let (job, pending) = {

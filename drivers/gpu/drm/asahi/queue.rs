@@ -64,3 +64,12 @@ impl Queue {
         &self.wq
     }
 }
+
+impl Drop for Queue {
+    /// The queue's owner let go of it (QUEUE_DESTROY, or the file closed, e.g. when the process
+    /// was killed): work not yet run is cancelled, so a dead client's backlog neither keeps the
+    /// GPU busy nor holds an event slot.
+    fn drop(&mut self) {
+        self.wq.cancel();
+    }
+}

@@ -278,6 +278,8 @@ struct Firmware {
     crashed: AtomicBool,
     /// Work units completed (for the crash log).
     completed: AtomicU64,
+    /// Slot of the work the core is running (`u32::MAX` when idle).
+    current_slot: AtomicU32,
     line: IrqLine,
     crash_line: CrashLine,
 }
@@ -518,13 +520,23 @@ impl WorkHandler for Firmware {
     /// The firmware core: runs queued work in doorbell order.
     fn run(&self) {
         while self.running.load(Ordering::Acquire) {
-            let Some(work) = self.queue.lock().pop() else {
+            let work = {
+                let mut q = self.queue.lock();
+                let w = q.pop();
+                // Published under the queue lock, so `cancel` sees either the work queued or
+                // the core running it.
+                self.current_slot
+                    .store(w.map_or(u32::MAX, |w| w.slot), Ordering::Release);
+                w
+            };
+            let Some(work) = work else {
                 return;
             };
             if let Err(f) = self.run_stream(&work) {
                 self.report_fault(&work, &f);
             }
             self.completed.fetch_add(1, Ordering::Relaxed);
+            self.current_slot.store(u32::MAX, Ordering::Release);
             if work.complete {
                 self.event_u32(event_page::STAMPS + work.slot as usize * 4)
                     .store(work.stamp, Ordering::Release);
@@ -565,6 +577,7 @@ impl VirtualAgx {
                 running: AtomicBool::new(false),
                 crashed: AtomicBool::new(false),
                 completed: AtomicU64::new(0),
+                current_slot: AtomicU32::new(u32::MAX),
                 line: IrqLine { fw: this.as_ptr() },
                 crash_line: CrashLine { fw: this.as_ptr() },
             }),
@@ -618,6 +631,27 @@ impl Backend for VirtualAgx {
         self.fw.queue.lock().push(work).map_err(|_| EBUSY)?;
         self.fw.core.queue();
         Ok(())
+    }
+
+    fn cancel(&self, slot: u32) {
+        {
+            let mut q = self.fw.queue.lock();
+            // Keep every other slot's work, in order.
+            let n = q.len();
+            for _ in 0..n {
+                if let Some(w) = q.pop() {
+                    if w.slot != slot {
+                        let _ = q.push(w);
+                    }
+                }
+            }
+        }
+        // TIMEOUT: a unit of work runs at most MAX_OPS ops with delays of at most 100 ms each;
+        // wait for the one running, polling every millisecond.
+        while self.fw.current_slot.load(Ordering::Acquire) == slot {
+            // SAFETY: Plain sleep in process context.
+            unsafe { bindings::msleep(1) };
+        }
     }
 
     fn crash(&self) {
