@@ -8,7 +8,9 @@
 #      clean, `rmmod asahi` succeeds.
 # Ends with one line "N passed, N failed" and a non-zero status if anything failed.
 #
-# ASAHI_TARGETS="x86_64" limits the targets; ASAHI_SKIP_HOST=1 skips step 2.
+# ASAHI_TARGETS="x86_64" limits the targets; ASAHI_SKIP_HOST=1 skips step 2. ASAHI_GUEST_ARGS adds
+# guest kernel command line arguments, e.g. "asahi.seed=0x1234 asahi.fuzz_secs=600" to replay or
+# soak the uAPI fuzzer (tests/guest/src/bin/fuzz_uapi.rs).
 set -uo pipefail
 top="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$top"
@@ -71,7 +73,8 @@ for t in $TARGETS; do
   step "$t: guest suite"
   start=$(date +%s)
   CONSOLE="$top/build/$t/console.log"
-  tools/qemu/run.sh "$t" "$K/kernel-image" "$INITRD" "$CONSOLE" asahi.mode=test kunit.enable=1
+  tools/qemu/run.sh "$t" "$K/kernel-image" "$INITRD" "$CONSOLE" asahi.mode=test kunit.enable=1 \
+    ${ASAHI_GUEST_ARGS:-}
   echo "guest ran in $(elapsed "$start"); console log: $CONSOLE"
   out=$("$HARNESS" check "$CONSOLE" kunit $KUNIT_SUITES $GUEST_PROGRAMS)
   rc=$?
