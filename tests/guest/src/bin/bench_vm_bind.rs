@@ -46,14 +46,24 @@ fn op(flags: u32, handle: u32, offset: u64, range: u64, addr: u64) -> drm_asahi_
 /// Map and unmap times (ns) for one repetition.
 type Rep = (u64, u64);
 
-/// Runs `f` (one repetition: map, unmap nanoseconds) up to the budget and emits per-page times.
-fn measure(fig: Figure<'_>, pages: u64, slow: &mut bool, mut f: impl FnMut() -> io::Result<Rep>) {
+/// Runs `f` (one repetition: map, unmap nanoseconds) up to the budget and emits per-page times;
+/// with `warm`, runs it once untimed first.
+fn measure(
+    fig: Figure<'_>,
+    pages: u64,
+    slow: &mut bool,
+    warm: bool,
+    mut f: impl FnMut() -> io::Result<Rep>,
+) {
     if *slow {
         fig.skip(format_args!(
             "not run: one repetition at the previous size took over {} s",
             SLOW_MS / 1000
         ));
         return;
+    }
+    if warm {
+        let _ = f();
     }
     let (mut total, mut map, mut unmap) =
         (Samples::default(), Samples::default(), Samples::default());
@@ -191,14 +201,18 @@ fn main() {
         let pages = size / PAGE;
         match create(&dev, size) {
             Ok(h) => {
-                let _ = bind_one(&dev, vm, rw, h, size); // Warm-up (page tables).
-                measure(fig(g, "asahi_one_call", mib), pages, &mut slow_one, || {
-                    bind_one(&dev, vm, rw, h, size)
-                });
+                measure(
+                    fig(g, "asahi_one_call", mib),
+                    pages,
+                    &mut slow_one,
+                    true,
+                    || bind_one(&dev, vm, rw, h, size),
+                );
                 measure(
                     fig(g, "asahi_16k_pieces", mib),
                     pages,
                     &mut slow_pieces,
+                    false,
                     || bind_pieces(&dev, vm, rw, h, size),
                 );
                 let _ = dev.gem_close(h);
@@ -211,10 +225,13 @@ fn main() {
         match memfd(size) {
             Ok(fd) => {
                 let rw = libc::PROT_READ | libc::PROT_WRITE;
-                let _ = populate(fd, size, rw, libc::MAP_SHARED);
-                measure(fig(g, "memfd_populate", mib), pages, &mut slow_peer, || {
-                    populate(fd, size, rw, libc::MAP_SHARED)
-                });
+                measure(
+                    fig(g, "memfd_populate", mib),
+                    pages,
+                    &mut slow_peer,
+                    true,
+                    || populate(fd, size, rw, libc::MAP_SHARED),
+                );
                 // SAFETY: `fd` is ours.
                 unsafe { libc::close(fd) };
             }
@@ -235,21 +252,28 @@ fn main() {
     for mib in SPARSE_MIB {
         let size = mib << 20;
         let pages = size / PAGE;
-        let _ = bind_one(&dev, vm, ro, zero, size);
-        measure(fig(g, "asahi_one_call", mib), pages, &mut slow_one, || {
-            bind_one(&dev, vm, ro, zero, size)
-        });
+        measure(
+            fig(g, "asahi_one_call", mib),
+            pages,
+            &mut slow_one,
+            true,
+            || bind_one(&dev, vm, ro, zero, size),
+        );
         measure(
             fig(g, "asahi_16k_pieces", mib),
             pages,
             &mut slow_pieces,
+            false,
             || bind_pieces(&dev, vm, ro, zero, size),
         );
         let flags = libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE;
-        let _ = populate(-1, size, libc::PROT_READ, flags);
-        measure(fig(g, "anon_populate", mib), pages, &mut slow_peer, || {
-            populate(-1, size, libc::PROT_READ, flags)
-        });
+        measure(
+            fig(g, "anon_populate", mib),
+            pages,
+            &mut slow_peer,
+            true,
+            || populate(-1, size, libc::PROT_READ, flags),
+        );
     }
     let thp = std::fs::read_to_string("/sys/kernel/mm/transparent_hugepage/enabled")
         .unwrap_or_else(|_| "absent".into());
