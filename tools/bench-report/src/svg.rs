@@ -111,10 +111,17 @@ pub fn line_chart(title: &str, x_label: &str, y_unit: &str, series: &[Series]) -
     xs.dedup();
     for x in xs {
         let px = sx(x);
+        let whole = |v: f64| {
+            if v.fract() == 0.0 {
+                format!("{v:.0}")
+            } else {
+                sig(v)
+            }
+        };
         let label = if x >= 1024.0 && x_label == "MiB" {
-            format!("{} GiB", sig(x / 1024.0))
+            format!("{} GiB", whole(x / 1024.0))
         } else {
-            format!("{} {x_label}", sig(x))
+            format!("{} {x_label}", whole(x))
         };
         let _ = writeln!(
             o,
@@ -260,7 +267,7 @@ mod tests {
             },
             Series {
                 name: "peer".into(),
-                points: vec![(16.0, 20.0)],
+                points: vec![(16.0, 20.0), (1024.0, 5.0)],
             },
         ];
         let svg = line_chart("t & u", "MiB", "ns/16KiB", &s);
@@ -268,9 +275,10 @@ mod tests {
         assert!(svg.trim_end().ends_with("</svg>"));
         assert!(svg.contains("t &amp; u"));
         assert!(svg.contains("a&lt;b"));
-        assert_eq!(svg.matches("<polyline").count(), 1);
-        assert_eq!(svg.matches("<circle").count(), 3);
+        assert_eq!(svg.matches("<polyline").count(), 2);
+        assert_eq!(svg.matches("<circle").count(), 4);
         assert!(svg.contains(">10.0 ns/16KiB<"));
+        assert!(svg.contains(">16 MiB<") && svg.contains(">1 GiB<"), "{svg}");
         assert!(!svg.contains("NaN") && !svg.contains("inf"));
         let empty = line_chart("e", "MiB", "ns", &[]);
         assert!(empty.contains("no data"));
