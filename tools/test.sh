@@ -16,7 +16,8 @@ top="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$top"
 export PATH="$HOME/.cargo/bin:$PATH"
 TARGETS="${ASAHI_TARGETS:-x86_64 arm64}"
-GUEST_PROGRAMS=$(cd tests/guest/src/bin && ls *.rs | sed 's/\.rs$//' | grep -v '^demo_')
+# demo_* and bench_* programs are not tests (tools/demo.sh, tools/bench.sh run them).
+GUEST_PROGRAMS=$(cd tests/guest/src/bin && ls *.rs | sed 's/\.rs$//' | grep -v '^\(demo\|bench\)_')
 # The module's KUnit suites (`kunit_suite!(name, ...)` in its sources) run at insmod, reported as
 # the guest program "kunit"; "kunit/<suite>" makes the harness require each suite's result.
 KUNIT_SUITES=$(find drivers/gpu/drm/asahi -name '*.rs' -exec \

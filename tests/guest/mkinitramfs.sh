@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
 # Packs the test guest's initramfs: busybox, the init script, the module and the test programs.
+# Programs named bench_* go to /bench (run only in asahi.mode=bench), demo_* to /demo, the rest
+# to /tests.
 #
 #   tests/guest/mkinitramfs.sh x86_64|arm64 <asahi.ko> <dir of test programs> <output .cpio.gz>
 set -euo pipefail
@@ -17,7 +19,7 @@ esac
 
 root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT
-mkdir -p "$root"/{bin,sbin,dev,proc,sys,tmp,lib/modules,tests,demo}
+mkdir -p "$root"/{bin,sbin,dev,proc,sys,tmp,lib/modules,tests,demo,bench}
 install -m 0755 "$BUSYBOX" "$root/bin/busybox"
 for applet in $("$here/list-applets.sh"); do ln -s busybox "$root/bin/$applet"; done
 install -m 0755 "$here/rootfs/init" "$root/init"
@@ -25,11 +27,13 @@ for t in "$PROGS"/tools/*; do
   [ -f "$t" ] && install -m 0755 "$t" "$root/bin/"
 done
 install -m 0644 "$KO" "$root/lib/modules/asahi.ko"
-# Programs named demo_* are the README's demo (run in asahi.mode=demo); the rest are tests.
+# Programs named demo_* are the README's demo (run in asahi.mode=demo), bench_* the benchmarks
+# (asahi.mode=bench, tools/bench.sh); the rest are tests.
 for p in "$PROGS"/*; do
   [ -f "$p" ] && [ -x "$p" ] || continue
   case "$(basename "$p")" in
     demo_*) install -m 0755 "$p" "$root/demo/" ;;
+    bench_*) install -m 0755 "$p" "$root/bench/" ;;
     *) install -m 0755 "$p" "$root/tests/" ;;
   esac
 done

@@ -4,9 +4,11 @@
 //! prints TAP version 13 on standard output, which the host harness parses. A program exits with
 //! status 1 if any of its tests failed.
 
+pub mod bench;
 pub mod fuzz;
 pub mod gpu;
 pub mod guard;
+pub mod peers;
 pub mod rng;
 
 use std::fmt::Display;
