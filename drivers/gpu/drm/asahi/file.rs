@@ -68,6 +68,9 @@ impl drm::DriverFile for File {
 /// Most operations in one VM_BIND call (bounds the kernel's copy of the array).
 const MAX_BINDS_PER_CALL: u32 = 1 << 16;
 
+/// Largest VM_BIND stride: room for ops 128 times the current 32 bytes.
+const MAX_BIND_STRIDE: u32 = 4096;
+
 /// Reads a `T` from a user struct of another size: a shorter one is zero-extended, a longer one
 /// must be all zero past `T` (an older kernel must refuse fields it does not know).
 pub(crate) fn read_extensible<T: Default + Copy>(bytes: &[u8]) -> Result<T> {
@@ -302,18 +305,22 @@ impl File {
         if args.num_binds > MAX_BINDS_PER_CALL {
             return Err(EINVAL);
         }
+        // A bigger stride than any future op could need is refused: the kernel would otherwise
+        // copy in (and check to be zero) whatever size userspace names.
+        if args.stride > MAX_BIND_STRIDE {
+            return Err(EINVAL);
+        }
         let stride = args.stride as usize;
         let total = stride.checked_mul(args.num_binds as usize).ok_or(EINVAL)?;
-        let mut raw = KVVec::with_capacity(0, GFP_KERNEL)?;
-        raw.extend_with(total, 0u8, GFP_KERNEL)?;
+        // Each op is copied in once, one at a time, through one op-sized buffer.
         // CAST: a user address is a `usize` on every 64-bit target.
-        UserSlice::new(args.userptr as usize, total)
-            .reader()
-            .read_slice(&mut raw)?;
-
+        let mut reader = UserSlice::new(args.userptr as usize, total).reader();
+        let mut buf = KVec::with_capacity(stride, GFP_KERNEL)?;
+        buf.extend_with(stride, 0u8, GFP_KERNEL)?;
         let mut ops = KVec::with_capacity(args.num_binds as usize, GFP_KERNEL)?;
-        for chunk in raw.chunks(stride) {
-            let op = read_extensible::<bindings::drm_asahi_gem_bind_op>(chunk)?;
+        for _ in 0..args.num_binds {
+            reader.read_slice(&mut buf)?;
+            let op = read_extensible::<bindings::drm_asahi_gem_bind_op>(&buf)?;
             ops.push(parse_bind_op(&vm, &op, file)?, GFP_KERNEL)?;
         }
         vm.bind(ops)?;

@@ -92,6 +92,8 @@ pub(crate) struct Gpu {
     #[pin]
     retired: SpinLockIrq<Ring<JobRef>>,
     dead: AtomicBool,
+    /// GPU faults so far (fault messages are rate-limited).
+    faults: AtomicU32,
 }
 
 // SAFETY: `dev` is the bound platform device, used only for log prefixes while bound; the rest
@@ -132,6 +134,7 @@ impl Gpu {
                 ),
                 retired <- SpinLockIrq::new(retired, c_str!("asahi::Gpu::retired"), lock_class!()),
                 dead: AtomicBool::new(false),
+                faults: AtomicU32::new(0),
             }),
             GFP_KERNEL,
         )?;
@@ -244,11 +247,15 @@ impl IrqHandler for Gpu {
             let slot = self.event_u32(event_page::FAULT_SLOT).load(Ordering::Relaxed);
             let stamp = self.event_u32(event_page::FAULT_STAMP).load(Ordering::Relaxed);
             let info = self.event_u64(event_page::FAULT_INFO).load(Ordering::Relaxed);
-            if let Some(f) = FaultInfo::decode(info) {
+            // Rate-limited: any client can fault at will.
+            let n = self.faults.fetch_add(1, Ordering::Relaxed);
+            let log = n < 10 || n % 1000 == 0;
+            if let Some(f) = FaultInfo::decode(info).filter(|_| log) {
                 let unit = unit_name(f.unit_code).map(|(n, _)| n).unwrap_or("?");
                 dev_err!(
                     self,
-                    "GPU fault: {:?} {} at {:#x}, unit {} ({:#x}), level {}, slot {} stamp {:#x}\n",
+                    "GPU fault #{}: {:?} {} at {:#x}, unit {} ({:#x}), level {}, slot {} stamp {:#x}\n",
+                    n + 1,
                     f.reason,
                     if f.read { "read" } else { "write" },
                     f.address,

@@ -195,11 +195,10 @@ impl Vm {
                     });
                     inner.pt.map(va, pages, prot, phys)?;
                     let range = va..va + pages * GPU_PAGE_SIZE;
+                    // Mappings are sorted and disjoint: binary search for the slot.
                     let at = inner
                         .mappings
-                        .iter()
-                        .position(|m| m.range.start >= range.end)
-                        .unwrap_or(inner.mappings.len());
+                        .partition_point(|m| m.range.start < range.end);
                     inner.mappings.insert_within_capacity(
                         at,
                         Mapping {
@@ -220,7 +219,9 @@ impl Vm {
     fn unmap_locked(inner: &mut VmInner, va: u64, pages: u64, busy: bool) -> Result {
         let range = va..va + pages * GPU_PAGE_SIZE;
         inner.pt.unmap(va, pages)?;
-        let mut i = 0;
+        // Skip the mappings wholly before the range with a binary search (they are sorted and
+        // disjoint), so a bind costs O(log n) plus the mappings it touches, not O(n).
+        let mut i = inner.mappings.partition_point(|m| m.range.end <= range.start);
         while i < inner.mappings.len() {
             let m = &mut inner.mappings[i];
             if m.range.end <= range.start {

@@ -32,7 +32,7 @@
 //! | 2 | `WRITE64` | `*(u64 *)a = b` |
 //! | 3 | `COPY` | copy `c` bytes from `b` to `a` (at most 1 MiB) |
 //! | 4 | `FILL` | fill `c` bytes at `a` with the byte `b` (at most 1 MiB) |
-//! | 5 | `DELAY` | busy the unit for `c` microseconds (at most 100 ms) |
+//! | 5 | `DELAY` | busy the unit for `c` microseconds (at most 100 ms, 1 s per stream) |
 //! | 6 | `READ32` | read `*(u32 *)a` and discard it (to fault on purpose) |
 //!
 //! An unknown opcode or an oversize op faults the work (unit: the work's unit).
@@ -61,6 +61,9 @@ pub(crate) const MAX_OPS: u64 = 4096;
 const MAX_BULK: u64 = 1 << 20;
 /// Longest DELAY, in microseconds.
 const MAX_DELAY_US: u64 = 100_000;
+/// Longest total DELAY of one unit of work: beyond it the work times out (faults), so one
+/// client cannot hold the firmware for minutes.
+const MAX_WORK_DELAY_US: u64 = 1_000_000;
 /// Doorbell queue depth: every slot's maximum in flight.
 const QUEUE_DEPTH: usize = 128 * 127;
 /// GPU page size.
@@ -448,6 +451,7 @@ impl Firmware {
                 reason: FaultReason::Unmapped,
             });
         };
+        let mut delayed = 0u64;
         for i in 0..MAX_OPS {
             let at = work.stream.wrapping_add(i * 32);
             let op = space.read_u64(at)?;
@@ -469,7 +473,8 @@ impl Firmware {
                 3 if c <= MAX_BULK => space.copy(a, b, c)?,
                 // CAST: FILL uses the low byte of `b`.
                 4 if c <= MAX_BULK => space.fill(a, b as u8, c)?,
-                5 if c <= MAX_DELAY_US => {
+                5 if c <= MAX_DELAY_US && delayed + c <= MAX_WORK_DELAY_US => {
+                    delayed += c;
                     // CAST: at most 100 ms.
                     // SAFETY: Plain sleep in process context (the firmware core is a work item).
                     unsafe { bindings::msleep((c / 1000) as u32) };
