@@ -120,7 +120,7 @@ fn main() {
                         }
                         if i % 11 == 5 {
                             // A fault pending at kill time.
-                            let bad = c.put_stream(&[(op::READ32, 0x7000_0000_00, 0, 0)]);
+                            let bad = c.put_stream(&[(op::READ32, 0x0070_0000_0000, 0, 0)]);
                             let _ = c.compute(bad, &[], &[]);
                         }
                     }
