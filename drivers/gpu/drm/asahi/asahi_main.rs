@@ -32,6 +32,9 @@
 //! `File::vms` / `File::queues` (never nested) → `Vm::inner` (leaf). Object references may be
 //! dropped under `Vm::inner`; freeing an object takes no driver lock.
 
+// pin_init! of the firmware model state has many fields.
+#![recursion_limit = "256"]
+
 mod backend;
 mod bindings;
 mod driver;

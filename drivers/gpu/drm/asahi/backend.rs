@@ -80,6 +80,11 @@ pub(crate) struct FwWork {
     pub(crate) kind: WorkKind,
     /// GPU address of the work's control stream (0: nothing to run).
     pub(crate) stream: u64,
+    /// Firmware (kernel-half) addresses where the work's start and end times go, as `u64`
+    /// nanoseconds (0: none).
+    pub(crate) ts_start: u64,
+    /// See `ts_start`.
+    pub(crate) ts_end: u64,
 }
 
 /// The driver's handlers for what the firmware reports.

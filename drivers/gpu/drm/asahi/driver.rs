@@ -113,8 +113,6 @@ impl drm::Driver for AsahiDriver {
         feature::GEM | feature::RENDER | feature::SYNCOBJ | feature::SYNCOBJ_TIMELINE;
 
     // Flags as upstream: every ioctl is AUTH | RENDER_ALLOW except GET_PARAMS (RENDER_ALLOW).
-    // Entries without a handler are ioctls this driver does not implement yet: the DRM core
-    // answers them with EINVAL, as for unknown ioctls.
     fn debugfs_init(dev: &AsahiDrmDevice, root: *mut bindings::dentry) {
         let gpu: *const Gpu = &**dev.data().gpu();
         // SAFETY: `root` is the minor's debugfs directory; the names are static; the data
@@ -145,7 +143,7 @@ impl drm::Driver for AsahiDriver {
         (DRM_IOCTL_ASAHI_VM_BIND, bindings::drm_asahi_vm_bind, AUTH | RENDER_ALLOW, File::vm_bind),
         (DRM_IOCTL_ASAHI_GEM_CREATE, bindings::drm_asahi_gem_create, AUTH | RENDER_ALLOW, File::gem_create),
         (DRM_IOCTL_ASAHI_GEM_MMAP_OFFSET, bindings::drm_asahi_gem_mmap_offset, AUTH | RENDER_ALLOW, File::gem_mmap_offset),
-        (DRM_IOCTL_ASAHI_GEM_BIND_OBJECT, bindings::drm_asahi_gem_bind_object, AUTH | RENDER_ALLOW),
+        (DRM_IOCTL_ASAHI_GEM_BIND_OBJECT, bindings::drm_asahi_gem_bind_object, AUTH | RENDER_ALLOW, File::gem_bind_object),
         (DRM_IOCTL_ASAHI_QUEUE_CREATE, bindings::drm_asahi_queue_create, AUTH | RENDER_ALLOW, File::queue_create),
         (DRM_IOCTL_ASAHI_QUEUE_DESTROY, bindings::drm_asahi_queue_destroy, AUTH | RENDER_ALLOW, File::queue_destroy),
         (DRM_IOCTL_ASAHI_SUBMIT, bindings::drm_asahi_submit, AUTH | RENDER_ALLOW, File::submit),

@@ -18,6 +18,7 @@
 use crate::bindings;
 use crate::driver::{AsahiDriver, AsahiDrmDevice};
 use crate::gem;
+use crate::gpu::TimestampBuffer;
 use crate::idmap::IdMap;
 use crate::kernel_ext::drm;
 use crate::queue::{Priority, Queue};
@@ -36,6 +37,8 @@ pub(crate) type DrmFile = drm::File<AsahiDriver>;
 const MAX_VMS: usize = 1024;
 /// Most queues one file may hold.
 const MAX_QUEUES: usize = 1024;
+/// Most bound objects (timestamp buffers) one file may hold.
+const MAX_OBJECTS: usize = 1024;
 
 /// Most hardware commands in one SUBMIT (upstream's value, reported in GET_PARAMS).
 pub(crate) const MAX_COMMANDS_PER_SUBMISSION: u32 = 64;
@@ -49,6 +52,9 @@ pub(crate) struct File {
     vms: Mutex<IdMap<Arc<Vm>>>,
     #[pin]
     queues: Mutex<IdMap<Arc<Queue>>>,
+    /// Objects bound with GEM_BIND_OBJECT (timestamp buffers).
+    #[pin]
+    pub(crate) objects: Mutex<IdMap<Arc<TimestampBuffer>>>,
 }
 
 impl drm::DriverFile for File {
@@ -59,6 +65,7 @@ impl drm::DriverFile for File {
             try_pin_init!(File {
                 vms <- new_mutex!(IdMap::new(MAX_VMS), "asahi::File::vms"),
                 queues <- new_mutex!(IdMap::new(MAX_QUEUES), "asahi::File::queues"),
+                objects <- new_mutex!(IdMap::new(MAX_OBJECTS), "asahi::File::objects"),
             }),
             GFP_KERNEL,
         )
@@ -325,6 +332,57 @@ impl File {
         }
         vm.bind(ops)?;
         Ok(0)
+    }
+
+    /// `DRM_IOCTL_ASAHI_GEM_BIND_OBJECT`: binds part of an object for the firmware to write job
+    /// timestamps into (`DRM_ASAHI_BIND_OBJECT_USAGE_TIMESTAMPS`), or unbinds it.
+    pub(crate) fn gem_bind_object(
+        dev: &AsahiDrmDevice,
+        args: &mut bindings::drm_asahi_gem_bind_object,
+        file: &DrmFile,
+    ) -> Result<u32> {
+        mbz(args.pad)?;
+        mbz(args.vm_id)?;
+        match args.op {
+            bindings::DRM_ASAHI_BIND_OBJECT_OP_BIND => {
+                if args.flags != bindings::DRM_ASAHI_BIND_OBJECT_USAGE_TIMESTAMPS {
+                    return Err(EINVAL);
+                }
+                let aligned = |x: u64| x % GPU_PAGE_SIZE == 0;
+                if !aligned(args.offset) || !aligned(args.range) || args.range == 0 {
+                    return Err(EINVAL);
+                }
+                let obj = gem::Object::lookup(file, args.handle)?;
+                if args.offset.checked_add(args.range).ok_or(EINVAL)? > obj.size() {
+                    return Err(EINVAL);
+                }
+                let buf = dev.data().gpu().map_timestamps(
+                    obj,
+                    args.offset / GPU_PAGE_SIZE,
+                    args.range / GPU_PAGE_SIZE,
+                )?;
+                let buf = Arc::new(buf, GFP_KERNEL)?;
+                args.object_handle = file.inner().objects.lock().insert(buf)?;
+                Ok(0)
+            }
+            bindings::DRM_ASAHI_BIND_OBJECT_OP_UNBIND => {
+                // An unbind names only the object handle.
+                mbz(args.flags)?;
+                mbz(args.handle)?;
+                mbz(args.offset)?;
+                mbz(args.range)?;
+                let buf = file
+                    .inner()
+                    .objects
+                    .lock()
+                    .remove(args.object_handle)
+                    .ok_or(ENOENT)?;
+                // Jobs still writing timestamps keep the mapping until they are done.
+                drop(buf);
+                Ok(0)
+            }
+            _ => Err(EINVAL),
+        }
     }
 
     /// `DRM_IOCTL_ASAHI_QUEUE_CREATE`.

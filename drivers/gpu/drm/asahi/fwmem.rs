@@ -29,6 +29,11 @@ use kernel::prelude::*;
 pub(crate) const PRIVATE_BASE: u64 = 0xffff_ffa0_0000_0000;
 /// Start of the firmware-shared range.
 pub(crate) const SHARED_BASE: u64 = 0xffff_ffa8_0000_0000;
+/// Start of the window where user timestamp buffers are mapped for the firmware
+/// (downstream's timestamp range, shared/reference/asahi-driver.md §2).
+pub(crate) const TIMESTAMP_BASE: u64 = 0xffff_ffae_1000_0000;
+/// Size of that window (64 MiB: 4096 GPU pages, all of whose page tables exist from boot).
+const TIMESTAMP_SIZE: u64 = 0x400_0000;
 /// Offset of `RuntimePointers` in the init-data page.
 const RUNTIME_POINTERS: u64 = 0x400;
 /// Offset of `FwStatus` in the init-data page.
@@ -57,6 +62,8 @@ pub(crate) struct FwMemory {
     pt: PageTables,
     pages: KVec<(u64, GpuPage)>,
     layout: FwLayout,
+    /// Next free address of the timestamp window (never reused).
+    next_timestamp_va: u64,
 }
 
 /// Writes the bytes of `value` at `offset` of `page` (`EINVAL` if it does not fit).
@@ -95,8 +102,13 @@ impl FwMemory {
                 event_page_phys: 0,
                 ttb1: 0,
             },
+            next_timestamp_va: TIMESTAMP_BASE,
         };
         fw.layout.ttb1 = fw.pt.root_phys();
+        // The timestamp window's tables exist from the start: mapping a timestamp buffer then
+        // allocates nothing under the firmware-memory lock, which the crash path (a fence
+        // signalling path) takes.
+        fw.pt.populate(TIMESTAMP_BASE, TIMESTAMP_SIZE / GPU_PAGE_SIZE)?;
         let init = fw.map_page(PRIVATE_BASE, Prot::FW_PRIV_RW)?;
         fw.layout.event_page_phys = fw.map_page(SHARED_BASE, Prot::FW_SHARED_RW)?;
         let states_va = SHARED_BASE + GPU_PAGE_SIZE;
@@ -150,6 +162,33 @@ impl FwMemory {
     pub(crate) fn event_state_phys(&self) -> Option<u64> {
         self.page_at(SHARED_BASE + GPU_PAGE_SIZE)
             .map(|p| p.phys() + EVENT_STATE)
+    }
+
+    /// Maps `pages` GPU pages at physical addresses `phys` (a user timestamp buffer) for the
+    /// firmware; returns their GPU address. The caller keeps the pages alive until
+    /// [`Self::unmap_timestamps`].
+    pub(crate) fn map_timestamps(
+        &mut self,
+        pages: u64,
+        phys: impl Iterator<Item = u64> + Clone,
+    ) -> Result<u64> {
+        let va = self.next_timestamp_va;
+        let end = va.checked_add(pages * GPU_PAGE_SIZE).ok_or(ENOSPC)?;
+        if end > TIMESTAMP_BASE + TIMESTAMP_SIZE {
+            return Err(ENOSPC);
+        }
+        // The window's tables were all made at boot: nothing to allocate here.
+        if self.pt.tables_needed(va, pages)? != 0 {
+            return Err(EINVAL);
+        }
+        self.pt.map(va, pages, Prot::FW_SHARED_RW, phys)?;
+        self.next_timestamp_va = end;
+        Ok(va)
+    }
+
+    /// Unmaps a timestamp buffer mapped by [`Self::map_timestamps`].
+    pub(crate) fn unmap_timestamps(&mut self, va: u64, pages: u64) {
+        let _ = self.pt.unmap(va, pages);
     }
 
     /// Where the firmware finds its structures.

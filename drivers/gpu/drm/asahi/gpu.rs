@@ -39,6 +39,8 @@ use crate::kernel_ext::print::dev_err;
 use crate::kernel_ext::spinlock_irq::{lock_class, SpinLockIrq};
 use crate::kernel_ext::work::{DriverWork, WorkHandler};
 use crate::crashdump::Snapshot;
+use crate::gem;
+use kernel::types::ARef;
 use crate::fwmem::{offsets, FwMemory};
 use crate::kernel_ext::devcoredump::{dev_coredump, DumpSource};
 use crate::ring::Ring;
@@ -217,6 +219,24 @@ impl Gpu {
             let wq = unsafe { &*wq };
             wq.fail_all(self, err);
         }
+    }
+
+    /// Maps `pages` pages of `obj` from page `first` for the firmware to write timestamps into.
+    pub(crate) fn map_timestamps(
+        self: &Arc<Self>,
+        obj: ARef<gem::Object>,
+        first: u64,
+        pages: u64,
+    ) -> Result<TimestampBuffer> {
+        self.check_alive()?;
+        let phys = (first..first + pages).map(|i| obj.page_phys(i as usize).unwrap_or(0));
+        let va = self.fw.lock().map_timestamps(pages, phys)?;
+        Ok(TimestampBuffer {
+            gpu: self.clone(),
+            obj,
+            va,
+            size: pages * crate::pages::GPU_PAGE_SIZE,
+        })
     }
 
     /// Makes the firmware crash (debugfs `crash_firmware`).
@@ -550,6 +570,33 @@ impl PinnedDrop for WorkQueue {
     }
 }
 
+/// A user buffer mapped in the firmware's half for timestamps (`GEM_BIND_OBJECT`). Jobs that
+/// write timestamps hold a reference, so the mapping outlives them.
+pub(crate) struct TimestampBuffer {
+    gpu: Arc<Gpu>,
+    obj: ARef<gem::Object>,
+    va: u64,
+    size: u64,
+}
+
+impl TimestampBuffer {
+    /// The firmware address of byte `offset` for an 8-byte timestamp (`EINVAL` if outside).
+    pub(crate) fn va_of(&self, offset: u64) -> Result<u64> {
+        if offset % 8 != 0 || offset.checked_add(8).ok_or(EINVAL)? > self.size {
+            return Err(EINVAL);
+        }
+        Ok(self.va + offset)
+    }
+}
+
+impl Drop for TimestampBuffer {
+    fn drop(&mut self) {
+        let pages = self.size / crate::pages::GPU_PAGE_SIZE;
+        self.gpu.fw.lock().unmap_timestamps(self.va, pages);
+        let _ = &self.obj;
+    }
+}
+
 /// A dependency of a job: an input fence and its callback.
 #[repr(C)]
 pub(crate) struct Dep {
@@ -566,6 +613,8 @@ pub(crate) type JobRef = ExplicitDrop<Arc<Job>>;
 /// One submission: its work, fence and the references its work needs.
 pub(crate) struct Job {
     wq: Arc<WorkQueue>,
+    /// Timestamp buffers the firmware writes for this job.
+    _timestamps: KVec<Arc<TimestampBuffer>>,
     _vm: crate::vm::ActiveVm,
     /// Signalled when the job completes.
     pub(crate) fence: Fence,
@@ -588,6 +637,7 @@ impl Job {
         vm: &Arc<Vm>,
         works: KVec<FwWork>,
         deps: KVec<Fence>,
+        timestamps: KVec<Arc<TimestampBuffer>>,
     ) -> Result<JobRef> {
         let fence = wq.new_fence()?;
         let mut d = KVec::with_capacity(deps.len(), GFP_KERNEL)?;
@@ -606,6 +656,7 @@ impl Job {
         let job = Arc::new(
             Job {
                 wq,
+                _timestamps: timestamps,
                 _vm: crate::vm::ActiveVm::new(vm),
                 fence,
                 works,

@@ -6,6 +6,7 @@
 #include <drm/drm_syncobj.h>
 #include <linux/dma-fence.h>
 #include <linux/dma-fence-chain.h>
+#include <linux/debug_locks.h>
 #include <linux/lockdep.h>
 #include <linux/preempt.h>
 #include <linux/irq_work.h>
@@ -205,9 +206,14 @@ bool asahi_helper_check_release_context(void)
 	bool signalling = false;
 
 #ifdef CONFIG_LOCKDEP
-	/* begin_signalling() returns true when already inside a section (or atomic). */
-	signalling = dma_fence_begin_signalling();
-	dma_fence_end_signalling(signalling);
+	/*
+	 * begin_signalling() returns true when already inside a section (or atomic). Once lockdep
+	 * has switched itself off (debug_locks == 0) it cannot tell, so it is not asked.
+	 */
+	if (debug_locks) {
+		signalling = dma_fence_begin_signalling();
+		dma_fence_end_signalling(signalling);
+	}
 #endif
 	if (WARN_ONCE(in_interrupt() || signalling,
 		      "asahi: explicit release in atomic or fence-signalling context\n"))

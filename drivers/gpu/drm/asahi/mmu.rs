@@ -184,6 +184,21 @@ impl PageTables {
             .map_err(engine_error)
     }
 
+    /// Creates every table `[va, va + pages)` needs, with no leaves, so later maps there
+    /// allocate nothing. Allocates (the tables).
+    pub(crate) fn populate(&mut self, va: u64, pages: u64) -> Result {
+        let n = self.tables_needed(va, pages)?;
+        self.reserve(n)?;
+        let mut src = Reserve {
+            reserve: &mut self.reserve,
+            owned: &mut self.owned,
+        };
+        self.pt
+            .populate(&mut DirectMap, &mut src, va, pages)
+            .map(drop)
+            .map_err(engine_error)
+    }
+
     /// Unmaps `pages` GPU pages at `va` (holes are fine).
     pub(crate) fn unmap(&mut self, va: u64, pages: u64) -> Result {
         self.pt

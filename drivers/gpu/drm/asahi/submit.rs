@@ -16,7 +16,8 @@
 use crate::backend::{FwWork, WorkKind};
 use crate::bindings;
 use crate::file::{mbz, read_extensible, DrmFile, MAX_ATTACHMENTS, MAX_COMMANDS_PER_SUBMISSION};
-use crate::gpu::Job;
+use crate::gpu::{Job, TimestampBuffer};
+use kernel::sync::Arc;
 use crate::kernel_ext::dma_fence::{Fence, SignallingSection};
 use crate::kernel_ext::syncobj::{ChainNode, SyncObj};
 use crate::queue::Queue;
@@ -111,8 +112,35 @@ fn check_attachments(payload: &[u8], hdr: &bindings::drm_asahi_cmd_header) -> Re
     Ok(())
 }
 
+/// Resolves the timestamp objects a command names into firmware addresses, keeping a
+/// reference to each buffer for the job.
+struct Timestamps<'a> {
+    file: &'a DrmFile,
+    held: KVec<Arc<TimestampBuffer>>,
+}
+
+impl Timestamps<'_> {
+    /// The firmware address for `ts` (0 if its handle is 0).
+    fn resolve(&mut self, ts: &bindings::drm_asahi_timestamp) -> Result<u64> {
+        if ts.handle == 0 {
+            return Ok(0);
+        }
+        let buf = self
+            .file
+            .inner()
+            .objects
+            .lock()
+            .get(ts.handle)
+            .cloned()
+            .ok_or(ENOENT)?;
+        let va = buf.va_of(u64::from(ts.offset))?;
+        self.held.push(buf, GFP_KERNEL)?;
+        Ok(va)
+    }
+}
+
 /// Parses the command buffer into firmware work for the address space at `ttb`.
-fn parse_cmdbuf(buf: &[u8], ttb: u64) -> Result<KVec<FwWork>> {
+fn parse_cmdbuf(buf: &[u8], ttb: u64, ts: &mut Timestamps<'_>) -> Result<KVec<FwWork>> {
     let hsize = core::mem::size_of::<bindings::drm_asahi_cmd_header>();
     let mut works = KVec::new();
     let (mut renders, mut computes) = (0u32, 0u32);
@@ -124,13 +152,15 @@ fn parse_cmdbuf(buf: &[u8], ttb: u64) -> Result<KVec<FwWork>> {
         let end = start.checked_add(hdr.size.into()).ok_or(EINVAL)?;
         let payload = buf.get(start..end).ok_or(EINVAL)?;
         at = end;
-        let work = |kind, stream| FwWork {
+        let work = |kind, stream, (ts_start, ts_end): (u64, u64)| FwWork {
             slot: 0,
             stamp: 0,
             complete: false,
             ttb,
             kind,
             stream,
+            ts_start,
+            ts_end,
         };
         match u32::from(hdr.cmd_type) {
             bindings::DRM_ASAHI_CMD_RENDER => {
@@ -144,8 +174,10 @@ fn parse_cmdbuf(buf: &[u8], ttb: u64) -> Result<KVec<FwWork>> {
                 if r.flags & !FLAGS != 0 {
                     return Err(EINVAL);
                 }
-                works.push(work(WorkKind::Vertex, r.vdm_ctrl_stream_base), GFP_KERNEL)?;
-                works.push(work(WorkKind::Fragment, 0), GFP_KERNEL)?;
+                let vtx = (ts.resolve(&r.ts_vtx.start)?, ts.resolve(&r.ts_vtx.end)?);
+                let frag = (ts.resolve(&r.ts_frag.start)?, ts.resolve(&r.ts_frag.end)?);
+                works.push(work(WorkKind::Vertex, r.vdm_ctrl_stream_base, vtx), GFP_KERNEL)?;
+                works.push(work(WorkKind::Fragment, 0, frag), GFP_KERNEL)?;
                 renders += 1;
             }
             bindings::DRM_ASAHI_CMD_COMPUTE => {
@@ -153,7 +185,8 @@ fn parse_cmdbuf(buf: &[u8], ttb: u64) -> Result<KVec<FwWork>> {
                 check_barrier(hdr.cdm_barrier, computes)?;
                 let c = read_extensible::<bindings::drm_asahi_cmd_compute>(payload)?;
                 mbz(c.flags)?;
-                works.push(work(WorkKind::Compute, c.cdm_ctrl_stream_base), GFP_KERNEL)?;
+                let t = (ts.resolve(&c.ts.start)?, ts.resolve(&c.ts.end)?);
+                works.push(work(WorkKind::Compute, c.cdm_ctrl_stream_base, t), GFP_KERNEL)?;
                 computes += 1;
             }
             bindings::DRM_ASAHI_SET_VERTEX_ATTACHMENTS
@@ -176,8 +209,12 @@ pub(crate) fn submit(queue: &Queue, args: &bindings::drm_asahi_submit, file: &Dr
     }
     let (ins, outs) = parse_syncs(args, file)?;
     let cmdbuf = read_user(args.cmdbuf, args.cmdbuf_size as usize)?;
-    let works = parse_cmdbuf(&cmdbuf, queue.vm().ttb())?;
-    let job = Job::new(queue.wq().clone(), queue.vm(), works, ins)?;
+    let mut ts = Timestamps {
+        file,
+        held: KVec::new(),
+    };
+    let works = parse_cmdbuf(&cmdbuf, queue.vm().ttb(), &mut ts)?;
+    let job = Job::new(queue.wq().clone(), queue.vm(), works, ins, ts.held)?;
     if let Err(e) = queue.wq().enqueue(&job) {
         job.release();
         return Err(e);

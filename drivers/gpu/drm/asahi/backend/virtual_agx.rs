@@ -273,6 +273,8 @@ struct Firmware {
     #[pin]
     handler: SpinLockIrq<Option<Arc<dyn IrqHandler>>>,
     event_page: AtomicU64,
+    /// The kernel half's page-table root.
+    ttb1: AtomicU64,
     /// Physical addresses of the event channel's state and ring, found at boot by walking the
     /// init data through the kernel half's page tables.
     event_state: AtomicU64,
@@ -488,6 +490,20 @@ impl Firmware {
         Ok(())
     }
 
+    /// Writes the current time (ns) at firmware address `va` (a timestamp buffer), through the
+    /// kernel half's page tables.
+    fn timestamp(&self, va: u64) {
+        if va == 0 {
+            return;
+        }
+        let Some(space) = Space::new_kernel(self.ttb1.load(Ordering::Acquire)) else {
+            return;
+        };
+        // CAST: the monotonic clock is non-negative.
+        let now = kernel::time::Ktime::ktime_get().to_ns() as u64;
+        let _ = space.write(va, &now.to_le_bytes());
+    }
+
     /// Posts a fault in the mailbox, waiting for the driver to free it first.
     fn report_fault(&self, work: &FwWork, f: &Fault) {
         // TIMEOUT: the driver frees the mailbox in its interrupt handler; 1 s covers a guest
@@ -537,9 +553,11 @@ impl WorkHandler for Firmware {
             let Some(work) = work else {
                 return;
             };
+            self.timestamp(work.ts_start);
             if let Err(f) = self.run_stream(&work) {
                 self.report_fault(&work, &f);
             }
+            self.timestamp(work.ts_end);
             self.completed.fetch_add(1, Ordering::Relaxed);
             self.current_slot.store(u32::MAX, Ordering::Release);
             if work.complete {
@@ -577,6 +595,7 @@ impl VirtualAgx {
                 queue <- SpinLockIrq::new(queue, c_str!("asahi::vagx::queue"), lock_class!()),
                 handler <- SpinLockIrq::new(None, c_str!("asahi::vagx::handler"), lock_class!()),
                 event_page: AtomicU64::new(0),
+                ttb1: AtomicU64::new(0),
                 event_state: AtomicU64::new(0),
                 event_ring: AtomicU64::new(0),
                 running: AtomicBool::new(false),
@@ -623,6 +642,7 @@ impl Backend for VirtualAgx {
         }
         *self.fw.handler.lock() = Some(irq);
         self.fw.event_page.store(event_page, Ordering::Release);
+        self.fw.ttb1.store(layout.ttb1, Ordering::Release);
         self.fw.event_state.store(state, Ordering::Release);
         self.fw.event_ring.store(ring, Ordering::Release);
         self.fw.running.store(true, Ordering::Release);
