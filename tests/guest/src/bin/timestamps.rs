@@ -13,6 +13,9 @@ fn errno<T>(r: io::Result<T>) -> Option<i32> {
     r.err().and_then(|e| e.raw_os_error())
 }
 
+/// A change to a BIND_OBJECT argument.
+type Edit = dyn Fn(&mut drm_asahi_gem_bind_object);
+
 fn bind_object(ctx: &Ctx, f: impl Fn(&mut drm_asahi_gem_bind_object)) -> io::Result<u32> {
     let mut a = drm_asahi_gem_bind_object {
         op: DRM_ASAHI_BIND_OBJECT_OP_BIND,
@@ -105,7 +108,7 @@ fn main() {
     );
 
     // Invalid binds.
-    let cases: [(&str, &dyn Fn(&mut drm_asahi_gem_bind_object), i32); 9] = [
+    let cases: [(&str, &Edit, i32); 9] = [
         ("pad != 0", &|a| a.pad = 1, EINVAL),
         ("vm_id != 0", &|a| a.vm_id = ctx.vm, EINVAL),
         ("flags 0", &|a| a.flags = 0, EINVAL),
