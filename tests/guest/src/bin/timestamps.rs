@@ -14,7 +14,7 @@ fn errno<T>(r: io::Result<T>) -> Option<i32> {
 }
 
 /// A change to a BIND_OBJECT argument.
-type Edit = dyn Fn(&mut drm_asahi_gem_bind_object);
+type Edit<'a> = dyn Fn(&mut drm_asahi_gem_bind_object) + 'a;
 
 fn bind_object(ctx: &Ctx, f: impl Fn(&mut drm_asahi_gem_bind_object)) -> io::Result<u32> {
     let mut a = drm_asahi_gem_bind_object {
@@ -108,7 +108,7 @@ fn main() {
     );
 
     // Invalid binds.
-    let cases: [(&str, &Edit, i32); 9] = [
+    let cases: [(&str, &Edit<'_>, i32); 9] = [
         ("pad != 0", &|a| a.pad = 1, EINVAL),
         ("vm_id != 0", &|a| a.vm_id = ctx.vm, EINVAL),
         ("flags 0", &|a| a.flags = 0, EINVAL),
