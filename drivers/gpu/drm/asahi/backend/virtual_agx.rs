@@ -13,8 +13,10 @@
 //!
 //! At boot it finds its runtime structures by reading the init data through the kernel half's
 //! page tables, and it posts a Flag message on the event channel ring for every completion (the
-//! driver consumes the ring; the ring state is what a crash dump shows). On demand (debugfs
-//! `crash_firmware`) it crashes: it stops, and reports the crash with a crash log.
+//! driver consumes the ring; the ring state is what a crash dump shows). It crashes on demand
+//! (debugfs `crash_firmware`) and when its own invariants are violated (a work names an address
+//! space whose page-table root is not a table in RAM): it stops, and reports the crash with a
+//! crash log.
 //!
 //! A fault is reported through the event page's fault mailbox with the fault register encoding
 //! (address, unit, read/write, level); the firmware waits for the mailbox to be free, then
@@ -285,9 +287,17 @@ struct Firmware {
     completed: AtomicU64,
     /// Slot of the work the core is running (`u32::MAX` when idle).
     current_slot: AtomicU32,
+    /// Why the firmware crashed (an index into `CRASH_REASONS`).
+    crash_reason: AtomicU32,
     line: IrqLine,
     crash_line: CrashLine,
 }
+
+/// Crash reasons, as the crash log states them.
+const CRASH_REASONS: [&str; 2] = [
+    "crash requested (debugfs crash_firmware)",
+    "firmware assertion: work names an address space whose page-table root is not a table in RAM",
+];
 
 /// What the crash work item runs.
 struct CrashLine {
@@ -311,8 +321,10 @@ impl WorkHandler for CrashLine {
         let _ = core::fmt::Write::write_fmt(
             &mut w,
             format_args!(
-                "virtual AGX firmware crash\nreason: crash requested (debugfs crash_firmware)\n\
-                 work completed: {}\nwork queued: {}\n",
+                "virtual AGX firmware crash\nreason: {}\nwork completed: {}\nwork queued: {}\n",
+                CRASH_REASONS
+                    .get(fw.crash_reason.load(Ordering::Relaxed) as usize)
+                    .unwrap_or(&"?"),
                 fw.completed.load(Ordering::Relaxed),
                 fw.queue.lock().len()
             ),
@@ -440,6 +452,17 @@ impl Firmware {
         }
     }
 
+    /// Crashes the firmware for `reason` (an index into `CRASH_REASONS`): stops it and reports
+    /// the crash from a work item. Only the first call counts.
+    fn request_crash(&self, reason: u32) {
+        if self.crashed.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        self.crash_reason.store(reason, Ordering::Release);
+        self.running.store(false, Ordering::Release);
+        self.crash_work.queue();
+    }
+
     /// Runs one unit of work's control stream.
     fn run_stream(&self, work: &FwWork) -> Result<(), Fault> {
         if work.stream == 0 {
@@ -553,6 +576,15 @@ impl WorkHandler for Firmware {
             let Some(work) = work else {
                 return;
             };
+            // Firmware invariant: every work's address space is a page table in RAM (the
+            // driver only ever names its own). Real firmware asserts and dies on such
+            // corruption; so does this model.
+            let root_ok = TablePhys::new(work.ttb).is_some() && PhysMem::ptr(work.ttb, 8).is_some();
+            if !root_ok {
+                self.request_crash(1);
+                self.current_slot.store(u32::MAX, Ordering::Release);
+                return;
+            }
             self.timestamp(work.ts_start);
             if let Err(f) = self.run_stream(&work) {
                 self.report_fault(&work, &f);
@@ -602,6 +634,7 @@ impl VirtualAgx {
                 crashed: AtomicBool::new(false),
                 completed: AtomicU64::new(0),
                 current_slot: AtomicU32::new(u32::MAX),
+                crash_reason: AtomicU32::new(0),
                 line: IrqLine { fw: this.as_ptr() },
                 crash_line: CrashLine { fw: this.as_ptr() },
             }),
@@ -680,11 +713,7 @@ impl Backend for VirtualAgx {
     }
 
     fn crash(&self) {
-        if self.fw.crashed.swap(true, Ordering::AcqRel) {
-            return;
-        }
-        self.fw.running.store(false, Ordering::Release);
-        self.fw.crash_work.queue();
+        self.fw.request_crash(0);
     }
 
     fn shutdown(&self) {
