@@ -151,6 +151,18 @@ fn parse_bind_op(vm: &Vm, op: &bindings::drm_asahi_gem_bind_op, file: &DrmFile) 
     })
 }
 
+impl File {
+    /// The VM `id` of this file (`ENOENT` if there is none).
+    fn vm(&self, id: u32) -> Result<Arc<Vm>> {
+        self.vms.lock().get(id).cloned().ok_or(ENOENT)
+    }
+
+    /// The queue `id` of this file (`ENOENT` if there is none).
+    fn queue(&self, id: u32) -> Result<Arc<Queue>> {
+        self.queues.lock().get(id).cloned().ok_or(ENOENT)
+    }
+}
+
 /// Returns `EINVAL` unless `value` is zero (padding and must-be-zero fields).
 pub(crate) fn mbz<T: PartialEq + Default>(value: T) -> Result {
     if value == T::default() {
@@ -262,9 +274,7 @@ impl File {
             return Err(EINVAL);
         }
         let private_vm = if args.flags & bindings::DRM_ASAHI_GEM_VM_PRIVATE != 0 {
-            let inner = file.inner();
-            let vms = inner.vms.lock();
-            vms.get(args.vm_id).ok_or(ENOENT)?.serial()
+            file.inner().vm(args.vm_id)?.serial()
         } else {
             // vm_id is only meaningful for VM-private objects.
             mbz(args.vm_id)?;
@@ -299,13 +309,7 @@ impl File {
         if args.stride == 0 {
             return Err(EINVAL);
         }
-        let vm = file
-            .inner()
-            .vms
-            .lock()
-            .get(args.vm_id)
-            .cloned()
-            .ok_or(ENOENT)?;
+        let vm = file.inner().vm(args.vm_id)?;
         if args.num_binds == 0 {
             return Ok(0);
         }
@@ -393,13 +397,7 @@ impl File {
     ) -> Result<u32> {
         mbz(args.flags)?;
         let priority = Priority::from_uapi(args.priority)?;
-        let vm = file
-            .inner()
-            .vms
-            .lock()
-            .get(args.vm_id)
-            .cloned()
-            .ok_or(ENOENT)?;
+        let vm = file.inner().vm(args.vm_id)?;
         let queue = Queue::new(dev.data().gpu(), vm, priority, args.usc_exec_base)?;
         let queue = Arc::new(queue, GFP_KERNEL)?;
         args.queue_id = file.inner().queues.lock().insert(queue)?;
@@ -415,13 +413,7 @@ impl File {
         mbz(args.flags)?;
         mbz(args.pad)?;
         dev.data().gpu().check_alive()?;
-        let queue = file
-            .inner()
-            .queues
-            .lock()
-            .get(args.queue_id)
-            .cloned()
-            .ok_or(ENOENT)?;
+        let queue = file.inner().queue(args.queue_id)?;
         crate::submit::submit(&queue, args, file)?;
         Ok(0)
     }
