@@ -19,6 +19,8 @@
 //! - [`Backend::submit`]: the doorbell with one unit of work ([`FwWork`]), naming the address
 //!   space by its page-table root: the firmware reads commands and memory only through the page
 //!   tables the driver built;
+//! - [`Backend::destroy_context`]: forget a queue's context, acknowledged (its slot and memory
+//!   may then be reused);
 //! - [`Backend::shutdown`]: stop, and never call the handler again;
 //! - [`IrqHandler::crashed`]: the firmware died, with its crash log.
 //!
@@ -112,10 +114,12 @@ pub(crate) trait Backend: Send + Sync {
     /// Stops the firmware: no work runs and the handler is not called after this returns; the
     /// handler reference is dropped. Process context.
     fn shutdown(&self);
-    /// Drops the queued work of event slot `slot` and waits until the firmware is not running
-    /// any work of it (a queue is being destroyed: nothing of it may touch memory afterwards).
+    /// Destroys the firmware context of event slot `slot` (DestroyContext on real firmware):
+    /// the firmware drops the slot's queued work, finishes the work it is running, and forgets
+    /// everything it cached about the slot. Returning is the acknowledgement: afterwards the
+    /// firmware touches nothing of that context, so its memory and slot may be reused.
     /// Process context.
-    fn cancel(&self, slot: u32);
+    fn destroy_context(&self, slot: u32);
     /// Makes the firmware crash (test and debug aid, debugfs `crash_firmware`). The crash is
     /// reported through [`IrqHandler::crashed`]. Any later call does nothing.
     fn crash(&self);

@@ -16,7 +16,22 @@
 //! firmware), then *retired* (their fence signalled). Jobs hold references to everything the
 //! firmware may touch while they run (their work queue and VM); nothing points back from a job
 //! to the file or queue that made it, so userspace may close or destroy anything at any time.
-//! Retired jobs are dropped on a worker, never in the interrupt handler.
+//! Retired jobs are released on a worker, never in the interrupt handler (job references are
+//! [`ExplicitDrop`]s: an implicit drop does not build).
+//!
+//! What the firmware may touch, and what keeps it alive:
+//! - a job's address space (page tables, mapped objects): the job's `ActiveVm` hold, released
+//!   only after the job's completion stamp is written, which the firmware does last; objects
+//!   unmapped while jobs run are parked in the VM's graveyard until they are done;
+//! - a queue's firmware context (its event slot and the firmware's per-slot state): destroyed
+//!   through `Backend::destroy_context`, which returns only once the firmware is done with it,
+//!   before the slot is released (the GpuContext invalidation of the real firmware);
+//! - the firmware's own memory (init data, rings, event page, timestamp mappings): the `Gpu`,
+//!   for its lifetime; timestamp buffers by the jobs that write into them.
+//!
+//! Units of work are handed to the firmware by value, so there is no "last completed command"
+//! the firmware could still read after its completion: unlike downstream, nothing has to be
+//! kept until the next completion.
 //!
 //! # Fence signalling path
 //!
@@ -492,7 +507,7 @@ impl WorkQueue {
     /// drops this slot's queued work and finishes what it is running; then every remaining job
     /// fails with `ECANCELED`. Process context.
     pub(crate) fn cancel(&self) {
-        self.gpu.backend.cancel(self.slot);
+        self.gpu.backend.destroy_context(self.slot);
         {
             let _s = SignallingSection::begin();
             // CAST: errno constants are small positive numbers.
@@ -563,7 +578,9 @@ impl WorkQueue {
 impl PinnedDrop for WorkQueue {
     fn drop(self: Pin<&mut Self>) {
         // No job refers to this queue any more (each holds a reference), so nothing is pending
-        // or in flight: release the slot.
+        // or in flight. The firmware must forget the context (acknowledged) before the slot is
+        // reused: a new queue on this slot must not inherit anything cached for this one.
+        self.gpu.backend.destroy_context(self.slot);
         let mut owners = self.gpu.owners.lock();
         owners.wq[self.slot as usize] = core::ptr::null();
         owners.taken[self.slot as usize] = false;

@@ -691,7 +691,7 @@ impl Backend for VirtualAgx {
         Ok(())
     }
 
-    fn cancel(&self, slot: u32) {
+    fn destroy_context(&self, slot: u32) {
         {
             let mut q = self.fw.queue.lock();
             // Keep every other slot's work, in order.
