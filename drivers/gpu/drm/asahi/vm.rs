@@ -28,6 +28,7 @@ use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use kernel::sync::Arc;
 use kernel::new_mutex;
 use kernel::prelude::*;
+use kernel::rbtree::{RBTree, RBTreeNodeReservation};
 use kernel::sync::Mutex;
 use kernel::types::ARef;
 
@@ -71,24 +72,25 @@ pub(crate) enum BindOp {
     },
 }
 
-/// A mapped range and the object reference that keeps its memory alive.
+/// A mapped range (its start is the tree key) and the object reference that keeps its memory
+/// alive.
 struct Mapping {
-    range: Range<u64>,
+    end: u64,
     obj: ARef<gem::Object>,
     first: u64,
     repeat: bool,
 }
 
 impl Mapping {
-    /// The part of this mapping from `start` on, as a mapping of its own.
-    fn tail_from(&self, start: u64) -> Mapping {
+    /// The part of the mapping `[start, self.end)` from `from` on, as a mapping of its own.
+    fn tail_from(&self, start: u64, from: u64) -> Mapping {
         let skipped = if self.repeat {
             0
         } else {
-            (start - self.range.start) / GPU_PAGE_SIZE
+            (from - start) / GPU_PAGE_SIZE
         };
         Mapping {
-            range: start..self.range.end,
+            end: self.end,
             obj: self.obj.clone(),
             first: self.first + skipped,
             repeat: self.repeat,
@@ -98,11 +100,43 @@ impl Mapping {
 
 struct VmInner {
     pt: PageTables,
-    /// Disjoint, sorted by start.
-    mappings: KVec<Mapping>,
+    /// Disjoint mappings by start address: O(log n) lookup, insert and removal.
+    mappings: RBTree<u64, Mapping>,
+    /// Mappings in the tree.
+    count: usize,
+    /// Tree nodes allocated ahead, so a bind changes nothing until it cannot fail.
+    spare: KVec<RBTreeNodeReservation<u64, Mapping>>,
     /// Objects unmapped while jobs were running in this VM: the GPU may have translated an
     /// address just before the unmap, so their memory stays until those jobs are done.
     graveyard: KVec<ARef<gem::Object>>,
+}
+
+impl VmInner {
+    /// The first mapping overlapping `[start, end)`: `(its start, its end)`.
+    fn first_overlap(&mut self, start: u64, end: u64) -> Option<(u64, u64)> {
+        // The mapping before the first one starting at or after `start` may reach into it.
+        let (prev, next) = match self.mappings.cursor_lower_bound(&start) {
+            Some(c) => (
+                c.peek_prev().map(|(k, m)| (*k, m.end)),
+                Some((*c.current().0, c.current().1.end)),
+            ),
+            None => (self.mappings.cursor_back().map(|c| (*c.current().0, c.current().1.end)), None),
+        };
+        if let Some((k, e)) = prev {
+            if e > start {
+                return Some((k, e));
+            }
+        }
+        next.filter(|(k, _)| *k < end)
+    }
+
+    /// Inserts a mapping using a node reserved by `bind`.
+    fn insert(&mut self, start: u64, m: Mapping) -> Result {
+        let node = self.spare.pop().ok_or(ENOMEM)?.into_node(start, m);
+        self.mappings.insert(node);
+        self.count += 1;
+        Ok(())
+    }
 }
 
 /// One client address space.
@@ -136,7 +170,13 @@ impl Vm {
             active_jobs: AtomicUsize::new(0),
             kernel_range,
             inner <- new_mutex!(
-                VmInner { pt, mappings: KVec::new(), graveyard: KVec::new() },
+                VmInner {
+                    pt,
+                    mappings: RBTree::new(),
+                    count: 0,
+                    spare: KVec::new(),
+                    graveyard: KVec::new(),
+                },
                 "asahi::Vm::inner"
             ),
         }))
@@ -169,10 +209,16 @@ impl Vm {
             }
         }
         inner.pt.reserve(tables)?;
-        // Each op adds at most two mappings (a map, or the split tail of an unmap); the batch
-        // removes at most every mapping there will be.
-        inner.mappings.reserve(ops.len() * 2, GFP_KERNEL)?;
-        let retire = inner.mappings.len() + ops.len() * 2;
+        // An op inserts at most three tree nodes (the head and tail of a mapping it cuts, and its
+        // own); the batch removes at most every mapping there will be.
+        let nodes = ops.len().checked_mul(3).ok_or(ENOMEM)?;
+        inner.spare.reserve(nodes, GFP_KERNEL)?;
+        while inner.spare.len() < nodes {
+            inner
+                .spare
+                .push(RBTreeNodeReservation::new(GFP_KERNEL)?, GFP_KERNEL)?;
+        }
+        let retire = inner.count + nodes;
         inner.graveyard.reserve(retire, GFP_KERNEL)?;
 
         for op in ops {
@@ -194,20 +240,13 @@ impl Vm {
                         obj.page_phys(page as usize).unwrap_or(0)
                     });
                     inner.pt.map(va, pages, prot, phys)?;
-                    let range = va..va + pages * GPU_PAGE_SIZE;
-                    // Mappings are sorted and disjoint: binary search for the slot.
-                    let at = inner
-                        .mappings
-                        .partition_point(|m| m.range.start < range.end);
-                    inner.mappings.insert_within_capacity(
-                        at,
-                        Mapping {
-                            range,
-                            obj,
-                            first,
-                            repeat,
-                        },
-                    )?;
+                    let m = Mapping {
+                        end: va + pages * GPU_PAGE_SIZE,
+                        obj,
+                        first,
+                        repeat,
+                    };
+                    inner.insert(va, m)?;
                 }
             }
         }
@@ -215,48 +254,33 @@ impl Vm {
     }
 
     /// Unmaps `[va, va + pages)` from the page tables and the bookkeeping, splitting mappings
-    /// that straddle the edges. Needs no allocation beyond the capacity reserved by `bind`.
+    /// that straddle the edges: O(log n) per mapping touched. Needs no allocation beyond what
+    /// `bind` reserved.
     fn unmap_locked(inner: &mut VmInner, va: u64, pages: u64, busy: bool) -> Result {
-        let range = va..va + pages * GPU_PAGE_SIZE;
+        let end = va + pages * GPU_PAGE_SIZE;
         inner.pt.unmap(va, pages)?;
-        // Skip the mappings wholly before the range with a binary search (they are sorted and
-        // disjoint), so a bind costs O(log n) plus the mappings it touches, not O(n).
-        let mut i = inner.mappings.partition_point(|m| m.range.end <= range.start);
-        while i < inner.mappings.len() {
-            let m = &mut inner.mappings[i];
-            if m.range.end <= range.start {
-                i += 1;
-                continue;
+        while let Some((start, _)) = inner.first_overlap(va, end) {
+            let m = inner.mappings.remove(&start).ok_or(EINVAL)?;
+            inner.count -= 1;
+            if start < va {
+                // The head survives.
+                let head = Mapping {
+                    end: va,
+                    obj: m.obj.clone(),
+                    first: m.first,
+                    repeat: m.repeat,
+                };
+                inner.insert(start, head)?;
             }
-            if m.range.start >= range.end {
-                break;
+            if m.end > end {
+                // The tail survives.
+                let tail = m.tail_from(start, end);
+                inner.insert(end, tail)?;
             }
-            let head = m.range.start < range.start;
-            let tail = m.range.end > range.end;
-            match (head, tail) {
-                (true, true) => {
-                    let t = m.tail_from(range.end);
-                    m.range.end = range.start;
-                    inner.mappings.insert_within_capacity(i + 1, t)?;
-                    i += 2;
-                }
-                (true, false) => {
-                    m.range.end = range.start;
-                    i += 1;
-                }
-                (false, true) => {
-                    *m = m.tail_from(range.end);
-                    i += 1;
-                }
-                (false, false) => {
-                    if let Some(m) = inner.mappings.remove(i) {
-                        if busy {
-                            // Capacity reserved by `bind`.
-                            let at = inner.graveyard.len();
-                            inner.graveyard.insert_within_capacity(at, m.obj)?;
-                        }
-                    }
-                }
+            if busy {
+                // Capacity reserved by `bind`.
+                let at = inner.graveyard.len();
+                inner.graveyard.insert_within_capacity(at, m.obj)?;
             }
         }
         Ok(())

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 
-//! `KVec` operations that 6.12's `kernel::alloc::KVec` lacks (`pop`, `insert`, `remove`).
+//! `KVec` operations that 6.12's `kernel::alloc::KVec` lacks (`pop`, `insert`).
 //!
 //! Insertion only uses capacity reserved beforehand, so it never allocates: the driver reserves
 //! up front and then edits without a failure point in the middle.
@@ -16,9 +16,6 @@ pub(crate) trait VecExt<T> {
     /// `ENOMEM` (handing `value` back dropped) if there is no spare capacity, `EINVAL` if
     /// `index > len`.
     fn insert_within_capacity(&mut self, index: usize, value: T) -> Result;
-    /// Removes and returns the element at `index`, shifting later elements down; `None` if
-    /// `index >= len`.
-    fn remove(&mut self, index: usize) -> Option<T>;
 }
 
 impl<T, A: Allocator> VecExt<T> for Vec<T, A> {
@@ -52,21 +49,5 @@ impl<T, A: Allocator> VecExt<T> for Vec<T, A> {
             self.set_len(len + 1);
         }
         Ok(())
-    }
-
-    fn remove(&mut self, index: usize) -> Option<T> {
-        let len = self.len();
-        if index >= len {
-            return None;
-        }
-        // SAFETY: `index < len`: the element is read out, later elements move down by one, and
-        // the length shrinks by one, so every element stays initialised exactly once.
-        unsafe {
-            let p = self.as_mut_ptr().add(index);
-            let v = p.read();
-            core::ptr::copy(p.add(1), p, len - index - 1);
-            self.set_len(len - 1);
-            Some(v)
-        }
     }
 }
