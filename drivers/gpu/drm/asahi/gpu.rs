@@ -57,6 +57,7 @@ use crate::crashdump::Snapshot;
 use crate::gem;
 use kernel::types::ARef;
 use crate::fwmem::{offsets, FwMemory};
+use crate::pages::{shared_u32, shared_u64};
 use crate::kernel_ext::devcoredump::{dev_coredump, DumpSource};
 use crate::ring::Ring;
 use crate::vm::Vm;
@@ -175,28 +176,14 @@ impl Gpu {
     }
 
     fn event_u32(&self, offset: usize) -> &AtomicU32 {
-        // SAFETY: The event page is ours for the GPU's lifetime, directly mapped, and `offset`
-        // is an aligned offset within it.
-        unsafe {
-            AtomicU32::from_ptr(
-                bindings::asahi_helper_phys_to_virt(self.event_page)
-                    .cast::<u8>()
-                    .add(offset)
-                    .cast(),
-            )
-        }
+        // SAFETY: The event page is ours for the GPU's lifetime, and `offset` is an aligned
+        // offset within it.
+        unsafe { shared_u32(self.event_page + offset as u64) }
     }
 
     fn event_u64(&self, offset: usize) -> &AtomicU64 {
         // SAFETY: As in `event_u32`.
-        unsafe {
-            AtomicU64::from_ptr(
-                bindings::asahi_helper_phys_to_virt(self.event_page)
-                    .cast::<u8>()
-                    .add(offset)
-                    .cast(),
-            )
-        }
+        unsafe { shared_u64(self.event_page + offset as u64) }
     }
 
     /// Stops the GPU: the firmware stops, then every job not yet complete fails with `ENODEV`
@@ -214,12 +201,12 @@ impl Gpu {
     /// Consumes the event channel: the driver reads completions from the fired mask, so the
     /// messages are acknowledged by moving the read pointer up to the write pointer.
     fn ack_event_channel(&self) {
-        // SAFETY: The channel state is a firmware page mapped for the GPU's lifetime.
+        // SAFETY: The channel state is in a firmware page kept for the GPU's lifetime; the
+        // pointer offsets are aligned.
         let (rp, wp) = unsafe {
-            let base = bindings::asahi_helper_phys_to_virt(self.event_state).cast::<u8>();
             (
-                AtomicU32::from_ptr(base.add(offsets::STATE_READ_PTR).cast()),
-                AtomicU32::from_ptr(base.add(offsets::STATE_WRITE_PTR).cast()),
+                shared_u32(self.event_state + offsets::STATE_READ_PTR as u64),
+                shared_u32(self.event_state + offsets::STATE_WRITE_PTR as u64),
             )
         };
         rp.store(wp.load(Ordering::Acquire), Ordering::Release);

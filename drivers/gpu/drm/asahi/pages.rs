@@ -8,6 +8,7 @@
 
 use crate::bindings;
 use core::ptr::NonNull;
+use core::sync::atomic::{AtomicU32, AtomicU64};
 use kernel::prelude::*;
 
 /// GPU page size in bytes.
@@ -76,4 +77,26 @@ impl Drop for GpuPage {
         // SAFETY: Allocated with `ORDER` in `alloc` (type invariant), freed once here.
         unsafe { bindings::__free_pages(self.0.as_ptr(), ORDER) };
     }
+}
+
+/// The `u32` of shared memory (firmware structures, the event page) at physical address `pa`,
+/// through the kernel's direct map. The GPU and firmware access the same memory, so it is only
+/// ever used atomically.
+///
+/// # Safety
+///
+/// `pa` is 4-byte aligned RAM that stays allocated while the returned reference is used.
+pub(crate) unsafe fn shared_u32<'a>(pa: u64) -> &'a AtomicU32 {
+    // SAFETY: The caller promises an aligned, live RAM address, which the direct map covers.
+    unsafe { AtomicU32::from_ptr(bindings::asahi_helper_phys_to_virt(pa).cast()) }
+}
+
+/// The `u64` of shared memory at physical address `pa`; see [`shared_u32`].
+///
+/// # Safety
+///
+/// `pa` is 8-byte aligned RAM that stays allocated while the returned reference is used.
+pub(crate) unsafe fn shared_u64<'a>(pa: u64) -> &'a AtomicU64 {
+    // SAFETY: As for `shared_u32`.
+    unsafe { AtomicU64::from_ptr(bindings::asahi_helper_phys_to_virt(pa).cast()) }
 }

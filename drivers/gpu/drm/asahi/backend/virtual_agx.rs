@@ -50,6 +50,7 @@ use crate::fw::uat::{self, Perm};
 use crate::hw::{self, HwConfig};
 use crate::kernel_ext::spinlock_irq::{lock_class, SpinLockIrq};
 use crate::kernel_ext::work::{DriverWork, IrqWork, WorkHandler};
+use crate::pages::{shared_u32, shared_u64};
 use crate::ring::Ring;
 use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use kernel::c_str;
@@ -385,27 +386,13 @@ impl Firmware {
         // SAFETY: The event page is a driver-owned RAM page set at boot, alive until shutdown
         // (the driver frees it only after `shutdown` returns); offsets are within the page and
         // aligned.
-        unsafe {
-            AtomicU32::from_ptr(
-                bindings::asahi_helper_phys_to_virt(pa)
-                    .cast::<u8>()
-                    .add(offset)
-                    .cast(),
-            )
-        }
+        unsafe { shared_u32(pa + offset as u64) }
     }
 
     fn event_u64(&self, offset: usize) -> &AtomicU64 {
         let pa = self.event_page.load(Ordering::Acquire);
         // SAFETY: As in `event_u32`.
-        unsafe {
-            AtomicU64::from_ptr(
-                bindings::asahi_helper_phys_to_virt(pa)
-                    .cast::<u8>()
-                    .add(offset)
-                    .cast(),
-            )
-        }
+        unsafe { shared_u64(pa + offset as u64) }
     }
 
     /// Marks `slot` fired, posts a Flag message on the event channel and interrupts.
@@ -426,14 +413,16 @@ impl Firmware {
         if state == 0 || ring == 0 {
             return;
         }
-        let (Some(wp), Some(rp)) = (
-            PhysMem::ptr(state + offsets::STATE_WRITE_PTR as u64, 4),
-            PhysMem::ptr(state + offsets::STATE_READ_PTR as u64, 4),
-        ) else {
+        if PhysMem::ptr(state, 0x30).is_none() {
             return;
+        }
+        // SAFETY: Both are aligned `u32`s of the firmware's channel state page (RAM, checked).
+        let (wp, rp) = unsafe {
+            (
+                shared_u32(state + offsets::STATE_WRITE_PTR as u64),
+                shared_u32(state + offsets::STATE_READ_PTR as u64),
+            )
         };
-        // SAFETY: Both are aligned `u32`s of the firmware's channel state page (RAM).
-        let (wp, rp) = unsafe { (AtomicU32::from_ptr(wp.cast()), AtomicU32::from_ptr(rp.cast())) };
         let w = wp.load(Ordering::Acquire);
         let next = (w + 1) % EVENT_RING_ENTRIES;
         if next == rp.load(Ordering::Acquire) {
