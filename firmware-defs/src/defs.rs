@@ -32,6 +32,8 @@
 //! - [`fault`]: decoding of the MMU fault-status register.
 //! - [`job`]: version-independent work-queue and command layouts.
 //! - [`crashlog`]: firmware log and kernel-trace ring entries.
+//! - [`heap`]: the books of the kernel-half heaps (private, GPU read-only, shared) that hold
+//!   kernel-owned firmware objects, with garbage held back until a firmware cache flush.
 //! - [`variants`]: one module per (generation, firmware) pair holding the versioned layouts.
 //!
 //! # Sources
@@ -63,6 +65,9 @@ pub mod fault;
 
 #[path = "defs/job.rs"]
 pub mod job;
+
+#[path = "defs/heap.rs"]
+pub mod heap;
 
 #[path = "defs/crashlog.rs"]
 pub mod crashlog;

@@ -48,10 +48,16 @@ pub fn charts(target: &str, run: &console::Run) -> Vec<(String, String)> {
     }
     let line_groups: Vec<(&str, &str, &str)> =
         std::iter::once(("submit_pipelined", "in flight", "time per job, pipelined"))
+            .chain(std::iter::once((
+                "fw_alloc",
+                "threads",
+                "firmware-heap alloc+free per object vs kzalloc/kfree",
+            )))
             .chain(CURVES.iter().map(|g| {
                 let what = match *g {
                     "bo" => "BO create+mmap+touch+close per MiB",
                     "vm_bind_real" => "VM_BIND map+unmap per 16K page (real object)",
+                    "snapshot" => "crash snapshot per MiB vs in-kernel memcpy",
                     _ => "VM_BIND map+unmap per 16K page (SINGLE_PAGE, sparse)",
                 };
                 (*g, "MiB", what)

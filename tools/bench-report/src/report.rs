@@ -68,10 +68,22 @@ pub const COMPARISONS: &[Comparison] = &[
         peer: "anon_populate",
         target: Some(1.0),
     },
+    Comparison {
+        group: "snapshot",
+        subject: "asahi",
+        peer: "memcpy",
+        target: Some(2.0),
+    },
+    Comparison {
+        group: "fw_alloc",
+        subject: "asahi",
+        peer: "kmalloc",
+        target: None,
+    },
 ];
 
 /// Figures whose value is a per-unit cost over a size, which must not grow with the size.
-pub const CURVES: &[&str] = &["bo", "vm_bind_real", "vm_bind_sparse"];
+pub const CURVES: &[&str] = &["bo", "vm_bind_real", "vm_bind_sparse", "snapshot"];
 
 /// A curve is called linear when its per-unit cost at the largest size is within this factor of
 /// the cost at the smallest (the guest is emulated and noisy; a quadratic walk over 16 MiB to

@@ -13,6 +13,8 @@
 //!  gem.rs       buffer objects (16 KiB GPU pages, mmap, PRIME)
 //!  queue.rs     command queues
 //!  mmu.rs       page-table memory for the shared UAT engine (fw::pgtable)
+//!  fwmem.rs     the kernel half of the GPU address space, the structures the firmware boots from
+//!  fwalloc.rs   firmware heaps (private / GPU read-only / shared) and typed firmware objects
 //!  hw/          static per-SoC descriptions (identity reported to userspace)
 //!  backend.rs   THE BOUNDARY: transport to firmware + SoC identity
 //!     |-- backend/virtual_agx.rs   in-kernel firmware model (default: no Apple GPU here)
@@ -36,10 +38,12 @@
 #![recursion_limit = "256"]
 
 mod backend;
+mod bench;
 mod bindings;
 mod driver;
 mod crashdump;
 mod file;
+mod fwalloc;
 mod fwmem;
 mod gem;
 mod gpu;

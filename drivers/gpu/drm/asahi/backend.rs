@@ -21,6 +21,8 @@
 //!   tables the driver built;
 //! - [`Backend::destroy_context`]: forget a queue's context, acknowledged (its slot and memory
 //!   may then be reused);
+//! - [`Backend::flush_fw_cache`]: flush the firmware's caches of kernel-half memory,
+//!   acknowledged (freed firmware-private memory may then be reused, see [`crate::fwalloc`]);
 //! - [`Backend::shutdown`]: stop, and never call the handler again;
 //! - [`IrqHandler::crashed`]: the firmware died, with its crash log.
 //!
@@ -120,6 +122,11 @@ pub(crate) trait Backend: Send + Sync {
     /// firmware touches nothing of that context, so its memory and slot may be reused.
     /// Process context.
     fn destroy_context(&self, slot: u32);
+    /// Makes the firmware write back and forget what it cached of kernel-half memory
+    /// (downstream: DeviceControl `DestroyContext` for context `0xff`). Returning is the
+    /// acknowledgement: memory freed before the call may then be reused. Process context; may
+    /// sleep.
+    fn flush_fw_cache(&self);
     /// Makes the firmware crash (test and debug aid, debugfs `crash_firmware`). The crash is
     /// reported through [`IrqHandler::crashed`]. Any later call does nothing.
     fn crash(&self);

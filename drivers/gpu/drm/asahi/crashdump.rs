@@ -39,7 +39,12 @@ pub(crate) static FAIL_AFTER: AtomicU32 = AtomicU32::new(0);
 
 impl Snapshot {
     /// Snapshots `fw`'s memory with `crashlog`, for a GPU described by `hw`.
-    pub(crate) fn take(fw: &FwMemory, hw: &HwConfig, crashlog: &[u8]) -> Result<KBox<Self>> {
+    pub(crate) fn take(
+        fw: &FwMemory,
+        initdata: u64,
+        hw: &HwConfig,
+        crashlog: &[u8],
+    ) -> Result<KBox<Self>> {
         let fail_after = FAIL_AFTER.swap(0, Ordering::Relaxed);
         let mut segments = KVec::new();
         let mut pages = KVec::new();
@@ -76,7 +81,7 @@ impl Snapshot {
             segments.push(seg, GFP_NOWAIT)?;
         }
         let mut info = AgxDumpInfo {
-            initdata_address: fw.layout().initdata,
+            initdata_address: initdata,
             chip_id: hw.chip_id,
             gpu_gen: hw.gpu_gen as u32,
             gpu_variant: hw.gpu_variant as u32,

@@ -132,6 +132,25 @@ impl drm::Driver for AsahiDriver {
                 root,
                 crate::crashdump::FAIL_AFTER.as_ptr(),
             );
+            bindings::debugfs_create_file(
+                c_str!("bench").as_char_ptr(),
+                0o200,
+                root,
+                gpu.cast_mut().cast(),
+                &BENCH_FOPS.0,
+            );
+            bindings::debugfs_create_u64(
+                c_str!("bench_ns").as_char_ptr(),
+                0o400,
+                root,
+                crate::bench::LAST_NS.as_ptr(),
+            );
+            bindings::debugfs_create_u64(
+                c_str!("bench_pages").as_char_ptr(),
+                0o400,
+                root,
+                crate::bench::LAST_PAGES.as_ptr(),
+            );
         }
     }
 
@@ -173,6 +192,37 @@ unsafe extern "C" fn crash_write(
 static CRASH_FOPS: drm::FileOperations = drm::FileOperations::debugfs_write(
     &raw const bindings::__this_module,
     crash_write,
+);
+
+/// debugfs `bench`: runs one benchmark command (see [`crate::bench`]).
+///
+/// # Safety
+///
+/// As for `crash_write`; `buf` is a user pointer to `count` bytes.
+unsafe extern "C" fn bench_write(
+    file: *mut bindings::file,
+    buf: *const kernel::ffi::c_char,
+    count: usize,
+    _pos: *mut bindings::loff_t,
+) -> isize {
+    // SAFETY: As in `crash_write`.
+    let gpu = unsafe { &*(*file).private_data.cast::<Gpu>() };
+    let mut line = [0u8; 64];
+    let n = count.min(line.len());
+    let r = kernel::uaccess::UserSlice::new(buf as usize, n)
+        .reader()
+        .read_slice(&mut line[..n])
+        .and_then(|()| crate::bench::run(gpu, &line[..n]));
+    match r {
+        // CAST: a write count fits `isize`.
+        Ok(()) => count as isize,
+        Err(e) => e.to_errno() as isize,
+    }
+}
+
+static BENCH_FOPS: drm::FileOperations = drm::FileOperations::debugfs_write(
+    &raw const bindings::__this_module,
+    bench_write,
 );
 
 static FOPS: drm::FileOperations = drm::FileOperations::gem(&raw const bindings::__this_module);

@@ -1,46 +1,45 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 
-//! The firmware's memory: the kernel (TTBR1) half of the GPU address space and the objects the
-//! driver shares with the firmware there.
+//! The firmware's memory: the kernel (TTBR1) half of the GPU address space and the structures
+//! the firmware finds at boot.
 //!
-//! At boot the driver builds, in pages it maps into the kernel half:
+//! [`FwMemory`] owns the kernel half's page tables. Kernel-owned firmware objects are allocated
+//! in its heaps by [`crate::fwalloc`]; user timestamp buffers are mapped in a window of their
+//! own. At boot the driver builds, in those heaps ([`FwBoot`]):
 //!
-//! | GPU VA (kernel half) | contents | protection |
+//! | object | heap | contents |
 //! |---|---|---|
-//! | `PRIVATE_BASE` | `InitData` (firmware 13.5, G13 layout) then `RuntimePointers` and `FwStatus` | firmware private |
-//! | `SHARED_BASE` | the event page (stamps, fired mask, fault mailbox; see `backend::event_page`) | firmware shared |
-//! | `SHARED_BASE + 16K` | channel ring states (event, firmware log) | firmware shared |
-//! | `SHARED_BASE + 32K` | the event channel's message ring (256 × 0x38 bytes) | firmware shared |
+//! | `InitData` (firmware 13.5, G13 layout) | private | pointers to the rest, UAT geometry |
+//! | `RuntimePointers`, `FwStatus` | private | channel rings, halt/resume flags |
+//! | event page | shared | stamps, fired mask, fault mailbox (see `backend::event_page`) |
+//! | channel states (event, firmware log) | shared | read and write indices |
+//! | event channel ring (256 × 0x38 bytes) | shared | Flag messages |
 //!
-//! The ranges follow the downstream driver's kernel allocators (shared/reference/asahi-driver.md
-//! §2: private at `0xffffffa0_00000000`, shared at `0xffffffa8_00000000`). Pages are kept for the
-//! GPU's lifetime. A crash dump ([`crate::crashdump`]) snapshots every page mapped here.
+//! The first allocation of the private heap is the init data, so it sits at the start of the
+//! private range (`0xffffffa0_00000000`), where downstream's is too. A crash dump
+//! ([`crate::crashdump`]) snapshots every page mapped in the kernel half.
+//!
+//! Nothing here allocates under the kernel half's lock once the GPU runs: page tables of the
+//! timestamp window exist from boot, and heap growth brings its own tables
+//! ([`FwMemory::add_tables`]).
 
 use crate::fw::channels::ChannelState;
 use crate::fw::types::GpuPtr;
 use crate::fw::uat::{Prot, UPPER_HALF_BASE};
 use crate::fw::variants::g13_v13_5 as fwv;
+use crate::fwalloc::{FwAlloc, FwAllocator, FwObject, HeapKind};
+use crate::kernel_ext::vec::VecExt;
 use crate::mmu::PageTables;
 use crate::pages::{GpuPage, GPU_PAGE_SIZE};
 use core::mem::{offset_of, size_of};
 use kernel::prelude::*;
+use kernel::sync::Arc;
 
-/// Start of the firmware-private range.
-pub(crate) const PRIVATE_BASE: u64 = 0xffff_ffa0_0000_0000;
-/// Start of the firmware-shared range.
-pub(crate) const SHARED_BASE: u64 = 0xffff_ffa8_0000_0000;
 /// Start of the window where user timestamp buffers are mapped for the firmware
 /// (downstream's timestamp range, shared/reference/asahi-driver.md §2).
 pub(crate) const TIMESTAMP_BASE: u64 = 0xffff_ffae_1000_0000;
 /// Size of that window (64 MiB: 4096 GPU pages, all of whose page tables exist from boot).
 const TIMESTAMP_SIZE: u64 = 0x400_0000;
-/// Offset of `RuntimePointers` in the init-data page.
-const RUNTIME_POINTERS: u64 = 0x400;
-/// Offset of `FwStatus` in the init-data page.
-const FW_STATUS: u64 = 0x800;
-/// Offsets of the channel states in the ring-state page.
-const EVENT_STATE: u64 = 0x0;
-const FWLOG_STATE: u64 = 0x100;
 /// Entries of the event channel ring.
 pub(crate) const EVENT_RING_ENTRIES: u32 = 0x100;
 
@@ -57,111 +56,66 @@ pub(crate) struct FwLayout {
     pub(crate) ttb1: u64,
 }
 
-/// The kernel half and the pages mapped in it.
+/// The kernel half's page tables.
 pub(crate) struct FwMemory {
     pt: PageTables,
-    pages: KVec<(u64, GpuPage)>,
-    layout: FwLayout,
     /// Next free address of the timestamp window (never reused).
     next_timestamp_va: u64,
 }
 
-/// Writes the bytes of `value` at `offset` of `page` (`EINVAL` if it does not fit).
-fn put<T>(page: &GpuPage, offset: u64, value: &T) -> Result {
-    let size = size_of::<T>();
-    if offset as usize + size > GPU_PAGE_SIZE as usize {
-        return Err(EINVAL);
-    }
-    // SAFETY: The page is ours, directly mapped, 16 KiB; the range is inside it (checked). `T`
-    // is a plain-data firmware structure.
-    unsafe {
-        let dst = crate::bindings::asahi_helper_phys_to_virt(page.phys())
-            .cast::<u8>()
-            .add(offset as usize);
-        core::ptr::copy_nonoverlapping((value as *const T).cast::<u8>(), dst, size);
-    }
-    Ok(())
-}
-
 /// An all-zero firmware structure.
-fn zeroed<T>() -> T {
+pub(crate) fn zeroed<T>() -> T {
     // SAFETY: Only used for `repr(C)` firmware structures made of integers, byte arrays and
     // their wrappers (`U32`, `U64`, `GpuPtr`, `Pad`, `Array`), for which all-zero is valid.
     unsafe { core::mem::zeroed() }
 }
 
 impl FwMemory {
-    /// Builds the firmware's memory for `hw`.
+    /// Creates the kernel half, with the timestamp window's page tables.
     pub(crate) fn new() -> Result<Self> {
         let mut fw = Self {
             pt: PageTables::new_kernel()?,
-            pages: KVec::new(),
-            layout: FwLayout {
-                initdata: PRIVATE_BASE,
-                event_page: SHARED_BASE,
-                event_page_phys: 0,
-                ttb1: 0,
-            },
             next_timestamp_va: TIMESTAMP_BASE,
         };
-        fw.layout.ttb1 = fw.pt.root_phys();
         // The timestamp window's tables exist from the start: mapping a timestamp buffer then
         // allocates nothing under the firmware-memory lock, which the crash path (a fence
         // signalling path) takes.
         fw.pt.populate(TIMESTAMP_BASE, TIMESTAMP_SIZE / GPU_PAGE_SIZE)?;
-        let init = fw.map_page(PRIVATE_BASE, Prot::FW_PRIV_RW)?;
-        fw.layout.event_page_phys = fw.map_page(SHARED_BASE, Prot::FW_SHARED_RW)?;
-        let states_va = SHARED_BASE + GPU_PAGE_SIZE;
-        let ring_va = SHARED_BASE + 2 * GPU_PAGE_SIZE;
-        fw.map_page(states_va, Prot::FW_SHARED_RW)?;
-        fw.map_page(ring_va, Prot::FW_SHARED_RW)?;
-
-        let mut id: fwv::InitData = zeroed();
-        id.runtime_pointers = GpuPtr::new(PRIVATE_BASE + RUNTIME_POINTERS);
-        id.fw_status = GpuPtr::new(PRIVATE_BASE + FW_STATUS);
-        id.uat_page_size = GPU_PAGE_SIZE as u16;
-        id.uat_page_bits = 14;
-        id.uat_num_levels = 3;
-        let mut rp: fwv::RuntimePointers = zeroed();
-        rp.event.state = GpuPtr::new(states_va + EVENT_STATE);
-        rp.event.ring = GpuPtr::new(ring_va);
-        rp.fw_log.state = GpuPtr::new(states_va + FWLOG_STATE);
-        let page = fw.page(init).ok_or(EINVAL)?;
-        put(page, 0, &id)?;
-        put(page, RUNTIME_POINTERS, &rp)?;
-        let fws: crate::fw::job::FwStatus = zeroed();
-        put(page, FW_STATUS, &fws)?;
-        let state: ChannelState = zeroed();
-        let states = fw.page_at(states_va).ok_or(EINVAL)?;
-        put(states, EVENT_STATE, &state)?;
-        put(states, FWLOG_STATE, &state)?;
         Ok(fw)
     }
 
-    fn page(&self, phys: u64) -> Option<&GpuPage> {
-        self.pages.iter().map(|(_, p)| p).find(|p| p.phys() == phys)
+    /// Physical address of the page-table root (TTB1).
+    pub(crate) fn ttb1(&self) -> u64 {
+        self.pt.root_phys()
     }
 
-    fn page_at(&self, va: u64) -> Option<&GpuPage> {
-        self.pages.iter().find(|(v, _)| *v == va).map(|(_, p)| p)
+    /// Makes room for `n` more tables to be added later by [`Self::add_tables`] without
+    /// allocating.
+    pub(crate) fn reserve_table_capacity(&mut self, n: usize) -> Result {
+        self.pt.reserve_capacity(n)
     }
 
-    /// Allocates a zeroed page and maps it at `va`; returns its physical address.
-    fn map_page(&mut self, va: u64, prot: Prot) -> Result<u64> {
-        let page = GpuPage::alloc()?;
-        let phys = page.phys();
-        self.pages.reserve(1, GFP_KERNEL)?;
-        let n = self.pt.tables_needed(va, 1)?;
-        self.pt.reserve(n)?;
-        self.pt.map(va, 1, prot, core::iter::once(phys))?;
-        self.pages.push((va, page), GFP_KERNEL)?;
-        Ok(phys)
+    /// Tables that mapping one page at `va` needs beyond those reserved.
+    pub(crate) fn tables_missing(&self, va: u64) -> Result<usize> {
+        Ok(self.pt.tables_needed(va, 1)?.saturating_sub(self.pt.reserved()))
     }
 
-    /// Physical address of the event channel state.
-    pub(crate) fn event_state_phys(&self) -> Option<u64> {
-        self.page_at(SHARED_BASE + GPU_PAGE_SIZE)
-            .map(|p| p.phys() + EVENT_STATE)
+    /// Adds table pages the caller allocated (taking them out of `tables`); allocates nothing.
+    pub(crate) fn add_tables(&mut self, tables: &mut KVec<GpuPage>) -> Result {
+        while let Some(t) = tables.pop() {
+            if self.pt.add_reserve(t).is_err() {
+                return Err(ENOMEM);
+            }
+        }
+        Ok(())
+    }
+
+    /// Maps the heap page at physical address `phys` at `va`, with tables already reserved.
+    pub(crate) fn map_heap_page(&mut self, va: u64, prot: Prot, phys: u64) -> Result {
+        if self.tables_missing(va)? != 0 {
+            return Err(ENOMEM);
+        }
+        self.pt.map(va, 1, prot, core::iter::once(phys))
     }
 
     /// Maps `pages` GPU pages at physical addresses `phys` (a user timestamp buffer) for the
@@ -191,15 +145,84 @@ impl FwMemory {
         let _ = self.pt.unmap(va, pages);
     }
 
-    /// Where the firmware finds its structures.
-    pub(crate) fn layout(&self) -> FwLayout {
-        self.layout
-    }
-
     /// Calls `f(va, pte)` for every page mapped in the kernel half, in address order.
     pub(crate) fn for_each_mapped(&self, f: impl FnMut(u64, u64) -> Result) -> Result {
         let pages = (u64::MAX - UPPER_HALF_BASE) / GPU_PAGE_SIZE + 1;
         self.pt.for_each_leaf(UPPER_HALF_BASE, pages, f)
+    }
+}
+
+/// The structures the firmware finds at boot, in the firmware heaps, kept for the GPU's
+/// lifetime. The init data points at the rest, so it owns them (fields drop in order, the
+/// pointing object first).
+pub(crate) struct FwBoot {
+    initdata: FwObject<fwv::InitData>,
+    _runtime_pointers: FwObject<fwv::RuntimePointers>,
+    _fw_status: FwObject<crate::fw::job::FwStatus>,
+    event_state: FwObject<ChannelState>,
+    _fwlog_state: FwObject<ChannelState>,
+    _event_ring: FwAlloc,
+    event_page: FwAlloc,
+    ttb1: u64,
+}
+
+impl FwBoot {
+    /// Builds the boot structures in `fw`'s heaps.
+    pub(crate) fn new(fw: &Arc<FwAllocator>) -> Result<Self> {
+        let ttb1 = fw.kernel_half().ttb1();
+        // The init data first, so it is at the start of the private range; its pointers are
+        // filled in below, once their targets exist.
+        let initdata = FwObject::new(fw, HeapKind::Private, &zeroed::<fwv::InitData>())?;
+        let zero_state: ChannelState = zeroed();
+        let event_state = FwObject::new(fw, HeapKind::Shared, &zero_state)?;
+        let fwlog_state = FwObject::new(fw, HeapKind::Shared, &zero_state)?;
+        let ring_size = EVENT_RING_ENTRIES as usize * size_of::<crate::fw::channels::RawEventMsg>();
+        let event_ring = fw.alloc(HeapKind::Shared, ring_size)?;
+        let event_page = fw.alloc(HeapKind::Shared, GPU_PAGE_SIZE as usize)?;
+        let fw_status = FwObject::new(fw, HeapKind::Private, &zeroed::<crate::fw::job::FwStatus>())?;
+
+        let mut rp: fwv::RuntimePointers = zeroed();
+        rp.event.state = event_state.gpu_pointer().into();
+        rp.event.ring = GpuPtr::new(event_ring.va());
+        rp.fw_log.state = fwlog_state.gpu_pointer().into();
+        let runtime_pointers = FwObject::new(fw, HeapKind::Private, &rp)?;
+
+        let mut id: fwv::InitData = zeroed();
+        id.runtime_pointers = runtime_pointers.gpu_pointer().into();
+        id.fw_status = fw_status.gpu_pointer().into();
+        id.uat_page_size = GPU_PAGE_SIZE as u16;
+        id.uat_page_bits = 14;
+        id.uat_num_levels = 3;
+        // SAFETY: `InitData` is a plain-data firmware layout.
+        let bytes = unsafe {
+            core::slice::from_raw_parts((&raw const id).cast::<u8>(), size_of::<fwv::InitData>())
+        };
+        initdata.alloc().write_bytes(0, bytes)?;
+        Ok(Self {
+            initdata,
+            _runtime_pointers: runtime_pointers,
+            _fw_status: fw_status,
+            event_state,
+            _fwlog_state: fwlog_state,
+            _event_ring: event_ring,
+            event_page,
+            ttb1,
+        })
+    }
+
+    /// Where the firmware finds its structures.
+    pub(crate) fn layout(&self) -> FwLayout {
+        FwLayout {
+            initdata: self.initdata.alloc().va(),
+            event_page: self.event_page.va(),
+            event_page_phys: self.event_page.phys(),
+            ttb1: self.ttb1,
+        }
+    }
+
+    /// Physical address of the event channel state.
+    pub(crate) fn event_state_phys(&self) -> u64 {
+        self.event_state.alloc().phys()
     }
 }
 

@@ -56,7 +56,8 @@ use crate::kernel_ext::work::{DriverWork, WorkHandler};
 use crate::crashdump::Snapshot;
 use crate::gem;
 use kernel::types::ARef;
-use crate::fwmem::{offsets, FwMemory};
+use crate::fwalloc::FwAllocator;
+use crate::fwmem::{offsets, FwBoot};
 use crate::pages::{shared_u32, shared_u64};
 use crate::kernel_ext::devcoredump::{dev_coredump, DumpSource};
 use crate::ring::Ring;
@@ -66,8 +67,7 @@ use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering
 use kernel::c_str;
 use kernel::prelude::*;
 use kernel::str::CStr;
-use kernel::new_mutex;
-use kernel::sync::{Arc, Mutex};
+use kernel::sync::Arc;
 
 /// Most jobs a work queue may have pending or in flight: one less than the stamp space, so
 /// wrapping comparisons stay unambiguous (downstream's limit).
@@ -98,9 +98,10 @@ pub(crate) struct Gpu {
     #[pin]
     cleanup: DriverWork<Gpu>,
     backend: Arc<dyn Backend>,
-    /// The firmware's memory (kernel half); locked while it is snapshotted.
-    #[pin]
-    fw: Mutex<FwMemory>,
+    /// The structures the firmware found at boot (dropped before their heaps).
+    boot: FwBoot,
+    /// The firmware's memory: the kernel half (locked while it is snapshotted) and its heaps.
+    fw: Arc<FwAllocator>,
     /// Physical addresses of the event page and the event channel state, fixed at boot.
     event_page: u64,
     event_state: u64,
@@ -129,16 +130,18 @@ impl crate::kernel_ext::print::AsRawDevice for Gpu {
 impl Gpu {
     /// Creates the GPU state and boots the firmware.
     pub(crate) fn new(backend: Arc<dyn Backend>, dev: *mut bindings::device) -> Result<Arc<Self>> {
-        let fw = FwMemory::new()?;
-        let layout = fw.layout();
-        let event_state = fw.event_state_phys().ok_or(EINVAL)?;
+        let fw = FwAllocator::new(backend.clone())?;
+        let boot = FwBoot::new(&fw)?;
+        let layout = boot.layout();
+        let event_state = boot.event_state_phys();
         let retired = Ring::new(NUM_EVENTS * MAX_JOBS_PER_QUEUE)?;
         let gpu = Arc::pin_init(
             pin_init!(&this in Gpu {
                 // SAFETY: `this` is the pinned `Gpu` being built; the work is its first field.
                 cleanup <- unsafe { DriverWork::new(this.as_ptr(), lock_class!()) },
                 backend,
-                fw <- new_mutex!(fw, "asahi::Gpu::fw"),
+                boot,
+                fw,
                 event_page: layout.event_page_phys,
                 event_state,
                 dev,
@@ -159,6 +162,16 @@ impl Gpu {
         let handler: Arc<dyn IrqHandler> = gpu.clone();
         gpu.backend.boot(layout, handler)?;
         Ok(gpu)
+    }
+
+    /// The firmware's memory.
+    pub(crate) fn fw(&self) -> &Arc<FwAllocator> {
+        &self.fw
+    }
+
+    /// The firmware address of the init data.
+    pub(crate) fn initdata_va(&self) -> u64 {
+        self.boot.layout().initdata
     }
 
     /// The backend.
@@ -232,7 +245,7 @@ impl Gpu {
     ) -> Result<TimestampBuffer> {
         self.check_alive()?;
         let phys = (first..first + pages).map(|i| obj.page_phys(i as usize).unwrap_or(0));
-        let va = self.fw.lock().map_timestamps(pages, phys)?;
+        let va = self.fw.kernel_half().map_timestamps(pages, phys)?;
         Ok(TimestampBuffer {
             gpu: self.clone(),
             obj,
@@ -322,8 +335,8 @@ impl IrqHandler for Gpu {
         self.dead.store(true, Ordering::Release);
         dev_err!(self, "firmware crashed: GPU is dead until the driver is reloaded\n");
         let snapshot = {
-            let fw = self.fw.lock();
-            Snapshot::take(&fw, self.backend.hw(), crashlog)
+            let fw = self.fw.kernel_half();
+            Snapshot::take(&fw, self.boot.layout().initdata, self.backend.hw(), crashlog)
         };
         self.fail_all_jobs(ENODEV);
         drop(signalling);
@@ -596,7 +609,7 @@ impl TimestampBuffer {
 impl Drop for TimestampBuffer {
     fn drop(&mut self) {
         let pages = self.size / crate::pages::GPU_PAGE_SIZE;
-        self.gpu.fw.lock().unmap_timestamps(self.va, pages);
+        self.gpu.fw.kernel_half().unmap_timestamps(self.va, pages);
         let _ = &self.obj;
     }
 }

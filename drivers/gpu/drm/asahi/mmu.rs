@@ -165,6 +165,32 @@ impl PageTables {
         Ok(())
     }
 
+    /// Makes room to hold `n` more tables later without allocating: bookkeeping only, no table
+    /// is allocated here (see [`Self::add_reserve`]).
+    pub(crate) fn reserve_capacity(&mut self, n: usize) -> Result {
+        self.reserve.reserve(n, GFP_KERNEL)?;
+        self.owned.reserve(self.reserve.len() + n, GFP_KERNEL)?;
+        Ok(())
+    }
+
+    /// Tables reserved and not yet linked.
+    pub(crate) fn reserved(&self) -> usize {
+        self.reserve.len()
+    }
+
+    /// Adds a table page allocated by the caller to the reserve, without allocating; hands it
+    /// back when the room made by [`Self::reserve_capacity`] is used up.
+    pub(crate) fn add_reserve(&mut self, page: GpuPage) -> core::result::Result<(), GpuPage> {
+        let owned_room = self.owned.capacity() - self.owned.len();
+        if self.reserve.len() == self.reserve.capacity() || owned_room <= self.reserve.len() {
+            return Err(page);
+        }
+        // INVARIANT: `owned` keeps spare capacity for every reserve page (checked above).
+        // Within capacity (checked above): cannot fail.
+        let _ = self.reserve.push(page, GFP_NOWAIT);
+        Ok(())
+    }
+
     /// Maps `pages` GPU pages at `va`, the `i`-th at `phys(i)`, with `prot`. The range must be
     /// unmapped and the reserve big enough ([`Self::tables_needed`]).
     pub(crate) fn map(

@@ -1,0 +1,433 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+
+//! Firmware heaps: memory for kernel-owned firmware objects in the kernel half.
+//!
+//! The [`FwAllocator`] owns the kernel (TTBR1) half of the GPU address space ([`FwMemory`]: its
+//! page tables and the timestamp window) and three heaps in it, whose books are kept by the
+//! shared, host-tested `fw::heap`:
+//!
+//! | heap | range | firmware mapping | freed memory |
+//! |---|---|---|---|
+//! | [`HeapKind::Private`] | `0xffffffa0_00000000`, 512 MiB | firmware only, cached | reused only after a firmware cache flush |
+//! | [`HeapKind::GpuRo`] | `0xffffffa6_00000000`, 64 MiB | firmware read-write, GPU read-only | reused only after a flush |
+//! | [`HeapKind::Shared`] | `0xffffffa8_00000000`, 64 MiB | firmware and CPU, uncached | reused at once |
+//!
+//! A heap grows one zeroed 16 KiB page at a time, mapped for good (heap pages are freed only
+//! with the allocator, so the firmware never sees memory disappear). An allocation is a
+//! [`FwAlloc`]; a typed one an [`FwObject<T>`], whose [`GpuPointer`] borrows it: a GPU pointer
+//! can only be taken from a live object, and a firmware structure that embeds one must own (or
+//! hold a reference to) the object it points to, as the boot structures in [`crate::fwmem`] do.
+//!
+//! Freed private and GPU read-only memory is *garbage* (the firmware may still hold it in its
+//! cache) until the allocator has asked the firmware to flush its caches
+//! ([`Backend::flush_fw_cache`], downstream's `DestroyContext` for context `0xff`), which it does
+//! once more than 16 MiB or 2048 objects are garbage, or when a range is full.
+//!
+//! # Lock order
+//!
+//! A heap's lock → the kernel half's lock ([`FwAllocator::kernel_half`]) → the backend's locks.
+//! Nothing is allocated under the kernel half's lock (the crash snapshot takes it on a fence
+//! signalling path): pages and page tables for growth are allocated under the heap lock only.
+
+use crate::backend::Backend;
+use crate::fw::heap::{self, Heap, HeapError, HeapStats, PageUse};
+use crate::fw::types::GpuPtr;
+use crate::fw::uat::Prot;
+use crate::fwmem::FwMemory;
+use crate::pages::{GpuPage, GPU_PAGE_SIZE};
+use core::marker::PhantomData;
+use core::mem::size_of;
+use core::sync::atomic::{AtomicU64, Ordering};
+use kernel::new_mutex;
+use kernel::prelude::*;
+use kernel::sync::lock::{mutex::MutexBackend, Guard};
+use kernel::sync::{Arc, Mutex};
+
+/// Which heap an object lives in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum HeapKind {
+    /// Firmware-private (cached by the firmware).
+    Private,
+    /// Written by the firmware, read by the GPU.
+    GpuRo,
+    /// Shared with the CPU (uncached).
+    Shared,
+}
+
+impl HeapKind {
+    const fn range(self) -> (u64, u64, bool, Prot) {
+        match self {
+            HeapKind::Private => (heap::PRIVATE_BASE, 512 << 20, true, Prot::FW_PRIV_RW),
+            HeapKind::GpuRo => (heap::GPU_RO_BASE, 64 << 20, true, Prot::GPU_RO_FW_PRIV_RW),
+            HeapKind::Shared => (heap::SHARED_BASE, 64 << 20, false, Prot::FW_SHARED_RW),
+        }
+    }
+
+    /// Page tables a full heap of this kind needs (one per 32 MiB, plus the level above).
+    const fn max_tables(self) -> usize {
+        let (_, size, _, _) = self.range();
+        // CAST: a few dozen.
+        (size / (32 << 20)) as usize + 1
+    }
+}
+
+/// One heap: its books, the state of every page and the pages themselves.
+struct HeapState {
+    books: Heap,
+    prot: Prot,
+    pages: KVec<PageUse>,
+    backing: KVec<GpuPage>,
+}
+
+/// The kernel half and its heaps.
+#[pin_data]
+pub(crate) struct FwAllocator {
+    #[pin]
+    kernel: Mutex<FwMemory>,
+    #[pin]
+    private: Mutex<HeapState>,
+    #[pin]
+    gpu_ro: Mutex<HeapState>,
+    #[pin]
+    shared: Mutex<HeapState>,
+    backend: Arc<dyn Backend>,
+    /// Firmware cache flushes asked for so far.
+    flushes: AtomicU64,
+}
+
+impl FwAllocator {
+    /// Creates the kernel half with empty heaps; `backend` flushes the firmware's caches.
+    pub(crate) fn new(backend: Arc<dyn Backend>) -> Result<Arc<Self>> {
+        let mut kernel = FwMemory::new()?;
+        kernel.reserve_table_capacity(
+            HeapKind::Private.max_tables() + HeapKind::GpuRo.max_tables() + HeapKind::Shared.max_tables(),
+        )?;
+        let state = |kind: HeapKind| {
+            let (base, size, deferred, prot) = kind.range();
+            HeapState {
+                books: Heap::new(base, size, deferred),
+                prot,
+                pages: KVec::new(),
+                backing: KVec::new(),
+            }
+        };
+        Arc::pin_init(
+            pin_init!(FwAllocator {
+                kernel <- new_mutex!(kernel, "asahi::FwAllocator::kernel"),
+                private <- new_mutex!(state(HeapKind::Private), "asahi::FwAllocator::private"),
+                gpu_ro <- new_mutex!(state(HeapKind::GpuRo), "asahi::FwAllocator::gpu_ro"),
+                shared <- new_mutex!(state(HeapKind::Shared), "asahi::FwAllocator::shared"),
+                backend,
+                flushes: AtomicU64::new(0),
+            }),
+            GFP_KERNEL,
+        )
+    }
+
+    /// The kernel half (page tables, timestamp window), locked.
+    pub(crate) fn kernel_half(&self) -> Guard<'_, FwMemory, MutexBackend> {
+        self.kernel.lock()
+    }
+
+    fn heap(&self, kind: HeapKind) -> &Mutex<HeapState> {
+        match kind {
+            HeapKind::Private => &self.private,
+            HeapKind::GpuRo => &self.gpu_ro,
+            HeapKind::Shared => &self.shared,
+        }
+    }
+
+    /// The counters of one heap, and the number of cache flushes so far.
+    pub(crate) fn stats(&self, kind: HeapKind) -> (HeapStats, u64) {
+        let books = self.heap(kind).lock().books.stats();
+        (books, self.flushes.load(Ordering::Relaxed))
+    }
+
+    /// Allocates `size` zeroed bytes (at most one GPU page) in heap `kind`. Process context.
+    pub(crate) fn alloc(self: &Arc<Self>, kind: HeapKind, size: usize) -> Result<FwAlloc> {
+        if size == 0 || size as u64 > GPU_PAGE_SIZE {
+            return Err(EINVAL);
+        }
+        let mut h = self.heap(kind).lock();
+        if h.books.wants_flush() {
+            self.flush_and_collect(&mut h);
+        }
+        let mut flushed = false;
+        let va = loop {
+            let HeapState { books, pages, .. } = &mut *h;
+            match books.alloc(pages, size as u64) {
+                Ok(va) => break va,
+                Err(HeapError::NeedPages(n)) => {
+                    for _ in 0..n {
+                        self.grow(&mut h)?;
+                    }
+                }
+                Err(HeapError::Full) if !flushed && h.books.has_garbage() => {
+                    self.flush_and_collect(&mut h);
+                    flushed = true;
+                }
+                Err(HeapError::Full) => return Err(ENOMEM),
+                Err(_) => return Err(EINVAL),
+            }
+        };
+        let index = ((va - h.books.base()) / GPU_PAGE_SIZE) as usize;
+        let phys = h.backing.get(index).ok_or(EINVAL)?.phys() + va % GPU_PAGE_SIZE;
+        drop(h);
+        let a = FwAlloc {
+            owner: self.clone(),
+            kind,
+            va,
+            phys,
+            size,
+        };
+        // Recycled memory holds what its last owner left there.
+        a.zero();
+        Ok(a)
+    }
+
+    /// Maps one more page at the end of heap `h`: the page, the books' entry and any page
+    /// tables are allocated here, under the heap lock; the kernel half's lock is taken only to
+    /// look and to link.
+    fn grow(&self, h: &mut HeapState) -> Result {
+        let index = h.pages.len() as u64;
+        if index >= h.books.max_pages() {
+            return Err(ENOMEM);
+        }
+        let va = h.books.page_va(index);
+        let page = GpuPage::alloc()?;
+        h.pages.reserve(1, GFP_KERNEL)?;
+        h.backing.reserve(1, GFP_KERNEL)?;
+        loop {
+            let mut k = self.kernel.lock();
+            let missing = k.tables_missing(va)?;
+            if missing == 0 {
+                k.map_heap_page(va, h.prot, page.phys())?;
+                break;
+            }
+            drop(k);
+            let mut tables = KVec::with_capacity(missing, GFP_KERNEL)?;
+            for _ in 0..missing {
+                tables.push(GpuPage::alloc()?, GFP_KERNEL)?;
+            }
+            // Another heap may take some of these before this one maps: then loop.
+            self.kernel.lock().add_tables(&mut tables)?;
+        }
+        // Within the capacity reserved above.
+        h.pages.push(PageUse::default(), GFP_NOWAIT)?;
+        h.backing.push(page, GFP_NOWAIT)?;
+        Ok(())
+    }
+
+    /// Asks the firmware to flush its caches, then makes the heap's garbage reusable.
+    fn flush_and_collect(&self, h: &mut HeapState) {
+        self.backend.flush_fw_cache();
+        self.flushes.fetch_add(1, Ordering::Relaxed);
+        let HeapState { books, pages, .. } = h;
+        books.collect(pages);
+    }
+
+    fn free(&self, a: &FwAlloc) {
+        let mut h = self.heap(a.kind).lock();
+        let HeapState { books, pages, .. } = &mut *h;
+        // An allocation is freed once, with its own size: the books cannot refuse it.
+        let _ = books.free(pages, a.va, a.size as u64);
+    }
+}
+
+/// A firmware allocation: at most one GPU page of physically contiguous memory in the kernel
+/// half. Freed on drop (process context).
+pub(crate) struct FwAlloc {
+    owner: Arc<FwAllocator>,
+    kind: HeapKind,
+    va: u64,
+    phys: u64,
+    size: usize,
+}
+
+impl FwAlloc {
+    /// The firmware (kernel-half) address.
+    pub(crate) fn va(&self) -> u64 {
+        self.va
+    }
+
+    /// The physical address.
+    pub(crate) fn phys(&self) -> u64 {
+        self.phys
+    }
+
+    fn cpu(&self) -> *mut u8 {
+        // SAFETY: `phys` is RAM (a heap page) the direct map covers.
+        unsafe { crate::bindings::asahi_helper_phys_to_virt(self.phys) }.cast()
+    }
+
+    fn zero(&self) {
+        // SAFETY: The allocation is `size` bytes of RAM within one page, owned by `self`.
+        unsafe { core::ptr::write_bytes(self.cpu(), 0, self.size) };
+    }
+
+    /// Copies `bytes` to offset `offset` (`EINVAL` if out of bounds).
+    pub(crate) fn write_bytes(&self, offset: usize, bytes: &[u8]) -> Result {
+        let end = offset.checked_add(bytes.len()).ok_or(EINVAL)?;
+        if end > self.size {
+            return Err(EINVAL);
+        }
+        // SAFETY: In bounds (checked); the firmware may read concurrently, which for plain
+        // bytes it also does on hardware.
+        unsafe { core::ptr::copy_nonoverlapping(bytes.as_ptr(), self.cpu().add(offset), bytes.len()) };
+        Ok(())
+    }
+}
+
+impl Drop for FwAlloc {
+    fn drop(&mut self) {
+        self.owner.free(self);
+    }
+}
+
+/// A firmware structure of type `T` in a firmware heap.
+pub(crate) struct FwObject<T> {
+    alloc: FwAlloc,
+    _t: PhantomData<T>,
+}
+
+impl<T> FwObject<T> {
+    const FITS: () = assert!(size_of::<T>() > 0 && size_of::<T>() as u64 <= GPU_PAGE_SIZE);
+
+    /// Allocates a `T` in heap `kind` holding `value`.
+    pub(crate) fn new(fw: &Arc<FwAllocator>, kind: HeapKind, value: &T) -> Result<Self> {
+        let () = Self::FITS;
+        let alloc = fw.alloc(kind, size_of::<T>())?;
+        // SAFETY: `T` is a plain-data firmware layout (`repr(C)`, explicit padding), so its
+        // bytes are all initialised.
+        let bytes =
+            unsafe { core::slice::from_raw_parts((value as *const T).cast::<u8>(), size_of::<T>()) };
+        alloc.write_bytes(0, bytes)?;
+        Ok(Self { alloc, _t: PhantomData })
+    }
+
+    /// A GPU pointer to the object, valid while the object is borrowed.
+    pub(crate) fn gpu_pointer(&self) -> GpuPointer<'_, T> {
+        GpuPointer {
+            va: self.alloc.va,
+            _t: PhantomData,
+        }
+    }
+
+    /// The allocation.
+    pub(crate) fn alloc(&self) -> &FwAlloc {
+        &self.alloc
+    }
+}
+
+/// A GPU pointer to a live [`FwObject<T>`] (it borrows the object).
+#[derive(Clone, Copy)]
+pub(crate) struct GpuPointer<'a, T> {
+    va: u64,
+    _t: PhantomData<&'a T>,
+}
+
+impl<'a, T> From<GpuPointer<'a, T>> for GpuPtr {
+    fn from(p: GpuPointer<'a, T>) -> GpuPtr {
+        GpuPtr::new(p.va)
+    }
+}
+
+#[cfg(CONFIG_KUNIT)]
+mod tests {
+    use super::*;
+    use crate::backend::virtual_agx::VirtualAgx;
+    use crate::kernel_ext::kunit::{expect_eq, expect_true, kunit_suite, Context};
+    use crate::kernel_ext::vec::VecExt;
+
+    fn allocator() -> Result<Arc<FwAllocator>> {
+        // An unbooted virtual AGX: it acknowledges cache flushes.
+        let backend: Arc<dyn Backend> = Arc::new(VirtualAgx::new()?, GFP_KERNEL)?;
+        FwAllocator::new(backend)
+    }
+
+    /// The physical address the kernel half's page tables give `va`.
+    fn walk(fw: &FwAllocator, va: u64) -> Option<u64> {
+        let mut pa = None;
+        let page = va & !(GPU_PAGE_SIZE - 1);
+        let _ = fw.kernel_half().for_each_mapped(|v, pte| {
+            if v == page {
+                pa = Some(crate::dumpfmt::pte::pte_paddr(pte) + va % GPU_PAGE_SIZE);
+            }
+            Ok(())
+        });
+        pa
+    }
+
+    fn objects_are_mapped_where_the_cpu_writes(ctx: &mut Context) -> Result {
+        let fw = allocator()?;
+        for kind in [HeapKind::Private, HeapKind::GpuRo, HeapKind::Shared] {
+            let a = fw.alloc(kind, 0x100)?;
+            let (base, _, _, _) = kind.range();
+            expect_true!(ctx, a.va() >= base && a.va() % heap::UNIT == 0, "{:#x}", a.va());
+            expect_eq!(ctx, walk(&fw, a.va()), Some(a.phys()));
+        }
+        // A second page once the first is full; a page-sized object gets a page of its own.
+        let big = fw.alloc(HeapKind::Shared, GPU_PAGE_SIZE as usize)?;
+        expect_eq!(ctx, big.va() % GPU_PAGE_SIZE, 0);
+        expect_eq!(ctx, walk(&fw, big.va()), Some(big.phys()));
+        Ok(())
+    }
+
+    fn private_memory_is_reused_only_after_a_flush(ctx: &mut Context) -> Result {
+        let fw = allocator()?;
+        let a = fw.alloc(HeapKind::Private, 0x80)?;
+        let va = a.va();
+        drop(a);
+        let b = fw.alloc(HeapKind::Private, 0x80)?;
+        expect_true!(ctx, b.va() != va, "reused {:#x} before a flush", va);
+        expect_eq!(ctx, fw.stats(HeapKind::Private).1, 0);
+        // Enough garbage makes the next allocation flush and collect.
+        let mut held = KVec::new();
+        for _ in 0..=heap::FLUSH_GARBAGE_OBJECTS {
+            held.push(fw.alloc(HeapKind::Private, 0x80)?, GFP_KERNEL)?;
+        }
+        while held.pop().is_some() {}
+        let (stats, flushes) = fw.stats(HeapKind::Private);
+        expect_true!(ctx, stats.garbage_objects > heap::FLUSH_GARBAGE_OBJECTS, "{:?}", stats);
+        let c = fw.alloc(HeapKind::Private, 0x80)?;
+        let (stats, after) = fw.stats(HeapKind::Private);
+        expect_eq!(ctx, after, flushes + 1);
+        expect_eq!(ctx, stats.garbage_objects, 0);
+        expect_eq!(ctx, c.va(), va);
+        Ok(())
+    }
+
+    fn shared_memory_is_reused_at_once_and_zeroed(ctx: &mut Context) -> Result {
+        let fw = allocator()?;
+        let a = fw.alloc(HeapKind::Shared, 0x100)?;
+        let va = a.va();
+        a.write_bytes(0, &[0xaa; 0x100])?;
+        expect_eq!(ctx, a.write_bytes(0xf0, &[0; 0x20]), Err(EINVAL));
+        drop(a);
+        let b = fw.alloc(HeapKind::Shared, 0x100)?;
+        expect_eq!(ctx, b.va(), va);
+        // SAFETY: `b` is 0x100 bytes of directly mapped RAM owned by this test.
+        let first = unsafe { *crate::bindings::asahi_helper_phys_to_virt(b.phys()).cast::<u8>() };
+        expect_eq!(ctx, first, 0);
+        expect_eq!(ctx, fw.stats(HeapKind::Shared).1, 0);
+        Ok(())
+    }
+
+    fn bad_sizes_are_refused(ctx: &mut Context) -> Result {
+        let fw = allocator()?;
+        expect_eq!(ctx, fw.alloc(HeapKind::Private, 0).err(), Some(EINVAL));
+        expect_eq!(ctx, fw.alloc(HeapKind::Private, GPU_PAGE_SIZE as usize + 1).err(), Some(EINVAL));
+        expect_eq!(ctx, fw.stats(HeapKind::Private).0.live_objects, 0);
+        Ok(())
+    }
+
+    kunit_suite!(
+        asahi_fwalloc,
+        [
+            objects_are_mapped_where_the_cpu_writes,
+            private_memory_is_reused_only_after_a_flush,
+            shared_memory_is_reused_at_once_and_zeroed,
+            bad_sizes_are_refused,
+        ]
+    );
+}
