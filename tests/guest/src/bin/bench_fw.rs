@@ -10,7 +10,7 @@
 use asahi_guest_tests::bench::{self, now_ns, repeat, Figure};
 use asahi_guest_tests::gpu;
 use std::io::{self, Write as _};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 const OBJECT_SIZE: u64 = 256;
 /// Allocations per thread per sample.
@@ -33,7 +33,7 @@ fn read_u64(dir: &Path, name: &str) -> io::Result<u64> {
 }
 
 /// One sample: `threads` threads each run `cmd COUNT OBJECT_SIZE`; ns per allocation+free.
-fn alloc_sample(dir: &PathBuf, cmd: &str, threads: u64) -> io::Result<f64> {
+fn alloc_sample(dir: &Path, cmd: &str, threads: u64) -> io::Result<f64> {
     let line = format!("{cmd} {COUNT} {OBJECT_SIZE}");
     let t0 = now_ns();
     let results: Vec<io::Result<()>> = std::thread::scope(|s| {
