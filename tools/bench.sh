@@ -5,7 +5,8 @@
 # asahi-bench (tools/bench-report) extracts their results from the console, prints a table and
 # writes build/bench/<target>.json and build/bench/<target>-*.svg.
 #
-# ASAHI_TARGETS="x86_64" limits the targets (default: x86_64 arm64). Exits non-zero if a target
+# ASAHI_TARGETS="x86_64" limits the targets (default: x86_64 arm64); ASAHI_BENCH=bench_fw runs
+# one benchmark program only. Exits non-zero if a target
 # failed to build, boot or report.
 set -uo pipefail
 top="$(cd "$(dirname "$0")/.." && pwd)"
@@ -27,7 +28,8 @@ for t in $TARGETS; do
   tests/guest/mkinitramfs.sh "$t" "$KO" "$B" "$INITRD"
   CONSOLE="$top/build/$t/bench-console.log"
   start=$(date +%s)
-  tools/qemu/run.sh "$t" "$K/kernel-image" "$INITRD" "$CONSOLE" asahi.mode=bench
+  tools/qemu/run.sh "$t" "$K/kernel-image" "$INITRD" "$CONSOLE" asahi.mode=bench \
+    ${ASAHI_BENCH:+asahi.bench=$ASAHI_BENCH}
   echo "guest ran in $(( $(date +%s) - start ))s; console log: $CONSOLE"
   "$REPORT" report --target "$t" --out "$OUT" "$CONSOLE" || status=1
 done

@@ -82,6 +82,52 @@ pub struct Barrier {
 const _: () = assert!(core::mem::offset_of!(Barrier, wait_value) == 0xc);
 const _: () = assert!(core::mem::size_of::<Barrier>() == 0x40);
 
+/// The run command the driver writes, in the firmware-private heap, for each unit of work it
+/// hands to the *virtual* AGX.
+///
+/// The real `RunVertex`/`RunFragment`/`RunCompute` commands are several kilobytes of hardware
+/// register state whose layout the project's reference does not give; this one keeps the real
+/// tag at offset 0 ([`CommandType`]) and the fields the virtual AGX needs, and is not what real
+/// firmware reads. It is project-defined, not a firmware fact.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(
+    feature = "zerocopy",
+    derive(
+        zerocopy::FromBytes,
+        zerocopy::IntoBytes,
+        zerocopy::KnownLayout,
+        zerocopy::Immutable
+    )
+)]
+#[repr(C)]
+pub struct VirtualRunCommand {
+    /// [`CommandType::RunVertex`], [`CommandType::RunFragment`] or [`CommandType::RunCompute`].
+    pub tag: u32,
+    /// Event slot of the submitting queue.
+    pub event_slot: u32,
+    /// Stamp value of the job the command belongs to.
+    pub stamp_value: u32,
+    /// [`VirtualRunCommand::FLAG_COMPLETE`]: write the stamp when done (the job's last command).
+    pub flags: u32,
+    /// Physical address of the address space's page-table root (TTB0).
+    pub ttb: U64,
+    /// GPU address of the virtual control stream (0: nothing to run).
+    pub stream: GpuPtr,
+    /// Firmware addresses for the start and end timestamps (`u64` ns; 0: none).
+    pub ts_start: GpuPtr,
+    /// See `ts_start`.
+    pub ts_end: GpuPtr,
+}
+
+impl VirtualRunCommand {
+    /// `flags`: the job's last command; its completion writes the stamp.
+    pub const FLAG_COMPLETE: u32 = 1;
+    /// Byte offset of `stamp_value`.
+    pub const STAMP_VALUE_OFFSET: usize = core::mem::offset_of!(VirtualRunCommand, stamp_value);
+}
+
+const _: () = assert!(core::mem::size_of::<VirtualRunCommand>() == 0x30);
+
 /// Ring pointers of a work queue; every field sits in its own 16-byte slot.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[cfg_attr(

@@ -16,9 +16,9 @@
 //! - [`Backend::boot`]: where the firmware finds its init data (a GPU address in the kernel
 //!   half and that half's page-table root, see [`crate::fwmem`]), the shared event page
 //!   ([`event_page`]), and the handler its interrupt calls, in hard-IRQ context;
-//! - [`Backend::submit`]: the doorbell with one unit of work ([`FwWork`]), naming the address
-//!   space by its page-table root: the firmware reads commands and memory only through the page
-//!   tables the driver built;
+//! - [`Backend::submit`]: the doorbell for one command ([`Doorbell`]): the firmware reads the
+//!   command through the kernel half's page tables, and the memory it names through the page
+//!   tables of the command's address space;
 //! - [`Backend::destroy_context`]: forget a queue's context, acknowledged (its slot and memory
 //!   may then be reused);
 //! - [`Backend::flush_fw_cache`]: flush the firmware's caches of kernel-half memory,
@@ -58,37 +58,16 @@ pub(crate) mod event_page {
     pub(crate) const FAULT_INFO: usize = 0x310;
 }
 
-/// Which hardware unit a unit of work runs on.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub(crate) enum WorkKind {
-    /// Vertex and tiling (VDM/TA) part of a render.
-    Vertex,
-    /// Fragment (ISP/3D) part of a render.
-    Fragment,
-    /// Compute (CDM).
-    Compute,
-}
-
-/// One unit of work as the firmware receives it.
+/// A doorbell: one command for the firmware to run.
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct FwWork {
-    /// Event slot of the submitting work queue.
+pub(crate) struct Doorbell {
+    /// Event slot of the submitting work queue (so the firmware can drop a destroyed
+    /// context's queued work).
     pub(crate) slot: u32,
-    /// Stamp value of the job this work belongs to.
-    pub(crate) stamp: u32,
-    /// Whether to write `stamp` to the slot when this work is done (the job's last work).
-    pub(crate) complete: bool,
-    /// Physical address of the address space's page-table root (TTB0).
-    pub(crate) ttb: u64,
-    /// The unit.
-    pub(crate) kind: WorkKind,
-    /// GPU address of the work's control stream (0: nothing to run).
-    pub(crate) stream: u64,
-    /// Firmware (kernel-half) addresses where the work's start and end times go, as `u64`
-    /// nanoseconds (0: none).
-    pub(crate) ts_start: u64,
-    /// See `ts_start`.
-    pub(crate) ts_end: u64,
+    /// Firmware (kernel-half) address of the command, in the firmware-private heap
+    /// (`fw::job::VirtualRunCommand` for the virtual AGX). The driver keeps it alive until the
+    /// job it belongs to has completed.
+    pub(crate) command: u64,
 }
 
 /// The driver's handlers for what the firmware reports.
@@ -110,9 +89,9 @@ pub(crate) trait Backend: Send + Sync {
     /// Starts the firmware from the init data and page tables in `layout`, with `irq` as its
     /// interrupt handler. Process context.
     fn boot(&self, layout: FwLayout, irq: Arc<dyn IrqHandler>) -> Result;
-    /// Rings the doorbell with `work`. Any context; never allocates. `EBUSY` if the firmware's
-    /// queue is full (the driver bounds work in flight, so this is a driver bug).
-    fn submit(&self, work: FwWork) -> Result;
+    /// Rings the doorbell for a command. Any context; never allocates. `EBUSY` if the
+    /// firmware's queue is full (the driver bounds work in flight, so this is a driver bug).
+    fn submit(&self, doorbell: Doorbell) -> Result;
     /// Stops the firmware: no work runs and the handler is not called after this returns; the
     /// handler reference is dropped. Process context.
     fn shutdown(&self);

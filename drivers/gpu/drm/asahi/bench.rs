@@ -129,6 +129,7 @@ fn snapshot(gpu: &Gpu, mib: u64, reference: bool) -> Result {
         let t0 = Ktime::ktime_get();
         let snap = Snapshot::take(&fw.kernel_half(), initdata, hw, b"benchmark snapshot\n")?;
         let ns = (Ktime::ktime_get() - t0).to_ns();
+        mapped = snap.pages_copied();
         drop(snap);
         ns
     };

@@ -4,7 +4,9 @@
 //!
 //! When the firmware crashes, [`Snapshot::take`] walks the kernel half of the GPU page tables
 //! and copies every RAM-backed mapped page into newly allocated pages (pages that are not RAM
-//! are recorded without data). Copying, rather than borrowing the live pages, keeps the dump
+//! are recorded without data). The copies are allocated first, in runs of up to
+//! [`RUN_LOG2`]-many contiguous GPU pages (smaller runs when memory is fragmented), because a
+//! page allocation costs more than copying the page. Copying, rather than borrowing the live pages, keeps the dump
 //! independent of what happens to firmware memory afterwards.
 //!
 //! The snapshot runs on the fence-signalling path (jobs are failed only after it), so it
@@ -17,19 +19,25 @@ use crate::dumpfmt::{AgxDumpInfo, Coalescer, Note, PageSource, Segment, Writer};
 use crate::fwmem::FwMemory;
 use crate::hw::HwConfig;
 use crate::kernel_ext::devcoredump::DumpSource;
-use crate::pages::{GpuPage, GPU_PAGE_SIZE};
+use crate::pages::{GpuPageRun, GPU_PAGE_SIZE};
 use core::sync::atomic::{AtomicU32, Ordering};
 use kernel::prelude::*;
 
 /// The firmware version the virtual AGX presents (13.5, as m1n1 reports macOS 13.5 firmware).
 const FIRMWARE_VERSION: [u32; 3] = [13, 5, 0];
 
+/// Copies are allocated in runs of up to `1 << RUN_LOG2` GPU pages (256 KiB).
+const RUN_LOG2: u32 = 4;
+
 /// A captured firmware state, ready to be read as an ELF core.
 pub(crate) struct Snapshot {
     segments: KVec<Segment>,
-    pages: KVec<GpuPage>,
+    /// The copies, in walk order: `(index of the run's first page, run)`.
+    runs: KVec<(usize, GpuPageRun)>,
     info: [u8; crate::dumpfmt::info::AGX_INFO_SIZE],
     crashlog: KVec<u8>,
+    /// Pages copied (the first `copied` pages of `runs`).
+    copied: usize,
     size: usize,
 }
 
@@ -46,31 +54,56 @@ impl Snapshot {
         crashlog: &[u8],
     ) -> Result<KBox<Self>> {
         let fail_after = FAIL_AFTER.swap(0, Ordering::Relaxed);
-        let mut segments = KVec::new();
-        let mut pages = KVec::new();
-        let mut coalescer = Coalescer::new();
-        let mut copied = 0u32;
-        fw.for_each_mapped(|va, pte| {
+        let page_size = kernel::page::PAGE_SIZE as u64;
+        let is_ram = |pte: u64| {
             let pa = crate::dumpfmt::pte::pte_paddr(pte);
-            let page_size = kernel::page::PAGE_SIZE as u64;
             // SAFETY: `pfn_valid` only inspects the memory map.
-            let ram = unsafe { bindings::asahi_helper_pfn_valid((pa / page_size) as usize) };
+            unsafe { bindings::asahi_helper_pfn_valid((pa / page_size) as usize) }
+        };
+        // Count the pages to copy (the caller holds the kernel half still), then allocate the
+        // copies in as few runs as memory allows.
+        let mut total = 0usize;
+        fw.for_each_mapped(|_, pte| {
+            total += usize::from(is_ram(pte));
+            Ok(())
+        })?;
+        let mut runs = KVec::with_capacity((total >> RUN_LOG2) + 1, GFP_NOWAIT)?;
+        let mut log2 = RUN_LOG2;
+        let mut have = 0usize;
+        while have < total {
+            let want = log2.min((total - have).ilog2());
+            match GpuPageRun::alloc_nowait(want) {
+                Ok(run) => {
+                    let n = run.len();
+                    runs.push((have, run), GFP_NOWAIT)?;
+                    have += n;
+                }
+                Err(e) if want == 0 => return Err(e),
+                Err(_) => log2 = want - 1,
+            }
+        }
+        let mut segments = KVec::new();
+        let mut coalescer = Coalescer::new();
+        let mut copied = 0usize;
+        fw.for_each_mapped(|va, pte| {
+            let ram = is_ram(pte);
             if ram {
-                copied += 1;
-                if fail_after != 0 && copied >= fail_after {
+                if fail_after != 0 && copied + 1 >= fail_after as usize {
                     return Err(ENOMEM);
                 }
-                let copy = GpuPage::alloc_nowait()?;
+                let dst = Self::copy_phys(&runs, copied).ok_or(EINVAL)?;
+                let pa = crate::dumpfmt::pte::pte_paddr(pte);
                 // SAFETY: `pa` starts a RAM GPU page (16 KiB, physically contiguous: the driver
-                // maps only `GpuPage`s in the kernel half), directly mapped; `copy` is ours.
+                // maps only whole GPU pages in the kernel half), directly mapped; `dst` is a
+                // page of a run allocated above.
                 unsafe {
                     core::ptr::copy_nonoverlapping(
                         bindings::asahi_helper_phys_to_virt(pa).cast::<u8>(),
-                        bindings::asahi_helper_phys_to_virt(copy.phys()).cast::<u8>(),
+                        bindings::asahi_helper_phys_to_virt(dst).cast::<u8>(),
                         GPU_PAGE_SIZE as usize,
                     );
                 }
-                pages.push(copy, GFP_NOWAIT)?;
+                copied += 1;
             }
             if let Some(seg) = coalescer.push(va, pte, ram) {
                 segments.push(seg, GFP_NOWAIT)?;
@@ -95,7 +128,8 @@ impl Snapshot {
         let mut snap = KBox::new(
             Snapshot {
                 segments,
-                pages,
+                runs,
+                copied,
                 info: info.to_bytes(),
                 crashlog: log,
                 size: 0,
@@ -105,6 +139,22 @@ impl Snapshot {
         let size = snap.with_writer(|w| Ok(w.total_size()))?;
         snap.size = usize::try_from(size)?;
         Ok(snap)
+    }
+
+    /// The physical address of copy number `index` in `runs`.
+    fn copy_phys(runs: &[(usize, GpuPageRun)], index: usize) -> Option<u64> {
+        let at = match runs.binary_search_by_key(&index, |(first, _)| *first) {
+            Ok(i) => i,
+            Err(i) => i.checked_sub(1)?,
+        };
+        let (first, run) = runs.get(at)?;
+        let off = index - first;
+        (off < run.len()).then(|| run.phys() + off as u64 * GPU_PAGE_SIZE)
+    }
+
+    /// Pages copied.
+    pub(crate) fn pages_copied(&self) -> usize {
+        self.copied
     }
 
     fn with_writer<R>(&self, f: impl FnOnce(&Writer<'_>) -> Result<R>) -> Result<R> {
@@ -118,14 +168,14 @@ impl PageSource for Snapshot {
     type Error = Error;
 
     fn read(&self, index: usize, offset: usize, dst: &mut [u8]) -> Result {
-        let page = self.pages.get(index).ok_or(EINVAL)?;
-        if offset + dst.len() > GPU_PAGE_SIZE as usize {
+        if index >= self.copied || offset + dst.len() > GPU_PAGE_SIZE as usize {
             return Err(EINVAL);
         }
+        let page = Self::copy_phys(&self.runs, index).ok_or(EINVAL)?;
         // SAFETY: The copy page is ours and directly mapped; the range is inside it.
         unsafe {
             core::ptr::copy_nonoverlapping(
-                bindings::asahi_helper_phys_to_virt(page.phys())
+                bindings::asahi_helper_phys_to_virt(page)
                     .cast::<u8>()
                     .add(offset),
                 dst.as_mut_ptr(),

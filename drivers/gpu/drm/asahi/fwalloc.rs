@@ -278,6 +278,18 @@ impl FwAlloc {
     }
 }
 
+impl FwAlloc {
+    /// Stores `value` at `offset` (4-byte aligned) for the firmware to read; any context.
+    /// Out-of-bounds or unaligned offsets are ignored (callers use layout constants).
+    pub(crate) fn store_u32(&self, offset: usize, value: u32) {
+        if offset % 4 != 0 || offset.saturating_add(4) > self.size {
+            return;
+        }
+        // SAFETY: An aligned `u32` inside this live allocation (checked above).
+        unsafe { crate::pages::shared_u32(self.phys + offset as u64) }.store(value, Ordering::Release);
+    }
+}
+
 impl Drop for FwAlloc {
     fn drop(&mut self) {
         self.owner.free(self);

@@ -29,9 +29,10 @@
 //! - the firmware's own memory (init data, rings, event page, timestamp mappings): the `Gpu`,
 //!   for its lifetime; timestamp buffers by the jobs that write into them.
 //!
-//! Units of work are handed to the firmware by value, so there is no "last completed command"
-//! the firmware could still read after its completion: unlike downstream, nothing has to be
-//! kept until the next completion.
+//! - a job's commands (one per unit of work, in the firmware-private heap): the job, until it is
+//!   released after completion; the firmware reads a command when it starts the work and not
+//!   after the stamp is written, so unlike downstream no "last completed command" has to be
+//!   kept. Freed commands are reused only after a firmware cache flush ([`crate::fwalloc`]).
 //!
 //! # Fence signalling path
 //!
@@ -45,7 +46,10 @@
 //! `Gpu::owners` → `WorkQueue::inner` → `Gpu::retired`; the backend's own queue lock is taken
 //! under `WorkQueue::inner` (in `kick`) and never the other way round.
 
-use crate::backend::{event_page, Backend, FwWork, IrqHandler};
+use crate::backend::{event_page, Backend, Doorbell, IrqHandler};
+use crate::fw::job::{CommandType, VirtualRunCommand};
+use crate::fwalloc::{FwObject, HeapKind};
+use crate::fw::types::{GpuPtr, U64};
 use crate::fw::event::{EventValue, NUM_EVENTS};
 use crate::fw::fault::{unit_name, FaultInfo};
 use crate::kernel_ext::dma_fence::{Fence, FenceContext, FenceNames, FenceOps, SignallingSection};
@@ -68,6 +72,32 @@ use kernel::c_str;
 use kernel::prelude::*;
 use kernel::str::CStr;
 use kernel::sync::Arc;
+
+/// Which hardware unit a unit of work runs on.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum WorkKind {
+    /// Vertex and tiling (VDM/TA) part of a render.
+    Vertex,
+    /// Fragment (ISP/3D) part of a render.
+    Fragment,
+    /// Compute (CDM).
+    Compute,
+}
+
+/// One unit of work of a job, as parsed from the submission.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Work {
+    /// The unit.
+    pub(crate) kind: WorkKind,
+    /// Physical address of the address space's page-table root (TTB0).
+    pub(crate) ttb: u64,
+    /// GPU address of the work's control stream (0: nothing to run).
+    pub(crate) stream: u64,
+    /// Firmware (kernel-half) addresses where the work's start and end times go (0: none).
+    pub(crate) ts_start: u64,
+    /// See `ts_start`.
+    pub(crate) ts_end: u64,
+}
 
 /// Most jobs a work queue may have pending or in flight: one less than the stamp space, so
 /// wrapping comparisons stay unambiguous (downstream's limit).
@@ -439,6 +469,10 @@ impl WorkQueue {
                 let stamp = inner.last_stamp.next();
                 inner.last_stamp = stamp;
                 job.stamp.store(stamp.0, Ordering::Relaxed);
+                for c in job.commands.iter() {
+                    c.alloc()
+                        .store_u32(VirtualRunCommand::STAMP_VALUE_OFFSET, stamp.0);
+                }
                 // Cannot fail: the length was checked under the lock. (Were it to, the extra
                 // reference would leak rather than be released under this spinlock.)
                 if let Err(extra) = inner.pending.push(ExplicitDrop::new((**job).clone())) {
@@ -478,16 +512,12 @@ impl WorkQueue {
             let Some(job) = inner.pending.pop() else {
                 return;
             };
-            let stamp = job.stamp.load(Ordering::Relaxed);
-            let n = job.works.len();
-            let submitted = job.works.iter().enumerate().all(|(i, w)| {
-                let work = FwWork {
+            let submitted = job.commands.iter().all(|c| {
+                let doorbell = Doorbell {
                     slot: self.slot,
-                    stamp,
-                    complete: i + 1 == n,
-                    ..*w
+                    command: c.alloc().va(),
                 };
-                self.gpu.backend.submit(work).is_ok()
+                self.gpu.backend.submit(doorbell).is_ok()
             });
             // Pending and in flight together stay within the capacity, so the push succeeds.
             let failed = if submitted {
@@ -635,7 +665,8 @@ pub(crate) struct Job {
     _vm: crate::vm::ActiveVm,
     /// Signalled when the job completes.
     pub(crate) fence: Fence,
-    works: KVec<FwWork>,
+    /// The job's commands, in the firmware-private heap, in order.
+    commands: KVec<FwObject<VirtualRunCommand>>,
     deps: KVec<Dep>,
     deps_left: AtomicUsize,
     stamp: AtomicU32,
@@ -652,11 +683,35 @@ impl Job {
     pub(crate) fn new(
         wq: Arc<WorkQueue>,
         vm: &Arc<Vm>,
-        works: KVec<FwWork>,
+        works: KVec<Work>,
         deps: KVec<Fence>,
         timestamps: KVec<Arc<TimestampBuffer>>,
     ) -> Result<JobRef> {
         let fence = wq.new_fence()?;
+        let mut commands = KVec::with_capacity(works.len(), GFP_KERNEL)?;
+        for (i, w) in works.iter().enumerate() {
+            let tag = match w.kind {
+                WorkKind::Vertex => CommandType::RunVertex,
+                WorkKind::Fragment => CommandType::RunFragment,
+                WorkKind::Compute => CommandType::RunCompute,
+            };
+            let cmd = VirtualRunCommand {
+                tag: tag as u32,
+                event_slot: wq.slot,
+                // Written when the job is queued and its stamp known.
+                stamp_value: 0,
+                flags: if i + 1 == works.len() {
+                    VirtualRunCommand::FLAG_COMPLETE
+                } else {
+                    0
+                },
+                ttb: U64::new(w.ttb),
+                stream: GpuPtr::new(w.stream),
+                ts_start: GpuPtr::new(w.ts_start),
+                ts_end: GpuPtr::new(w.ts_end),
+            };
+            commands.push(FwObject::new(wq.gpu.fw(), HeapKind::Private, &cmd)?, GFP_KERNEL)?;
+        }
         let mut d = KVec::with_capacity(deps.len(), GFP_KERNEL)?;
         for f in deps {
             d.push(
@@ -676,7 +731,7 @@ impl Job {
                 _timestamps: timestamps,
                 _vm: crate::vm::ActiveVm::new(vm),
                 fence,
-                works,
+                commands,
                 deps: d,
                 // One extra count, released by `arm` once every callback is registered.
                 deps_left: AtomicUsize::new(n + 1),

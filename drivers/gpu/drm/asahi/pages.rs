@@ -40,12 +40,6 @@ impl GpuPage {
         Self::alloc_gfp(bindings::GFP_KERNEL | bindings::__GFP_ZERO)
     }
 
-    /// Allocates an uninitialised GPU page without sleeping or entering reclaim (for the
-    /// fence-signalling path: the crash snapshot). Fails easily under memory pressure.
-    pub(crate) fn alloc_nowait() -> Result<Self> {
-        Self::alloc_gfp(bindings::GFP_NOWAIT)
-    }
-
     fn alloc_gfp(gfp: bindings::gfp_t) -> Result<Self> {
         let gfp = gfp | bindings::__GFP_NOWARN;
         // SAFETY: Plain page allocation; the result is checked for null.
@@ -76,6 +70,54 @@ impl Drop for GpuPage {
     fn drop(&mut self) {
         // SAFETY: Allocated with `ORDER` in `alloc` (type invariant), freed once here.
         unsafe { bindings::__free_pages(self.0.as_ptr(), ORDER) };
+    }
+}
+
+/// A run of `1 << log2` physically contiguous GPU pages; freed on drop.
+///
+/// # Invariants
+///
+/// `page` is the first `struct page` of an order-`ORDER + log2` allocation owned by this value.
+pub(crate) struct GpuPageRun {
+    page: NonNull<bindings::page>,
+    log2: u32,
+}
+
+// SAFETY: As for `GpuPage`.
+unsafe impl Send for GpuPageRun {}
+// SAFETY: As for `GpuPage`.
+unsafe impl Sync for GpuPageRun {}
+
+impl GpuPageRun {
+    /// Allocates `1 << log2` uninitialised GPU pages in one piece without sleeping or entering
+    /// reclaim (the crash snapshot); fails easily, more so for big runs.
+    pub(crate) fn alloc_nowait(log2: u32) -> Result<Self> {
+        let gfp = bindings::GFP_NOWAIT | bindings::__GFP_NOWARN;
+        // SAFETY: Plain page allocation; the result is checked for null.
+        let page = unsafe { bindings::asahi_helper_alloc_pages(gfp, ORDER + log2) };
+        // INVARIANT: a fresh allocation of that order, owned by the new value.
+        Ok(Self {
+            page: NonNull::new(page).ok_or(ENOMEM)?,
+            log2,
+        })
+    }
+
+    /// The number of GPU pages.
+    pub(crate) fn len(&self) -> usize {
+        1 << self.log2
+    }
+
+    /// The physical address of the first page.
+    pub(crate) fn phys(&self) -> u64 {
+        // SAFETY: `self.page` is a live page (type invariant).
+        unsafe { bindings::asahi_helper_page_to_phys(self.page.as_ptr()) }
+    }
+}
+
+impl Drop for GpuPageRun {
+    fn drop(&mut self) {
+        // SAFETY: Allocated with this order in `alloc_nowait` (type invariant), freed once here.
+        unsafe { bindings::__free_pages(self.page.as_ptr(), ORDER + self.log2) };
     }
 }
 

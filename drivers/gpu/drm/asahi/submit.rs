@@ -13,7 +13,7 @@
 //! 5. publish the fence to the output syncobjs and arm the input-fence callbacks: from here
 //!    nothing can fail, and the code runs in a fence-signalling section.
 
-use crate::backend::{FwWork, WorkKind};
+use crate::gpu::{Work, WorkKind};
 use crate::bindings;
 use crate::file::{mbz, read_extensible, DrmFile, MAX_ATTACHMENTS, MAX_COMMANDS_PER_SUBMISSION};
 use crate::gpu::{Job, TimestampBuffer};
@@ -140,7 +140,7 @@ impl Timestamps<'_> {
 }
 
 /// Parses the command buffer into firmware work for the address space at `ttb`.
-fn parse_cmdbuf(buf: &[u8], ttb: u64, ts: &mut Timestamps<'_>) -> Result<KVec<FwWork>> {
+fn parse_cmdbuf(buf: &[u8], ttb: u64, ts: &mut Timestamps<'_>) -> Result<KVec<Work>> {
     let hsize = core::mem::size_of::<bindings::drm_asahi_cmd_header>();
     let mut works = KVec::new();
     let (mut renders, mut computes) = (0u32, 0u32);
@@ -152,10 +152,7 @@ fn parse_cmdbuf(buf: &[u8], ttb: u64, ts: &mut Timestamps<'_>) -> Result<KVec<Fw
         let end = start.checked_add(hdr.size.into()).ok_or(EINVAL)?;
         let payload = buf.get(start..end).ok_or(EINVAL)?;
         at = end;
-        let work = |kind, stream, (ts_start, ts_end): (u64, u64)| FwWork {
-            slot: 0,
-            stamp: 0,
-            complete: false,
+        let work = |kind, stream, (ts_start, ts_end): (u64, u64)| Work {
             ttb,
             kind,
             stream,

@@ -4,8 +4,9 @@
 //! is present.
 //!
 //! It presents itself as an M1 (`t8103`, G13G). Its "firmware core" is a work item that takes
-//! units of work from the doorbell queue in order and runs each one's *virtual control stream*
-//! (below), reading and writing memory only by walking the page tables of the work's address
+//! doorbells in order, reads each one's run command (`fw::job::VirtualRunCommand`, which the
+//! driver wrote in the firmware-private heap) through the kernel half's page tables, and runs
+//! the command's *virtual control stream* (below), reading and writing memory only by walking the page tables of the work's address
 //! space (the same UAT format the hardware walks, through the shared `fw::pgtable` engine): a
 //! missing or wrongly-permissioned page is a GPU fault, never a silent access. When a unit of
 //! work completes it writes the slot's stamp in the event page, marks the slot fired and raises
@@ -14,8 +15,9 @@
 //! At boot it finds its runtime structures by reading the init data through the kernel half's
 //! page tables, and it posts a Flag message on the event channel ring for every completion (the
 //! driver consumes the ring; the ring state is what a crash dump shows). It crashes on demand
-//! (debugfs `crash_firmware`) and when its own invariants are violated (a work names an address
-//! space whose page-table root is not a table in RAM): it stops, and reports the crash with a
+//! (debugfs `crash_firmware`) and when its own invariants are violated (a doorbell names no run
+//! command in firmware memory, or a command names an address space whose page-table root is not
+//! a table in RAM): it stops, and reports the crash with a
 //! crash log.
 //!
 //! A fault is reported through the event page's fault mailbox with the fault register encoding
@@ -39,7 +41,8 @@
 //!
 //! An unknown opcode or an oversize op faults the work (unit: the work's unit).
 
-use super::{event_page, Backend, FwWork, IrqHandler, WorkKind};
+use super::{event_page, Backend, Doorbell, IrqHandler};
+use crate::fw::job::{CommandType, VirtualRunCommand};
 use crate::bindings;
 use crate::fw::fault::{FaultInfo, FaultReason};
 use crate::fw::channels::{EventMsg, RawEventMsg};
@@ -72,14 +75,26 @@ const QUEUE_DEPTH: usize = 128 * 127;
 /// GPU page size.
 const PAGE: u64 = 0x4000;
 
-/// Fault unit codes reported for each kind of work (as the G13 unit table names them: VDM,
+/// Fault unit codes reported for each kind of command (as the G13 unit table names them: VDM,
 /// ISP and CDM cores).
-fn unit_code(kind: WorkKind) -> u8 {
-    match kind {
-        WorkKind::Vertex => 0x10,
-        WorkKind::Fragment => 0x40,
-        WorkKind::Compute => 0x20,
+fn unit_code(tag: CommandType) -> u8 {
+    match tag {
+        CommandType::RunVertex => 0x10,
+        CommandType::RunFragment => 0x40,
+        _ => 0x20,
     }
+}
+
+/// A command as the firmware core read it.
+struct Work {
+    slot: u32,
+    stamp: u32,
+    complete: bool,
+    ttb: u64,
+    tag: CommandType,
+    stream: u64,
+    ts_start: u64,
+    ts_end: u64,
 }
 
 /// Physical memory as the firmware sees it: RAM through the kernel's direct map, anything else
@@ -272,7 +287,7 @@ struct Firmware {
     #[pin]
     irq: IrqWork<IrqLine>,
     #[pin]
-    queue: SpinLockIrq<Ring<FwWork>>,
+    queue: SpinLockIrq<Ring<Doorbell>>,
     #[pin]
     handler: SpinLockIrq<Option<Arc<dyn IrqHandler>>>,
     event_page: AtomicU64,
@@ -297,9 +312,10 @@ struct Firmware {
 }
 
 /// Crash reasons, as the crash log states them.
-const CRASH_REASONS: [&str; 2] = [
+const CRASH_REASONS: [&str; 3] = [
     "crash requested (debugfs crash_firmware)",
     "firmware assertion: work names an address space whose page-table root is not a table in RAM",
+    "firmware assertion: doorbell for a command that is not a run command in firmware memory",
 ];
 
 /// What the crash work item runs.
@@ -456,7 +472,7 @@ impl Firmware {
     }
 
     /// Runs one unit of work's control stream.
-    fn run_stream(&self, work: &FwWork) -> Result<(), Fault> {
+    fn run_stream(&self, work: &Work) -> Result<(), Fault> {
         if work.stream == 0 {
             return Ok(());
         }
@@ -519,8 +535,36 @@ impl Firmware {
         let _ = space.write(va, &now.to_le_bytes());
     }
 
+    /// Reads the command a doorbell names, through the kernel half's page tables.
+    fn read_command(&self, db: &Doorbell) -> Option<Work> {
+        let space = Space::new_kernel(self.ttb1.load(Ordering::Acquire))?;
+        let size = core::mem::size_of::<VirtualRunCommand>();
+        let p = space.translate(db.command, size, false).ok()?;
+        // SAFETY: `p` covers `size` readable bytes of RAM; the command is plain data the
+        // driver wrote before ringing the doorbell.
+        let c = unsafe { p.cast::<VirtualRunCommand>().read_unaligned() };
+        let tag = CommandType::from_u32(c.tag)?;
+        if !matches!(
+            tag,
+            CommandType::RunVertex | CommandType::RunFragment | CommandType::RunCompute
+        ) || c.event_slot != db.slot
+        {
+            return None;
+        }
+        Some(Work {
+            slot: c.event_slot,
+            stamp: c.stamp_value,
+            complete: c.flags & VirtualRunCommand::FLAG_COMPLETE != 0,
+            ttb: c.ttb.get(),
+            tag,
+            stream: c.stream.va(),
+            ts_start: c.ts_start.va(),
+            ts_end: c.ts_end.va(),
+        })
+    }
+
     /// Posts a fault in the mailbox, waiting for the driver to free it first.
-    fn report_fault(&self, work: &FwWork, f: &Fault) {
+    fn report_fault(&self, work: &Work, f: &Fault) {
         // TIMEOUT: the driver frees the mailbox in its interrupt handler; 1 s covers a guest
         // under heavy emulation. After that the fault is dropped (the job still completes).
         for _ in 0..1000 {
@@ -529,7 +573,7 @@ impl Firmware {
                     address: f.address,
                     sideband: 0,
                     vm_slot: 0,
-                    unit_code: unit_code(work.kind),
+                    unit_code: unit_code(work.tag),
                     level: f.level,
                     unk_5: 0,
                     read: f.read,
@@ -556,16 +600,22 @@ impl WorkHandler for Firmware {
     /// The firmware core: runs queued work in doorbell order.
     fn run(&self) {
         while self.running.load(Ordering::Acquire) {
-            let work = {
+            let doorbell = {
                 let mut q = self.queue.lock();
-                let w = q.pop();
+                let d = q.pop();
                 // Published under the queue lock, so `cancel` sees either the work queued or
                 // the core running it.
                 self.current_slot
-                    .store(w.map_or(u32::MAX, |w| w.slot), Ordering::Release);
-                w
+                    .store(d.map_or(u32::MAX, |d| d.slot), Ordering::Release);
+                d
             };
-            let Some(work) = work else {
+            let Some(doorbell) = doorbell else {
+                return;
+            };
+            // Firmware invariant: a doorbell names a run command in firmware memory.
+            let Some(work) = self.read_command(&doorbell) else {
+                self.request_crash(2);
+                self.current_slot.store(u32::MAX, Ordering::Release);
                 return;
             };
             // Firmware invariant: every work's address space is a page table in RAM (the
@@ -675,11 +725,11 @@ impl Backend for VirtualAgx {
         Ok(())
     }
 
-    fn submit(&self, work: FwWork) -> Result {
+    fn submit(&self, doorbell: Doorbell) -> Result {
         if !self.fw.running.load(Ordering::Acquire) {
             return Err(ENODEV);
         }
-        self.fw.queue.lock().push(work).map_err(|_| EBUSY)?;
+        self.fw.queue.lock().push(doorbell).map_err(|_| EBUSY)?;
         self.fw.core.queue();
         Ok(())
     }
