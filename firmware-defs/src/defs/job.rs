@@ -117,6 +117,8 @@ pub struct VirtualRunCommand {
     pub ts_start: GpuPtr,
     /// See `ts_start`.
     pub ts_end: GpuPtr,
+    /// The submitting queue's [`GpuContextData`] (what `DestroyContext` names).
+    pub gpu_context: GpuPtr,
 }
 
 impl VirtualRunCommand {
@@ -126,7 +128,7 @@ impl VirtualRunCommand {
     pub const STAMP_VALUE_OFFSET: usize = core::mem::offset_of!(VirtualRunCommand, stamp_value);
 }
 
-const _: () = assert!(core::mem::size_of::<VirtualRunCommand>() == 0x30);
+const _: () = assert!(core::mem::size_of::<VirtualRunCommand>() == 0x38);
 
 /// Ring pointers of a work queue; every field sits in its own 16-byte slot.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

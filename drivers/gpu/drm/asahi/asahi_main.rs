@@ -15,6 +15,7 @@
 //!  mmu.rs       page-table memory for the shared UAT engine (fw::pgtable)
 //!  fwmem.rs     the kernel half of the GPU address space, the structures the firmware boots from
 //!  fwalloc.rs   firmware heaps (private / GPU read-only / shared) and typed firmware objects
+//!  channel.rs   the driver's end of a transmit channel ring (device control)
 //!  hw/          static per-SoC descriptions (identity reported to userspace)
 //!  backend.rs   THE BOUNDARY: transport to firmware + SoC identity
 //!     |-- backend/virtual_agx.rs   in-kernel firmware model (default: no Apple GPU here)
@@ -40,6 +41,7 @@
 mod backend;
 mod bench;
 mod bindings;
+mod channel;
 mod driver;
 mod crashdump;
 mod file;

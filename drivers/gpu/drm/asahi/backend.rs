@@ -19,10 +19,10 @@
 //! - [`Backend::submit`]: the doorbell for one command ([`Doorbell`]): the firmware reads the
 //!   command through the kernel half's page tables, and the memory it names through the page
 //!   tables of the command's address space;
-//! - [`Backend::destroy_context`]: forget a queue's context, acknowledged (its slot and memory
-//!   may then be reused);
-//! - [`Backend::flush_fw_cache`]: flush the firmware's caches of kernel-half memory,
-//!   acknowledged (freed firmware-private memory may then be reused, see [`crate::fwalloc`]);
+//! - [`Backend::doorbell_device_control`]: the doorbell of the device-control channel, a ring in
+//!   firmware memory (`DestroyContext` to forget a queue's context or, for context 0xff, to
+//!   flush the firmware's caches; `Initialize` at boot), acknowledged through the ring's read
+//!   index (see [`crate::channel`]);
 //! - [`Backend::shutdown`]: stop, and never call the handler again;
 //! - [`IrqHandler::crashed`]: the firmware died, with its crash log.
 //!
@@ -61,9 +61,9 @@ pub(crate) mod event_page {
 /// A doorbell: one command for the firmware to run.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Doorbell {
-    /// Event slot of the submitting work queue (so the firmware can drop a destroyed
-    /// context's queued work).
-    pub(crate) slot: u32,
+    /// Firmware address of the submitting queue's `GpuContextData` (so the firmware can drop a
+    /// destroyed context's queued work).
+    pub(crate) context: u64,
     /// Firmware (kernel-half) address of the command, in the firmware-private heap
     /// (`fw::job::VirtualRunCommand` for the virtual AGX). The driver keeps it alive until the
     /// job it belongs to has completed.
@@ -95,17 +95,12 @@ pub(crate) trait Backend: Send + Sync {
     /// Stops the firmware: no work runs and the handler is not called after this returns; the
     /// handler reference is dropped. Process context.
     fn shutdown(&self);
-    /// Destroys the firmware context of event slot `slot` (DestroyContext on real firmware):
-    /// the firmware drops the slot's queued work, finishes the work it is running, and forgets
-    /// everything it cached about the slot. Returning is the acknowledgement: afterwards the
-    /// firmware touches nothing of that context, so its memory and slot may be reused.
-    /// Process context.
-    fn destroy_context(&self, slot: u32);
-    /// Makes the firmware write back and forget what it cached of kernel-half memory
-    /// (downstream: DeviceControl `DestroyContext` for context `0xff`). Returning is the
-    /// acknowledgement: memory freed before the call may then be reused. Process context; may
-    /// sleep.
-    fn flush_fw_cache(&self);
+    /// Rings the device-control doorbell: the firmware consumes the messages the driver put on
+    /// the device-control channel (`RuntimePointers::device_control`) and advances its read
+    /// index for each one it has handled (a `DestroyContext` once the context is forgotten).
+    /// `ENODEV` if no firmware runs (not booted, crashed, shut down): then nothing will consume
+    /// them. Process context.
+    fn doorbell_device_control(&self) -> Result;
     /// Makes the firmware crash (test and debug aid, debugfs `crash_firmware`). The crash is
     /// reported through [`IrqHandler::crashed`]. Any later call does nothing.
     fn crash(&self);

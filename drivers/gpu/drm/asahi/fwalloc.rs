@@ -20,16 +20,21 @@
 //!
 //! Freed private and GPU read-only memory is *garbage* (the firmware may still hold it in its
 //! cache) until the allocator has asked the firmware to flush its caches
-//! ([`Backend::flush_fw_cache`], downstream's `DestroyContext` for context `0xff`), which it does
-//! once more than 16 MiB or 2048 objects are garbage, or when a range is full.
+//! (a DeviceControl `DestroyContext` for context `0xff`, as downstream, through the
+//! device-control channel this allocator also owns), which it does once more than 16 MiB or 2048
+//! objects are garbage, or when a range is full.
 //!
 //! # Lock order
 //!
-//! A heap's lock → the kernel half's lock ([`FwAllocator::kernel_half`]) → the backend's locks.
+//! A heap's lock → the device-control channel's lock → the backend's locks; a heap's lock → the
+//! kernel half's lock ([`FwAllocator::kernel_half`]).
 //! Nothing is allocated under the kernel half's lock (the crash snapshot takes it on a fence
 //! signalling path): pages and page tables for growth are allocated under the heap lock only.
 
 use crate::backend::Backend;
+use crate::channel::TxChannel;
+use crate::fw::job::GpuContextData;
+use crate::fw::variants::g13_v13_5::DeviceControlMsg;
 use crate::fw::heap::{self, Heap, HeapError, HeapStats, PageUse};
 use crate::fw::types::GpuPtr;
 use crate::fw::uat::Prot;
@@ -90,6 +95,9 @@ pub(crate) struct FwAllocator {
     gpu_ro: Mutex<HeapState>,
     #[pin]
     shared: Mutex<HeapState>,
+    /// The device-control channel, once the boot structures exist.
+    #[pin]
+    devctrl: Mutex<Option<TxChannel>>,
     backend: Arc<dyn Backend>,
     /// Firmware cache flushes asked for so far.
     flushes: AtomicU64,
@@ -117,6 +125,7 @@ impl FwAllocator {
                 private <- new_mutex!(state(HeapKind::Private), "asahi::FwAllocator::private"),
                 gpu_ro <- new_mutex!(state(HeapKind::GpuRo), "asahi::FwAllocator::gpu_ro"),
                 shared <- new_mutex!(state(HeapKind::Shared), "asahi::FwAllocator::shared"),
+                devctrl <- new_mutex!(None, "asahi::FwAllocator::devctrl"),
                 backend,
                 flushes: AtomicU64::new(0),
             }),
@@ -185,6 +194,70 @@ impl FwAllocator {
         Ok(a)
     }
 
+    /// Allocates `size` zeroed bytes (at most one GPU page) in heap `kind` for the GPU's
+    /// lifetime (channel rings): never freed, so nothing points back at the allocator.
+    /// Returns `(firmware address, physical address)`.
+    pub(crate) fn alloc_permanent(self: &Arc<Self>, kind: HeapKind, size: usize) -> Result<(u64, u64)> {
+        let a = self.alloc(kind, size)?;
+        let r = (a.va, a.phys);
+        core::mem::forget(a);
+        Ok(r)
+    }
+
+    /// Starts using `chan` as the device-control channel (at boot, once the firmware can find
+    /// it).
+    pub(crate) fn install_device_control(&self, chan: TxChannel) {
+        *self.devctrl.lock() = Some(chan);
+    }
+
+    /// Sends a device-control message and waits for the firmware to consume it. `ENODEV` if
+    /// there is no running firmware (not booted, crashed or shut down), `ETIMEDOUT` if it did not
+    /// answer. Process context; sleeps.
+    pub(crate) fn device_control(&self, msg: &DeviceControlMsg) -> Result {
+        let mut guard = self.devctrl.lock();
+        let chan = guard.as_mut().ok_or(ENODEV)?;
+        let raw = msg.encode();
+        // SAFETY: `RawDeviceControlMsg` is plain data without padding (its size is checked
+        // against its fields in firmware-defs).
+        let bytes = unsafe {
+            core::slice::from_raw_parts((&raw const raw).cast::<u8>(), size_of_val(&raw))
+        };
+        let mut waited = 0;
+        let index = loop {
+            match chan.send(bytes) {
+                Ok(i) => break i,
+                Err(e) if e == EBUSY && waited < crate::channel::TIMEOUT_MS => {
+                    // The ring is full: the firmware is behind; let it catch up.
+                    self.backend.doorbell_device_control()?;
+                    waited += 1;
+                    // SAFETY: Plain sleep in process context.
+                    unsafe { crate::bindings::msleep(1) };
+                }
+                Err(e) => return Err(e),
+            }
+        };
+        self.backend.doorbell_device_control()?;
+        chan.wait_consumed(index)
+    }
+
+    /// Makes the firmware forget the context `ctx` (DeviceControl `DestroyContext`): it drops
+    /// the context's queued work and finishes what it runs; afterwards it touches nothing of
+    /// the context. Process context.
+    pub(crate) fn destroy_context(&self, ctx: &FwObject<GpuContextData>) -> Result {
+        let d = GpuContextData::default();
+        self.device_control(&DeviceControlMsg::DestroyContext {
+            unk_4: 0,
+            ctx_23: d.unk_23,
+            unk_c: 0,
+            unk_10: 0,
+            ctx_0: d.unk_0,
+            ctx_1: d.unk_1,
+            ctx_4: d.unk_4,
+            unk_18: 0,
+            gpu_context: ctx.alloc().va(),
+        })
+    }
+
     /// Maps one more page at the end of heap `h`: the page, the books' entry and any page
     /// tables are allocated here, under the heap lock; the kernel half's lock is taken only to
     /// look and to link.
@@ -218,10 +291,29 @@ impl FwAllocator {
         Ok(())
     }
 
-    /// Asks the firmware to flush its caches, then makes the heap's garbage reusable.
+    /// Asks the firmware to flush its caches (a `DestroyContext` for no context, all context
+    /// bytes 0xff: reference §2), then makes the heap's garbage reusable. Without running
+    /// firmware nothing is cached and the garbage is collected at once; if the firmware does
+    /// not answer, the garbage stays.
     fn flush_and_collect(&self, h: &mut HeapState) {
-        self.backend.flush_fw_cache();
-        self.flushes.fetch_add(1, Ordering::Relaxed);
+        let flush = DeviceControlMsg::DestroyContext {
+            unk_4: 0,
+            ctx_23: 0,
+            unk_c: 0,
+            unk_10: 0,
+            ctx_0: 0xff,
+            ctx_1: 0xff,
+            ctx_4: 0xff,
+            unk_18: 0,
+            gpu_context: 0,
+        };
+        match self.device_control(&flush) {
+            Ok(()) => {
+                self.flushes.fetch_add(1, Ordering::Relaxed);
+            }
+            Err(e) if e == ENODEV => {}
+            Err(_) => return,
+        }
         let HeapState { books, pages, .. } = h;
         books.collect(pages);
     }
@@ -399,11 +491,15 @@ mod tests {
             held.push(fw.alloc(HeapKind::Private, 0x80)?, GFP_KERNEL)?;
         }
         while held.pop().is_some() {}
-        let (stats, flushes) = fw.stats(HeapKind::Private);
+        let (stats, _) = fw.stats(HeapKind::Private);
         expect_true!(ctx, stats.garbage_objects > heap::FLUSH_GARBAGE_OBJECTS, "{:?}", stats);
+        expect_eq!(ctx, stats.collections, 0);
         let c = fw.alloc(HeapKind::Private, 0x80)?;
-        let (stats, after) = fw.stats(HeapKind::Private);
-        expect_eq!(ctx, after, flushes + 1);
+        let (stats, flushes) = fw.stats(HeapKind::Private);
+        // No firmware runs (the backend is not booted), so nothing is cached: the garbage is
+        // collected without a flush message.
+        expect_eq!(ctx, flushes, 0);
+        expect_eq!(ctx, stats.collections, 1);
         expect_eq!(ctx, stats.garbage_objects, 0);
         expect_eq!(ctx, c.va(), va);
         Ok(())

@@ -14,6 +14,7 @@
 //! | event page | shared | stamps, fired mask, fault mailbox (see `backend::event_page`) |
 //! | channel states (event, firmware log) | shared | read and write indices |
 //! | event channel ring (256 × 0x38 bytes) | shared | Flag messages |
+//! | device-control channel state and ring (256 × 0x30 bytes) | shared, kept for good | `Initialize`, `DestroyContext` (see [`crate::channel`]) |
 //!
 //! The first allocation of the private heap is the init data, so it sits at the start of the
 //! private range (`0xffffffa0_00000000`), where downstream's is too. A crash dump
@@ -23,6 +24,7 @@
 //! timestamp window exist from boot, and heap growth brings its own tables
 //! ([`FwMemory::add_tables`]).
 
+use crate::channel::TxChannel;
 use crate::fw::channels::ChannelState;
 use crate::fw::types::GpuPtr;
 use crate::fw::uat::{Prot, UPPER_HALF_BASE};
@@ -42,6 +44,8 @@ pub(crate) const TIMESTAMP_BASE: u64 = 0xffff_ffae_1000_0000;
 const TIMESTAMP_SIZE: u64 = 0x400_0000;
 /// Entries of the event channel ring.
 pub(crate) const EVENT_RING_ENTRIES: u32 = 0x100;
+/// Entries of the device-control channel ring (0x100, reference §5).
+pub(crate) const DEVCTRL_RING_ENTRIES: u32 = 0x100;
 
 /// Where the firmware finds its structures.
 #[derive(Clone, Copy, Debug)]
@@ -180,11 +184,19 @@ impl FwBoot {
         let event_ring = fw.alloc(HeapKind::Shared, ring_size)?;
         let event_page = fw.alloc(HeapKind::Shared, GPU_PAGE_SIZE as usize)?;
         let fw_status = FwObject::new(fw, HeapKind::Private, &zeroed::<crate::fw::job::FwStatus>())?;
+        // The device-control channel belongs to the allocator (which flushes through it), so
+        // its memory is permanent rather than objects pointing back at the allocator.
+        let dc_msg = size_of::<fwv::RawDeviceControlMsg>();
+        let (dc_state_va, dc_state) = fw.alloc_permanent(HeapKind::Shared, size_of::<ChannelState>())?;
+        let (dc_ring_va, dc_ring) =
+            fw.alloc_permanent(HeapKind::Shared, DEVCTRL_RING_ENTRIES as usize * dc_msg)?;
 
         let mut rp: fwv::RuntimePointers = zeroed();
         rp.event.state = event_state.gpu_pointer().into();
         rp.event.ring = GpuPtr::new(event_ring.va());
         rp.fw_log.state = fwlog_state.gpu_pointer().into();
+        rp.device_control.state = GpuPtr::new(dc_state_va);
+        rp.device_control.ring = GpuPtr::new(dc_ring_va);
         let runtime_pointers = FwObject::new(fw, HeapKind::Private, &rp)?;
 
         let mut id: fwv::InitData = zeroed();
@@ -198,6 +210,9 @@ impl FwBoot {
             core::slice::from_raw_parts((&raw const id).cast::<u8>(), size_of::<fwv::InitData>())
         };
         initdata.alloc().write_bytes(0, bytes)?;
+        // SAFETY: Both were just allocated for the GPU's lifetime, zeroed, with these sizes.
+        let chan = unsafe { TxChannel::new(dc_state, dc_ring, DEVCTRL_RING_ENTRIES, dc_msg) };
+        fw.install_device_control(chan);
         Ok(Self {
             initdata,
             _runtime_pointers: runtime_pointers,
@@ -239,6 +254,8 @@ pub(crate) mod offsets {
     pub(crate) const INITDATA_RUNTIME_POINTERS: usize = offset_of!(fwv::InitData, runtime_pointers);
     /// `RuntimePointers::event` (a `ChannelRing { state, ring }`).
     pub(crate) const RUNTIME_EVENT: usize = offset_of!(fwv::RuntimePointers, event);
+    /// `RuntimePointers::device_control` (a `ChannelRing`).
+    pub(crate) const RUNTIME_DEVCTRL: usize = offset_of!(fwv::RuntimePointers, device_control);
     /// `ChannelRing::ring` (after `state`).
     pub(crate) const RING_RING: usize = offset_of!(crate::fw::job::ChannelRing, ring);
 }

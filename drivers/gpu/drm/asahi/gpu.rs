@@ -23,9 +23,10 @@
 //! - a job's address space (page tables, mapped objects): the job's `ActiveVm` hold, released
 //!   only after the job's completion stamp is written, which the firmware does last; objects
 //!   unmapped while jobs run are parked in the VM's graveyard until they are done;
-//! - a queue's firmware context (its event slot and the firmware's per-slot state): destroyed
-//!   through `Backend::destroy_context`, which returns only once the firmware is done with it,
-//!   before the slot is released (the GpuContext invalidation of the real firmware);
+//! - a queue's firmware context (its `GpuContextData`, event slot and whatever the firmware
+//!   keeps about them): destroyed with a DeviceControl `DestroyContext`, which the firmware
+//!   acknowledges once it is done with it, before the slot is released and the context memory
+//!   freed (the GpuContext invalidation of the real firmware);
 //! - the firmware's own memory (init data, rings, event page, timestamp mappings): the `Gpu`,
 //!   for its lifetime; timestamp buffers by the jobs that write into them.
 //!
@@ -47,7 +48,7 @@
 //! under `WorkQueue::inner` (in `kick`) and never the other way round.
 
 use crate::backend::{event_page, Backend, Doorbell, IrqHandler};
-use crate::fw::job::{CommandType, VirtualRunCommand};
+use crate::fw::job::{CommandType, GpuContextData, VirtualRunCommand};
 use crate::fwalloc::{FwObject, HeapKind};
 use crate::fw::types::{GpuPtr, U64};
 use crate::fw::event::{EventValue, NUM_EVENTS};
@@ -191,6 +192,14 @@ impl Gpu {
         )?;
         let handler: Arc<dyn IrqHandler> = gpu.clone();
         gpu.backend.boot(layout, handler)?;
+        // The firmware's first device-control message; its consumption proves the channel.
+        if let Err(e) = gpu
+            .fw
+            .device_control(&crate::fw::variants::g13_v13_5::DeviceControlMsg::Initialize)
+        {
+            gpu.shutdown();
+            return Err(e);
+        }
         Ok(gpu)
     }
 
@@ -403,6 +412,8 @@ impl WorkHandler for Gpu {
 pub(crate) struct WorkQueue {
     gpu: Arc<Gpu>,
     slot: u32,
+    /// The queue's firmware context (what its commands name and `DestroyContext` destroys).
+    context: FwObject<GpuContextData>,
     fences: FenceContext,
     #[pin]
     inner: SpinLockIrq<WqInner>,
@@ -421,6 +432,7 @@ impl WorkQueue {
         gpu.check_alive()?;
         let pending = Ring::new(MAX_JOBS_PER_QUEUE)?;
         let inflight = Ring::new(MAX_JOBS_PER_QUEUE)?;
+        let context = FwObject::new(&gpu.fw, HeapKind::Private, &GpuContextData::default())?;
         // Reserve a slot; it is registered once the queue is pinned.
         let slot = {
             let mut owners = gpu.owners.lock();
@@ -434,6 +446,7 @@ impl WorkQueue {
                 gpu: gpu.clone(),
                 // CAST: slots are below 128.
                 slot: slot as u32,
+                context,
                 fences: FenceContext::new(&FENCE_OPS),
                 inner <- SpinLockIrq::new(
                     WqInner { last_stamp: stamp, pending, inflight },
@@ -514,7 +527,7 @@ impl WorkQueue {
             };
             let submitted = job.commands.iter().all(|c| {
                 let doorbell = Doorbell {
-                    slot: self.slot,
+                    context: self.context.alloc().va(),
                     command: c.alloc().va(),
                 };
                 self.gpu.backend.submit(doorbell).is_ok()
@@ -537,7 +550,7 @@ impl WorkQueue {
     /// drops this slot's queued work and finishes what it is running; then every remaining job
     /// fails with `ECANCELED`. Process context.
     pub(crate) fn cancel(&self) {
-        self.gpu.backend.destroy_context(self.slot);
+        self.destroy_context();
         {
             let _s = SignallingSection::begin();
             // CAST: errno constants are small positive numbers.
@@ -545,6 +558,17 @@ impl WorkQueue {
             self.fail_all(&self.gpu, canceled);
         }
         self.gpu.cleanup.queue();
+    }
+
+    /// Makes the firmware forget this queue's context (dropping its queued work, finishing
+    /// what runs). Without running firmware there is nothing to forget; a firmware that does
+    /// not answer is reported (its context memory is then only reused after a cache flush).
+    fn destroy_context(&self) {
+        match self.gpu.fw.destroy_context(&self.context) {
+            Ok(()) => {}
+            Err(e) if e == ENODEV => {}
+            Err(e) => dev_err!(&*self.gpu, "DestroyContext of slot {} failed: {:?}\n", self.slot, e),
+        }
     }
 
     /// Marks the in-flight job with `stamp` as failed (its fence will carry `EIO`).
@@ -610,7 +634,7 @@ impl PinnedDrop for WorkQueue {
         // No job refers to this queue any more (each holds a reference), so nothing is pending
         // or in flight. The firmware must forget the context (acknowledged) before the slot is
         // reused: a new queue on this slot must not inherit anything cached for this one.
-        self.gpu.backend.destroy_context(self.slot);
+        self.destroy_context();
         let mut owners = self.gpu.owners.lock();
         owners.wq[self.slot as usize] = core::ptr::null();
         owners.taken[self.slot as usize] = false;
@@ -709,6 +733,7 @@ impl Job {
                 stream: GpuPtr::new(w.stream),
                 ts_start: GpuPtr::new(w.ts_start),
                 ts_end: GpuPtr::new(w.ts_end),
+                gpu_context: wq.context.gpu_pointer().into(),
             };
             commands.push(FwObject::new(wq.gpu.fw(), HeapKind::Private, &cmd)?, GFP_KERNEL)?;
         }

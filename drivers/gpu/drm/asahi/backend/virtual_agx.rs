@@ -48,7 +48,10 @@ use crate::fw::fault::{FaultInfo, FaultReason};
 use crate::fw::channels::{EventMsg, RawEventMsg};
 use crate::fw::event::FlagBitmask;
 use crate::fw::pgtable::{self, TableMemory, TablePhys, WalkError};
-use crate::fwmem::{offsets, FwLayout, EVENT_RING_ENTRIES};
+use crate::fwmem::{offsets, FwLayout, DEVCTRL_RING_ENTRIES, EVENT_RING_ENTRIES};
+use crate::fw::variants::g13_v13_5::{DeviceControlMsg, RawDeviceControlMsg};
+use kernel::new_mutex;
+use kernel::sync::Mutex;
 use crate::fw::uat::{self, Perm};
 use crate::hw::{self, HwConfig};
 use crate::kernel_ext::spinlock_irq::{lock_class, SpinLockIrq};
@@ -303,8 +306,14 @@ struct Firmware {
     completed: AtomicU64,
     /// Cache flushes the driver asked for (for the crash log).
     cache_flushes: AtomicU64,
-    /// Slot of the work the core is running (`u32::MAX` when idle).
-    current_slot: AtomicU32,
+    /// Context (`GpuContextData` address) of the work the core is running (0 when idle).
+    current_context: AtomicU64,
+    /// Physical addresses of the device-control channel's state and ring, found at boot.
+    dc_state: AtomicU64,
+    dc_ring: AtomicU64,
+    /// Serialises device-control processing.
+    #[pin]
+    dc_lock: Mutex<()>,
     /// Why the firmware crashed (an index into `CRASH_REASONS`).
     crash_reason: AtomicU32,
     line: IrqLine,
@@ -547,7 +556,7 @@ impl Firmware {
         if !matches!(
             tag,
             CommandType::RunVertex | CommandType::RunFragment | CommandType::RunCompute
-        ) || c.event_slot != db.slot
+        ) || c.gpu_context.va() != db.context
         {
             return None;
         }
@@ -561,6 +570,75 @@ impl Firmware {
             ts_start: c.ts_start.va(),
             ts_end: c.ts_end.va(),
         })
+    }
+
+    /// Handles every message waiting on the device-control channel, in the caller's context
+    /// (the driver's doorbell), and acknowledges each by advancing the read index.
+    fn device_control(&self) {
+        let _guard = self.dc_lock.lock();
+        let (state, ring) = (
+            self.dc_state.load(Ordering::Acquire),
+            self.dc_ring.load(Ordering::Acquire),
+        );
+        if PhysMem::ptr(state, 0x30).is_none() {
+            return;
+        }
+        // SAFETY: Both are aligned `u32`s of the channel's state block (RAM, checked).
+        let (rp, wp) = unsafe {
+            (
+                shared_u32(state + offsets::STATE_READ_PTR as u64),
+                shared_u32(state + offsets::STATE_WRITE_PTR as u64),
+            )
+        };
+        let size = core::mem::size_of::<RawDeviceControlMsg>();
+        loop {
+            let r = rp.load(Ordering::Acquire);
+            if r == wp.load(Ordering::Acquire) || r >= DEVCTRL_RING_ENTRIES {
+                return;
+            }
+            let Some(p) = PhysMem::ptr(ring + u64::from(r) * size as u64, size) else {
+                return;
+            };
+            // SAFETY: `p` is a ring entry the driver published before moving the write index.
+            let raw = unsafe { p.cast::<RawDeviceControlMsg>().read_unaligned() };
+            match DeviceControlMsg::decode(&raw) {
+                DeviceControlMsg::DestroyContext { gpu_context: 0, .. } => {
+                    // A cache flush. The model reads firmware structures through the page
+                    // tables each time it needs them and caches nothing of kernel-half memory
+                    // beyond the boot pointers (which live as long as the GPU): nothing to
+                    // write back, so the flush is counted and acknowledged.
+                    self.cache_flushes.fetch_add(1, Ordering::Relaxed);
+                }
+                DeviceControlMsg::DestroyContext { gpu_context, .. } => {
+                    self.destroy_context(gpu_context)
+                }
+                // Initialize, and messages this model does not act on.
+                _ => {}
+            }
+            rp.store((r + 1) % DEVCTRL_RING_ENTRIES, Ordering::Release);
+        }
+    }
+
+    /// Drops the queued work of context `ctx` and waits for the work of it that runs.
+    fn destroy_context(&self, ctx: u64) {
+        {
+            let mut q = self.queue.lock();
+            // Keep every other context's work, in order.
+            let n = q.len();
+            for _ in 0..n {
+                if let Some(w) = q.pop() {
+                    if w.context != ctx {
+                        let _ = q.push(w);
+                    }
+                }
+            }
+        }
+        // TIMEOUT: a unit of work runs at most MAX_OPS ops with at most 1 s of delays; wait for
+        // the one running, polling every millisecond.
+        while self.current_context.load(Ordering::Acquire) == ctx {
+            // SAFETY: Plain sleep in process context.
+            unsafe { bindings::msleep(1) };
+        }
     }
 
     /// Posts a fault in the mailbox, waiting for the driver to free it first.
@@ -605,8 +683,8 @@ impl WorkHandler for Firmware {
                 let d = q.pop();
                 // Published under the queue lock, so `cancel` sees either the work queued or
                 // the core running it.
-                self.current_slot
-                    .store(d.map_or(u32::MAX, |d| d.slot), Ordering::Release);
+                self.current_context
+                    .store(d.map_or(0, |d| d.context), Ordering::Release);
                 d
             };
             let Some(doorbell) = doorbell else {
@@ -615,7 +693,7 @@ impl WorkHandler for Firmware {
             // Firmware invariant: a doorbell names a run command in firmware memory.
             let Some(work) = self.read_command(&doorbell) else {
                 self.request_crash(2);
-                self.current_slot.store(u32::MAX, Ordering::Release);
+                self.current_context.store(0, Ordering::Release);
                 return;
             };
             // Firmware invariant: every work's address space is a page table in RAM (the
@@ -624,7 +702,7 @@ impl WorkHandler for Firmware {
             let root_ok = TablePhys::new(work.ttb).is_some() && PhysMem::ptr(work.ttb, 8).is_some();
             if !root_ok {
                 self.request_crash(1);
-                self.current_slot.store(u32::MAX, Ordering::Release);
+                self.current_context.store(0, Ordering::Release);
                 return;
             }
             self.timestamp(work.ts_start);
@@ -633,7 +711,7 @@ impl WorkHandler for Firmware {
             }
             self.timestamp(work.ts_end);
             self.completed.fetch_add(1, Ordering::Relaxed);
-            self.current_slot.store(u32::MAX, Ordering::Release);
+            self.current_context.store(0, Ordering::Release);
             if work.complete {
                 self.event_u32(event_page::STAMPS + work.slot as usize * 4)
                     .store(work.stamp, Ordering::Release);
@@ -676,7 +754,10 @@ impl VirtualAgx {
                 crashed: AtomicBool::new(false),
                 completed: AtomicU64::new(0),
                 cache_flushes: AtomicU64::new(0),
-                current_slot: AtomicU32::new(u32::MAX),
+                current_context: AtomicU64::new(0),
+                dc_state: AtomicU64::new(0),
+                dc_ring: AtomicU64::new(0),
+                dc_lock <- new_mutex!((), "asahi::vagx::dc_lock"),
                 crash_reason: AtomicU32::new(0),
                 line: IrqLine { fw: this.as_ptr() },
                 crash_line: CrashLine { fw: this.as_ptr() },
@@ -712,6 +793,12 @@ impl Backend for VirtualAgx {
         let ring_size = EVENT_RING_ENTRIES as usize * core::mem::size_of::<RawEventMsg>();
         let state = space.phys(state_va, 0x30).ok_or(EIO)?;
         let ring = space.phys(ring_va, ring_size).ok_or(EIO)?;
+        let dc = rp + offsets::RUNTIME_DEVCTRL as u64;
+        let dc_state_va = space.read_u64(dc).map_err(|_| EIO)?;
+        let dc_ring_va = space.read_u64(dc + offsets::RING_RING as u64).map_err(|_| EIO)?;
+        let dc_size = DEVCTRL_RING_ENTRIES as usize * core::mem::size_of::<RawDeviceControlMsg>();
+        let dc_state = space.phys(dc_state_va, 0x30).ok_or(EIO)?;
+        let dc_ring = space.phys(dc_ring_va, dc_size).ok_or(EIO)?;
         let event_page = space.phys(layout.event_page, 0x400).ok_or(EIO)?;
         if event_page != layout.event_page_phys {
             return Err(EIO);
@@ -721,6 +808,8 @@ impl Backend for VirtualAgx {
         self.fw.ttb1.store(layout.ttb1, Ordering::Release);
         self.fw.event_state.store(state, Ordering::Release);
         self.fw.event_ring.store(ring, Ordering::Release);
+        self.fw.dc_state.store(dc_state, Ordering::Release);
+        self.fw.dc_ring.store(dc_ring, Ordering::Release);
         self.fw.running.store(true, Ordering::Release);
         Ok(())
     }
@@ -734,33 +823,12 @@ impl Backend for VirtualAgx {
         Ok(())
     }
 
-    fn destroy_context(&self, slot: u32) {
-        {
-            let mut q = self.fw.queue.lock();
-            // Keep every other slot's work, in order.
-            let n = q.len();
-            for _ in 0..n {
-                if let Some(w) = q.pop() {
-                    if w.slot != slot {
-                        let _ = q.push(w);
-                    }
-                }
-            }
+    fn doorbell_device_control(&self) -> Result {
+        if !self.fw.running.load(Ordering::Acquire) {
+            return Err(ENODEV);
         }
-        // TIMEOUT: a unit of work runs at most MAX_OPS ops with delays of at most 100 ms each;
-        // wait for the one running, polling every millisecond.
-        while self.fw.current_slot.load(Ordering::Acquire) == slot {
-            // SAFETY: Plain sleep in process context.
-            unsafe { bindings::msleep(1) };
-        }
-    }
-
-    fn flush_fw_cache(&self) {
-        // The model reads firmware structures through the page tables each time it needs them
-        // and caches nothing of kernel-half memory beyond the boot pointers (which live as long
-        // as the GPU), so there is nothing to write back: the flush is counted and
-        // acknowledged.
-        self.fw.cache_flushes.fetch_add(1, Ordering::Relaxed);
+        self.fw.device_control();
+        Ok(())
     }
 
     fn crash(&self) {
