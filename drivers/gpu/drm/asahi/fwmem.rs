@@ -16,6 +16,7 @@
 //! §2: private at `0xffffffa0_00000000`, shared at `0xffffffa8_00000000`). Pages are kept for the
 //! GPU's lifetime. A crash dump ([`crate::crashdump`]) snapshots every page mapped here.
 
+use crate::backend::Backend;
 use crate::fw::channels::ChannelState;
 use crate::fw::types::GpuPtr;
 use crate::fw::uat::{Prot, UPPER_HALF_BASE};
@@ -186,9 +187,10 @@ impl FwMemory {
         Ok(va)
     }
 
-    /// Unmaps a timestamp buffer mapped by [`Self::map_timestamps`].
-    pub(crate) fn unmap_timestamps(&mut self, va: u64, pages: u64) {
-        let _ = self.pt.unmap(va, pages);
+    /// Unmaps a timestamp buffer mapped by [`Self::map_timestamps`] and invalidates it in the
+    /// GPU's TLB through `tlb`: afterwards its pages may be freed.
+    pub(crate) fn unmap_timestamps(&mut self, va: u64, pages: u64, tlb: &dyn Backend) {
+        let _ = self.pt.unmap(va, pages, tlb);
     }
 
     /// Where the firmware finds its structures.
