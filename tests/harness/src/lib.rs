@@ -299,8 +299,20 @@ pub fn extract_dump(log: &str) -> Option<Vec<u8>> {
         } else if raw.starts_with("ASAHI-DUMP-END") {
             complete = inside;
             inside = false;
-        } else if inside && strip_timestamp(raw).len() == raw.len() {
-            text.push_str(raw.trim());
+        } else if inside {
+            // The console may put a kernel line in the middle of one the guest printed (under
+            // load it does): keep what precedes the kernel line's timestamp (base64 has no `[`).
+            let guest = raw
+                .char_indices()
+                .filter(|&(_, c)| c == '[')
+                .map(|(i, _)| i)
+                .find(|&i| {
+                    raw.get(i..)
+                        .is_some_and(|k| strip_timestamp(k).len() != k.len())
+                })
+                .and_then(|i| raw.get(..i))
+                .unwrap_or(raw);
+            text.push_str(guest.trim());
         }
     }
     if !complete {
@@ -521,6 +533,10 @@ ASAHI-HARNESS-DONE
     #[test]
     fn dump_is_extracted_between_markers_skipping_kernel_lines() {
         let log = "x\nASAHI-DUMP-BEGIN x86_64\nZm9v\n[   1.0] kernel noise\nYmFy\nASAHI-DUMP-END\n";
+        assert_eq!(extract_dump(log).unwrap(), b"foobar");
+        // A kernel line printed in the middle of a guest line, its newline on a line of its own.
+        let log =
+            "ASAHI-DUMP-BEGIN x86_64\nZm9v[  125.378346] sched: lagged\n\nYmFy\nASAHI-DUMP-END\n";
         assert_eq!(extract_dump(log).unwrap(), b"foobar");
         assert_eq!(extract_dump("ASAHI-DUMP-BEGIN\nZm9v\n"), None, "truncated");
         assert_eq!(extract_dump(CLEAN), None);

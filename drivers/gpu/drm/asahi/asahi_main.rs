@@ -32,8 +32,13 @@
 //!
 //! # Lock order
 //!
-//! `File::vms` / `File::queues` (never nested) → `Vm::inner` (leaf). Object references may be
-//! dropped under `Vm::inner`; freeing an object takes no driver lock.
+//! `File::vms` / `File::queues` (never nested) → `Vm::inner` → the backend's TLB lock. Object
+//! references may be dropped under `Vm::inner`; freeing an object takes no driver lock.
+//!
+//! TLB invalidations (`Backend::tlb_invalidate*`) are made under `Vm::inner` (VM_BIND) and
+//! `Gpu::fw` (timestamp buffers); the virtual AGX takes its TLB lock (`asahi::vagx::tlb`, an
+//! irq-safe spinlock) for them, a leaf under which nothing else is taken. See `gpu.rs` for the
+//! locks of the fence-signalling path.
 
 // pin_init! of the firmware model state has many fields.
 #![recursion_limit = "256"]

@@ -23,11 +23,41 @@
 //!   firmware memory (`DestroyContext` to forget a queue's context or, for context 0xff, to
 //!   flush the firmware's caches; `Initialize` at boot), acknowledged through the ring's read
 //!   index (see [`crate::channel`]);
+//! - [`Backend::tlb_invalidate`] and [`Backend::tlb_invalidate_all`]: forget the translations
+//!   the GPU cached for part or all of an address space, named by its page-table root, after the
+//!   driver removed or changed page-table entries there (see "TLB invalidation" below);
 //! - [`Backend::shutdown`]: stop, and never call the handler again;
 //! - [`IrqHandler::crashed`]: the firmware died, with its crash log.
 //!
 //! A real RTKit backend carries the same information in the firmware's own structures (work
 //! queue rings, event stamps, the Flag event message) instead of these simplified ones.
+//!
+//! # TLB invalidation
+//!
+//! The GPU caches translations (the virtual AGX has a TLB too), so a page-table entry the driver
+//! removes or changes may still be used until it is invalidated. Every path that removes or
+//! changes entries follows the same order: **entry changed → invalidation (returns when done) →
+//! the pages that were mapped may be freed**. [`crate::mmu::PageTables::unmap`] does the first
+//! two steps together, one range invalidation per unmapped range (never one per page), and only
+//! when something was mapped there (the GPU caches no missing entries); a VM's release
+//! invalidates its whole address space before its page tables, whose root page a new VM may get,
+//! are freed. Adding entries where there were none needs no invalidation.
+//!
+//! Address spaces are named by their page-table root (`ttb`), as in [`FwWork::ttb`]. On real
+//! hardware (shared/reference/asahi-driver.md §5) the TLB is tagged by ASID, which is the
+//! address space's context slot in the TTBAT (slot 0 is the kernel half, `ttb1`); the backend
+//! keeps the slot a `ttb` is bound to and issues, from the CPU (the GPU's TLB shares the CPU's
+//! broadcast invalidations):
+//! - range: `tlbi rvae1os` (or `tlbi vae1os` per 16 KiB page for small ranges) with the ASID in
+//!   bits 63:48, then `dsb sy`;
+//! - whole address space: `tlbi aside1os` with the ASID, then `dsb sy`;
+//! - a `ttb` bound to no slot has nothing cached, provided the backend invalidates a slot's
+//!   ASID (`aside1os`) whenever it binds the slot to another root, and everything
+//!   (`vmalle1os`) at boot: then there is nothing to do.
+//!
+//! Both calls may be made in any context, never sleep and never allocate (the driver makes them
+//! in process context, under `Vm::inner` or `Gpu::fw`). They are valid before boot and after
+//! shutdown (then they only drop what is cached).
 
 pub(crate) mod virtual_agx;
 
@@ -101,7 +131,101 @@ pub(crate) trait Backend: Send + Sync {
     /// `ENODEV` if no firmware runs (not booted, crashed, shut down): then nothing will consume
     /// them. Process context.
     fn doorbell_device_control(&self) -> Result;
+    /// Invalidates the GPU's cached translations of `[va, va + size)` in the address space whose
+    /// page-table root is `ttb` (see "TLB invalidation" in the module docs). Returning means the
+    /// GPU no longer uses any entry of the range as it was before the call. Any context; never
+    /// sleeps or allocates.
+    fn tlb_invalidate(&self, ttb: u64, va: u64, size: u64);
+    /// Invalidates every cached translation of the address space whose page-table root is
+    /// `ttb` (before its page tables are freed: the same root page may name a new address space
+    /// later). Any context; never sleeps or allocates.
+    fn tlb_invalidate_all(&self, ttb: u64);
     /// Makes the firmware crash (test and debug aid, debugfs `crash_firmware`). The crash is
     /// reported through [`IrqHandler::crashed`]. Any later call does nothing.
     fn crash(&self);
+}
+
+/// A backend for the module's KUnit tests: it runs nothing and records the TLB invalidations
+/// it is asked for.
+#[cfg(CONFIG_KUNIT)]
+pub(crate) mod testing {
+    use super::{Backend, Doorbell, FwLayout, HwConfig, IrqHandler};
+    use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+    use kernel::c_str;
+    use kernel::prelude::*;
+    use kernel::str::CStr;
+    use kernel::sync::Arc;
+
+    /// The last call of each kind and how many there were.
+    #[derive(Default)]
+    pub(crate) struct Recorder {
+        ranges: AtomicU32,
+        last_range: [AtomicU64; 3],
+        alls: AtomicU32,
+        last_all: AtomicU64,
+    }
+
+    impl Recorder {
+        /// A recorder, and the same as a backend.
+        pub(crate) fn new() -> Result<(Arc<Self>, Arc<dyn Backend>)> {
+            let r = Arc::new(Self::default(), GFP_KERNEL)?;
+            let b: Arc<dyn Backend> = r.clone();
+            Ok((r, b))
+        }
+
+        /// Range invalidations so far, and the last one's `(ttb, va, size)`.
+        pub(crate) fn ranges(&self) -> (u32, [u64; 3]) {
+            let l = &self.last_range;
+            (
+                self.ranges.load(Ordering::Relaxed),
+                [0, 1, 2].map(|i| l.get(i).map_or(0, |x| x.load(Ordering::Relaxed))),
+            )
+        }
+
+        /// Whole-space invalidations so far, and the last one's `ttb`.
+        pub(crate) fn alls(&self) -> (u32, u64) {
+            (
+                self.alls.load(Ordering::Relaxed),
+                self.last_all.load(Ordering::Relaxed),
+            )
+        }
+    }
+
+    impl Backend for Recorder {
+        fn name(&self) -> &'static CStr {
+            c_str!("kunit")
+        }
+
+        fn hw(&self) -> &'static HwConfig {
+            &crate::hw::t8103::HWCONFIG
+        }
+
+        fn boot(&self, _layout: FwLayout, _irq: Arc<dyn IrqHandler>) -> Result {
+            Err(ENODEV)
+        }
+
+        fn submit(&self, _doorbell: Doorbell) -> Result {
+            Err(ENODEV)
+        }
+
+        fn shutdown(&self) {}
+
+        fn doorbell_device_control(&self) -> Result {
+            Err(ENODEV)
+        }
+
+        fn tlb_invalidate(&self, ttb: u64, va: u64, size: u64) {
+            for (x, v) in self.last_range.iter().zip([ttb, va, size]) {
+                x.store(v, Ordering::Relaxed);
+            }
+            self.ranges.fetch_add(1, Ordering::Relaxed);
+        }
+
+        fn tlb_invalidate_all(&self, ttb: u64) {
+            self.last_all.store(ttb, Ordering::Relaxed);
+            self.alls.fetch_add(1, Ordering::Relaxed);
+        }
+
+        fn crash(&self) {}
+    }
 }

@@ -116,7 +116,7 @@ impl drm::Driver for AsahiDriver {
     fn debugfs_init(dev: &AsahiDrmDevice, root: *mut bindings::dentry) {
         let gpu: *const Gpu = &**dev.data().gpu();
         // SAFETY: `root` is the minor's debugfs directory; the names are static; the data
-        // pointers outlive the files (see `crash_write` and `crashdump::FAIL_AFTER`). Failure
+        // pointers outlive the files (see `crash_write`; the counters are statics). Failure
         // to create a debug file is not an error.
         unsafe {
             bindings::debugfs_create_file(
@@ -150,6 +150,12 @@ impl drm::Driver for AsahiDriver {
                 0o400,
                 root,
                 crate::bench::LAST_PAGES.as_ptr(),
+            );
+            bindings::debugfs_create_u32(
+                c_str!("tlb_skip_invalidate").as_char_ptr(),
+                0o600,
+                root,
+                crate::mmu::TLB_SKIP_INVALIDATE.as_ptr(),
             );
         }
     }

@@ -239,12 +239,14 @@ impl File {
 
     /// `DRM_IOCTL_ASAHI_VM_CREATE`.
     pub(crate) fn vm_create(
-        _dev: &AsahiDrmDevice,
+        dev: &AsahiDrmDevice,
         args: &mut bindings::drm_asahi_vm_create,
         file: &DrmFile,
     ) -> Result<u32> {
         mbz(args.pad)?;
-        let vm = Arc::pin_init(Vm::new(args.kernel_start..args.kernel_end)?, GFP_KERNEL)?;
+        let backend = dev.data().backend().clone();
+        let vm = Vm::new(args.kernel_start..args.kernel_end, backend)?;
+        let vm = Arc::pin_init(vm, GFP_KERNEL)?;
         args.vm_id = file.inner().vms.lock().insert(vm)?;
         Ok(0)
     }

@@ -25,6 +25,7 @@
 //! ([`FwMemory::add_tables`]).
 
 use crate::channel::TxChannel;
+use crate::backend::Backend;
 use crate::fw::channels::ChannelState;
 use crate::fw::types::GpuPtr;
 use crate::fw::uat::{Prot, UPPER_HALF_BASE};
@@ -144,9 +145,10 @@ impl FwMemory {
         Ok(va)
     }
 
-    /// Unmaps a timestamp buffer mapped by [`Self::map_timestamps`].
-    pub(crate) fn unmap_timestamps(&mut self, va: u64, pages: u64) {
-        let _ = self.pt.unmap(va, pages);
+    /// Unmaps a timestamp buffer mapped by [`Self::map_timestamps`] and invalidates it in the
+    /// GPU's TLB through `tlb`: afterwards its pages may be freed.
+    pub(crate) fn unmap_timestamps(&mut self, va: u64, pages: u64, tlb: &dyn Backend) {
+        let _ = self.pt.unmap(va, pages, tlb);
     }
 
     /// Calls `f(va, pte)` for every page mapped in the kernel half, in address order.

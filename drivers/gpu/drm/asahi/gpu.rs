@@ -663,7 +663,10 @@ impl TimestampBuffer {
 impl Drop for TimestampBuffer {
     fn drop(&mut self) {
         let pages = self.size / crate::pages::GPU_PAGE_SIZE;
-        self.gpu.fw.kernel_half().unmap_timestamps(self.va, pages);
+        self.gpu
+            .fw
+            .kernel_half()
+            .unmap_timestamps(self.va, pages, &*self.gpu.backend);
         let _ = &self.obj;
     }
 }

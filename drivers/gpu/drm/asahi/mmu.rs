@@ -15,18 +15,30 @@
 //! until the VM goes.
 //!
 //! Entries are read and written with atomic 64-bit accesses: the GPU walks the same memory.
+//!
+//! The GPU caches translations, so the one way to remove entries, [`PageTables::unmap`], also
+//! invalidates them through the backend before returning (see "TLB invalidation" in
+//! [`crate::backend`]); whoever drops a [`PageTables`] invalidates its whole address space first
+//! ([`Backend::tlb_invalidate_all`]), since its root page may name a new address space later.
 
+use crate::backend::Backend;
 use crate::bindings;
 use crate::fw::pgtable::{self, Error as PtError, TableMemory, TablePhys, TableSource};
 use crate::fw::uat::{self, Prot};
 use crate::kernel_ext::vec::VecExt;
 use crate::pages::GpuPage;
 use core::convert::Infallible;
-use core::sync::atomic::{AtomicU64, Ordering};
+use crate::pages::GPU_PAGE_SIZE;
+use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use kernel::prelude::*;
 
 /// Output address size of the GPU MMU on the virtual AGX (as on t8103).
 const OAS: u32 = uat::OAS_T8103;
+
+/// debugfs `tlb_skip_invalidate` (test aid): while non-zero, [`PageTables::unmap`] skips its TLB
+/// invalidation, so the GPU keeps using stale translations (the guest test `tlb` proves with it
+/// that the TLB is real). The whole-address-space invalidation when a VM goes is never skipped.
+pub(crate) static TLB_SKIP_INVALIDATE: AtomicU32 = AtomicU32::new(0);
 
 /// Table memory: the direct-mapped [`GpuPage`]s of one [`PageTables`].
 ///
@@ -225,11 +237,70 @@ impl PageTables {
             .map_err(engine_error)
     }
 
-    /// Unmaps `pages` GPU pages at `va` (holes are fine).
-    pub(crate) fn unmap(&mut self, va: u64, pages: u64) -> Result {
-        self.pt
+    /// Unmaps `pages` GPU pages at `va` (holes are fine), then, if any page was mapped,
+    /// invalidates the GPU's cached translations of the range through `tlb` (one invalidation
+    /// for the whole range). On return the GPU no longer reaches the pages that were mapped
+    /// there through these tables, except for accesses already in flight (work running in the
+    /// address space: see `Vm`'s graveyard). Allocates nothing.
+    pub(crate) fn unmap(&mut self, va: u64, pages: u64, tlb: &dyn Backend) -> Result {
+        let mapped = self
+            .pt
             .unmap(&mut DirectMap, va, pages)
-            .map(drop)
-            .map_err(engine_error)
+            .map_err(engine_error)?;
+        if mapped != 0 && TLB_SKIP_INVALIDATE.load(Ordering::Relaxed) == 0 {
+            tlb.tlb_invalidate(self.root_phys(), va, pages.saturating_mul(GPU_PAGE_SIZE));
+        }
+        Ok(())
     }
+}
+
+#[cfg(CONFIG_KUNIT)]
+mod tests {
+    use super::{PageTables, TLB_SKIP_INVALIDATE};
+    use crate::backend::testing::Recorder;
+    use crate::fw::uat::Prot;
+    use crate::kernel_ext::kunit::{expect_eq, kunit_suite, Context};
+    use crate::pages::GPU_PAGE_SIZE;
+    use core::sync::atomic::Ordering;
+    use kernel::prelude::*;
+
+    const VA: u64 = 1 << 36;
+
+    /// Maps `pages` pages at `va` (to made-up physical pages: nothing reads them).
+    fn map(pt: &mut PageTables, va: u64, pages: u64) -> Result {
+        let n = pt.tables_needed(va, pages)?;
+        pt.reserve(n)?;
+        let phys = (0..pages).map(|i| 0x8000_0000 + i * GPU_PAGE_SIZE);
+        pt.map(va, pages, Prot::GPU_SHARED_RW, phys)
+    }
+
+    fn unmap_invalidates_once_per_range(ctx: &mut Context) -> Result {
+        let (rec, tlb) = Recorder::new()?;
+        let mut pt = PageTables::new_user()?;
+        map(&mut pt, VA + 2 * GPU_PAGE_SIZE, 3)?;
+        // One invalidation for the whole range, not one per page.
+        pt.unmap(VA, 8, &*tlb)?;
+        expect_eq!(ctx, rec.ranges(), (1, [pt.root_phys(), VA, 8 * GPU_PAGE_SIZE]));
+        // Nothing was mapped there any more: nothing to invalidate.
+        pt.unmap(VA, 8, &*tlb)?;
+        expect_eq!(ctx, rec.ranges().0, 1);
+        Ok(())
+    }
+
+    fn skip_knob_skips(ctx: &mut Context) -> Result {
+        let (rec, tlb) = Recorder::new()?;
+        let mut pt = PageTables::new_user()?;
+        map(&mut pt, VA, 1)?;
+        TLB_SKIP_INVALIDATE.store(1, Ordering::Relaxed);
+        let r = pt.unmap(VA, 1, &*tlb);
+        TLB_SKIP_INVALIDATE.store(0, Ordering::Relaxed);
+        r?;
+        expect_eq!(ctx, rec.ranges().0, 0);
+        Ok(())
+    }
+
+    kunit_suite!(
+        asahi_mmu,
+        [unmap_invalidates_once_per_range, skip_knob_skips]
+    );
 }

@@ -13,11 +13,18 @@
 //! its VM's serial rather than a reference, since a VM mapping its own private object would
 //! otherwise keep both alive forever.
 //!
+//! The GPU caches translations: every bind operation that removes or replaces mappings
+//! invalidates its range once, right after changing the page tables and before any object
+//! reference it held is dropped ([`PageTables::unmap`]); a VM's release invalidates its whole
+//! address space before its page tables and objects go.
+//!
 //! # Lock order
 //!
-//! `Vm::inner` is a leaf lock: nothing else is taken while it is held (dropping an object
-//! reference under it may free the object, which takes no driver lock).
+//! Under `Vm::inner` only the backend's TLB invalidation runs (a leaf spinlock in the virtual
+//! AGX); no other driver lock is taken while it is held (dropping an object reference under it
+//! may free the object, which takes no driver lock).
 
+use crate::backend::Backend;
 use crate::fw::uat::Prot;
 use crate::gem;
 use crate::kernel_ext::vec::VecExt;
@@ -140,9 +147,13 @@ impl VmInner {
 }
 
 /// One client address space.
-#[pin_data]
+#[pin_data(PinnedDrop)]
 pub(crate) struct Vm {
     serial: u64,
+    /// Physical address of the page-table root (fixed for the VM's lifetime).
+    ttb: u64,
+    /// Where cached translations are invalidated.
+    backend: Arc<dyn Backend>,
     /// Jobs created in this VM and not yet dropped.
     active_jobs: AtomicUsize,
     kernel_range: Range<u64>,
@@ -152,8 +163,12 @@ pub(crate) struct Vm {
 
 impl Vm {
     /// Validates `kernel_range` (inside [`USER_RANGE`], at least [`KERNEL_MIN_SIZE`], GPU-page
-    /// aligned; `EINVAL` otherwise) and returns an initialiser for the VM.
-    pub(crate) fn new(kernel_range: Range<u64>) -> Result<impl PinInit<Self, Error>> {
+    /// aligned; `EINVAL` otherwise) and returns an initialiser for the VM, whose cached
+    /// translations `backend` invalidates.
+    pub(crate) fn new(
+        kernel_range: Range<u64>,
+        backend: Arc<dyn Backend>,
+    ) -> Result<impl PinInit<Self, Error>> {
         let aligned = |x: u64| x % GPU_PAGE_SIZE == 0;
         if kernel_range.start < USER_RANGE.start
             || kernel_range.end > USER_RANGE.end
@@ -165,8 +180,11 @@ impl Vm {
             return Err(EINVAL);
         }
         let pt = PageTables::new_user()?;
+        let ttb = pt.root_phys();
         Ok(try_pin_init!(Vm {
             serial: NEXT_SERIAL.fetch_add(1, Ordering::Relaxed),
+            ttb,
+            backend,
             active_jobs: AtomicUsize::new(0),
             kernel_range,
             inner <- new_mutex!(
@@ -221,9 +239,10 @@ impl Vm {
         let retire = inner.count + nodes;
         inner.graveyard.reserve(retire, GFP_KERNEL)?;
 
+        let tlb = &*self.backend;
         for op in ops {
             match op {
-                BindOp::Unmap { va, pages } => Self::unmap_locked(inner, va, pages, busy)?,
+                BindOp::Unmap { va, pages } => Self::unmap_locked(inner, va, pages, busy, tlb)?,
                 BindOp::Map {
                     va,
                     pages,
@@ -233,7 +252,7 @@ impl Vm {
                     repeat,
                 } => {
                     // Binding over an existing mapping replaces it.
-                    Self::unmap_locked(inner, va, pages, busy)?;
+                    Self::unmap_locked(inner, va, pages, busy, tlb)?;
                     let phys = (0..pages).map(|i| {
                         let page = if repeat { first } else { first + i };
                         // CAST: object page indices fit in usize (objects are bounded).
@@ -253,12 +272,19 @@ impl Vm {
         Ok(())
     }
 
-    /// Unmaps `[va, va + pages)` from the page tables and the bookkeeping, splitting mappings
-    /// that straddle the edges: O(log n) per mapping touched. Needs no allocation beyond what
-    /// `bind` reserved.
-    fn unmap_locked(inner: &mut VmInner, va: u64, pages: u64, busy: bool) -> Result {
+    /// Unmaps `[va, va + pages)` from the page tables (invalidating the range in the GPU's TLB
+    /// through `tlb`) and the bookkeeping, splitting mappings that straddle the edges: O(log n)
+    /// per mapping touched. Needs no allocation beyond what `bind` reserved.
+    fn unmap_locked(
+        inner: &mut VmInner,
+        va: u64,
+        pages: u64,
+        busy: bool,
+        tlb: &dyn Backend,
+    ) -> Result {
         let end = va + pages * GPU_PAGE_SIZE;
-        inner.pt.unmap(va, pages)?;
+        // Page tables first, then the TLB; only then may the references below be dropped.
+        inner.pt.unmap(va, pages, tlb)?;
         while let Some((start, _)) = inner.first_overlap(va, end) {
             let m = inner.mappings.remove(&start).ok_or(EINVAL)?;
             inner.count -= 1;
@@ -288,7 +314,17 @@ impl Vm {
 
     /// The physical address of the page-table root, which the firmware walks.
     pub(crate) fn ttb(&self) -> u64 {
-        self.inner.lock().pt.root_phys()
+        self.ttb
+    }
+}
+
+#[pinned_drop]
+impl PinnedDrop for Vm {
+    /// No job runs in the VM any more (each holds a reference). Its page tables, mapped objects
+    /// and root page are freed after this, and the root may become a new VM's: the GPU forgets
+    /// every translation of this one first.
+    fn drop(self: Pin<&mut Self>) {
+        self.backend.tlb_invalidate_all(self.ttb);
     }
 }
 
@@ -317,6 +353,7 @@ impl Drop for ActiveVm {
 #[cfg(CONFIG_KUNIT)]
 mod tests {
     use super::{Vm, GPU_PAGE_SIZE, KERNEL_MIN_SIZE, USER_RANGE};
+    use crate::backend::testing::Recorder;
     use crate::kernel_ext::kunit::{expect_eq, expect_true, kunit_suite, Context};
     use core::ops::Range;
     use kernel::prelude::*;
@@ -325,14 +362,30 @@ mod tests {
     /// The window Mesa asks for: the top 32 GiB of the user range.
     const MESA_WINDOW: Range<u64> = USER_RANGE.end - (32 << 30)..USER_RANGE.end;
 
+    /// A VM over `range` whose invalidations go nowhere.
+    fn vm(range: Range<u64>) -> Result<impl PinInit<Vm, Error>> {
+        Vm::new(range, Recorder::new()?.1)
+    }
+
     /// `Vm::new`'s verdict on `range`: `Ok(())` or the error.
     fn verdict(range: Range<u64>) -> Result {
         // Validation happens before the initialiser is built; dropping it frees the root table.
-        Vm::new(range).map(drop)
+        vm(range).map(drop)
     }
 
     fn accepts_mesa_window() -> Result {
-        Arc::pin_init(Vm::new(MESA_WINDOW)?, GFP_KERNEL)?;
+        Arc::pin_init(vm(MESA_WINDOW)?, GFP_KERNEL)?;
+        Ok(())
+    }
+
+    fn release_invalidates_whole_space(ctx: &mut Context) -> Result {
+        let (rec, backend) = Recorder::new()?;
+        let v = Arc::pin_init(Vm::new(MESA_WINDOW, backend)?, GFP_KERNEL)?;
+        let ttb = v.ttb();
+        expect_eq!(ctx, rec.alls(), (0, 0));
+        drop(v);
+        expect_eq!(ctx, rec.alls(), (1, ttb));
+        expect_eq!(ctx, rec.ranges().0, 0);
         Ok(())
     }
 
@@ -392,9 +445,9 @@ mod tests {
     }
 
     fn serials_unique_and_nonzero(ctx: &mut Context) -> Result {
-        let a = Arc::pin_init(Vm::new(MESA_WINDOW)?, GFP_KERNEL)?;
-        let b = Arc::pin_init(Vm::new(MESA_WINDOW)?, GFP_KERNEL)?;
-        let c = Arc::pin_init(Vm::new(USER_RANGE)?, GFP_KERNEL)?;
+        let a = Arc::pin_init(vm(MESA_WINDOW)?, GFP_KERNEL)?;
+        let b = Arc::pin_init(vm(MESA_WINDOW)?, GFP_KERNEL)?;
+        let c = Arc::pin_init(vm(USER_RANGE)?, GFP_KERNEL)?;
         expect_true!(ctx, a.serial() != 0);
         expect_true!(ctx, b.serial() != 0);
         expect_true!(ctx, c.serial() != 0);
@@ -414,6 +467,7 @@ mod tests {
             rejects_too_small,
             rejects_unaligned,
             serials_unique_and_nonzero,
+            release_invalidates_whole_space,
         ]
     );
 }

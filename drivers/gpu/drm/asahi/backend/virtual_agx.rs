@@ -20,6 +20,13 @@
 //! a table in RAM): it stops, and reports the crash with a
 //! crash log.
 //!
+//! Translations are cached in a small TLB (256 entries, 4-way set associative, keyed by page-table
+//! root and GPU page, for user address spaces and the kernel half alike; see [`tlb`]): a
+//! translation the driver changes or removes stays in use until the driver invalidates it
+//! through [`Backend::tlb_invalidate`] or [`Backend::tlb_invalidate_all`], as on the hardware. A
+//! walk happens only on a miss; a fault (missing entry) is never cached, a permission fault is
+//! checked against the cached permissions.
+//!
 //! A fault is reported through the event page's fault mailbox with the fault register encoding
 //! (address, unit, read/write, level); the firmware waits for the mailbox to be free, then
 //! continues with the next work, as AGX firmware does after a recoverable fault.
@@ -40,6 +47,14 @@
 //! | 6 | `READ32` | read `*(u32 *)a` and discard it (to fault on purpose) |
 //!
 //! An unknown opcode or an oversize op faults the work (unit: the work's unit).
+//!
+//! # Locks
+//!
+//! `queue`, `handler` and `tlb` are irq-safe spinlocks, each a leaf: nothing else is taken while
+//! one is held. `tlb` is taken by the firmware core for every translation and by invalidations
+//! in any context (the driver's are under `Vm::inner` or `Gpu::fw`).
+
+mod tlb;
 
 use super::{event_page, Backend, Doorbell, IrqHandler};
 use crate::fw::job::{CommandType, VirtualRunCommand};
@@ -58,6 +73,7 @@ use crate::kernel_ext::spinlock_irq::{lock_class, SpinLockIrq};
 use crate::kernel_ext::work::{DriverWork, IrqWork, WorkHandler};
 use crate::pages::{shared_u32, shared_u64};
 use crate::ring::Ring;
+use tlb::Tlb;
 use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use kernel::c_str;
 use kernel::prelude::*;
@@ -150,25 +166,59 @@ struct Fault {
 }
 
 /// Access to one address space, by its page-table root, as the GPU (user half) or the
-/// firmware (kernel half) sees it.
-struct Space {
+/// firmware (kernel half) sees it, through the TLB.
+struct Space<'a> {
     pt: pgtable::PageTable,
+    ttb: u64,
     firmware: bool,
+    tlb: &'a SpinLockIrq<Tlb>,
 }
 
-impl Space {
-    fn new(ttb: u64) -> Option<Self> {
+impl<'a> Space<'a> {
+    fn new(ttb: u64, tlb: &'a SpinLockIrq<Tlb>) -> Option<Self> {
         Some(Self {
             pt: pgtable::PageTable::user(TablePhys::new(ttb)?, uat::OAS_T8103),
+            ttb,
             firmware: false,
+            tlb,
         })
     }
 
-    fn new_kernel(ttb1: u64) -> Option<Self> {
+    fn new_kernel(ttb1: u64, tlb: &'a SpinLockIrq<Tlb>) -> Option<Self> {
         Some(Self {
             pt: pgtable::PageTable::kernel(TablePhys::new(ttb1)?, uat::OAS_T8103),
+            ttb: ttb1,
             firmware: true,
+            tlb,
         })
+    }
+
+    /// The physical page of `va` and the access this space's agent has there: from the TLB,
+    /// or by walking the page tables (and caching the result).
+    fn lookup(&self, va: u64) -> Result<(u64, Perm), Fault> {
+        let generation = match self.tlb.lock().lookup(self.ttb, va) {
+            Ok(e) => return Ok((e.pa, e.perm)),
+            Err(generation) => generation,
+        };
+        let fault = |level: u8| Fault {
+            address: va,
+            level,
+            read: true,
+            reason: FaultReason::Unmapped,
+        };
+        let t = match self.pt.translate(&PhysMem, va) {
+            Ok(t) => t,
+            Err(WalkError::Fault(f)) => return Err(fault(f.level as u8)),
+            Err(_) => return Err(fault(0)),
+        };
+        let perm = t
+            .page
+            .prot
+            .map(|p| if self.firmware { p.access().0 } else { p.access().1 })
+            .unwrap_or(Perm::None);
+        let pa = t.page.pa & !(PAGE - 1);
+        self.tlb.lock().fill(generation, self.ttb, va, pa, perm);
+        Ok((pa, perm))
     }
 
     /// The physical address of `va`, for a firmware structure of `len` bytes.
@@ -186,16 +236,7 @@ impl Space {
             read: !write,
             reason,
         };
-        let t = match self.pt.translate(&PhysMem, va) {
-            Ok(t) => t,
-            Err(WalkError::Fault(f)) => return Err(fault(f.level as u8, FaultReason::Unmapped)),
-            Err(_) => return Err(fault(0, FaultReason::Unmapped)),
-        };
-        let gpu = t
-            .page
-            .prot
-            .map(|p| if self.firmware { p.access().0 } else { p.access().1 })
-            .unwrap_or(Perm::None);
+        let (pa, gpu) = self.lookup(va).map_err(|f| fault(f.level, f.reason))?;
         let allowed = match (gpu, write) {
             (Perm::Rw, _) | (Perm::Ro, false) | (Perm::Wo, true) => true,
             _ => false,
@@ -208,7 +249,7 @@ impl Space {
             };
             return Err(fault(3, reason));
         }
-        PhysMem::ptr(t.pa, len).ok_or_else(|| fault(3, FaultReason::NoAccess))
+        PhysMem::ptr(pa | (va & (PAGE - 1)), len).ok_or_else(|| fault(3, FaultReason::NoAccess))
     }
 
     fn read_u64(&self, va: u64) -> Result<u64, Fault> {
@@ -293,6 +334,9 @@ struct Firmware {
     queue: SpinLockIrq<Ring<Doorbell>>,
     #[pin]
     handler: SpinLockIrq<Option<Arc<dyn IrqHandler>>>,
+    /// Cached translations of every address space.
+    #[pin]
+    tlb: SpinLockIrq<Tlb>,
     event_page: AtomicU64,
     /// The kernel half's page-table root.
     ttb1: AtomicU64,
@@ -349,13 +393,15 @@ impl WorkHandler for CrashLine {
         let _ = core::fmt::Write::write_fmt(
             &mut w,
             format_args!(
-                "virtual AGX firmware crash\nreason: {}\nwork completed: {}\nwork queued: {}\ncache flushes: {}\n",
+                "virtual AGX firmware crash\nreason: {}\nwork completed: {}\nwork queued: {}\n\
+                 cache flushes: {}\ntlb entries: {}\n",
                 CRASH_REASONS
                     .get(fw.crash_reason.load(Ordering::Relaxed) as usize)
                     .unwrap_or(&"?"),
                 fw.completed.load(Ordering::Relaxed),
                 fw.queue.lock().len(),
-                fw.cache_flushes.load(Ordering::Relaxed)
+                fw.cache_flushes.load(Ordering::Relaxed),
+                fw.tlb.lock().len()
             ),
         );
         let len = w.len;
@@ -485,7 +531,7 @@ impl Firmware {
         if work.stream == 0 {
             return Ok(());
         }
-        let Some(space) = Space::new(work.ttb) else {
+        let Some(space) = Space::new(work.ttb, &self.tlb) else {
             return Err(Fault {
                 address: 0,
                 level: 0,
@@ -536,7 +582,7 @@ impl Firmware {
         if va == 0 {
             return;
         }
-        let Some(space) = Space::new_kernel(self.ttb1.load(Ordering::Acquire)) else {
+        let Some(space) = Space::new_kernel(self.ttb1.load(Ordering::Acquire), &self.tlb) else {
             return;
         };
         // CAST: the monotonic clock is non-negative.
@@ -546,7 +592,7 @@ impl Firmware {
 
     /// Reads the command a doorbell names, through the kernel half's page tables.
     fn read_command(&self, db: &Doorbell) -> Option<Work> {
-        let space = Space::new_kernel(self.ttb1.load(Ordering::Acquire))?;
+        let space = Space::new_kernel(self.ttb1.load(Ordering::Acquire), &self.tlb)?;
         let size = core::mem::size_of::<VirtualRunCommand>();
         let p = space.translate(db.command, size, false).ok()?;
         // SAFETY: `p` covers `size` readable bytes of RAM; the command is plain data the
@@ -731,6 +777,7 @@ impl VirtualAgx {
     /// Creates the model of an M1 GPU (not yet booted).
     pub(crate) fn new() -> Result<Self> {
         let queue = Ring::new(QUEUE_DEPTH)?;
+        let tlb = Tlb::new()?;
         let fw = KBox::pin_init(
             pin_init!(&this in Firmware {
                 // SAFETY: `this` is the pinned address of the `Firmware` being built, and the
@@ -746,6 +793,7 @@ impl VirtualAgx {
                 },
                 queue <- SpinLockIrq::new(queue, c_str!("asahi::vagx::queue"), lock_class!()),
                 handler <- SpinLockIrq::new(None, c_str!("asahi::vagx::handler"), lock_class!()),
+                tlb <- SpinLockIrq::new(tlb, c_str!("asahi::vagx::tlb"), lock_class!()),
                 event_page: AtomicU64::new(0),
                 ttb1: AtomicU64::new(0),
                 event_state: AtomicU64::new(0),
@@ -783,7 +831,7 @@ impl Backend for VirtualAgx {
     fn boot(&self, layout: FwLayout, irq: Arc<dyn IrqHandler>) -> Result {
         // Like the firmware at boot: find the runtime structures from the init data, reading
         // only through the kernel half's page tables.
-        let space = Space::new_kernel(layout.ttb1).ok_or(EINVAL)?;
+        let space = Space::new_kernel(layout.ttb1, &self.fw.tlb).ok_or(EINVAL)?;
         let rp = space
             .read_u64(layout.initdata + offsets::INITDATA_RUNTIME_POINTERS as u64)
             .map_err(|_| EIO)?;
@@ -829,6 +877,14 @@ impl Backend for VirtualAgx {
         }
         self.fw.device_control();
         Ok(())
+    }
+
+    fn tlb_invalidate(&self, ttb: u64, va: u64, size: u64) {
+        self.fw.tlb.lock().invalidate_range(ttb, va, size);
+    }
+
+    fn tlb_invalidate_all(&self, ttb: u64) {
+        self.fw.tlb.lock().invalidate_all(ttb);
     }
 
     fn crash(&self) {
