@@ -16,9 +16,11 @@
 //! - [`Backend::boot`]: where the firmware finds its init data (a GPU address in the kernel
 //!   half and that half's page-table root, see [`crate::fwmem`]), the shared event page
 //!   ([`event_page`]), and the handler its interrupt calls, in hard-IRQ context;
-//! - [`Backend::submit`]: the doorbell for one command ([`Doorbell`]): the firmware reads the
-//!   command through the kernel half's page tables, and the memory it names through the page
-//!   tables of the command's address space;
+//! - [`Backend::doorbell_pipe`]: the doorbell of one of the 12 pipe channels (vertex, fragment,
+//!   compute × 4 priorities), rings in firmware memory carrying `RunWorkQueue` messages that name
+//!   a queue's `QueueInfo` and the new write index of its command ring: the firmware reads
+//!   messages, queues, rings and commands through the kernel half's page tables, and the memory
+//!   a command names through the page tables of the command's address space;
 //! - [`Backend::doorbell_device_control`]: the doorbell of the device-control channel, a ring in
 //!   firmware memory (`DestroyContext` to forget a queue's context or, for context 0xff, to
 //!   flush the firmware's caches; `Initialize` at boot), acknowledged through the ring's read
@@ -88,18 +90,6 @@ pub(crate) mod event_page {
     pub(crate) const FAULT_INFO: usize = 0x310;
 }
 
-/// A doorbell: one command for the firmware to run.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Doorbell {
-    /// Firmware address of the submitting queue's `GpuContextData` (so the firmware can drop a
-    /// destroyed context's queued work).
-    pub(crate) context: u64,
-    /// Firmware (kernel-half) address of the command, in the firmware-private heap
-    /// (`fw::job::VirtualRunCommand` for the virtual AGX). The driver keeps it alive until the
-    /// job it belongs to has completed.
-    pub(crate) command: u64,
-}
-
 /// The driver's handlers for what the firmware reports.
 pub(crate) trait IrqHandler: Send + Sync {
     /// Handles the firmware's interrupt: completions and faults in the event page. Hard-IRQ
@@ -119,9 +109,10 @@ pub(crate) trait Backend: Send + Sync {
     /// Starts the firmware from the init data and page tables in `layout`, with `irq` as its
     /// interrupt handler. Process context.
     fn boot(&self, layout: FwLayout, irq: Arc<dyn IrqHandler>) -> Result;
-    /// Rings the doorbell for a command. Any context; never allocates. `EBUSY` if the
-    /// firmware's queue is full (the driver bounds work in flight, so this is a driver bug).
-    fn submit(&self, doorbell: Doorbell) -> Result;
+    /// Rings the doorbell of pipe channel `pipe` (`ChannelId::pipe_index`): the firmware
+    /// consumes the `RunWorkQueue` messages on it and runs each named queue's commands up to
+    /// the message's write index. Any context; never allocates. `ENODEV` if no firmware runs.
+    fn doorbell_pipe(&self, pipe: usize) -> Result;
     /// Stops the firmware: no work runs and the handler is not called after this returns; the
     /// handler reference is dropped. Process context.
     fn shutdown(&self);
@@ -149,7 +140,7 @@ pub(crate) trait Backend: Send + Sync {
 /// it is asked for.
 #[cfg(CONFIG_KUNIT)]
 pub(crate) mod testing {
-    use super::{Backend, Doorbell, FwLayout, HwConfig, IrqHandler};
+    use super::{Backend, FwLayout, HwConfig, IrqHandler};
     use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
     use kernel::c_str;
     use kernel::prelude::*;
@@ -204,7 +195,7 @@ pub(crate) mod testing {
             Err(ENODEV)
         }
 
-        fn submit(&self, _doorbell: Doorbell) -> Result {
+        fn doorbell_pipe(&self, _pipe: usize) -> Result {
             Err(ENODEV)
         }
 

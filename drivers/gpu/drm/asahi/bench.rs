@@ -27,6 +27,9 @@ use kernel::time::Ktime;
 pub(crate) static LAST_NS: AtomicU64 = AtomicU64::new(0);
 /// Pages the last timed command copied (debugfs `bench_pages`).
 pub(crate) static LAST_PAGES: AtomicU64 = AtomicU64::new(0);
+/// Time of one walk of the kernel half's page tables in the last snapshot command (debugfs
+/// `bench_walk_ns`): the part of a snapshot that is not copying.
+pub(crate) static LAST_WALK_NS: AtomicU64 = AtomicU64::new(0);
 
 /// Objects held at once by the allocation benchmarks.
 const BATCH: usize = 64;
@@ -102,10 +105,13 @@ fn snapshot(gpu: &Gpu, mib: u64, reference: bool) -> Result {
     // The snapshot copies every page mapped in the kernel half (the heaps hold more than the
     // pages just allocated); the reference copies as many.
     let mut mapped = 0usize;
+    let t0 = Ktime::ktime_get();
     fw.kernel_half().for_each_mapped(|_, _| {
         mapped += 1;
         Ok(())
     })?;
+    // CAST: elapsed time is non-negative.
+    LAST_WALK_NS.store((Ktime::ktime_get() - t0).to_ns() as u64, Ordering::Relaxed);
     let ns = if reference {
         let mut dst: KVec<GpuPage> = KVec::with_capacity(mapped, GFP_KERNEL)?;
         for _ in 0..mapped {

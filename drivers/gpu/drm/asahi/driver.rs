@@ -116,8 +116,9 @@ impl drm::Driver for AsahiDriver {
     fn debugfs_init(dev: &AsahiDrmDevice, root: *mut bindings::dentry) {
         let gpu: *const Gpu = &**dev.data().gpu();
         // SAFETY: `root` is the minor's debugfs directory; the names are static; the data
-        // pointers outlive the files (see `crash_write`; the counters are statics). Failure
-        // to create a debug file is not an error.
+        // pointers outlive the files (see `crash_write`; the counters are statics, or live in
+        // the `Gpu`'s firmware allocator, which outlives the files too). Failure to create a
+        // debug file is not an error.
         unsafe {
             bindings::debugfs_create_file(
                 c_str!("crash_firmware").as_char_ptr(),
@@ -151,6 +152,20 @@ impl drm::Driver for AsahiDriver {
                 root,
                 crate::bench::LAST_PAGES.as_ptr(),
             );
+            bindings::debugfs_create_u64(
+                c_str!("bench_walk_ns").as_char_ptr(),
+                0o400,
+                root,
+                crate::bench::LAST_WALK_NS.as_ptr(),
+            );
+            let [flushes, live, garbage] = (*gpu).fw().counters();
+            for (name, counter) in [
+                (c_str!("fw_cache_flushes"), flushes),
+                (c_str!("fw_live_objects"), live),
+                (c_str!("fw_garbage_objects"), garbage),
+            ] {
+                bindings::debugfs_create_u64(name.as_char_ptr(), 0o400, root, counter.as_ptr());
+            }
             bindings::debugfs_create_u32(
                 c_str!("tlb_skip_invalidate").as_char_ptr(),
                 0o600,

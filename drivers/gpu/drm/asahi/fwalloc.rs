@@ -99,8 +99,12 @@ pub(crate) struct FwAllocator {
     #[pin]
     devctrl: Mutex<Option<TxChannel>>,
     backend: Arc<dyn Backend>,
-    /// Firmware cache flushes asked for so far.
+    /// Firmware cache flushes asked for so far (debugfs `fw_cache_flushes`).
     flushes: AtomicU64,
+    /// Objects allocated and not freed, over all heaps (debugfs `fw_live_objects`).
+    live: AtomicU64,
+    /// Freed objects waiting for a flush, over all heaps (debugfs `fw_garbage_objects`).
+    garbage: AtomicU64,
 }
 
 impl FwAllocator {
@@ -128,6 +132,8 @@ impl FwAllocator {
                 devctrl <- new_mutex!(None, "asahi::FwAllocator::devctrl"),
                 backend,
                 flushes: AtomicU64::new(0),
+                live: AtomicU64::new(0),
+                garbage: AtomicU64::new(0),
             }),
             GFP_KERNEL,
         )
@@ -146,6 +152,12 @@ impl FwAllocator {
         }
     }
 
+    /// Counters for debugfs: cache flushes, live objects, garbage objects (each lives as long
+    /// as the allocator).
+    pub(crate) fn counters(&self) -> [&AtomicU64; 3] {
+        [&self.flushes, &self.live, &self.garbage]
+    }
+
     /// The counters of one heap, and the number of cache flushes so far.
     pub(crate) fn stats(&self, kind: HeapKind) -> (HeapStats, u64) {
         let books = self.heap(kind).lock().books.stats();
@@ -154,6 +166,18 @@ impl FwAllocator {
 
     /// Allocates `size` zeroed bytes (at most one GPU page) in heap `kind`. Process context.
     pub(crate) fn alloc(self: &Arc<Self>, kind: HeapKind, size: usize) -> Result<FwAlloc> {
+        let (va, phys) = self.alloc_raw(kind, size)?;
+        Ok(FwAlloc {
+            owner: self.clone(),
+            kind,
+            va,
+            phys,
+            size,
+        })
+    }
+
+    /// Allocates `size` zeroed bytes: `(firmware address, physical address)`.
+    fn alloc_raw(&self, kind: HeapKind, size: usize) -> Result<(u64, u64)> {
         if size == 0 || size as u64 > GPU_PAGE_SIZE {
             return Err(EINVAL);
         }
@@ -182,26 +206,21 @@ impl FwAllocator {
         let index = ((va - h.books.base()) / GPU_PAGE_SIZE) as usize;
         let phys = h.backing.get(index).ok_or(EINVAL)?.phys() + va % GPU_PAGE_SIZE;
         drop(h);
-        let a = FwAlloc {
-            owner: self.clone(),
-            kind,
-            va,
-            phys,
-            size,
-        };
+        self.live.fetch_add(1, Ordering::Relaxed);
         // Recycled memory holds what its last owner left there.
-        a.zero();
-        Ok(a)
+        // SAFETY: `phys` starts `size` bytes of a heap page (RAM, directly mapped) that the
+        // books just gave to this allocation alone.
+        unsafe {
+            core::ptr::write_bytes(crate::bindings::asahi_helper_phys_to_virt(phys).cast::<u8>(), 0, size)
+        };
+        Ok((va, phys))
     }
 
     /// Allocates `size` zeroed bytes (at most one GPU page) in heap `kind` for the GPU's
     /// lifetime (channel rings): never freed, so nothing points back at the allocator.
     /// Returns `(firmware address, physical address)`.
-    pub(crate) fn alloc_permanent(self: &Arc<Self>, kind: HeapKind, size: usize) -> Result<(u64, u64)> {
-        let a = self.alloc(kind, size)?;
-        let r = (a.va, a.phys);
-        core::mem::forget(a);
-        Ok(r)
+    pub(crate) fn alloc_permanent(&self, kind: HeapKind, size: usize) -> Result<(u64, u64)> {
+        self.alloc_raw(kind, size)
     }
 
     /// Starts using `chan` as the device-control channel (at boot, once the firmware can find
@@ -315,6 +334,8 @@ impl FwAllocator {
             Err(_) => return,
         }
         let HeapState { books, pages, .. } = h;
+        self.garbage
+            .fetch_sub(books.stats().garbage_objects, Ordering::Relaxed);
         books.collect(pages);
     }
 
@@ -322,7 +343,12 @@ impl FwAllocator {
         let mut h = self.heap(a.kind).lock();
         let HeapState { books, pages, .. } = &mut *h;
         // An allocation is freed once, with its own size: the books cannot refuse it.
-        let _ = books.free(pages, a.va, a.size as u64);
+        if books.free(pages, a.va, a.size as u64).is_ok() {
+            self.live.fetch_sub(1, Ordering::Relaxed);
+            if books.deferred() {
+                self.garbage.fetch_add(1, Ordering::Relaxed);
+            }
+        }
     }
 }
 
@@ -352,11 +378,6 @@ impl FwAlloc {
         unsafe { crate::bindings::asahi_helper_phys_to_virt(self.phys) }.cast()
     }
 
-    fn zero(&self) {
-        // SAFETY: The allocation is `size` bytes of RAM within one page, owned by `self`.
-        unsafe { core::ptr::write_bytes(self.cpu(), 0, self.size) };
-    }
-
     /// Copies `bytes` to offset `offset` (`EINVAL` if out of bounds).
     pub(crate) fn write_bytes(&self, offset: usize, bytes: &[u8]) -> Result {
         let end = offset.checked_add(bytes.len()).ok_or(EINVAL)?;
@@ -379,6 +400,18 @@ impl FwAlloc {
         }
         // SAFETY: An aligned `u32` inside this live allocation (checked above).
         unsafe { crate::pages::shared_u32(self.phys + offset as u64) }.store(value, Ordering::Release);
+    }
+}
+
+impl FwAlloc {
+    /// Stores `value` at `offset` (8-byte aligned) for the firmware to read; any context.
+    /// Out-of-bounds or unaligned offsets are ignored (callers use layout constants).
+    pub(crate) fn store_u64(&self, offset: usize, value: u64) {
+        if offset % 8 != 0 || offset.saturating_add(8) > self.size {
+            return;
+        }
+        // SAFETY: An aligned `u64` inside this live allocation (checked above).
+        unsafe { crate::pages::shared_u64(self.phys + offset as u64) }.store(value, Ordering::Release);
     }
 }
 

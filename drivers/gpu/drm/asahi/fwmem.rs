@@ -15,6 +15,7 @@
 //! | channel states (event, firmware log) | shared | read and write indices |
 //! | event channel ring (256 × 0x38 bytes) | shared | Flag messages |
 //! | device-control channel state and ring (256 × 0x30 bytes) | shared, kept for good | `Initialize`, `DestroyContext` (see [`crate::channel`]) |
+//! | 12 pipe channels (vertex/fragment/compute × 4 priorities), states and rings (256 × 0x30 bytes) | shared, kept for good | `RunWorkQueue` messages |
 //!
 //! The first allocation of the private heap is the init data, so it sits at the start of the
 //! private range (`0xffffffa0_00000000`), where downstream's is too. A crash dump
@@ -26,7 +27,8 @@
 
 use crate::channel::TxChannel;
 use crate::backend::Backend;
-use crate::fw::channels::ChannelState;
+use crate::fw::channels::{ChannelId, ChannelState, PipeType, NUM_PIPES, NUM_PRIORITIES};
+use crate::fw::job::ChannelRing;
 use crate::fw::types::GpuPtr;
 use crate::fw::uat::{Prot, UPPER_HALF_BASE};
 use crate::fw::variants::g13_v13_5 as fwv;
@@ -47,6 +49,8 @@ const TIMESTAMP_SIZE: u64 = 0x400_0000;
 pub(crate) const EVENT_RING_ENTRIES: u32 = 0x100;
 /// Entries of the device-control channel ring (0x100, reference §5).
 pub(crate) const DEVCTRL_RING_ENTRIES: u32 = 0x100;
+/// Entries of each pipe channel ring (0x100, reference §5).
+pub(crate) const PIPE_RING_ENTRIES: u32 = 0x100;
 
 /// Where the firmware finds its structures.
 #[derive(Clone, Copy, Debug)]
@@ -170,6 +174,8 @@ pub(crate) struct FwBoot {
     _event_ring: FwAlloc,
     event_page: FwAlloc,
     ttb1: u64,
+    /// The pipe channels, by `ChannelId::pipe_index`, until the GPU takes them.
+    pipes: Option<KVec<TxChannel>>,
 }
 
 impl FwBoot {
@@ -194,6 +200,37 @@ impl FwBoot {
             fw.alloc_permanent(HeapKind::Shared, DEVCTRL_RING_ENTRIES as usize * dc_msg)?;
 
         let mut rp: fwv::RuntimePointers = zeroed();
+        // The pipes, permanent like the device-control channel (the GPU owns their driver ends
+        // for its lifetime).
+        let pipe_msg = size_of::<fwv::RunWorkQueueMsg>();
+        let mut pipes = KVec::with_capacity(NUM_PIPES, GFP_KERNEL)?;
+        for prio in 0..NUM_PRIORITIES {
+            for pipe in PipeType::ALL {
+                let (state_va, state) =
+                    fw.alloc_permanent(HeapKind::Shared, size_of::<ChannelState>())?;
+                let (ring_va, ring) =
+                    fw.alloc_permanent(HeapKind::Shared, PIPE_RING_ENTRIES as usize * pipe_msg)?;
+                let ring_ptrs = ChannelRing {
+                    state: GpuPtr::new(state_va),
+                    ring: GpuPtr::new(ring_va),
+                };
+                // CAST: priorities are below 4.
+                let chans = rp.pipes.0.get_mut(prio as usize).ok_or(EINVAL)?;
+                match pipe {
+                    PipeType::Vertex => chans.vtx = ring_ptrs,
+                    PipeType::Fragment => chans.frag = ring_ptrs,
+                    PipeType::Compute => chans.comp = ring_ptrs,
+                }
+                if ChannelId::pipe_index(pipe, prio) != pipes.len() {
+                    return Err(EINVAL);
+                }
+                // SAFETY: Both were just allocated for the GPU's lifetime, zeroed, sized.
+                pipes.push(
+                    unsafe { TxChannel::new(state, ring, PIPE_RING_ENTRIES, pipe_msg) },
+                    GFP_KERNEL,
+                )?;
+            }
+        }
         rp.event.state = event_state.gpu_pointer().into();
         rp.event.ring = GpuPtr::new(event_ring.va());
         rp.fw_log.state = fwlog_state.gpu_pointer().into();
@@ -224,6 +261,7 @@ impl FwBoot {
             _event_ring: event_ring,
             event_page,
             ttb1,
+            pipes: Some(pipes),
         })
     }
 
@@ -235,6 +273,11 @@ impl FwBoot {
             event_page_phys: self.event_page.phys(),
             ttb1: self.ttb1,
         }
+    }
+
+    /// The driver's ends of the pipe channels (once).
+    pub(crate) fn take_pipes(&mut self) -> Option<KVec<TxChannel>> {
+        self.pipes.take()
     }
 
     /// Physical address of the event channel state.
@@ -256,6 +299,15 @@ pub(crate) mod offsets {
     pub(crate) const INITDATA_RUNTIME_POINTERS: usize = offset_of!(fwv::InitData, runtime_pointers);
     /// `RuntimePointers::event` (a `ChannelRing { state, ring }`).
     pub(crate) const RUNTIME_EVENT: usize = offset_of!(fwv::RuntimePointers, event);
+    /// `QueueInfo::state`.
+    pub(crate) const QUEUE_INFO_STATE: usize = offset_of!(fwv::QueueInfo, state);
+    /// `QueueInfo::ring`.
+    pub(crate) const QUEUE_INFO_RING: usize = offset_of!(fwv::QueueInfo, ring);
+    /// `QueueInfo::gpu_context`.
+    pub(crate) const QUEUE_INFO_GPU_CONTEXT: usize = offset_of!(fwv::QueueInfo, gpu_context);
+    /// `RuntimePointers::pipes` (4 priorities × `PipeChannels { vtx, frag, comp }`, each a
+    /// `ChannelRing`).
+    pub(crate) const RUNTIME_PIPES: usize = offset_of!(fwv::RuntimePointers, pipes);
     /// `RuntimePointers::device_control` (a `ChannelRing`).
     pub(crate) const RUNTIME_DEVCTRL: usize = offset_of!(fwv::RuntimePointers, device_control);
     /// `ChannelRing::ring` (after `state`).

@@ -38,18 +38,22 @@
 //! # Fence signalling path
 //!
 //! From the moment a job's fence is published (attached to a syncobj) to its signal, the path
-//! is: input-fence callbacks → [`WorkQueue::kick`] → `Backend::submit` → firmware → the
+//! is: input-fence callbacks → [`WorkQueue::kick`] → `Backend::doorbell_pipe` → firmware → the
 //! interrupt handler. None of it allocates or sleeps: rings are preallocated, locks are
 //! [`SpinLockIrq`]s, and the handler and the submit tail run in a [`SignallingSection`].
 //!
 //! # Lock order
 //!
-//! `Gpu::owners` → `WorkQueue::inner` → `Gpu::retired`; the backend's own queue lock is taken
-//! under `WorkQueue::inner` (in `kick`) and never the other way round.
+//! `Gpu::owners` → `WorkQueue::inner` → `Gpu::pipes` → the backend's locks (its queue lock, in
+//! `kick`'s doorbell); `WorkQueue::inner` → `Gpu::retired`. Never the other way round.
 
-use crate::backend::{event_page, Backend, Doorbell, IrqHandler};
+use crate::backend::{event_page, Backend, IrqHandler};
+use crate::channel::TxChannel;
+use crate::fw::channels::{ChannelId, PipeType};
+use crate::fw::job::RingState;
+use crate::fw::variants::g13_v13_5 as fwv;
 use crate::fw::job::{CommandType, GpuContextData, VirtualRunCommand};
-use crate::fwalloc::{FwObject, HeapKind};
+use crate::fwalloc::{FwAlloc, FwObject, HeapKind};
 use crate::fw::types::{GpuPtr, U64};
 use crate::fw::event::{EventValue, NUM_EVENTS};
 use crate::fw::fault::{unit_name, FaultInfo};
@@ -137,6 +141,9 @@ pub(crate) struct Gpu {
     event_page: u64,
     event_state: u64,
     dev: *mut bindings::device,
+    /// The driver's ends of the 12 pipe channels, by `ChannelId::pipe_index`.
+    #[pin]
+    pipes: SpinLockIrq<KVec<TxChannel>>,
     #[pin]
     owners: SpinLockIrq<Owners>,
     #[pin]
@@ -162,7 +169,8 @@ impl Gpu {
     /// Creates the GPU state and boots the firmware.
     pub(crate) fn new(backend: Arc<dyn Backend>, dev: *mut bindings::device) -> Result<Arc<Self>> {
         let fw = FwAllocator::new(backend.clone())?;
-        let boot = FwBoot::new(&fw)?;
+        let mut boot = FwBoot::new(&fw)?;
+        let pipes = boot.take_pipes().ok_or(EINVAL)?;
         let layout = boot.layout();
         let event_state = boot.event_state_phys();
         let retired = Ring::new(NUM_EVENTS * MAX_JOBS_PER_QUEUE)?;
@@ -176,6 +184,7 @@ impl Gpu {
                 event_page: layout.event_page_phys,
                 event_state,
                 dev,
+                pipes <- SpinLockIrq::new(pipes, c_str!("asahi::Gpu::pipes"), lock_class!()),
                 owners <- SpinLockIrq::new(
                     Owners {
                         wq: [core::ptr::null(); NUM_EVENTS],
@@ -414,6 +423,13 @@ pub(crate) struct WorkQueue {
     slot: u32,
     /// The queue's firmware context (what its commands name and `DestroyContext` destroys).
     context: FwObject<GpuContextData>,
+    /// The queue's descriptor, which `RunWorkQueue` messages name, and the ring state and
+    /// command ring it points to (owned here, so they outlive the pointers).
+    queue_info: FwObject<fwv::QueueInfo>,
+    ring_state: FwObject<RingState>,
+    ring: FwAlloc,
+    /// Firmware priority (0 highest) of the queue's pipes.
+    priority: u32,
     fences: FenceContext,
     #[pin]
     inner: SpinLockIrq<WqInner>,
@@ -424,15 +440,38 @@ struct WqInner {
     last_stamp: EventValue,
     pending: Ring<JobRef>,
     inflight: Ring<JobRef>,
+    /// Commands of the pending and in-flight jobs (bounded by the command ring).
+    commands: usize,
+    /// The driver's write index in the command ring.
+    wptr: u32,
+    /// Whether the firmware has not been told about this queue yet.
+    new: bool,
 }
+
+/// Entries of a work queue's command ring (64-bit command pointers, one 16 KiB allocation).
+const QUEUE_RING_ENTRIES: u32 = 0x800;
 
 impl WorkQueue {
     /// Creates a work queue holding one event slot (`ENOSPC` when all 128 are taken).
-    pub(crate) fn new(gpu: &Arc<Gpu>) -> Result<Arc<Self>> {
+    pub(crate) fn new(gpu: &Arc<Gpu>, priority: u32) -> Result<Arc<Self>> {
         gpu.check_alive()?;
         let pending = Ring::new(MAX_JOBS_PER_QUEUE)?;
         let inflight = Ring::new(MAX_JOBS_PER_QUEUE)?;
         let context = FwObject::new(&gpu.fw, HeapKind::Private, &GpuContextData::default())?;
+        let ring = gpu.fw.alloc(HeapKind::Shared, QUEUE_RING_ENTRIES as usize * 8)?;
+        let mut rs: RingState = crate::fwmem::zeroed();
+        rs.rb_size = QUEUE_RING_ENTRIES;
+        let ring_state = FwObject::new(&gpu.fw, HeapKind::Shared, &rs)?;
+        let mut qi: fwv::QueueInfo = crate::fwmem::zeroed();
+        qi.state = ring_state.gpu_pointer().into();
+        qi.ring = GpuPtr::new(ring.va());
+        qi.gpu_context = context.gpu_pointer().into();
+        // Set once the slot is known.
+        qi.event_id = -1;
+        qi.priority = *crate::fw::job::Priority::TABLE
+            .get(priority as usize)
+            .ok_or(EINVAL)?;
+        let queue_info = FwObject::new(&gpu.fw, HeapKind::Shared, &qi)?;
         // Reserve a slot; it is registered once the queue is pinned.
         let slot = {
             let mut owners = gpu.owners.lock();
@@ -441,15 +480,30 @@ impl WorkQueue {
             slot
         };
         let stamp = EventValue(gpu.event_u32(event_page::STAMPS + slot * 4).load(Ordering::Acquire));
+        // CAST: slots are below 128.
+        queue_info
+            .alloc()
+            .store_u32(core::mem::offset_of!(fwv::QueueInfo, event_id), slot as u32);
         let wq = Arc::pin_init(
             pin_init!(WorkQueue {
                 gpu: gpu.clone(),
                 // CAST: slots are below 128.
                 slot: slot as u32,
                 context,
+                queue_info,
+                ring_state,
+                ring,
+                priority,
                 fences: FenceContext::new(&FENCE_OPS),
                 inner <- SpinLockIrq::new(
-                    WqInner { last_stamp: stamp, pending, inflight },
+                    WqInner {
+                        last_stamp: stamp,
+                        pending,
+                        inflight,
+                        commands: 0,
+                        wptr: 0,
+                        new: true,
+                    },
                     c_str!("asahi::WorkQueue::inner"),
                     lock_class!(),
                 ),
@@ -478,7 +532,14 @@ impl WorkQueue {
         loop {
             self.gpu.check_alive()?;
             let mut inner = self.inner.lock();
-            if inner.pending.len() + inner.inflight.len() < MAX_JOBS_PER_QUEUE {
+            let n = job.commands.len();
+            if n >= QUEUE_RING_ENTRIES as usize {
+                return Err(EINVAL);
+            }
+            if inner.pending.len() + inner.inflight.len() < MAX_JOBS_PER_QUEUE
+                && inner.commands + n < QUEUE_RING_ENTRIES as usize
+            {
+                inner.commands += n;
                 let stamp = inner.last_stamp.next();
                 inner.last_stamp = stamp;
                 job.stamp.store(stamp.0, Ordering::Relaxed);
@@ -525,18 +586,14 @@ impl WorkQueue {
             let Some(job) = inner.pending.pop() else {
                 return;
             };
-            let submitted = job.commands.iter().all(|c| {
-                let doorbell = Doorbell {
-                    context: self.context.alloc().va(),
-                    command: c.alloc().va(),
-                };
-                self.gpu.backend.submit(doorbell).is_ok()
-            });
-            // Pending and in flight together stay within the capacity, so the push succeeds.
-            let failed = if submitted {
-                inner.inflight.push(job).err()
-            } else {
-                Some(job)
+            let failed = match self.run(&mut inner, &job) {
+                // Pending and in flight together stay within the capacity, so the push
+                // succeeds.
+                Ok(()) => inner.inflight.push(job).err(),
+                Err(_) => {
+                    inner.commands -= job.commands.len();
+                    Some(job)
+                }
             };
             drop(inner);
             if let Some(job) = failed {
@@ -544,6 +601,47 @@ impl WorkQueue {
                 self.gpu.retire(job);
             }
         }
+    }
+
+    /// Hands `job` to the firmware: its commands go on the queue's command ring, then a
+    /// `RunWorkQueue` message on the pipe of its first unit tells the firmware to run the queue
+    /// up to the new write index, and that pipe's doorbell rings. If the message cannot be
+    /// sent the ring is rolled back, so the firmware never sees the commands. Any context;
+    /// allocates nothing.
+    fn run(&self, inner: &mut WqInner, job: &Job) -> Result {
+        let old = inner.wptr;
+        let mut wptr = old;
+        for c in job.commands.iter() {
+            // CAST: ring offsets are small.
+            self.ring.store_u64(wptr as usize * 8, c.alloc().va());
+            wptr = (wptr + 1) % QUEUE_RING_ENTRIES;
+        }
+        let pipe = ChannelId::pipe_index(job.pipe, self.priority);
+        let msg = fwv::RunWorkQueueMsg::new(
+            job.pipe,
+            self.queue_info.alloc().va(),
+            wptr,
+            self.slot,
+            inner.new,
+        );
+        // SAFETY: `RunWorkQueueMsg` is plain data with explicit padding.
+        let bytes = unsafe {
+            core::slice::from_raw_parts((&raw const msg).cast::<u8>(), size_of_val(&msg))
+        };
+        self.ring_state.alloc().store_u32(RingState::CPU_WPTR_OFFSET, wptr);
+        let sent = {
+            let mut pipes = self.gpu.pipes.lock();
+            pipes.get_mut(pipe).ok_or(EINVAL).and_then(|p| p.send(bytes))
+        };
+        if let Err(e) = sent {
+            self.ring_state.alloc().store_u32(RingState::CPU_WPTR_OFFSET, old);
+            return Err(e);
+        }
+        inner.wptr = wptr;
+        inner.new = false;
+        // The firmware may already have the message; if it is dead the job fails here and the
+        // firmware never runs anything again.
+        self.gpu.backend.doorbell_pipe(pipe)
     }
 
     /// Cancels everything not yet complete (the user queue is being destroyed): the firmware
@@ -595,7 +693,11 @@ impl WorkQueue {
                 if !reached {
                     return;
                 }
-                inner.inflight.pop()
+                let job = inner.inflight.pop();
+                if let Some(j) = &job {
+                    inner.commands -= j.commands.len();
+                }
+                job
             };
             let Some(job) = job else {
                 return;
@@ -611,13 +713,15 @@ impl WorkQueue {
         loop {
             let (job, pending) = {
                 let mut inner = self.inner.lock();
-                match inner.inflight.pop() {
+                let (job, pending) = match inner.inflight.pop() {
                     Some(j) => (j, false),
                     None => match inner.pending.pop() {
                         Some(j) => (j, true),
                         None => return,
                     },
-                }
+                };
+                inner.commands -= job.commands.len();
+                (job, pending)
             };
             if pending {
                 job.cancel_deps();
@@ -694,6 +798,8 @@ pub(crate) struct Job {
     pub(crate) fence: Fence,
     /// The job's commands, in the firmware-private heap, in order.
     commands: KVec<FwObject<VirtualRunCommand>>,
+    /// The pipe its `RunWorkQueue` message goes to: the unit of its first command.
+    pipe: PipeType,
     deps: KVec<Dep>,
     deps_left: AtomicUsize,
     stamp: AtomicU32,
@@ -740,6 +846,11 @@ impl Job {
             };
             commands.push(FwObject::new(wq.gpu.fw(), HeapKind::Private, &cmd)?, GFP_KERNEL)?;
         }
+        let pipe = match works.first().map(|w| w.kind) {
+            Some(WorkKind::Vertex) => PipeType::Vertex,
+            Some(WorkKind::Fragment) => PipeType::Fragment,
+            _ => PipeType::Compute,
+        };
         let mut d = KVec::with_capacity(deps.len(), GFP_KERNEL)?;
         for f in deps {
             d.push(
@@ -760,6 +871,7 @@ impl Job {
                 _vm: crate::vm::ActiveVm::new(vm),
                 fence,
                 commands,
+                pipe,
                 deps: d,
                 // One extra count, released by `arm` once every callback is registered.
                 deps_left: AtomicUsize::new(n + 1),

@@ -31,13 +31,21 @@ impl Priority {
             _ => Err(EINVAL),
         }
     }
+
+    /// The firmware priority (0 highest, 3 lowest) of the queue's pipes.
+    pub(crate) fn firmware(self) -> u32 {
+        match self {
+            Self::Low => 3,
+            Self::Medium => 2,
+        }
+    }
 }
 
 /// A command queue.
 pub(crate) struct Queue {
     vm: Arc<Vm>,
     wq: Arc<WorkQueue>,
-    #[expect(dead_code, reason = "firmware priorities are not modelled by the virtual AGX")]
+    #[expect(dead_code, reason = "kept for queue parameters; its firmware priority selects the pipes")]
     priority: Priority,
     #[expect(dead_code, reason = "shader addresses are not modelled by the virtual AGX")]
     usc_exec_base: u64,
@@ -48,7 +56,7 @@ impl Queue {
     pub(crate) fn new(gpu: &Arc<Gpu>, vm: Arc<Vm>, priority: Priority, usc_exec_base: u64) -> Result<Self> {
         Ok(Self {
             vm,
-            wq: WorkQueue::new(gpu)?,
+            wq: WorkQueue::new(gpu, priority.firmware())?,
             priority,
             usc_exec_base,
         })

@@ -49,6 +49,10 @@ pub(crate) const USER_RANGE: Range<u64> = 0x4000..(1 << 39) - 0x8000;
 /// The smallest kernel window userspace may give a VM (512 MiB, as downstream).
 pub(crate) const KERNEL_MIN_SIZE: u64 = 0x2000_0000;
 
+/// Most tree nodes a VM keeps allocated ahead (about 5 MiB): binds of many small ops reuse the
+/// nodes their unmaps free instead of allocating, up to this many.
+const SPARE_MAX: usize = 1 << 16;
+
 /// Source of VM serial numbers: unique for the module's lifetime, never 0.
 static NEXT_SERIAL: AtomicU64 = AtomicU64::new(1);
 
@@ -135,6 +139,15 @@ impl VmInner {
             }
         }
         next.filter(|(k, _)| *k < end)
+    }
+
+    /// Keeps a node freed by an unmap for later inserts, if the spare list has room (it never
+    /// grows here); otherwise frees it.
+    fn recycle(&mut self, node: RBTreeNodeReservation<u64, Mapping>) {
+        if self.spare.len() < self.spare.capacity().min(SPARE_MAX) {
+            // Within capacity: cannot allocate or fail.
+            let _ = self.spare.push(node, GFP_NOWAIT);
+        }
     }
 
     /// Inserts a mapping using a node reserved by `bind`.
@@ -286,7 +299,20 @@ impl Vm {
         // Page tables first, then the TLB; only then may the references below be dropped.
         inner.pt.unmap(va, pages, tlb)?;
         while let Some((start, _)) = inner.first_overlap(va, end) {
-            let m = inner.mappings.remove(&start).ok_or(EINVAL)?;
+            // Take the mapping out, keeping its tree node for the next insert: allocating and
+            // freeing a node per mapping dominated binds made of many small ops.
+            let m = inner
+                .mappings
+                .get(&start)
+                .map(|m| Mapping {
+                    end: m.end,
+                    obj: m.obj.clone(),
+                    first: m.first,
+                    repeat: m.repeat,
+                })
+                .ok_or(EINVAL)?;
+            let node = inner.mappings.remove_node(&start).ok_or(EINVAL)?;
+            inner.recycle(node.into_reservation());
             inner.count -= 1;
             if start < va {
                 // The head survives.

@@ -3,22 +3,36 @@
 //! The virtual AGX: an in-kernel model of AGX firmware, the default backend when no Apple GPU
 //! is present.
 //!
-//! It presents itself as an M1 (`t8103`, G13G). Its "firmware core" is a work item that takes
-//! doorbells in order, reads each one's run command (`fw::job::VirtualRunCommand`, which the
-//! driver wrote in the firmware-private heap) through the kernel half's page tables, and runs
-//! the command's *virtual control stream* (below), reading and writing memory only by walking the page tables of the work's address
+//! It presents itself as an M1 (`t8103`, G13G). Like AGX firmware it is driven through
+//! channel rings in its memory and doorbells:
+//!
+//! - a pipe doorbell (vertex, fragment, compute × 4 priorities) makes it consume the
+//!   `RunWorkQueue` messages on that pipe, each naming a queue's `QueueInfo` and the new write
+//!   index of its command ring; it adds them to its run list (in the caller's context, as the
+//!   real firmware accepts messages at once and schedules later);
+//! - its "firmware core", a work item, takes queues off the run list in order and runs each
+//!   queue's commands from the ring's firmware read index (`RingState::gpu_rptr`, which it
+//!   advances) up to the announced write index: it reads each run command
+//!   (`fw::job::VirtualRunCommand`, which the driver wrote in the firmware-private heap) and runs
+//!   its *virtual control stream* (below). With one core, a queue's commands run in ring order
+//!   whatever their unit, which honours every barrier of the uAPI;
+//! - the device-control doorbell makes it handle `Initialize` and `DestroyContext` (drop the
+//!   context's queued runs, stop its commands after the one running, and acknowledge; context
+//!   0xff is a cache flush) by advancing the channel's read index.
+//!
+//! It reads messages, queues, rings and commands only through the kernel half's page tables,
+//! and the memory a command names only by walking the page tables of the command's address
 //! space (the same UAT format the hardware walks, through the shared `fw::pgtable` engine): a
-//! missing or wrongly-permissioned page is a GPU fault, never a silent access. When a unit of
-//! work completes it writes the slot's stamp in the event page, marks the slot fired and raises
-//! its interrupt, which calls the driver's handler in hard-IRQ context (`irq_work`).
+//! missing or wrongly-permissioned page is a GPU fault, never a silent access. When a job's last
+//! command completes it writes the slot's stamp in the event page, marks the slot fired and
+//! raises its interrupt, which calls the driver's handler in hard-IRQ context (`irq_work`).
 //!
 //! At boot it finds its runtime structures by reading the init data through the kernel half's
 //! page tables, and it posts a Flag message on the event channel ring for every completion (the
 //! driver consumes the ring; the ring state is what a crash dump shows). It crashes on demand
-//! (debugfs `crash_firmware`) and when its own invariants are violated (a doorbell names no run
-//! command in firmware memory, or a command names an address space whose page-table root is not
-//! a table in RAM): it stops, and reports the crash with a
-//! crash log.
+//! (debugfs `crash_firmware`) and when its own invariants are violated (a message or ring names
+//! no queue or run command in firmware memory, or a command names an address space whose
+//! page-table root is not a table in RAM): it stops, and reports the crash with a crash log.
 //!
 //! Translations are cached in a small TLB (256 entries, 4-way set associative, keyed by page-table
 //! root and GPU page, for user address spaces and the kernel half alike; see [`tlb`]): a
@@ -56,14 +70,17 @@
 
 mod tlb;
 
-use super::{event_page, Backend, Doorbell, IrqHandler};
+use super::{event_page, Backend, IrqHandler};
+use crate::fw::channels::NUM_PIPES;
+use crate::fw::job::RingState;
+use crate::fw::variants::g13_v13_5::RunWorkQueueMsg;
 use crate::fw::job::{CommandType, VirtualRunCommand};
 use crate::bindings;
 use crate::fw::fault::{FaultInfo, FaultReason};
 use crate::fw::channels::{EventMsg, RawEventMsg};
 use crate::fw::event::FlagBitmask;
 use crate::fw::pgtable::{self, TableMemory, TablePhys, WalkError};
-use crate::fwmem::{offsets, FwLayout, DEVCTRL_RING_ENTRIES, EVENT_RING_ENTRIES};
+use crate::fwmem::{offsets, FwLayout, DEVCTRL_RING_ENTRIES, EVENT_RING_ENTRIES, PIPE_RING_ENTRIES};
 use crate::fw::variants::g13_v13_5::{DeviceControlMsg, RawDeviceControlMsg};
 use kernel::new_mutex;
 use kernel::sync::Mutex;
@@ -89,8 +106,21 @@ const MAX_DELAY_US: u64 = 100_000;
 /// Longest total DELAY of one unit of work: beyond it the work times out (faults), so one
 /// client cannot hold the firmware for minutes.
 const MAX_WORK_DELAY_US: u64 = 1_000_000;
-/// Doorbell queue depth: every slot's maximum in flight.
+/// Depth of the firmware's run list: one entry per `RunWorkQueue` message not yet handled, at
+/// most one per job in flight (every slot's maximum).
 const QUEUE_DEPTH: usize = 128 * 127;
+
+/// One `RunWorkQueue` message the firmware accepted: run queue `queue_info`'s commands up to
+/// `wptr`.
+#[derive(Clone, Copy)]
+struct QueueRun {
+    /// Firmware address of the queue's `QueueInfo`.
+    queue_info: u64,
+    /// Write index of the queue's command ring the message announced.
+    wptr: u32,
+    /// The queue's `GpuContextData` (what `DestroyContext` names).
+    context: u64,
+}
 /// GPU page size.
 const PAGE: u64 = 0x4000;
 
@@ -252,6 +282,12 @@ impl<'a> Space<'a> {
         PhysMem::ptr(pa | (va & (PAGE - 1)), len).ok_or_else(|| fault(3, FaultReason::NoAccess))
     }
 
+    fn read_u32(&self, va: u64) -> Result<u32, Fault> {
+        let p = self.translate(va, 4, false)?;
+        // SAFETY: `p` is 4 bytes of RAM mapped readable; shared memory, so read it volatile.
+        Ok(unsafe { p.cast::<u32>().read_volatile() })
+    }
+
     fn read_u64(&self, va: u64) -> Result<u64, Fault> {
         let p = self.translate(va, 8, false)?;
         // SAFETY: `p` is 8 bytes of RAM mapped readable for the GPU; user memory may change
@@ -331,7 +367,7 @@ struct Firmware {
     #[pin]
     irq: IrqWork<IrqLine>,
     #[pin]
-    queue: SpinLockIrq<Ring<Doorbell>>,
+    queue: SpinLockIrq<Ring<QueueRun>>,
     #[pin]
     handler: SpinLockIrq<Option<Arc<dyn IrqHandler>>>,
     /// Cached translations of every address space.
@@ -352,6 +388,12 @@ struct Firmware {
     cache_flushes: AtomicU64,
     /// Context (`GpuContextData` address) of the work the core is running (0 when idle).
     current_context: AtomicU64,
+    /// Context being destroyed: the core stops running its commands (0: none).
+    abort_context: AtomicU64,
+    /// Physical addresses of the pipe channels' states and rings, found at boot, by
+    /// `ChannelId::pipe_index`.
+    pipe_state: [AtomicU64; NUM_PIPES],
+    pipe_ring: [AtomicU64; NUM_PIPES],
     /// Physical addresses of the device-control channel's state and ring, found at boot.
     dc_state: AtomicU64,
     dc_ring: AtomicU64,
@@ -368,7 +410,7 @@ struct Firmware {
 const CRASH_REASONS: [&str; 3] = [
     "crash requested (debugfs crash_firmware)",
     "firmware assertion: work names an address space whose page-table root is not a table in RAM",
-    "firmware assertion: doorbell for a command that is not a run command in firmware memory",
+    "firmware assertion: a RunWorkQueue message or queue ring names no queue or run command in firmware memory",
 ];
 
 /// What the crash work item runs.
@@ -590,19 +632,19 @@ impl Firmware {
         let _ = space.write(va, &now.to_le_bytes());
     }
 
-    /// Reads the command a doorbell names, through the kernel half's page tables.
-    fn read_command(&self, db: &Doorbell) -> Option<Work> {
-        let space = Space::new_kernel(self.ttb1.load(Ordering::Acquire), &self.tlb)?;
+    /// Reads the run command at `va` of queue context `context`, through the kernel half's
+    /// page tables.
+    fn read_command(&self, space: &Space<'_>, va: u64, context: u64) -> Option<Work> {
         let size = core::mem::size_of::<VirtualRunCommand>();
-        let p = space.translate(db.command, size, false).ok()?;
+        let p = space.translate(va, size, false).ok()?;
         // SAFETY: `p` covers `size` readable bytes of RAM; the command is plain data the
-        // driver wrote before ringing the doorbell.
+        // driver wrote before publishing it in the queue's ring.
         let c = unsafe { p.cast::<VirtualRunCommand>().read_unaligned() };
         let tag = CommandType::from_u32(c.tag)?;
         if !matches!(
             tag,
             CommandType::RunVertex | CommandType::RunFragment | CommandType::RunCompute
-        ) || c.gpu_context.va() != db.context
+        ) || c.gpu_context.va() != context
         {
             return None;
         }
@@ -616,6 +658,106 @@ impl Firmware {
             ts_start: c.ts_start.va(),
             ts_end: c.ts_end.va(),
         })
+    }
+
+    /// Consumes the `RunWorkQueue` messages on pipe `pipe` into the run list (the caller's
+    /// context: the driver's doorbell; any context, allocates nothing). A message naming no
+    /// queue in firmware memory, or a full run list, is a firmware crash.
+    fn consume_pipe(&self, pipe: usize) {
+        let (Some(state), Some(ring)) = (self.pipe_state.get(pipe), self.pipe_ring.get(pipe)) else {
+            return;
+        };
+        let (state, ring) = (state.load(Ordering::Acquire), ring.load(Ordering::Acquire));
+        if PhysMem::ptr(state, 0x30).is_none() {
+            return;
+        }
+        let Some(space) = Space::new_kernel(self.ttb1.load(Ordering::Acquire), &self.tlb) else {
+            return;
+        };
+        // SAFETY: Both are aligned `u32`s of the channel's state block (RAM, checked).
+        let (rp, wp) = unsafe {
+            (
+                shared_u32(state + offsets::STATE_READ_PTR as u64),
+                shared_u32(state + offsets::STATE_WRITE_PTR as u64),
+            )
+        };
+        let size = core::mem::size_of::<RunWorkQueueMsg>();
+        let mut q = self.queue.lock();
+        loop {
+            let r = rp.load(Ordering::Acquire);
+            if r == wp.load(Ordering::Acquire) || r >= PIPE_RING_ENTRIES {
+                break;
+            }
+            let Some(p) = PhysMem::ptr(ring + u64::from(r) * size as u64, size) else {
+                break;
+            };
+            // SAFETY: `p` is a ring entry the driver published before moving the write index.
+            let msg = unsafe { p.cast::<RunWorkQueueMsg>().read_unaligned() };
+            let qi = msg.work_queue.va();
+            let context = space.read_u64(qi + offsets::QUEUE_INFO_GPU_CONTEXT as u64);
+            let run = context.ok().map(|context| QueueRun {
+                queue_info: qi,
+                wptr: msg.wptr,
+                context,
+            });
+            match run.map(|run| q.push(run)) {
+                Some(Ok(())) => {}
+                _ => {
+                    drop(q);
+                    self.request_crash(2);
+                    return;
+                }
+            }
+            rp.store((r + 1) % PIPE_RING_ENTRIES, Ordering::Release);
+        }
+        drop(q);
+        self.core.queue();
+    }
+
+    /// Runs queue `run.queue_info`'s commands from the firmware's read index up to `run.wptr`,
+    /// advancing the read index (`RingState::gpu_rptr`) after each. Stops early if the queue's
+    /// context is being destroyed. `Err` is a firmware crash reason.
+    fn run_queue(&self, run: &QueueRun) -> Result<(), u32> {
+        let space = Space::new_kernel(self.ttb1.load(Ordering::Acquire), &self.tlb).ok_or(2u32)?;
+        let qi = run.queue_info;
+        let state = space.read_u64(qi + offsets::QUEUE_INFO_STATE as u64).map_err(|_| 2u32)?;
+        let ring = space.read_u64(qi + offsets::QUEUE_INFO_RING as u64).map_err(|_| 2u32)?;
+        let rptr_va = state + RingState::GPU_RPTR_OFFSET as u64;
+        let size_va = state + core::mem::offset_of!(RingState, rb_size) as u64;
+        let rb_size = space.read_u32(size_va).map_err(|_| 2u32)?;
+        if rb_size == 0 || rb_size > 0x10000 || run.wptr >= rb_size {
+            return Err(2);
+        }
+        let mut rptr = space.read_u32(rptr_va).map_err(|_| 2u32)? % rb_size;
+        while rptr != run.wptr && self.running.load(Ordering::Acquire) {
+            if self.abort_context.load(Ordering::Acquire) == run.context {
+                return Ok(());
+            }
+            let cmd = space.read_u64(ring + u64::from(rptr) * 8).map_err(|_| 2u32)?;
+            // Firmware invariant: a queue's ring names run commands in firmware memory.
+            let work = self.read_command(&space, cmd, run.context).ok_or(2u32)?;
+            // Firmware invariant: every work's address space is a page table in RAM (the
+            // driver only ever names its own). Real firmware asserts and dies on such
+            // corruption; so does this model.
+            let root_ok = TablePhys::new(work.ttb).is_some() && PhysMem::ptr(work.ttb, 8).is_some();
+            if !root_ok {
+                return Err(1);
+            }
+            self.timestamp(work.ts_start);
+            if let Err(f) = self.run_stream(&work) {
+                self.report_fault(&work, &f);
+            }
+            self.timestamp(work.ts_end);
+            self.completed.fetch_add(1, Ordering::Relaxed);
+            rptr = (rptr + 1) % rb_size;
+            let _ = space.write(rptr_va, &rptr.to_le_bytes());
+            if work.complete {
+                self.event_u32(event_page::STAMPS + work.slot as usize * 4)
+                    .store(work.stamp, Ordering::Release);
+                self.fire(work.slot);
+            }
+        }
+        Ok(())
     }
 
     /// Handles every message waiting on the device-control channel, in the caller's context
@@ -678,6 +820,8 @@ impl Firmware {
                     }
                 }
             }
+            // The core stops running the context's commands after the current one.
+            self.abort_context.store(ctx, Ordering::Release);
         }
         // TIMEOUT: a unit of work runs at most MAX_OPS ops with at most 1 s of delays; wait for
         // the one running, polling every millisecond.
@@ -685,6 +829,7 @@ impl Firmware {
             // SAFETY: Plain sleep in process context.
             unsafe { bindings::msleep(1) };
         }
+        self.abort_context.store(0, Ordering::Release);
     }
 
     /// Posts a fault in the mailbox, waiting for the driver to free it first.
@@ -721,47 +866,26 @@ impl Firmware {
 }
 
 impl WorkHandler for Firmware {
-    /// The firmware core: runs queued work in doorbell order.
+    /// The firmware core: runs the queues the pipes announced, in the order it accepted them.
     fn run(&self) {
         while self.running.load(Ordering::Acquire) {
-            let doorbell = {
+            let run = {
                 let mut q = self.queue.lock();
-                let d = q.pop();
-                // Published under the queue lock, so `cancel` sees either the work queued or
-                // the core running it.
+                let r = q.pop();
+                // Published under the queue lock, so `destroy_context` sees either the run
+                // queued or the core running it.
                 self.current_context
-                    .store(d.map_or(0, |d| d.context), Ordering::Release);
-                d
+                    .store(r.map_or(0, |r| r.context), Ordering::Release);
+                r
             };
-            let Some(doorbell) = doorbell else {
+            let Some(run) = run else {
                 return;
             };
-            // Firmware invariant: a doorbell names a run command in firmware memory.
-            let Some(work) = self.read_command(&doorbell) else {
-                self.request_crash(2);
-                self.current_context.store(0, Ordering::Release);
-                return;
-            };
-            // Firmware invariant: every work's address space is a page table in RAM (the
-            // driver only ever names its own). Real firmware asserts and dies on such
-            // corruption; so does this model.
-            let root_ok = TablePhys::new(work.ttb).is_some() && PhysMem::ptr(work.ttb, 8).is_some();
-            if !root_ok {
-                self.request_crash(1);
-                self.current_context.store(0, Ordering::Release);
-                return;
-            }
-            self.timestamp(work.ts_start);
-            if let Err(f) = self.run_stream(&work) {
-                self.report_fault(&work, &f);
-            }
-            self.timestamp(work.ts_end);
-            self.completed.fetch_add(1, Ordering::Relaxed);
+            let r = self.run_queue(&run);
             self.current_context.store(0, Ordering::Release);
-            if work.complete {
-                self.event_u32(event_page::STAMPS + work.slot as usize * 4)
-                    .store(work.stamp, Ordering::Release);
-                self.fire(work.slot);
+            if let Err(reason) = r {
+                self.request_crash(reason);
+                return;
             }
         }
     }
@@ -803,6 +927,9 @@ impl VirtualAgx {
                 completed: AtomicU64::new(0),
                 cache_flushes: AtomicU64::new(0),
                 current_context: AtomicU64::new(0),
+                abort_context: AtomicU64::new(0),
+                pipe_state: [const { AtomicU64::new(0) }; NUM_PIPES],
+                pipe_ring: [const { AtomicU64::new(0) }; NUM_PIPES],
                 dc_state: AtomicU64::new(0),
                 dc_ring: AtomicU64::new(0),
                 dc_lock <- new_mutex!((), "asahi::vagx::dc_lock"),
@@ -847,6 +974,20 @@ impl Backend for VirtualAgx {
         let dc_size = DEVCTRL_RING_ENTRIES as usize * core::mem::size_of::<RawDeviceControlMsg>();
         let dc_state = space.phys(dc_state_va, 0x30).ok_or(EIO)?;
         let dc_ring = space.phys(dc_ring_va, dc_size).ok_or(EIO)?;
+        let pipe_size = PIPE_RING_ENTRIES as usize * core::mem::size_of::<RunWorkQueueMsg>();
+        for i in 0..NUM_PIPES {
+            // `RuntimePointers::pipes` is 4 priorities × (vertex, fragment, compute), each a
+            // `ChannelRing { state, ring }`, the order of `ChannelId::pipe_index`.
+            let at = rp + offsets::RUNTIME_PIPES as u64 + i as u64 * 16;
+            let state_va = space.read_u64(at).map_err(|_| EIO)?;
+            let ring_va = space.read_u64(at + offsets::RING_RING as u64).map_err(|_| EIO)?;
+            let state = space.phys(state_va, 0x30).ok_or(EIO)?;
+            let ring = space.phys(ring_va, pipe_size).ok_or(EIO)?;
+            if let (Some(s), Some(r)) = (self.fw.pipe_state.get(i), self.fw.pipe_ring.get(i)) {
+                s.store(state, Ordering::Release);
+                r.store(ring, Ordering::Release);
+            }
+        }
         let event_page = space.phys(layout.event_page, 0x400).ok_or(EIO)?;
         if event_page != layout.event_page_phys {
             return Err(EIO);
@@ -862,12 +1003,11 @@ impl Backend for VirtualAgx {
         Ok(())
     }
 
-    fn submit(&self, doorbell: Doorbell) -> Result {
+    fn doorbell_pipe(&self, pipe: usize) -> Result {
         if !self.fw.running.load(Ordering::Acquire) {
             return Err(ENODEV);
         }
-        self.fw.queue.lock().push(doorbell).map_err(|_| EBUSY)?;
-        self.fw.core.queue();
+        self.fw.consume_pipe(pipe);
         Ok(())
     }
 
