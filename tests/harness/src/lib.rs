@@ -300,7 +300,18 @@ pub fn extract_dump(log: &str) -> Option<Vec<u8>> {
             complete = inside;
             inside = false;
         } else if inside && strip_timestamp(raw).len() == raw.len() {
-            text.push_str(raw.trim());
+            // A kernel line may also interrupt a dump line in the middle (the console interleaves
+            // them): the base64 is what precedes it, the rest of the dump line follows on the
+            // next line.
+            let data = raw.find('[').map_or(raw, |at| {
+                let (head, tail) = raw.split_at(at);
+                if strip_timestamp(tail).len() == tail.len() {
+                    raw
+                } else {
+                    head
+                }
+            });
+            text.push_str(data.trim());
         }
     }
     if !complete {
@@ -521,6 +532,9 @@ ASAHI-HARNESS-DONE
     #[test]
     fn dump_is_extracted_between_markers_skipping_kernel_lines() {
         let log = "x\nASAHI-DUMP-BEGIN x86_64\nZm9v\n[   1.0] kernel noise\nYmFy\nASAHI-DUMP-END\n";
+        assert_eq!(extract_dump(log).unwrap(), b"foobar");
+        // A kernel line that interrupts a dump line mid-way.
+        let log = "ASAHI-DUMP-BEGIN x86_64\nZm[   1.0] sched: noise\n9vYmFy\nASAHI-DUMP-END\n";
         assert_eq!(extract_dump(log).unwrap(), b"foobar");
         assert_eq!(extract_dump("ASAHI-DUMP-BEGIN\nZm9v\n"), None, "truncated");
         assert_eq!(extract_dump(CLEAN), None);

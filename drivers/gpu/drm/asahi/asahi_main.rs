@@ -15,6 +15,7 @@
 //!  mmu.rs       page-table memory for the shared UAT engine (fw::pgtable)
 //!  fwmem.rs     the kernel half of the GPU address space, the structures the firmware boots from
 //!  fwalloc.rs   firmware heaps (private / GPU read-only / shared) and typed firmware objects
+//!  fwlog.rs     firmware -> driver log channels (FwLog, KTrace, Stats): rings and draining
 //!  hw/          static per-SoC descriptions (identity reported to userspace)
 //!  backend.rs   THE BOUNDARY: transport to firmware + SoC identity
 //!     |-- backend/virtual_agx.rs   in-kernel firmware model (default: no Apple GPU here)
@@ -44,6 +45,7 @@ mod driver;
 mod crashdump;
 mod file;
 mod fwalloc;
+mod fwlog;
 mod fwmem;
 mod gem;
 mod gpu;
