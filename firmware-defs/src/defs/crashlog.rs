@@ -5,9 +5,19 @@
 //! KTrace entries carry a timestamp, four arguments and a code. The firmware crash log itself
 //! arrives through RTKit and is stored raw in the `RTKIT` crash-dump note.
 //!
-//! Source: downstream `fw/channels.rs` (`RawFwLogMsg`, `RawFwLogPayloadMsg`, `RawKTraceMsg`),
-//! `channel.rs` (`FwLogChannel::poll`: type 2 index messages, type 3 payloads, 0x100 payloads
-//! per sub-ring); m1n1 `fw/agx/channels.py` (`FWLogMsg`, 0xd8-byte payloads).
+//! Stats entries are a type word and a payload (0x3c bytes from firmware 13.0b4 on).
+//!
+//! Layout of the FwLog channel: `RuntimePointers::fw_log.state` points at six back-to-back
+//! [`super::channels::ChannelState`]s, `fw_log.ring` at six back-to-back rings of 0x100
+//! [`RawFwLogMsg`]s (sub-ring `i` at `ring + i * 0x100 * 0x38`), and `RuntimePointers::fwlog_buf`
+//! at six back-to-back blocks of [`FWLOG_PAYLOADS_PER_RING`] [`RawFwLogPayloadMsg`]s; an index
+//! message of sub-ring `i` names payload `i * 0x100 + msg_index`.
+//!
+//! Source: downstream `fw/channels.rs` (`RawFwLogMsg`, `RawFwLogPayloadMsg`, `RawKTraceMsg`,
+//! `STATS_SZ`, `StatsMsg`), `channel.rs` (`RxChannel::new`: one ring of `SUB_CHANNELS * count`
+//! entries; `FwLogChannel::poll`: type 2 index messages, type 3 payloads, 0x100 payloads per
+//! sub-ring at `BUF_SIZE * i + msg_index`, levels 0-5 printed as debug, info, notice, warn, err,
+//! crit); m1n1 `fw/agx/channels.py` (`FWLogMsg`, 0xd8-byte payloads).
 
 use super::types::{Array, Pad, U64};
 
@@ -19,6 +29,46 @@ pub const FWLOG_MSG_PAYLOAD: u32 = 3;
 pub const FWLOG_PAYLOADS_PER_RING: usize = 0x100;
 /// Text bytes of a payload entry.
 pub const FWLOG_TEXT_SIZE: usize = 0xc8;
+
+/// Names of the six FwLog levels, by sub-ring (downstream `FwLogChannel::poll`).
+pub const FWLOG_LEVEL_NAMES: [&str; 6] = ["debug", "info", "notice", "warn", "error", "crit"];
+
+/// Stats message type: power on (payload: `off_time`).
+pub const STATS_POWER_ON: u32 = 2;
+/// Stats message type: power off (payload: `on_time`).
+pub const STATS_POWER_OFF: u32 = 3;
+/// Stats message type: utilization (payload: `timestamp: u64`, then four `u32` utilizations).
+pub const STATS_UTILIZATION: u32 = 4;
+/// Payload bytes of a Stats message on firmware 13.0b4 and later (0x2c before).
+pub const STATS_PAYLOAD_SIZE: usize = 0x3c;
+
+/// A Stats ring entry (firmware 13.0b4 and later: 0x40 bytes).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(
+    feature = "zerocopy",
+    derive(
+        zerocopy::FromBytes,
+        zerocopy::IntoBytes,
+        zerocopy::KnownLayout,
+        zerocopy::Immutable
+    )
+)]
+#[repr(C)]
+pub struct RawStatsMsg {
+    /// Message type ([`STATS_UTILIZATION`], ...).
+    pub msg_type: u32,
+    /// Payload.
+    pub data: Array<STATS_PAYLOAD_SIZE, u8>,
+}
+
+impl Default for RawStatsMsg {
+    fn default() -> Self {
+        Self {
+            msg_type: 0,
+            data: Array([0; STATS_PAYLOAD_SIZE]),
+        }
+    }
+}
 
 /// A FwLog ring entry (0x38 bytes): points at a payload entry.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -120,6 +170,7 @@ const _: () = assert!(core::mem::size_of::<RawFwLogMsg>() == 0x38);
 const _: () = assert!(core::mem::size_of::<RawFwLogPayloadMsg>() == 0xd8);
 const _: () = assert!(core::mem::offset_of!(RawKTraceMsg, code) == 0x2c);
 const _: () = assert!(core::mem::size_of::<RawKTraceMsg>() == 0x38);
+const _: () = assert!(core::mem::size_of::<RawStatsMsg>() == 0x40);
 
 #[cfg(test)]
 mod tests {

@@ -538,6 +538,9 @@ ASAHI-HARNESS-DONE
         let log =
             "ASAHI-DUMP-BEGIN x86_64\nZm9v[  125.378346] sched: lagged\n\nYmFy\nASAHI-DUMP-END\n";
         assert_eq!(extract_dump(log).unwrap(), b"foobar");
+        // A kernel line that interrupts a dump line mid-way.
+        let log = "ASAHI-DUMP-BEGIN x86_64\nZm[   1.0] sched: noise\n9vYmFy\nASAHI-DUMP-END\n";
+        assert_eq!(extract_dump(log).unwrap(), b"foobar");
         assert_eq!(extract_dump("ASAHI-DUMP-BEGIN\nZm9v\n"), None, "truncated");
         assert_eq!(extract_dump(CLEAN), None);
     }

@@ -16,6 +16,7 @@
 //!  fwmem.rs     the kernel half of the GPU address space, the structures the firmware boots from
 //!  fwalloc.rs   firmware heaps (private / GPU read-only / shared) and typed firmware objects
 //!  channel.rs   the driver's end of a transmit channel ring (device control)
+//!  fwlog.rs     firmware -> driver log channels (FwLog, KTrace, Stats): rings and draining
 //!  hw/          static per-SoC descriptions (identity reported to userspace)
 //!  backend.rs   THE BOUNDARY: transport to firmware + SoC identity
 //!     |-- backend/virtual_agx.rs   in-kernel firmware model (default: no Apple GPU here)
@@ -51,6 +52,7 @@ mod driver;
 mod crashdump;
 mod file;
 mod fwalloc;
+mod fwlog;
 mod fwmem;
 mod gem;
 mod gpu;

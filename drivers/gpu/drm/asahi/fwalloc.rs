@@ -389,6 +389,18 @@ impl FwAlloc {
         unsafe { core::ptr::copy_nonoverlapping(bytes.as_ptr(), self.cpu().add(offset), bytes.len()) };
         Ok(())
     }
+
+    /// Copies bytes from offset `offset` into `buf` (`EINVAL` if out of bounds).
+    pub(crate) fn read_bytes(&self, offset: usize, buf: &mut [u8]) -> Result {
+        let end = offset.checked_add(buf.len()).ok_or(EINVAL)?;
+        if end > self.size {
+            return Err(EINVAL);
+        }
+        // SAFETY: In bounds (checked); the firmware may write concurrently (shared ring memory),
+        // and the reader validates what it gets, as it does on hardware.
+        unsafe { core::ptr::copy_nonoverlapping(self.cpu().add(offset), buf.as_mut_ptr(), buf.len()) };
+        Ok(())
+    }
 }
 
 impl FwAlloc {

@@ -12,10 +12,11 @@
 //! | `InitData` (firmware 13.5, G13 layout) | private | pointers to the rest, UAT geometry |
 //! | `RuntimePointers`, `FwStatus` | private | channel rings, halt/resume flags |
 //! | event page | shared | stamps, fired mask, fault mailbox (see `backend::event_page`) |
-//! | channel states (event, firmware log) | shared | read and write indices |
+//! | channel states (event; FwLog × 6, KTrace, Stats) | shared | read and write indices |
 //! | event channel ring (256 × 0x38 bytes) | shared | Flag messages |
 //! | device-control channel state and ring (256 × 0x30 bytes) | shared, kept for good | `Initialize`, `DestroyContext` (see [`crate::channel`]) |
 //! | 12 pipe channels (vertex/fragment/compute × 4 priorities), states and rings (256 × 0x30 bytes) | shared, kept for good | `RunWorkQueue` messages |
+//! | FwLog rings (6 × 256 × 0x38) and payloads (6 × 256 × 0xd8), KTrace ring (512 × 0x38), Stats ring (256 × 0x40) | shared, whole contiguous pages | firmware log, trace, statistics ([`crate::fwlog`]) |
 //!
 //! The first allocation of the private heap is the init data, so it sits at the start of the
 //! private range (`0xffffffa0_00000000`), where downstream's is too. A crash dump
@@ -33,6 +34,7 @@ use crate::fw::types::GpuPtr;
 use crate::fw::uat::{Prot, UPPER_HALF_BASE};
 use crate::fw::variants::g13_v13_5 as fwv;
 use crate::fwalloc::{FwAlloc, FwAllocator, FwObject, HeapKind};
+use crate::fwlog::RxChannels;
 use crate::kernel_ext::vec::VecExt;
 use crate::mmu::PageTables;
 use crate::pages::{GpuPage, GPU_PAGE_SIZE};
@@ -170,7 +172,8 @@ pub(crate) struct FwBoot {
     _runtime_pointers: FwObject<fwv::RuntimePointers>,
     _fw_status: FwObject<crate::fw::job::FwStatus>,
     event_state: FwObject<ChannelState>,
-    _fwlog_state: FwObject<ChannelState>,
+    /// FwLog, KTrace and Stats (after `_runtime_pointers`, which points at them).
+    rx: RxChannels,
     _event_ring: FwAlloc,
     event_page: FwAlloc,
     ttb1: u64,
@@ -187,7 +190,6 @@ impl FwBoot {
         let initdata = FwObject::new(fw, HeapKind::Private, &zeroed::<fwv::InitData>())?;
         let zero_state: ChannelState = zeroed();
         let event_state = FwObject::new(fw, HeapKind::Shared, &zero_state)?;
-        let fwlog_state = FwObject::new(fw, HeapKind::Shared, &zero_state)?;
         let ring_size = EVENT_RING_ENTRIES as usize * size_of::<crate::fw::channels::RawEventMsg>();
         let event_ring = fw.alloc(HeapKind::Shared, ring_size)?;
         let event_page = fw.alloc(HeapKind::Shared, GPU_PAGE_SIZE as usize)?;
@@ -198,6 +200,7 @@ impl FwBoot {
         let (dc_state_va, dc_state) = fw.alloc_permanent(HeapKind::Shared, size_of::<ChannelState>())?;
         let (dc_ring_va, dc_ring) =
             fw.alloc_permanent(HeapKind::Shared, DEVCTRL_RING_ENTRIES as usize * dc_msg)?;
+        let rx = RxChannels::new(fw)?;
 
         let mut rp: fwv::RuntimePointers = zeroed();
         // The pipes, permanent like the device-control channel (the GPU owns their driver ends
@@ -233,9 +236,15 @@ impl FwBoot {
         }
         rp.event.state = event_state.gpu_pointer().into();
         rp.event.ring = GpuPtr::new(event_ring.va());
-        rp.fw_log.state = fwlog_state.gpu_pointer().into();
         rp.device_control.state = GpuPtr::new(dc_state_va);
         rp.device_control.ring = GpuPtr::new(dc_ring_va);
+        rp.fw_log.state = rx.fwlog_state.gpu_pointer().into();
+        rp.fw_log.ring = GpuPtr::new(rx.fwlog_ring.va());
+        rp.fwlog_buf = GpuPtr::new(rx.fwlog_buf.va());
+        rp.ktrace.state = rx.ktrace_state.gpu_pointer().into();
+        rp.ktrace.ring = GpuPtr::new(rx.ktrace_ring.va());
+        rp.stats.state = rx.stats_state.gpu_pointer().into();
+        rp.stats.ring = GpuPtr::new(rx.stats_ring.va());
         let runtime_pointers = FwObject::new(fw, HeapKind::Private, &rp)?;
 
         let mut id: fwv::InitData = zeroed();
@@ -257,7 +266,7 @@ impl FwBoot {
             _runtime_pointers: runtime_pointers,
             _fw_status: fw_status,
             event_state,
-            _fwlog_state: fwlog_state,
+            rx,
             _event_ring: event_ring,
             event_page,
             ttb1,
@@ -283,6 +292,11 @@ impl FwBoot {
     /// Physical address of the event channel state.
     pub(crate) fn event_state_phys(&self) -> u64 {
         self.event_state.alloc().phys()
+    }
+
+    /// The FwLog, KTrace and Stats channels.
+    pub(crate) fn rx(&self) -> &RxChannels {
+        &self.rx
     }
 }
 
@@ -310,6 +324,14 @@ pub(crate) mod offsets {
     pub(crate) const RUNTIME_PIPES: usize = offset_of!(fwv::RuntimePointers, pipes);
     /// `RuntimePointers::device_control` (a `ChannelRing`).
     pub(crate) const RUNTIME_DEVCTRL: usize = offset_of!(fwv::RuntimePointers, device_control);
+    /// `RuntimePointers::fw_log`.
+    pub(crate) const RUNTIME_FWLOG: usize = offset_of!(fwv::RuntimePointers, fw_log);
+    /// `RuntimePointers::ktrace`.
+    pub(crate) const RUNTIME_KTRACE: usize = offset_of!(fwv::RuntimePointers, ktrace);
+    /// `RuntimePointers::stats`.
+    pub(crate) const RUNTIME_STATS: usize = offset_of!(fwv::RuntimePointers, stats);
+    /// `RuntimePointers::fwlog_buf`.
+    pub(crate) const RUNTIME_FWLOG_BUF: usize = offset_of!(fwv::RuntimePointers, fwlog_buf);
     /// `ChannelRing::ring` (after `state`).
     pub(crate) const RING_RING: usize = offset_of!(crate::fw::job::ChannelRing, ring);
 }

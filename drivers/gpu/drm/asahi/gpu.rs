@@ -151,6 +151,8 @@ pub(crate) struct Gpu {
     dead: AtomicBool,
     /// GPU faults so far (fault messages are rate-limited).
     faults: AtomicU32,
+    /// The driver's side of the firmware log, trace and stats channels (drained by `cleanup`).
+    rx_drain: crate::fwlog::RxDrain,
 }
 
 // SAFETY: `dev` is the bound platform device, used only for log prefixes while bound; the rest
@@ -196,6 +198,7 @@ impl Gpu {
                 retired <- SpinLockIrq::new(retired, c_str!("asahi::Gpu::retired"), lock_class!()),
                 dead: AtomicBool::new(false),
                 faults: AtomicU32::new(0),
+                rx_drain: crate::fwlog::RxDrain::new(),
             }),
             GFP_KERNEL,
         )?;
@@ -256,6 +259,10 @@ impl Gpu {
         // that are held around allocations), so the signalling section ends before the flush.
         self.fail_all_jobs(ENODEV);
         self.cleanup.queue();
+        self.cleanup.flush();
+        // The flush drained what the stopped firmware last logged; nothing is printed for this
+        // device after it is unbound (a drain already running finishes before the second flush).
+        self.rx_drain.close();
         self.cleanup.flush();
     }
 
@@ -404,8 +411,9 @@ impl IrqHandler for Gpu {
 }
 
 impl WorkHandler for Gpu {
-    /// Releases retired jobs, in process context.
+    /// Drains the firmware's log channels and releases retired jobs, in process context.
     fn run(&self) {
+        self.rx_drain.drain(self.boot.rx(), self);
         loop {
             let job = self.retired.lock().pop();
             match job {

@@ -6,6 +6,9 @@
 //!    (identity, crash log, segments, the event channel's ring state), every waiter wakes with
 //!    ENODEV, new work gets ENODEV, a second crash adds nothing, and a write dismisses it.
 //!    The dump is also printed (base64) for the host to check with readelf and the decoder.
+//!    Before the crash, a faulting job's firmware log line ("fw: GPU fault ...") reaches the
+//!    kernel log; the decoded dump holds firmware log text (boot, fault, crash) and KTrace
+//!    records.
 
 use agx_coredump::format::Dump;
 use asahi_guest_tests::gpu::{self, op, Ctx, DATA_VA};
@@ -44,6 +47,35 @@ fn outcomes(ctx: &Ctx, sos: &[u32]) -> (usize, usize, usize) {
     r
 }
 
+/// Whether a kernel log record (from /dev/kmsg, read without blocking) contains every one of
+/// `want`.
+fn kmsg_has(want: &[&str]) -> bool {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    let Ok(mut f) = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open("/dev/kmsg")
+    else {
+        return false;
+    };
+    let mut buf = vec![0u8; 8192];
+    loop {
+        match f.read(&mut buf) {
+            Ok(0) => return false,
+            Ok(n) => {
+                let rec = String::from_utf8_lossy(&buf[..n]);
+                if want.iter().all(|w| rec.contains(w)) {
+                    return true;
+                }
+            }
+            // EPIPE: records overwritten while reading; keep going.
+            Err(e) if e.raw_os_error() == Some(libc::EPIPE) => continue,
+            Err(_) => return false,
+        }
+    }
+}
+
 fn reload() -> bool {
     let ok = |c: &mut Command| c.status().is_ok_and(|s| s.success());
     ok(Command::new("rmmod").arg("asahi"))
@@ -80,6 +112,26 @@ fn main() {
             tap.finish();
         }
     };
+    // The firmware log: the firmware logs a job's fault, and the driver prints it.
+    let fault_va: u64 = 0x0070_0000_0040;
+    let faulted = (|| {
+        let s = ctx.put_stream(&[(op::READ32, fault_va, 0, 0)]);
+        let so = ctx.dev.syncobj_create(0).ok()?;
+        ctx.compute(s, &[], &[gpu::sync(so)]).ok()?;
+        gpu::wait(&ctx.dev, so).ok()?;
+        gpu::fence_status(&ctx.dev, so).ok()
+    })();
+    let addr = format!("at {fault_va:#x}");
+    let logged = gpu::poll_until(3000, || kmsg_has(&["fw: GPU fault: ", &addr]));
+    tap.ok(
+        faulted == Some(-libc::EIO) && logged,
+        format_args!("the firmware's fault log line reaches the kernel log (fence {faulted:?})"),
+    );
+    tap.ok(
+        kmsg_has(&["fw: virtual AGX firmware 13.5 booted"]),
+        "the firmware's boot log line is in the kernel log",
+    );
+
     // Other processes keep the GPU busy and wait on their own jobs across the crash.
     let children: Vec<i32> = (0..3)
         .map(|_| {
@@ -184,6 +236,35 @@ fn main() {
             .as_ref()
             .is_ok_and(|r| r.contains("event") && r.contains("0x8103"));
         tap.ok(ok, "the decoder renders the dump, with the event channel");
+        let fwlog_ok = report.as_ref().is_ok_and(|r| {
+            r.lines()
+                .any(|l| l.contains("fwlog #") && l.contains("virtual AGX firmware 13.5 booted"))
+                && r.lines()
+                    .any(|l| l.contains("fwlog #") && l.contains(" warn ") && l.contains(&addr))
+                && r.lines().any(|l| {
+                    l.contains("fwlog #")
+                        && l.contains(" error ")
+                        && l.contains("firmware crash: crash requested")
+                })
+        });
+        tap.ok(
+            fwlog_ok,
+            "the decoded dump holds the firmware log: boot, fault and crash lines",
+        );
+        let ktrace_n = report.as_ref().map_or(0, |r| {
+            r.lines()
+                .filter(|l| l.trim_start().starts_with("ktrace t="))
+                .count()
+        });
+        tap.ok(
+            ktrace_n > 0,
+            format_args!("the decoded dump holds {ktrace_n} KTrace records"),
+        );
+        if let Ok(r) = &report {
+            for line in r.lines().filter(|l| l.contains("fwlog #")).take(8) {
+                tap.diag(line);
+            }
+        }
         if let Ok(r) = &report {
             for line in r
                 .lines()
@@ -194,7 +275,14 @@ fn main() {
             }
         }
     } else {
-        for what in ["AGX note", "crash log", "segments", "decoder"] {
+        for what in [
+            "AGX note",
+            "crash log",
+            "segments",
+            "decoder",
+            "firmware log",
+            "ktrace",
+        ] {
             tap.ok(false, format_args!("{what} # no dump"));
         }
     }

@@ -29,7 +29,11 @@
 //!
 //! At boot it finds its runtime structures by reading the init data through the kernel half's
 //! page tables, and it posts a Flag message on the event channel ring for every completion (the
-//! driver consumes the ring; the ring state is what a crash dump shows). It crashes on demand
+//! driver consumes the ring; the ring state is what a crash dump shows). Like real firmware it
+//! writes a firmware log (boot, faults, context destruction, cache flushes, crash), a
+//! kernel-trace record per unit of work started and completed, and utilization statistics to
+//! the FwLog, KTrace and Stats rings, and interrupts so that the driver drains them (see
+//! [`rx`]). It crashes on demand
 //! (debugfs `crash_firmware`) and when its own invariants are violated (a message or ring names
 //! no queue or run command in firmware memory, or a command names an address space whose
 //! page-table root is not a table in RAM): it stops, and reports the crash with a crash log.
@@ -93,6 +97,8 @@ use crate::ring::Ring;
 use tlb::Tlb;
 use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use kernel::c_str;
+
+mod rx;
 use kernel::prelude::*;
 use kernel::str::CStr;
 use kernel::sync::Arc;
@@ -373,6 +379,9 @@ struct Firmware {
     /// Cached translations of every address space.
     #[pin]
     tlb: SpinLockIrq<Tlb>,
+    /// The FwLog, KTrace and Stats rings (a leaf lock: nothing is taken under it).
+    #[pin]
+    rx: SpinLockIrq<rx::RxRings>,
     event_page: AtomicU64,
     /// The kernel half's page-table root.
     ttb1: AtomicU64,
@@ -446,6 +455,10 @@ impl WorkHandler for CrashLine {
                 fw.tlb.lock().len()
             ),
         );
+        let _ = core::fmt::Write::write_fmt(
+            &mut w,
+            format_args!("log entries dropped: {}\n", fw.rx.lock().dropped()),
+        );
         let len = w.len;
         let handler = fw.handler.lock().clone();
         if let Some(h) = handler {
@@ -497,6 +510,29 @@ impl WorkHandler for IrqLine {
 }
 
 impl Firmware {
+    /// Writes a firmware log line at `level` and asks the driver to drain it.
+    fn log(&self, level: usize, args: core::fmt::Arguments<'_>) {
+        self.rx.lock().log(level, args);
+        if self.running.load(Ordering::Acquire) {
+            self.irq.raise();
+        }
+    }
+
+    /// Writes the KTrace record of `work` with `code`, and counts completions for the stats.
+    fn trace_work(&self, code: u8, work: &Work) {
+        let mut rx = self.rx.lock();
+        let args = [
+            u64::from(work.slot),
+            u64::from(work.stamp),
+            u64::from(unit_code(work.tag)),
+            work.stream,
+        ];
+        rx.ktrace(code, args);
+        if code == rx::KTRACE_WORK_END {
+            rx.work_done();
+        }
+    }
+
     fn event_u32(&self, offset: usize) -> &AtomicU32 {
         let pa = self.event_page.load(Ordering::Acquire);
         // SAFETY: The event page is a driver-owned RAM page set at boot, alive until shutdown
@@ -564,6 +600,13 @@ impl Firmware {
             return;
         }
         self.crash_reason.store(reason, Ordering::Release);
+        self.rx.lock().log(
+            rx::ERROR,
+            format_args!(
+                "firmware crash: {}",
+                CRASH_REASONS.get(reason as usize).unwrap_or(&"?")
+            ),
+        );
         self.running.store(false, Ordering::Release);
         self.crash_work.queue();
     }
@@ -744,10 +787,12 @@ impl Firmware {
                 return Err(1);
             }
             self.timestamp(work.ts_start);
+            self.trace_work(rx::KTRACE_WORK_START, &work);
             if let Err(f) = self.run_stream(&work) {
                 self.report_fault(&work, &f);
             }
             self.timestamp(work.ts_end);
+            self.trace_work(rx::KTRACE_WORK_END, &work);
             self.completed.fetch_add(1, Ordering::Relaxed);
             rptr = (rptr + 1) % rb_size;
             let _ = space.write(rptr_va, &rptr.to_le_bytes());
@@ -795,10 +840,15 @@ impl Firmware {
                     // tables each time it needs them and caches nothing of kernel-half memory
                     // beyond the boot pointers (which live as long as the GPU): nothing to
                     // write back, so the flush is counted and acknowledged.
-                    self.cache_flushes.fetch_add(1, Ordering::Relaxed);
+                    let n = self.cache_flushes.fetch_add(1, Ordering::Relaxed) + 1;
+                    self.log(rx::DEBUG, format_args!("firmware cache flush #{n}"));
                 }
                 DeviceControlMsg::DestroyContext { gpu_context, .. } => {
-                    self.destroy_context(gpu_context)
+                    self.destroy_context(gpu_context);
+                    self.log(
+                        rx::DEBUG,
+                        format_args!("context destroyed: {gpu_context:#x}"),
+                    );
                 }
                 // Initialize, and messages this model does not act on.
                 _ => {}
@@ -834,6 +884,19 @@ impl Firmware {
 
     /// Posts a fault in the mailbox, waiting for the driver to free it first.
     fn report_fault(&self, work: &Work, f: &Fault) {
+        self.log(
+            rx::WARN,
+            format_args!(
+                "GPU fault: {:?} {} at {:#x}, unit {:#x}, level {}, slot {} stamp {:#x}",
+                f.reason,
+                if f.read { "read" } else { "write" },
+                f.address,
+                unit_code(work.tag),
+                f.level,
+                work.slot,
+                work.stamp
+            ),
+        );
         // TIMEOUT: the driver frees the mailbox in its interrupt handler; 1 s covers a guest
         // under heavy emulation. After that the fault is dropped (the job still completes).
         for _ in 0..1000 {
@@ -918,6 +981,7 @@ impl VirtualAgx {
                 queue <- SpinLockIrq::new(queue, c_str!("asahi::vagx::queue"), lock_class!()),
                 handler <- SpinLockIrq::new(None, c_str!("asahi::vagx::handler"), lock_class!()),
                 tlb <- SpinLockIrq::new(tlb, c_str!("asahi::vagx::tlb"), lock_class!()),
+                rx <- SpinLockIrq::new(rx::RxRings::new(), c_str!("asahi::vagx::rx"), lock_class!()),
                 event_page: AtomicU64::new(0),
                 ttb1: AtomicU64::new(0),
                 event_state: AtomicU64::new(0),
@@ -992,6 +1056,7 @@ impl Backend for VirtualAgx {
         if event_page != layout.event_page_phys {
             return Err(EIO);
         }
+        let rings = rx::RxRings::find(&space, rp).ok_or(EIO)?;
         *self.fw.handler.lock() = Some(irq);
         self.fw.event_page.store(event_page, Ordering::Release);
         self.fw.ttb1.store(layout.ttb1, Ordering::Release);
@@ -1000,6 +1065,9 @@ impl Backend for VirtualAgx {
         self.fw.dc_state.store(dc_state, Ordering::Release);
         self.fw.dc_ring.store(dc_ring, Ordering::Release);
         self.fw.running.store(true, Ordering::Release);
+        *self.fw.rx.lock() = rings;
+        self.fw
+            .log(rx::INFO, format_args!("virtual AGX firmware 13.5 booted"));
         Ok(())
     }
 
@@ -1036,6 +1104,8 @@ impl Backend for VirtualAgx {
         self.fw.crash_work.flush();
         self.fw.core.flush();
         self.fw.irq.sync();
+        // No more log, trace or stats writes: the driver may free the rings after this.
+        self.fw.rx.lock().disable();
         let handler = self.fw.handler.lock().take();
         drop(handler);
     }

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 
-//! Device-prefixed logging (`dev_info!`, `dev_err!`).
+//! Device-prefixed logging (`dev_info!`, `dev_err!`; [`dev_print`] also at `KERN_WARNING`).
 //!
 //! C header: [`include/linux/dev_printk.h`](srctree/include/linux/dev_printk.h). 6.12's `kernel`
 //! crate has no `dev_*!` macros; these format with Rust's `fmt` and hand the result to the C
@@ -19,6 +19,8 @@ pub(crate) trait AsRawDevice {
 pub(crate) enum Level {
     /// `KERN_ERR`.
     Err,
+    /// `KERN_WARNING`.
+    Warn,
     /// `KERN_INFO`.
     Info,
 }
@@ -36,6 +38,7 @@ pub(crate) fn dev_print(dev: &dyn AsRawDevice, level: Level, args: core::fmt::Ar
     unsafe {
         match level {
             Level::Err => bindings::_dev_err(raw, FMT.as_ptr(), args_ptr),
+            Level::Warn => bindings::_dev_warn(raw, FMT.as_ptr(), args_ptr),
             Level::Info => bindings::_dev_info(raw, FMT.as_ptr(), args_ptr),
         }
     }
