@@ -16,7 +16,7 @@ use agx_firmware_defs::crashlog::{
     RawFwLogMsg, RawFwLogPayloadMsg, RawKTraceMsg, FWLOG_LEVEL_NAMES, FWLOG_MSG_INDEX,
     FWLOG_MSG_PAYLOAD, FWLOG_PAYLOADS_PER_RING,
 };
-use agx_firmware_defs::job::{ChannelRing, FwStatus};
+use agx_firmware_defs::job::{ChannelRing, CommandType, FwStatus, RingState, VirtualRunCommand};
 use agx_firmware_defs::types::{GpuPtr, U64};
 use agx_firmware_defs::uat::{Ap, MemAttr, Perm, Prot, PTE_GPU_ACCESS};
 use agx_firmware_defs::ver::{FwVersion, Gen, Variant, SUPPORTED};
@@ -529,8 +529,46 @@ trait RuntimePointersView: FromBytes + KnownLayout + Immutable {
     fn logs(&self) -> (ChannelRing, GpuPtr, ChannelRing);
 }
 
+/// The parts of a versioned `QueueInfo` the decoder shows.
+trait QueueInfoView: FromBytes + KnownLayout + Immutable {
+    fn state(&self) -> GpuPtr;
+    fn ring(&self) -> GpuPtr;
+    fn gpu_context(&self) -> GpuPtr;
+    fn event_id(&self) -> i32;
+    fn priority(&self) -> u32;
+}
+
+/// A versioned `RunWorkQueueMsg` (its size varies): the queue it names.
+trait RunMsgView: FromBytes + KnownLayout + Immutable {
+    fn work_queue(&self) -> GpuPtr;
+}
+
 macro_rules! impl_views {
     ($($m:ident),*) => {$(
+        impl QueueInfoView for agx_firmware_defs::variants::$m::QueueInfo {
+            fn state(&self) -> GpuPtr {
+                self.state
+            }
+            fn ring(&self) -> GpuPtr {
+                self.ring
+            }
+            fn gpu_context(&self) -> GpuPtr {
+                self.gpu_context
+            }
+            fn event_id(&self) -> i32 {
+                self.event_id
+            }
+            fn priority(&self) -> u32 {
+                self.priority.level
+            }
+        }
+
+        impl RunMsgView for agx_firmware_defs::variants::$m::RunWorkQueueMsg {
+            fn work_queue(&self) -> GpuPtr {
+                self.work_queue
+            }
+        }
+
         impl InitDataView for agx_firmware_defs::variants::$m::InitData {
             fn runtime_pointers(&self) -> GpuPtr {
                 self.runtime_pointers
@@ -638,16 +676,45 @@ fn firmware(out: &mut String, dump: &Dump<'_>, info: &AgxDumpInfo, forced: Optio
     use agx_firmware_defs::variants as v;
     let va = info.initdata_address;
     match variant_name(variant) {
-        "g13_v12_3" => walk::<v::g13_v12_3::InitData, v::g13_v12_3::RuntimePointers>(out, dump, va),
-        "g13_v13_5" => walk::<v::g13_v13_5::InitData, v::g13_v13_5::RuntimePointers>(out, dump, va),
-        "g14_v12_3" => walk::<v::g14_v12_3::InitData, v::g14_v12_3::RuntimePointers>(out, dump, va),
-        "g14_v12_4" => walk::<v::g14_v12_4::InitData, v::g14_v12_4::RuntimePointers>(out, dump, va),
-        "g14_v13_5" => walk::<v::g14_v13_5::InitData, v::g14_v13_5::RuntimePointers>(out, dump, va),
+        "g13_v12_3" => walk::<
+            v::g13_v12_3::InitData,
+            v::g13_v12_3::RuntimePointers,
+            v::g13_v12_3::QueueInfo,
+            v::g13_v12_3::RunWorkQueueMsg,
+        >(out, dump, va),
+        "g13_v13_5" => walk::<
+            v::g13_v13_5::InitData,
+            v::g13_v13_5::RuntimePointers,
+            v::g13_v13_5::QueueInfo,
+            v::g13_v13_5::RunWorkQueueMsg,
+        >(out, dump, va),
+        "g14_v12_3" => walk::<
+            v::g14_v12_3::InitData,
+            v::g14_v12_3::RuntimePointers,
+            v::g14_v12_3::QueueInfo,
+            v::g14_v12_3::RunWorkQueueMsg,
+        >(out, dump, va),
+        "g14_v12_4" => walk::<
+            v::g14_v12_4::InitData,
+            v::g14_v12_4::RuntimePointers,
+            v::g14_v12_4::QueueInfo,
+            v::g14_v12_4::RunWorkQueueMsg,
+        >(out, dump, va),
+        "g14_v13_5" => walk::<
+            v::g14_v13_5::InitData,
+            v::g14_v13_5::RuntimePointers,
+            v::g14_v13_5::QueueInfo,
+            v::g14_v13_5::RunWorkQueueMsg,
+        >(out, dump, va),
         _ => out.push_str("  no layout module for this variant\n"),
     }
 }
 
-fn walk<I: InitDataView, R: RuntimePointersView>(out: &mut String, dump: &Dump<'_>, va: u64) {
+fn walk<I: InitDataView, R: RuntimePointersView, Q: QueueInfoView, M: RunMsgView>(
+    out: &mut String,
+    dump: &Dump<'_>,
+    va: u64,
+) {
     let init: I = match read_struct(dump, va) {
         Ok(i) => i,
         Err(e) => {
@@ -671,9 +738,11 @@ fn walk<I: InitDataView, R: RuntimePointersView>(out: &mut String, dump: &Dump<'
             }
             Ok(r) => {
                 let _ = writeln!(out, "  RuntimePointers @ {rp:#x}: channels");
-                for (id, ring) in r.channels() {
+                let channels = r.channels();
+                for &(id, ring) in &channels {
                     channel(out, dump, id, ring);
                 }
+                work_queues::<Q, M>(out, dump, &channels);
                 let (fw_log, fwlog_buf, ktrace) = r.logs();
                 firmware_log(out, dump, fw_log, fwlog_buf);
                 ktrace_records(out, dump, ktrace);
@@ -729,6 +798,155 @@ fn channel(out: &mut String, dump: &Dump<'_>, id: ChannelId, ring: ChannelRing) 
                     }
                 }
             }
+        }
+    }
+}
+
+/// Most work queues the report shows, and most messages it looks back per pipe to find them.
+const MAX_QUEUES: usize = 16;
+const MAX_PIPE_LOOKBACK: u32 = 16;
+/// Most commands shown per queue.
+const MAX_QUEUE_COMMANDS: u32 = 8;
+
+/// The work queues the last `RunWorkQueue` messages on each pipe named: their ring indices and
+/// the commands the firmware had not run yet.
+fn work_queues<Q: QueueInfoView, M: RunMsgView>(
+    out: &mut String,
+    dump: &Dump<'_>,
+    channels: &[(ChannelId, ChannelRing)],
+) {
+    let msg_size = core::mem::size_of::<M>() as u64;
+    let mut queues: Vec<(u64, String)> = Vec::new();
+    for &(id, ring) in channels {
+        if !matches!(id, ChannelId::Pipe { .. }) || ring.state.is_null() {
+            continue;
+        }
+        let Ok(st) = read_struct::<ChannelState>(dump, ring.state.va()) else {
+            continue;
+        };
+        let Some(p) = RingPtrs::new(id.entries(), st.read_ptr, st.write_ptr) else {
+            continue;
+        };
+        // Messages before the write index, newest first (the firmware consumed most of them).
+        let mut index = p.write();
+        for _ in 0..MAX_PIPE_LOOKBACK.min(p.count()) {
+            index = index.checked_sub(1).unwrap_or(p.count() - 1);
+            let at = ring
+                .ring
+                .va()
+                .wrapping_add(u64::from(index).wrapping_mul(msg_size));
+            let Ok(msg) = read_struct::<M>(dump, at) else {
+                break;
+            };
+            let qi = msg.work_queue().va();
+            if qi == 0 {
+                break;
+            }
+            if !queues.iter().any(|(q, _)| *q == qi) && queues.len() < MAX_QUEUES {
+                queues.push((qi, channel_name(id)));
+            }
+        }
+    }
+    if queues.is_empty() {
+        out.push_str("  Work queues: none named on the pipes\n");
+        return;
+    }
+    let _ = writeln!(out, "  Work queues ({} named on the pipes)", queues.len());
+    for (qi, pipe) in queues {
+        work_queue::<Q>(out, dump, qi, &pipe);
+    }
+}
+
+fn work_queue<Q: QueueInfoView>(out: &mut String, dump: &Dump<'_>, qi: u64, pipe: &str) {
+    let q: Q = match read_struct(dump, qi) {
+        Ok(q) => q,
+        Err(e) => {
+            let _ = writeln!(
+                out,
+                "    QueueInfo @ {qi:#x} ({pipe}): {}",
+                VaErrorDisplay(&e)
+            );
+            return;
+        }
+    };
+    let rs: RingState = match read_struct(dump, q.state().va()) {
+        Ok(r) => r,
+        Err(e) => {
+            let _ = writeln!(
+                out,
+                "    QueueInfo @ {qi:#x} ({pipe}): event slot {}, ring state: {}",
+                q.event_id(),
+                VaErrorDisplay(&e)
+            );
+            return;
+        }
+    };
+    let size = rs.rb_size;
+    let pending = if size == 0 || rs.gpu_rptr >= size || rs.cpu_wptr >= size {
+        None
+    } else {
+        Some((rs.cpu_wptr + size - rs.gpu_rptr) % size)
+    };
+    let _ = writeln!(
+        out,
+        "    QueueInfo @ {qi:#x} ({pipe}): event slot {}, priority {}, context {:#x}, ring {:#x} ({} entries), gpu_rptr {}, cpu_wptr {}, {}",
+        q.event_id(),
+        q.priority(),
+        q.gpu_context().va(),
+        q.ring().va(),
+        size,
+        rs.gpu_rptr,
+        rs.cpu_wptr,
+        match pending {
+            Some(n) => format!("{n} commands not run"),
+            None => "indices corrupt".into(),
+        }
+    );
+    let Some(n) = pending else {
+        return;
+    };
+    let mut index = rs.gpu_rptr;
+    for _ in 0..n.min(MAX_QUEUE_COMMANDS) {
+        let at = q.ring().va().wrapping_add(u64::from(index) * 8);
+        let text = match read_struct::<U64>(dump, at) {
+            Err(e) => format!("{}", VaErrorDisplay(&e)),
+            Ok(ptr) => describe_command(dump, ptr.get()),
+        };
+        let _ = writeln!(out, "      [{index}] {text}");
+        index = (index + 1) % size;
+    }
+    if n > MAX_QUEUE_COMMANDS {
+        let _ = writeln!(out, "      … {} more", n - MAX_QUEUE_COMMANDS);
+    }
+}
+
+/// Describes the run command at `va` (the driver's virtual run command).
+pub fn describe_command(dump: &Dump<'_>, va: u64) -> String {
+    match read_struct::<VirtualRunCommand>(dump, va) {
+        Err(e) => format!("command @ {va:#x}: {}", VaErrorDisplay(&e)),
+        Ok(c) => {
+            let kind = match CommandType::from_u32(c.tag) {
+                Some(CommandType::RunVertex) => "vertex",
+                Some(CommandType::RunFragment) => "fragment",
+                Some(CommandType::RunCompute) => "compute",
+                Some(CommandType::Barrier) => "barrier",
+                Some(_) => "other",
+                None => "unknown",
+            };
+            format!(
+                "command @ {va:#x}: {kind} (tag {}), slot {}, stamp {:#x}{}, ttb {:#x}, stream {:#x}, context {:#x}",
+                c.tag,
+                c.event_slot,
+                c.stamp_value,
+                if c.flags & VirtualRunCommand::FLAG_COMPLETE != 0 {
+                    " (completes the job)"
+                } else {
+                    ""
+                },
+                c.ttb.get(),
+                c.stream.va(),
+                c.gpu_context.va()
+            )
         }
     }
 }
