@@ -3,13 +3,15 @@
 //! # Mechanism
 //!
 //! The layouts that change between firmware versions are written once, in
-//! `defs/versioned/layouts.rs`, as ordinary items that refer to a constant `VARIANT` of the
-//! enclosing module. The [`define_variants!`] macro below creates one module per variant, defines
-//! `VARIANT` in it and `include!`s that file. Version-dependent fields are sized with
-//! `Array<{ if_present(COND, N) }, T>` or `Pad<{ if COND { A } else { B } }>`, where `COND` is a
-//! `const` expression over `VARIANT` such as `VARIANT.fw_at_least(FwVersion::V13_2)`; an absent
-//! field becomes a zero-length, alignment-1 array that does not change the layout. Each module
-//! checks its sizes with `const` assertions.
+//! `defs/versioned/layouts.rs` (channels, queues, initdata) and `defs/versioned/commands.rs`
+//! (the `RunVertex`/`RunFragment`/`RunCompute` work commands), as ordinary items that refer to
+//! a constant `VARIANT` of the enclosing module. The [`define_variants!`] macro below creates
+//! one module per variant, defines `VARIANT` in it and `include!`s those files.
+//! Version-dependent fields are sized with `Array<{ if_present(COND, N) }, T>` or
+//! `Pad<{ if COND { A } else { B } }>`, where `COND` is a `const` expression over `VARIANT` such
+//! as `VARIANT.fw_at_least(FwVersion::V13_2)`; an absent field becomes a zero-length,
+//! alignment-1 array that does not change the layout. Each module checks its sizes with `const`
+//! assertions.
 //!
 //! The driver picks the variant at probe time with [`Variant::select`] and then uses the
 //! matching module, e.g. `use fw::variants::g13_v13_5 as fwv;`.
@@ -27,7 +29,13 @@ macro_rules! define_variants {
             $(#[$doc])*
             pub mod $name {
                 use super::super::channels::PipeType;
-                use super::super::job::{ChannelRing, LinkedListHead, Priority};
+                use super::super::event::EventValue;
+                use super::super::job::{
+                    ArrayAddr, BackgroundProgram, ChannelRing, ComputeJobParams1,
+                    EncoderParams, EotProgram, FragmentJobParams2, JobMeta, LinkedListHead,
+                    Priority, RegisterArray, TimestampPointers, VertexJobParams2,
+                    VertexTilingParams,
+                };
                 use super::super::types::{
                     if_present, read_u32, read_u64, write_u32, write_u64, Array, GpuPtr, Pad, U32,
                     U64,
@@ -38,6 +46,7 @@ macro_rules! define_variants {
                 pub const VARIANT: Variant = Variant::new(Gen::$gen, FwVersion::$fw);
 
                 include!("versioned/layouts.rs");
+                include!("versioned/commands.rs");
             }
         )*
 
@@ -108,6 +117,114 @@ mod tests {
         assert_eq!(size_of::<g14_v12_4::NotifierState>(), 0xac);
         assert_eq!(size_of::<g13_v13_5::NotifierState>(), 0x9c);
         assert_eq!(offset_of!(g13_v13_5::Notifier, state), 0x14);
+    }
+
+    /// Expected run-command facts of one variant: sizes, and byte offsets of the fields the
+    /// driver fills. Values derived by summing downstream's fields for the 12.3 layout (m1n1
+    /// confirms microsequence 0x46c/0x1e8, compute stamp 0x280, value 0x290 and timestamp
+    /// pointers 0x2b0), plus 8 after the 13.x counter.
+    struct CmdFacts {
+        vertex: usize,
+        fragment: usize,
+        compute: usize,
+        /// RunVertex: vm_slot, microsequence, vdm_ctrl_stream_base, meta.stamp_value,
+        /// timestamp_pointers.
+        vtx: [usize; 5],
+        /// RunFragment: vm_slot, microsequence, meta.stamp_value, timestamp_pointers.
+        frag: [usize; 4],
+        /// RunCompute: vm_slot, microsequence, cdm_ctrl_stream_base, meta.stamp,
+        /// meta.stamp_value, meta.stamp_slot, timestamp_pointers.
+        comp: [usize; 7],
+    }
+
+    const V12_G13: CmdFacts = CmdFacts {
+        vertex: 0x5e0,
+        fragment: 0x930,
+        compute: 0x2dc,
+        vtx: [0x4, 0x46c, 0xc8, 0x578, 0x5b4],
+        frag: [0x4, 0xc, 0x8c8, 0x904],
+        comp: [0x8, 0x1e8, 0x70, 0x280, 0x290, 0x294, 0x2b0],
+    };
+    const V13_G13: CmdFacts = CmdFacts {
+        vertex: 0x608,
+        fragment: 0x96c,
+        compute: 0x31c,
+        vtx: [0xc, 0x474, 0xd0, 0x580, 0x5bc],
+        // meta moves by 0x1c: counter 8, AuxFbInfo 8, unk_2a0 8 (all in 13.0b4), unk_v13_3 4.
+        frag: [0xc, 0x14, 0x8e4, 0x920],
+        comp: [0x10, 0x1f0, 0x78, 0x288, 0x298, 0x29c, 0x2b8],
+    };
+
+    macro_rules! check_cmds {
+        ($m:ident, $f:expr, $vtx_enc:expr) => {{
+            use $m::{RunCompute, RunFragment, RunVertex};
+            let f: &CmdFacts = &$f;
+            let meta = |base: usize, field: usize| base + field;
+            assert_eq!(size_of::<RunVertex>(), f.vertex, stringify!($m));
+            assert_eq!(size_of::<RunFragment>(), f.fragment, stringify!($m));
+            assert_eq!(size_of::<RunCompute>(), f.compute, stringify!($m));
+            assert_eq!(offset_of!(RunVertex, tag), 0);
+            assert_eq!(offset_of!(RunFragment, tag), 0);
+            assert_eq!(offset_of!(RunCompute, tag), 0);
+            let v = [
+                offset_of!(RunVertex, vm_slot),
+                offset_of!(RunVertex, microsequence),
+                offset_of!(RunVertex, job_params1)
+                    + offset_of!($m::VertexJobParams1, vdm_ctrl_stream_base),
+                meta(
+                    offset_of!(RunVertex, meta),
+                    offset_of!(JobMeta, stamp_value),
+                ),
+                offset_of!(RunVertex, timestamp_pointers),
+            ];
+            let mut want = f.vtx;
+            want[2] = $vtx_enc;
+            assert_eq!(v, want, stringify!($m));
+            let fr = [
+                offset_of!(RunFragment, vm_slot),
+                offset_of!(RunFragment, microsequence),
+                meta(
+                    offset_of!(RunFragment, meta),
+                    offset_of!(JobMeta, stamp_value),
+                ),
+                offset_of!(RunFragment, timestamp_pointers),
+            ];
+            assert_eq!(fr, f.frag, stringify!($m));
+            let c = [
+                offset_of!(RunCompute, vm_slot),
+                offset_of!(RunCompute, microsequence),
+                offset_of!(RunCompute, job_params1)
+                    + offset_of!(ComputeJobParams1, cdm_ctrl_stream_base),
+                meta(offset_of!(RunCompute, meta), offset_of!(JobMeta, stamp)),
+                meta(
+                    offset_of!(RunCompute, meta),
+                    offset_of!(JobMeta, stamp_value),
+                ),
+                meta(
+                    offset_of!(RunCompute, meta),
+                    offset_of!(JobMeta, stamp_slot),
+                ),
+                offset_of!(RunCompute, timestamp_pointers),
+            ];
+            assert_eq!(c, f.comp, stringify!($m));
+        }};
+    }
+
+    #[test]
+    fn run_command_layouts() {
+        use super::super::job::{ComputeJobParams1, JobMeta};
+        // G14 drops four G13-only words before the vertex control-stream pointer.
+        check_cmds!(g13_v12_3, V12_G13, 0xc8);
+        check_cmds!(g14_v12_3, V12_G13, 0xa8);
+        check_cmds!(g14_v12_4, V12_G13, 0xa8);
+        check_cmds!(g13_v13_5, V13_G13, 0xd0);
+        check_cmds!(g14_v13_5, V13_G13, 0xb0);
+        // G14 moves the fragment depth buffers behind its extra words.
+        assert_eq!(offset_of!(g13_v12_3::FragmentJobParams1, z_load), 0x58);
+        assert_eq!(offset_of!(g14_v12_3::FragmentJobParams1, z_load), 0x68);
+        assert_eq!(offset_of!(g14_v13_5::FragmentJobParams1, z_load), 0x70);
+        assert_eq!(size_of::<g13_v13_5::AuxFbInfo>(), 0x18);
+        assert_eq!(offset_of!(g13_v13_5::RunCompute, unk_2fd), 0x305);
     }
 
     #[test]
