@@ -8,7 +8,7 @@
 //! | command | runs | peer command |
 //! |---|---|---|
 //! | `fwalloc <count> <size>` | `count` allocations of `size` bytes in the firmware-private heap, freed 64 at a time | `kmalloc <count> <size>`: the same with `kzalloc`/`kfree` |
-//! | `snapshot <MiB>` | grows the private heap by `MiB`, then times a crash snapshot of the kernel half | `memcpy <MiB>`: times copying as many 16 KiB pages between preallocated pages |
+//! | `snapshot <MiB>` | grows the private heap by `MiB`, then times a crash snapshot of the kernel half | `memcpy <MiB>`: times copying as many 16 KiB pages into pages allocated beforehand as the snapshot allocates them (fresh, uninitialised runs) |
 //!
 //! The allocation commands are timed by the caller (so that two threads can be timed
 //! together); the snapshot and memcpy commands time only the copy and leave the result in
@@ -18,7 +18,7 @@ use crate::crashdump::Snapshot;
 use crate::fwalloc::{FwAlloc, HeapKind};
 use crate::gpu::Gpu;
 use crate::kernel_ext::vec::VecExt;
-use crate::pages::{GpuPage, GPU_PAGE_SIZE};
+use crate::pages::{GpuPageRun, GPU_PAGE_SIZE};
 use core::sync::atomic::{AtomicU64, Ordering};
 use kernel::prelude::*;
 use kernel::time::Ktime;
@@ -113,17 +113,25 @@ fn snapshot(gpu: &Gpu, mib: u64, reference: bool) -> Result {
     // CAST: elapsed time is non-negative.
     LAST_WALK_NS.store((Ktime::ktime_get() - t0).to_ns() as u64, Ordering::Relaxed);
     let ns = if reference {
-        let mut dst: KVec<GpuPage> = KVec::with_capacity(mapped, GFP_KERNEL)?;
-        for _ in 0..mapped {
-            dst.push(GpuPage::alloc()?, GFP_KERNEL)?;
+        // The same kind of destination the snapshot copies into (runs of fresh, uninitialised
+        // pages), allocated before the clock starts.
+        let mut dst: KVec<GpuPageRun> = KVec::new();
+        let mut have = 0usize;
+        while have < mapped {
+            let run = GpuPageRun::alloc(4).or_else(|_| GpuPageRun::alloc(0))?;
+            have += run.len();
+            dst.push(run, GFP_KERNEL)?;
         }
+        let pages = dst
+            .iter()
+            .flat_map(|r| (0..r.len() as u64).map(move |i| r.phys() + i * GPU_PAGE_SIZE));
         let t0 = Ktime::ktime_get();
-        for (s, d) in held.iter().cycle().zip(dst.iter()) {
+        for (s, d) in held.iter().cycle().zip(pages.take(mapped)) {
             // SAFETY: Both are whole 16 KiB RAM pages, directly mapped, owned here.
             unsafe {
                 core::ptr::copy_nonoverlapping(
                     crate::bindings::asahi_helper_phys_to_virt(s.phys()).cast::<u8>(),
-                    crate::bindings::asahi_helper_phys_to_virt(d.phys()).cast::<u8>(),
+                    crate::bindings::asahi_helper_phys_to_virt(d).cast::<u8>(),
                     GPU_PAGE_SIZE as usize,
                 );
             }

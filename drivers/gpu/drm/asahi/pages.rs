@@ -92,7 +92,15 @@ impl GpuPageRun {
     /// Allocates `1 << log2` uninitialised GPU pages in one piece without sleeping or entering
     /// reclaim (the crash snapshot); fails easily, more so for big runs.
     pub(crate) fn alloc_nowait(log2: u32) -> Result<Self> {
-        let gfp = bindings::GFP_NOWAIT | bindings::__GFP_NOWARN;
+        Self::alloc_gfp(log2, bindings::GFP_NOWAIT | bindings::__GFP_NOWARN)
+    }
+
+    /// Allocates `1 << log2` uninitialised GPU pages in one piece, sleeping if need be.
+    pub(crate) fn alloc(log2: u32) -> Result<Self> {
+        Self::alloc_gfp(log2, bindings::GFP_KERNEL | bindings::__GFP_NOWARN)
+    }
+
+    fn alloc_gfp(log2: u32, gfp: bindings::gfp_t) -> Result<Self> {
         // SAFETY: Plain page allocation; the result is checked for null.
         let page = unsafe { bindings::asahi_helper_alloc_pages(gfp, ORDER + log2) };
         // INVARIANT: a fresh allocation of that order, owned by the new value.
