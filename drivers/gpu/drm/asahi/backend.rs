@@ -25,6 +25,8 @@
 //!   firmware memory (`DestroyContext` to forget a queue's context or, for context 0xff, to
 //!   flush the firmware's caches; `Initialize` at boot), acknowledged through the ring's read
 //!   index (see [`crate::channel`]);
+//! - [`Backend::doorbell_fwctl`]: the doorbell of the FwCtl channel (flush a range of kernel
+//!   memory from the firmware's caches, before the driver unmaps it), acknowledged the same way;
 //! - [`Backend::tlb_invalidate`] and [`Backend::tlb_invalidate_all`]: forget the translations
 //!   the GPU cached for part or all of an address space, named by its page-table root, after the
 //!   driver removed or changed page-table entries there (see "TLB invalidation" below);
@@ -122,6 +124,11 @@ pub(crate) trait Backend: Send + Sync {
     /// `ENODEV` if no firmware runs (not booted, crashed, shut down): then nothing will consume
     /// them. Process context.
     fn doorbell_device_control(&self) -> Result;
+    /// Rings the FwCtl doorbell: the firmware consumes the messages on the FwCtl channel
+    /// (`FwStatus::fwctl_channel`), each asking it to write back and drop what it cached of a
+    /// range of kernel memory, and advances its read index for each. `ENODEV` if no firmware
+    /// runs. Process context.
+    fn doorbell_fwctl(&self) -> Result;
     /// Invalidates the GPU's cached translations of `[va, va + size)` in the address space whose
     /// page-table root is `ttb` (see "TLB invalidation" in the module docs). Returning means the
     /// GPU no longer uses any entry of the range as it was before the call. Any context; never
@@ -202,6 +209,10 @@ pub(crate) mod testing {
         fn shutdown(&self) {}
 
         fn doorbell_device_control(&self) -> Result {
+            Err(ENODEV)
+        }
+
+        fn doorbell_fwctl(&self) -> Result {
             Err(ENODEV)
         }
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 
-//! The driver's end of a transmit (driver → firmware) channel ring.
+//! The driver's end of a transmit (driver → firmware) channel ring: device control, FwCtl and
+//! the work pipes.
 //!
 //! A channel is a ring of fixed-size messages and a state block with the read and write indices
 //! (`fw::channels`): the driver writes a message, then publishes it by advancing the write
@@ -11,7 +12,7 @@
 //! [`TxChannel`] only keeps addresses: its memory is allocated for the GPU's lifetime
 //! ([`crate::fwalloc::FwAllocator::alloc_permanent`]) and lives in the firmware heaps.
 
-use crate::fw::channels::{ChannelState, RingPtrs};
+use crate::fw::channels::{ChannelState, FwCtlChannelState, RingPtrs};
 use crate::pages::shared_u32;
 use core::sync::atomic::Ordering;
 use kernel::prelude::*;
@@ -27,6 +28,9 @@ pub(crate) struct TxChannel {
     ring: u64,
     entries: u32,
     msg_size: usize,
+    /// Offsets of the read and write indices in the state block.
+    read_off: usize,
+    write_off: usize,
 }
 
 impl TxChannel {
@@ -43,20 +47,38 @@ impl TxChannel {
             ring,
             entries,
             msg_size,
+            read_off: ChannelState::READ_PTR_OFFSET,
+            write_off: ChannelState::WRITE_PTR_OFFSET,
+        }
+    }
+
+    /// The FwCtl channel, whose state block is a `FwCtlChannelState` (indices at 0 and 0x10).
+    ///
+    /// # Safety
+    ///
+    /// As for [`Self::new`], with `state` a `FwCtlChannelState`.
+    pub(crate) unsafe fn new_fwctl(state: u64, ring: u64, entries: u32, msg_size: usize) -> Self {
+        Self {
+            state,
+            ring,
+            entries,
+            msg_size,
+            read_off: FwCtlChannelState::READ_PTR_OFFSET,
+            write_off: FwCtlChannelState::WRITE_PTR_OFFSET,
         }
     }
 
     fn index(&self, offset: usize) -> &core::sync::atomic::AtomicU32 {
         // SAFETY: The state block is live RAM (type invariant via `new`), and the offsets are
-        // the aligned index fields of `ChannelState`.
+        // the aligned index fields of its state layout.
         unsafe { shared_u32(self.state + offset as u64) }
     }
 
     fn ptrs(&self) -> Option<RingPtrs> {
         RingPtrs::new(
             self.entries,
-            self.index(ChannelState::READ_PTR_OFFSET).load(Ordering::Acquire),
-            self.index(ChannelState::WRITE_PTR_OFFSET).load(Ordering::Acquire),
+            self.index(self.read_off).load(Ordering::Acquire),
+            self.index(self.write_off).load(Ordering::Acquire),
         )
     }
 
@@ -80,7 +102,7 @@ impl TxChannel {
                 msg.len(),
             );
         }
-        self.index(ChannelState::WRITE_PTR_OFFSET)
+        self.index(self.write_off)
             .store(next.write(), Ordering::Release);
         Ok(at)
     }

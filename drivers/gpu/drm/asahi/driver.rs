@@ -158,11 +158,12 @@ impl drm::Driver for AsahiDriver {
                 root,
                 crate::bench::LAST_WALK_NS.as_ptr(),
             );
-            let [flushes, live, garbage] = (*gpu).fw().counters();
+            let [flushes, live, garbage, range_flushes] = (*gpu).fw().counters();
             for (name, counter) in [
                 (c_str!("fw_cache_flushes"), flushes),
                 (c_str!("fw_live_objects"), live),
                 (c_str!("fw_garbage_objects"), garbage),
+                (c_str!("fw_range_flushes"), range_flushes),
             ] {
                 bindings::debugfs_create_u64(name.as_char_ptr(), 0o400, root, counter.as_ptr());
             }

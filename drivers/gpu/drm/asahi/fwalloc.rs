@@ -33,6 +33,7 @@
 
 use crate::backend::Backend;
 use crate::channel::TxChannel;
+use crate::fw::channels::FwCtlMsg;
 use crate::fw::job::GpuContextData;
 use crate::fw::variants::g13_v13_5::DeviceControlMsg;
 use crate::fw::heap::{self, Heap, HeapError, HeapStats, PageUse};
@@ -98,9 +99,14 @@ pub(crate) struct FwAllocator {
     /// The device-control channel, once the boot structures exist.
     #[pin]
     devctrl: Mutex<Option<TxChannel>>,
+    /// The FwCtl channel, once the boot structures exist.
+    #[pin]
+    fwctl: Mutex<Option<TxChannel>>,
     backend: Arc<dyn Backend>,
     /// Firmware cache flushes asked for so far (debugfs `fw_cache_flushes`).
     flushes: AtomicU64,
+    /// Range flushes acknowledged on the FwCtl channel (debugfs `fw_range_flushes`).
+    range_flushes: AtomicU64,
     /// Objects allocated and not freed, over all heaps (debugfs `fw_live_objects`).
     live: AtomicU64,
     /// Freed objects waiting for a flush, over all heaps (debugfs `fw_garbage_objects`).
@@ -130,8 +136,10 @@ impl FwAllocator {
                 gpu_ro <- new_mutex!(state(HeapKind::GpuRo), "asahi::FwAllocator::gpu_ro"),
                 shared <- new_mutex!(state(HeapKind::Shared), "asahi::FwAllocator::shared"),
                 devctrl <- new_mutex!(None, "asahi::FwAllocator::devctrl"),
+                fwctl <- new_mutex!(None, "asahi::FwAllocator::fwctl"),
                 backend,
                 flushes: AtomicU64::new(0),
+                range_flushes: AtomicU64::new(0),
                 live: AtomicU64::new(0),
                 garbage: AtomicU64::new(0),
             }),
@@ -152,10 +160,10 @@ impl FwAllocator {
         }
     }
 
-    /// Counters for debugfs: cache flushes, live objects, garbage objects (each lives as long
+    /// Counters for debugfs: cache flushes, live objects, garbage objects, range flushes (each lives as long
     /// as the allocator).
-    pub(crate) fn counters(&self) -> [&AtomicU64; 3] {
-        [&self.flushes, &self.live, &self.garbage]
+    pub(crate) fn counters(&self) -> [&AtomicU64; 4] {
+        [&self.flushes, &self.live, &self.garbage, &self.range_flushes]
     }
 
     /// The counters of one heap, and the number of cache flushes so far.
@@ -257,6 +265,36 @@ impl FwAllocator {
         };
         self.backend.doorbell_device_control()?;
         chan.wait_consumed(index)
+    }
+
+    /// Starts using `chan` as the FwCtl channel (at boot).
+    pub(crate) fn install_fwctl(&self, chan: TxChannel) {
+        *self.fwctl.lock() = Some(chan);
+    }
+
+    /// Asks the firmware to write back and drop what it cached of `pages` GPU pages of kernel
+    /// memory at `va` (a FwCtl message for the kernel's flush slot 64, as downstream sends when it
+    /// unmaps kernel memory), and waits until it has. `ENODEV` without running firmware.
+    /// Process context; sleeps.
+    pub(crate) fn flush_range(&self, va: u64, pages: u64) -> Result {
+        let msg = FwCtlMsg {
+            addr: crate::fw::types::U64::new(va),
+            unk_8: 0,
+            slot: 64,
+            page_count: u16::try_from(pages).map_err(|_| EINVAL)?,
+            unk_12: 2,
+        };
+        let mut guard = self.fwctl.lock();
+        let chan = guard.as_mut().ok_or(ENODEV)?;
+        // SAFETY: `FwCtlMsg` is plain data without padding (its size is checked in
+        // firmware-defs).
+        let bytes =
+            unsafe { core::slice::from_raw_parts((&raw const msg).cast::<u8>(), size_of_val(&msg)) };
+        let index = chan.send(bytes)?;
+        self.backend.doorbell_fwctl()?;
+        chan.wait_consumed(index)?;
+        self.range_flushes.fetch_add(1, Ordering::Relaxed);
+        Ok(())
     }
 
     /// Makes the firmware forget the context `ctx` (DeviceControl `DestroyContext`): it drops

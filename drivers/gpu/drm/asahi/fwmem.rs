@@ -10,11 +10,12 @@
 //! | object | heap | contents |
 //! |---|---|---|
 //! | `InitData` (firmware 13.5, G13 layout) | private | pointers to the rest, UAT geometry |
-//! | `RuntimePointers`, `FwStatus` | private | channel rings, halt/resume flags |
+//! | `RuntimePointers`, `FwStatus` | private | channel rings, halt/resume flags, the FwCtl channel |
 //! | event page | shared | stamps, fired mask, fault mailbox (see `backend::event_page`) |
 //! | channel states (event; FwLog × 6, KTrace, Stats) | shared | read and write indices |
 //! | event channel ring (256 × 0x38 bytes) | shared | Flag messages |
 //! | device-control channel state and ring (256 × 0x30 bytes) | shared, kept for good | `Initialize`, `DestroyContext` (see [`crate::channel`]) |
+//! | FwCtl channel state and ring (256 × 0x14 bytes) | shared, kept for good | range flushes before kernel memory is unmapped |
 //! | 12 pipe channels (vertex/fragment/compute × 4 priorities), states and rings (256 × 0x30 bytes) | shared, kept for good | `RunWorkQueue` messages |
 //! | FwLog rings (6 × 256 × 0x38) and payloads (6 × 256 × 0xd8), KTrace ring (512 × 0x38), Stats ring (256 × 0x40) | shared, whole contiguous pages | firmware log, trace, statistics ([`crate::fwlog`]) |
 //!
@@ -28,7 +29,9 @@
 
 use crate::channel::TxChannel;
 use crate::backend::Backend;
-use crate::fw::channels::{ChannelId, ChannelState, PipeType, NUM_PIPES, NUM_PRIORITIES};
+use crate::fw::channels::{
+    ChannelId, ChannelState, FwCtlChannelState, FwCtlMsg, PipeType, NUM_PIPES, NUM_PRIORITIES,
+};
 use crate::fw::job::ChannelRing;
 use crate::fw::types::GpuPtr;
 use crate::fw::uat::{Prot, UPPER_HALF_BASE};
@@ -53,6 +56,8 @@ pub(crate) const EVENT_RING_ENTRIES: u32 = 0x100;
 pub(crate) const DEVCTRL_RING_ENTRIES: u32 = 0x100;
 /// Entries of each pipe channel ring (0x100, reference §5).
 pub(crate) const PIPE_RING_ENTRIES: u32 = 0x100;
+/// Entries of the FwCtl channel ring (0x100, reference §5).
+pub(crate) const FWCTL_RING_ENTRIES: u32 = 0x100;
 
 /// Where the firmware finds its structures.
 #[derive(Clone, Copy, Debug)]
@@ -193,7 +198,22 @@ impl FwBoot {
         let ring_size = EVENT_RING_ENTRIES as usize * size_of::<crate::fw::channels::RawEventMsg>();
         let event_ring = fw.alloc(HeapKind::Shared, ring_size)?;
         let event_page = fw.alloc(HeapKind::Shared, GPU_PAGE_SIZE as usize)?;
-        let fw_status = FwObject::new(fw, HeapKind::Private, &zeroed::<crate::fw::job::FwStatus>())?;
+        // The FwCtl channel, permanent like the device-control channel; `FwStatus` names it.
+        let fwctl_msg = size_of::<FwCtlMsg>();
+        let (fwctl_state_va, fwctl_state) =
+            fw.alloc_permanent(HeapKind::Shared, size_of::<FwCtlChannelState>())?;
+        let (fwctl_ring_va, fwctl_ring) =
+            fw.alloc_permanent(HeapKind::Shared, FWCTL_RING_ENTRIES as usize * fwctl_msg)?;
+        let mut status: crate::fw::job::FwStatus = zeroed();
+        status.fwctl_channel = ChannelRing {
+            state: GpuPtr::new(fwctl_state_va),
+            ring: GpuPtr::new(fwctl_ring_va),
+        };
+        let fw_status = FwObject::new(fw, HeapKind::Private, &status)?;
+        // SAFETY: Both were just allocated for the GPU's lifetime, zeroed, sized.
+        fw.install_fwctl(unsafe {
+            TxChannel::new_fwctl(fwctl_state, fwctl_ring, FWCTL_RING_ENTRIES, fwctl_msg)
+        });
         // The device-control channel belongs to the allocator (which flushes through it), so
         // its memory is permanent rather than objects pointing back at the allocator.
         let dc_msg = size_of::<fwv::RawDeviceControlMsg>();
@@ -309,6 +329,10 @@ pub(crate) mod offsets {
     pub(crate) const STATE_READ_PTR: usize = offset_of!(ChannelState, read_ptr);
     /// `ChannelState::write_ptr`.
     pub(crate) const STATE_WRITE_PTR: usize = offset_of!(ChannelState, write_ptr);
+    /// `InitData::fw_status`.
+    pub(crate) const INITDATA_FW_STATUS: usize = offset_of!(fwv::InitData, fw_status);
+    /// `FwStatus::fwctl_channel` (a `ChannelRing`).
+    pub(crate) const FW_STATUS_FWCTL: usize = offset_of!(crate::fw::job::FwStatus, fwctl_channel);
     /// `InitData::runtime_pointers`.
     pub(crate) const INITDATA_RUNTIME_POINTERS: usize = offset_of!(fwv::InitData, runtime_pointers);
     /// `RuntimePointers::event` (a `ChannelRing { state, ring }`).

@@ -775,6 +775,13 @@ impl TimestampBuffer {
 impl Drop for TimestampBuffer {
     fn drop(&mut self) {
         let pages = self.size / crate::pages::GPU_PAGE_SIZE;
+        // The firmware wrote into these pages: it drops what it cached of them before they
+        // leave its address space (without running firmware there is nothing cached).
+        if let Err(e) = self.gpu.fw.flush_range(self.va, pages) {
+            if e != ENODEV {
+                dev_err!(&*self.gpu, "FwCtl flush of a timestamp buffer failed: {:?}\n", e);
+            }
+        }
         self.gpu
             .fw
             .kernel_half()

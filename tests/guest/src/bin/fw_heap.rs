@@ -7,11 +7,14 @@
 //!   retires, but freed private memory is garbage until the driver has had the firmware flush
 //!   its caches over the device-control channel, which it does once more than 2048 objects are
 //!   garbage: a few thousand jobs make it flush, and the garbage stays bounded;
+//! - unbinding a timestamp buffer (mapped in the firmware's half) first has the firmware drop
+//!   what it cached of it, with a FwCtl message it acknowledges (`fw_range_flushes`);
 //! - closing the client frees the queue's objects (after the firmware acknowledged
 //!   `DestroyContext`).
 
 use asahi_guest_tests::gpu::{self, op, Ctx, DATA_VA};
 use asahi_guest_tests::Tap;
+use asahi_uapi::bindings::*;
 use std::path::Path;
 
 /// Jobs to submit: enough to make more than 2048 commands garbage.
@@ -93,6 +96,32 @@ fn main() {
     tap.ok(
         garbage <= FLUSH_OBJECTS + DEPTH + 8,
         format_args!("garbage stays bounded by the flush threshold ({garbage} objects)"),
+    );
+
+    // A timestamp buffer: bound into the firmware's half, then unbound.
+    let ranges0 = counter(&dir, "fw_range_flushes");
+    let mut b = drm_asahi_gem_bind_object {
+        op: DRM_ASAHI_BIND_OBJECT_OP_BIND,
+        flags: DRM_ASAHI_BIND_OBJECT_USAGE_TIMESTAMPS,
+        handle: ctx.data,
+        offset: 0,
+        range: 0x4000,
+        ..Default::default()
+    };
+    let r = ctx.dev.gem_bind_object(&mut b).and_then(|()| {
+        let mut u = drm_asahi_gem_bind_object {
+            op: DRM_ASAHI_BIND_OBJECT_OP_UNBIND,
+            object_handle: b.object_handle,
+            ..Default::default()
+        };
+        ctx.dev.gem_bind_object(&mut u)
+    });
+    let ranges = counter(&dir, "fw_range_flushes");
+    tap.ok(
+        r.is_ok() && ranges == ranges0 + 1,
+        format_args!(
+            "unbinding a timestamp buffer flushed it from the firmware's caches over FwCtl ({r:?}, flushes {ranges0} -> {ranges})"
+        ),
     );
 
     drop(ctx);

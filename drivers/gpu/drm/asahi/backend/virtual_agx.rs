@@ -16,6 +16,8 @@
 //!   (`fw::job::VirtualRunCommand`, which the driver wrote in the firmware-private heap) and runs
 //!   its *virtual control stream* (below). With one core, a queue's commands run in ring order
 //!   whatever their unit, which honours every barrier of the uAPI;
+//! - the FwCtl doorbell makes it drop what it cached of a range of kernel memory (it caches no
+//!   kernel-half data, so it logs and acknowledges);
 //! - the device-control doorbell makes it handle `Initialize` and `DestroyContext` (drop the
 //!   context's queued runs, stop its commands after the one running, and acknowledge; context
 //!   0xff is a cache flush) by advancing the channel's read index.
@@ -75,7 +77,7 @@
 mod tlb;
 
 use super::{event_page, Backend, IrqHandler};
-use crate::fw::channels::NUM_PIPES;
+use crate::fw::channels::{FwCtlChannelState, FwCtlMsg, NUM_PIPES};
 use crate::fw::job::RingState;
 use crate::fw::variants::g13_v13_5::RunWorkQueueMsg;
 use crate::fw::job::{CommandType, VirtualRunCommand};
@@ -84,7 +86,10 @@ use crate::fw::fault::{FaultInfo, FaultReason};
 use crate::fw::channels::{EventMsg, RawEventMsg};
 use crate::fw::event::FlagBitmask;
 use crate::fw::pgtable::{self, TableMemory, TablePhys, WalkError};
-use crate::fwmem::{offsets, FwLayout, DEVCTRL_RING_ENTRIES, EVENT_RING_ENTRIES, PIPE_RING_ENTRIES};
+use crate::fwmem::{
+    offsets, FwLayout, DEVCTRL_RING_ENTRIES, EVENT_RING_ENTRIES, FWCTL_RING_ENTRIES,
+    PIPE_RING_ENTRIES,
+};
 use crate::fw::variants::g13_v13_5::{DeviceControlMsg, RawDeviceControlMsg};
 use kernel::new_mutex;
 use kernel::sync::Mutex;
@@ -403,6 +408,11 @@ struct Firmware {
     /// `ChannelId::pipe_index`.
     pipe_state: [AtomicU64; NUM_PIPES],
     pipe_ring: [AtomicU64; NUM_PIPES],
+    /// Physical addresses of the FwCtl channel's state and ring, found at boot.
+    fwctl_state: AtomicU64,
+    fwctl_ring: AtomicU64,
+    /// Range flushes handled (for the crash log).
+    range_flushes: AtomicU64,
     /// Physical addresses of the device-control channel's state and ring, found at boot.
     dc_state: AtomicU64,
     dc_ring: AtomicU64,
@@ -857,6 +867,51 @@ impl Firmware {
         }
     }
 
+    /// Handles every message waiting on the FwCtl channel: each names a range of kernel memory
+    /// to write back and drop from the firmware's caches before the driver unmaps it. The model
+    /// caches no kernel-half data (only translations, which the driver invalidates itself), so
+    /// it logs the request and acknowledges it by advancing the read index.
+    fn fwctl(&self) {
+        let _guard = self.dc_lock.lock();
+        let (state, ring) = (
+            self.fwctl_state.load(Ordering::Acquire),
+            self.fwctl_ring.load(Ordering::Acquire),
+        );
+        if PhysMem::ptr(state, 0x20).is_none() {
+            return;
+        }
+        // SAFETY: Both are aligned `u32`s of the channel's `FwCtlChannelState` (RAM, checked).
+        let (rp, wp) = unsafe {
+            (
+                shared_u32(state + FwCtlChannelState::READ_PTR_OFFSET as u64),
+                shared_u32(state + FwCtlChannelState::WRITE_PTR_OFFSET as u64),
+            )
+        };
+        let size = core::mem::size_of::<FwCtlMsg>();
+        loop {
+            let r = rp.load(Ordering::Acquire);
+            if r == wp.load(Ordering::Acquire) || r >= FWCTL_RING_ENTRIES {
+                return;
+            }
+            let Some(p) = PhysMem::ptr(ring + u64::from(r) * size as u64, size) else {
+                return;
+            };
+            // SAFETY: `p` is a ring entry the driver published before moving the write index.
+            let msg = unsafe { p.cast::<FwCtlMsg>().read_unaligned() };
+            let n = self.range_flushes.fetch_add(1, Ordering::Relaxed) + 1;
+            self.log(
+                rx::DEBUG,
+                format_args!(
+                    "range flush #{n}: {:#x}, {} pages, slot {}",
+                    msg.addr.get(),
+                    msg.page_count,
+                    msg.slot
+                ),
+            );
+            rp.store((r + 1) % FWCTL_RING_ENTRIES, Ordering::Release);
+        }
+    }
+
     /// Drops the queued work of context `ctx` and waits for the work of it that runs.
     fn destroy_context(&self, ctx: u64) {
         {
@@ -994,6 +1049,9 @@ impl VirtualAgx {
                 abort_context: AtomicU64::new(0),
                 pipe_state: [const { AtomicU64::new(0) }; NUM_PIPES],
                 pipe_ring: [const { AtomicU64::new(0) }; NUM_PIPES],
+                fwctl_state: AtomicU64::new(0),
+                fwctl_ring: AtomicU64::new(0),
+                range_flushes: AtomicU64::new(0),
                 dc_state: AtomicU64::new(0),
                 dc_ring: AtomicU64::new(0),
                 dc_lock <- new_mutex!((), "asahi::vagx::dc_lock"),
@@ -1052,6 +1110,15 @@ impl Backend for VirtualAgx {
                 r.store(ring, Ordering::Release);
             }
         }
+        let fs = space
+            .read_u64(layout.initdata + offsets::INITDATA_FW_STATUS as u64)
+            .map_err(|_| EIO)?;
+        let fwctl = fs + offsets::FW_STATUS_FWCTL as u64;
+        let fwctl_state_va = space.read_u64(fwctl).map_err(|_| EIO)?;
+        let fwctl_ring_va = space.read_u64(fwctl + offsets::RING_RING as u64).map_err(|_| EIO)?;
+        let fwctl_size = FWCTL_RING_ENTRIES as usize * core::mem::size_of::<FwCtlMsg>();
+        let fwctl_state = space.phys(fwctl_state_va, 0x20).ok_or(EIO)?;
+        let fwctl_ring = space.phys(fwctl_ring_va, fwctl_size).ok_or(EIO)?;
         let event_page = space.phys(layout.event_page, 0x400).ok_or(EIO)?;
         if event_page != layout.event_page_phys {
             return Err(EIO);
@@ -1062,6 +1129,8 @@ impl Backend for VirtualAgx {
         self.fw.ttb1.store(layout.ttb1, Ordering::Release);
         self.fw.event_state.store(state, Ordering::Release);
         self.fw.event_ring.store(ring, Ordering::Release);
+        self.fw.fwctl_state.store(fwctl_state, Ordering::Release);
+        self.fw.fwctl_ring.store(fwctl_ring, Ordering::Release);
         self.fw.dc_state.store(dc_state, Ordering::Release);
         self.fw.dc_ring.store(dc_ring, Ordering::Release);
         self.fw.running.store(true, Ordering::Release);
@@ -1076,6 +1145,14 @@ impl Backend for VirtualAgx {
             return Err(ENODEV);
         }
         self.fw.consume_pipe(pipe);
+        Ok(())
+    }
+
+    fn doorbell_fwctl(&self) -> Result {
+        if !self.fw.running.load(Ordering::Acquire) {
+            return Err(ENODEV);
+        }
+        self.fw.fwctl();
         Ok(())
     }
 
