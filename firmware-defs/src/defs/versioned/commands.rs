@@ -42,6 +42,7 @@ pub const CMD_V13_3: bool = VARIANT.fw_at_least(FwVersion::V13_3);
 
 /// Bytes that a [`RegisterArray`] adds over the fixed blocks it replaces, per command: the
 /// fixed blocks are 0x384 + 0xa0 (vertex), 0x348 + 0xf0 (fragment), 0x50 + 0x160 (compute).
+#[allow(dead_code, reason = "used only by const layout assertions, which older rustc (1.85) does not count as uses")]
 const fn reg_list_delta(fixed: usize) -> usize {
     if CMD_REG_LIST {
         0x710 - fixed
@@ -50,6 +51,7 @@ const fn reg_list_delta(fixed: usize) -> usize {
     }
 }
 /// Offset shift after the tag: the 13.0b4 `counter`.
+#[allow(dead_code, reason = "used only by const layout assertions, which older rustc (1.85) does not count as uses")]
 const CMD_COUNTER: usize = if_present(CMD_V13, 8);
 
 /// First register block of a [`RunVertex`] on G13/G14 (0x384 bytes, at +0x38).
@@ -262,6 +264,7 @@ pub struct RunVertex {
     pub pad_end: Pad<{ if CMD_V13 { 0 } else { 3 } }>,
 }
 
+#[allow(dead_code, reason = "used only by const layout assertions, which older rustc (1.85) does not count as uses")]
 const RUN_VERTEX_DELTA: usize = reg_list_delta(0x384 + 0xa0);
 const _: () = assert!(core::mem::offset_of!(RunVertex, vm_slot) == 0x4 + CMD_COUNTER);
 const _: () = assert!(
@@ -648,9 +651,11 @@ pub struct RunFragment {
     pub pad_end: Pad<{ if CMD_V13 { 0 } else { 3 } }>,
 }
 
+#[allow(dead_code, reason = "used only by const layout assertions, which older rustc (1.85) does not count as uses")]
 const RUN_FRAGMENT_DELTA: usize = reg_list_delta(0x348 + 0xf0);
 /// Bytes the 13.x changes add before `meta`: the counter, [`AuxFbInfo`] and `unk_2a0` in
 /// `job_params3`, and `unk_v13_3`.
+#[allow(dead_code, reason = "used only by const layout assertions, which older rustc (1.85) does not count as uses")]
 const RUN_FRAGMENT_META_SHIFT: usize = 3 * CMD_COUNTER + if_present(CMD_V13_3, 4);
 const _: () = assert!(core::mem::offset_of!(RunFragment, vm_slot) == 0x4 + CMD_COUNTER);
 const _: () = assert!(core::mem::offset_of!(RunFragment, microsequence) == 0xc + CMD_COUNTER);
@@ -790,6 +795,7 @@ pub struct RunCompute {
     pub pad_end: Pad<3>,
 }
 
+#[allow(dead_code, reason = "used only by const layout assertions, which older rustc (1.85) does not count as uses")]
 const RUN_COMPUTE_DELTA: usize = reg_list_delta(0x50 + 0x160);
 const _: () = assert!(core::mem::offset_of!(RunCompute, vm_slot) == 0x8 + CMD_COUNTER);
 const _: () = assert!(
