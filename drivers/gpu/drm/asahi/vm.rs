@@ -49,9 +49,10 @@ pub(crate) const USER_RANGE: Range<u64> = 0x4000..(1 << 39) - 0x8000;
 /// The smallest kernel window userspace may give a VM (512 MiB, as downstream).
 pub(crate) const KERNEL_MIN_SIZE: u64 = 0x2000_0000;
 
-/// Most tree nodes a VM keeps allocated ahead (about 5 MiB): binds of many small ops reuse the
-/// nodes their unmaps free instead of allocating, up to this many.
-const SPARE_MAX: usize = 1 << 16;
+/// Most tree nodes a VM keeps allocated ahead for reuse (64 bytes each: 8 MiB, for a VM that
+/// once bound 65536 pages one op each): binds of many small ops reuse the nodes their unmaps
+/// free instead of allocating and freeing one per op. Freed with the VM.
+const SPARE_MAX: usize = 1 << 17;
 
 /// Source of VM serial numbers: unique for the module's lifetime, never 0.
 static NEXT_SERIAL: AtomicU64 = AtomicU64::new(1);
@@ -144,7 +145,9 @@ impl VmInner {
     /// Keeps a node freed by an unmap for later inserts, if the spare list has room (it never
     /// grows here); otherwise frees it.
     fn recycle(&mut self, node: RBTreeNodeReservation<u64, Mapping>) {
-        if self.spare.len() < self.spare.capacity().min(SPARE_MAX) {
+        // A full list holds at least what the rest of the batch needs (`bind` reserved the
+        // capacity for it), so dropping the node then is safe.
+        if self.spare.len() < self.spare.capacity() {
             // Within capacity: cannot allocate or fail.
             let _ = self.spare.push(node, GFP_NOWAIT);
         }
@@ -240,9 +243,17 @@ impl Vm {
             }
         }
         inner.pt.reserve(tables)?;
-        // An op inserts at most three tree nodes (the head and tail of a mapping it cuts, and its
-        // own); the batch removes at most every mapping there will be.
-        let nodes = ops.len().checked_mul(3).ok_or(ENOMEM)?;
+        // An op needs at most one node more than it frees: cutting a mapping removes its node
+        // (kept for reuse, see `recycle`) and inserts its head and tail; a map also inserts its
+        // own. So a map needs at most two spare nodes and an unmap one; the batch removes at
+        // most every mapping there will be.
+        let nodes = ops
+            .iter()
+            .map(|op| match op {
+                BindOp::Map { .. } => 2usize,
+                BindOp::Unmap { .. } => 1,
+            })
+            .sum::<usize>();
         inner.spare.reserve(nodes, GFP_KERNEL)?;
         while inner.spare.len() < nodes {
             inner
@@ -281,6 +292,10 @@ impl Vm {
                     inner.insert(va, m)?;
                 }
             }
+        }
+        // Keep a bounded number of nodes for the next binds.
+        while inner.spare.len() > SPARE_MAX {
+            drop(inner.spare.pop());
         }
         Ok(())
     }
