@@ -5,8 +5,8 @@
 # asahi-bench (tools/bench-report) extracts their results from the console, prints a table and
 # writes build/bench/<target>.json and build/bench/<target>-*.svg.
 #
-# ASAHI_TARGETS="x86_64" limits the targets (default: x86_64 arm64); ASAHI_BENCH=bench_fw runs
-# one benchmark program only. Exits non-zero if a target
+# ASAHI_TARGETS="x86_64" limits the targets (default: x86_64 arm64); ASAHI_BENCH=bench_fw,bench_bo
+# runs only those benchmark programs. Exits non-zero if a target
 # failed to build, boot or report.
 set -uo pipefail
 top="$(cd "$(dirname "$0")/.." && pwd)"
