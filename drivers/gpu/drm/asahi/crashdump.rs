@@ -20,7 +20,7 @@ use crate::fwmem::FwMemory;
 use crate::hw::HwConfig;
 use crate::kernel_ext::devcoredump::DumpSource;
 use crate::pages::{GpuPageRun, GPU_PAGE_SIZE};
-use core::sync::atomic::{AtomicU32, Ordering};
+use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use kernel::prelude::*;
 
 /// The firmware version the virtual AGX presents (13.5, as m1n1 reports macOS 13.5 firmware).
@@ -40,6 +40,10 @@ pub(crate) struct Snapshot {
     copied: usize,
     size: usize,
 }
+
+/// Time the last snapshot spent allocating its copies, in nanoseconds (the benchmark's
+/// breakdown, debugfs `bench_alloc_ns`).
+pub(crate) static LAST_ALLOC_NS: AtomicU64 = AtomicU64::new(0);
 
 /// Test knob: when non-zero, the `n`-th page copy of the next snapshot fails as if out of
 /// memory (set through debugfs `crash_dump_fail_after`).
@@ -67,6 +71,7 @@ impl Snapshot {
             total += usize::from(is_ram(pte));
             Ok(())
         })?;
+        let t0 = kernel::time::Ktime::ktime_get();
         let mut runs = KVec::with_capacity((total >> RUN_LOG2) + 1, GFP_NOWAIT)?;
         let mut log2 = RUN_LOG2;
         let mut have = 0usize;
@@ -82,6 +87,11 @@ impl Snapshot {
                 Err(_) => log2 = want - 1,
             }
         }
+        // CAST: elapsed time is non-negative.
+        LAST_ALLOC_NS.store(
+            (kernel::time::Ktime::ktime_get() - t0).to_ns() as u64,
+            Ordering::Relaxed,
+        );
         let mut segments = KVec::new();
         let mut coalescer = Coalescer::new();
         let mut copied = 0usize;

@@ -158,6 +158,12 @@ impl drm::Driver for AsahiDriver {
                 root,
                 crate::bench::LAST_WALK_NS.as_ptr(),
             );
+            bindings::debugfs_create_u64(
+                c_str!("bench_alloc_ns").as_char_ptr(),
+                0o400,
+                root,
+                crate::crashdump::LAST_ALLOC_NS.as_ptr(),
+            );
             let [flushes, live, garbage, range_flushes] = (*gpu).fw().counters();
             for (name, counter) in [
                 (c_str!("fw_cache_flushes"), flushes),

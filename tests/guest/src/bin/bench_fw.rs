@@ -55,18 +55,19 @@ fn alloc_sample(dir: &Path, cmd: &str, threads: u64) -> io::Result<f64> {
     Ok(ns as f64 / (threads * COUNT) as f64)
 }
 
-/// One sample of `snapshot` or `memcpy`: ns per MiB copied, and ns per MiB of one page-table
-/// walk of the kernel half.
-fn copy_sample(dir: &Path, cmd: &str, mib: u64) -> io::Result<(f64, f64)> {
+/// One sample of `snapshot` or `memcpy`: ns per MiB copied, and (for a snapshot) ns per MiB of
+/// one page-table walk of the kernel half and of allocating the copies.
+fn copy_sample(dir: &Path, cmd: &str, mib: u64) -> io::Result<(f64, f64, f64)> {
     command(dir, &format!("{cmd} {mib}"))?;
     let ns = read_u64(dir, "bench_ns")?;
     let pages = read_u64(dir, "bench_pages")?;
     let walk = read_u64(dir, "bench_walk_ns")?;
+    let alloc = read_u64(dir, "bench_alloc_ns")?;
     if pages == 0 {
         return Err(io::Error::other("no pages copied"));
     }
     let mib = pages as f64 * 16384.0 / (1 << 20) as f64;
-    Ok((ns as f64 / mib, walk as f64 / mib))
+    Ok((ns as f64 / mib, walk as f64 / mib, alloc as f64 / mib))
 }
 
 fn main() {
@@ -108,6 +109,7 @@ fn main() {
         // Alternate the subjects so that drift in the guest hits both alike.
         let mut samples = [bench::Samples::default(), bench::Samples::default()];
         let mut walks = bench::Samples::default();
+        let mut allocs = bench::Samples::default();
         let mut failed: [Option<io::Error>; 2] = [None, None];
         for _ in 0..3 {
             for (i, cmd) in ["memcpy", "snapshot"].iter().enumerate() {
@@ -115,9 +117,12 @@ fn main() {
                     continue;
                 }
                 match copy_sample(&dir, cmd, mib) {
-                    Ok((v, w)) => {
+                    Ok((v, w, a)) => {
                         samples[i].push(v);
-                        walks.push(w);
+                        if i == 1 {
+                            walks.push(w);
+                            allocs.push(a);
+                        }
                     }
                     Err(e) => failed[i] = Some(e),
                 }
@@ -132,7 +137,11 @@ fn main() {
             };
             match &failed[i] {
                 Some(e) => fig.skip(e),
-                None if i == 1 => fig.emit(&samples[i], false, &[("walk", walks.median())]),
+                None if i == 1 => fig.emit(
+                    &samples[i],
+                    false,
+                    &[("walk", walks.median()), ("alloc", allocs.median())],
+                ),
                 None => fig.emit(&samples[i], false, &[]),
             }
         }
