@@ -454,6 +454,8 @@ struct WqInner {
     wptr: u32,
     /// Whether the firmware has not been told about this queue yet.
     new: bool,
+    /// Set when the queue is cancelled: nothing more is handed to the firmware.
+    cancelled: bool,
 }
 
 /// Entries of a work queue's command ring (64-bit command pointers, one 16 KiB allocation).
@@ -511,6 +513,7 @@ impl WorkQueue {
                         commands: 0,
                         wptr: 0,
                         new: true,
+                        cancelled: false,
                     },
                     c_str!("asahi::WorkQueue::inner"),
                     lock_class!(),
@@ -584,10 +587,11 @@ impl WorkQueue {
         let _s = SignallingSection::begin();
         loop {
             let mut inner = self.inner.lock();
-            let ready = inner
-                .pending
-                .front()
-                .is_some_and(|j| j.deps_left.load(Ordering::Acquire) == 0);
+            let ready = !inner.cancelled
+                && inner
+                    .pending
+                    .front()
+                    .is_some_and(|j| j.deps_left.load(Ordering::Acquire) == 0);
             if !ready {
                 return;
             }
@@ -656,6 +660,10 @@ impl WorkQueue {
     /// drops this slot's queued work and finishes what it is running; then every remaining job
     /// fails with `ECANCELED`. Process context.
     pub(crate) fn cancel(&self) {
+        // From here on a job whose inputs signal stays pending (and fails below) instead of
+        // reaching the firmware after its context is destroyed. Taking the lock also waits for
+        // a kick in progress, whose work the firmware has then accepted and will drop.
+        self.inner.lock().cancelled = true;
         self.destroy_context();
         {
             let _s = SignallingSection::begin();
