@@ -5,7 +5,8 @@
 #
 # x86_64 tries KVM first with a short probe boot (a KVM boot was seen to hang on this kind of
 # machine) and falls back to TCG; arm64 always runs under TCG. The guest gets 2 CPUs so
-# concurrency bugs have a chance to show. ASAHI_QEMU_TIMEOUT (seconds, default 1200) bounds a run.
+# concurrency bugs have a chance to show. ASAHI_QEMU_TIMEOUT (seconds, default 1200) bounds a run;
+# ASAHI_QEMU_ARGS adds QEMU options (tools/bench.sh passes -mem-prealloc).
 set -uo pipefail
 ARCH_NAME="${1:?usage: run.sh x86_64|arm64 <kernel> <initramfs> <log> [args...]}"
 KERNEL="${2:?kernel}"
@@ -51,7 +52,8 @@ fi
 if [ "${accel[1]}" != kvm ] && [ "$ARCH_NAME" = x86_64 ]; then accel+=(-cpu max); fi
 
 echo "[qemu $ARCH_NAME] ${accel[*]}, log: $LOG" >&2
-timeout --foreground "$TIMEOUT" "${QEMU[@]}" "${accel[@]}" "${COMMON[@]}" \
+# shellcheck disable=SC2086 # ASAHI_QEMU_ARGS is a list of options.
+timeout --foreground "$TIMEOUT" "${QEMU[@]}" "${accel[@]}" "${COMMON[@]}" ${ASAHI_QEMU_ARGS:-} \
   -append "$BASE_ARGS $EXTRA" </dev/null >"$LOG" 2>&1
 rc=$?
 if [ $rc = 124 ]; then echo "[qemu $ARCH_NAME] timed out after ${TIMEOUT}s" >&2; fi
