@@ -256,6 +256,8 @@ fn x_label(group: &str, x: u64) -> String {
     match group {
         "submit_latency" => "-".into(),
         "submit_pipelined" => format!("{x} in flight"),
+        "fw_alloc" if x == 1 => "1 thread".into(),
+        "fw_alloc" => format!("{x} threads"),
         _ if x >= 1024 && x % 1024 == 0 => format!("{} GiB", x / 1024),
         _ => format!("{x} MiB"),
     }
@@ -284,7 +286,11 @@ pub fn tables(target: &str, run: &Run) -> String {
         let breakdown: Vec<String> = r
             .extra
             .iter()
-            .map(|(k, v)| format!("{k} {}", human(*v, &r.unit)))
+            .map(|(k, v)| match k.strip_suffix("_per_s") {
+                // A rate, not a value of the figure's unit.
+                Some(what) => format!("{} {what}/s", sig(*v)),
+                None => format!("{k} {}", human(*v, &r.unit)),
+            })
             .collect();
         let _ = writeln!(
             o,
@@ -529,6 +535,23 @@ mod tests {
         assert_eq!(human(2.5e6, "ns/MiB"), "2.50 ms/MiB");
         assert_eq!(human(3e9, "ns"), "3.00 s");
         assert_eq!(human(0.5, "x"), "0.500 x");
+    }
+
+    #[test]
+    fn fw_alloc_rows_name_threads_and_rates() {
+        let log = "ASAHI-BENCH-BEGIN b\n\
+            ASAHI-BENCH-RESULT {\"group\":\"fw_alloc\",\"subject\":\"asahi\",\"x\":2,\"unit\":\"ns/op\",\"median\":23495.2,\"n\":4,\"ops_per_s\":42561.8}\n\
+            ASAHI-BENCH-RESULT {\"group\":\"fw_alloc\",\"subject\":\"kmalloc\",\"x\":1,\"unit\":\"ns/op\",\"median\":346243.5,\"n\":3,\"ops_per_s\":2888.1}\n\
+            ASAHI-BENCH-END b exit=0\n";
+        let t = tables("x86_64", &crate::console::parse(log));
+        assert!(
+            t.contains("| fw_alloc | 2 threads | asahi | 23.5 µs/op |  | 4 | 42562 ops/s |"),
+            "{t}"
+        );
+        assert!(
+            t.contains("| fw_alloc | 1 thread | kmalloc | 346 µs/op |"),
+            "{t}"
+        );
     }
 
     #[test]
