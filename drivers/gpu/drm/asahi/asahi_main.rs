@@ -36,10 +36,17 @@
 //! `File::vms` / `File::queues` (never nested) → `Vm::inner` → the backend's TLB lock. Object
 //! references may be dropped under `Vm::inner`; freeing an object takes no driver lock.
 //!
-//! TLB invalidations (`Backend::tlb_invalidate*`) are made under `Vm::inner` (VM_BIND) and
-//! `Gpu::fw` (timestamp buffers); the virtual AGX takes its TLB lock (`asahi::vagx::tlb`, an
-//! irq-safe spinlock) for them, a leaf under which nothing else is taken. See `gpu.rs` for the
-//! locks of the fence-signalling path.
+//! TLB invalidations (`Backend::tlb_invalidate*`) are made under `Vm::inner` (VM_BIND) and the
+//! kernel half's lock (timestamp buffers); the virtual AGX takes its TLB lock
+//! (`asahi::vagx::tlb`, an irq-safe spinlock) for them, a leaf under which nothing else is taken.
+//!
+//! Firmware memory (`fwalloc.rs`): a heap's lock → the device-control channel's lock (a cache
+//! flush) → the backend's device-control lock; a heap's lock → the kernel half's lock. The FwCtl
+//! channel's lock is taken alone, before the kernel half's. Nothing allocates under the kernel
+//! half's lock, which the crash snapshot takes on the fence-signalling path.
+//!
+//! Submission (`gpu.rs`, which documents the fence-signalling path): `WorkQueue::inner` →
+//! `Gpu::pipes` → the virtual AGX's run-list and TLB locks (all irq-safe spinlocks).
 
 // pin_init! of the firmware model state has many fields.
 #![recursion_limit = "256"]
