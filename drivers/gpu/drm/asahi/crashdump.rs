@@ -92,16 +92,32 @@ impl Snapshot {
             (kernel::time::Ktime::ktime_get() - t0).to_ns() as u64,
             Ordering::Relaxed,
         );
-        let mut segments = KVec::new();
+        // At most one segment per page: allocated once, not grown page by page.
+        let mut segments = KVec::with_capacity(total.max(1), GFP_NOWAIT)?;
         let mut coalescer = Coalescer::new();
         let mut copied = 0usize;
+        let mut run_at = 0usize;
         fw.for_each_mapped(|va, pte| {
             let ram = is_ram(pte);
             if ram {
                 if fail_after != 0 && copied + 1 >= fail_after as usize {
                     return Err(ENOMEM);
                 }
-                let dst = Self::copy_phys(&runs, copied).ok_or(EINVAL)?;
+                // Copies fill the runs in order: the next page of the current run, or the first
+                // of the next one.
+                let offset_in = |at: usize| {
+                    let (first, run) = runs.get(at)?;
+                    let off = copied.checked_sub(*first).filter(|&o| o < run.len())?;
+                    // CAST: an index within a run of at most 16 pages.
+                    Some(run.phys() + off as u64 * GPU_PAGE_SIZE)
+                };
+                let dst = match offset_in(run_at) {
+                    Some(d) => d,
+                    None => {
+                        run_at += 1;
+                        offset_in(run_at).ok_or(EINVAL)?
+                    }
+                };
                 let pa = crate::dumpfmt::pte::pte_paddr(pte);
                 // SAFETY: `pa` starts a RAM GPU page (16 KiB, physically contiguous: the driver
                 // maps only whole GPU pages in the kernel half), directly mapped; `dst` is a
