@@ -112,8 +112,11 @@ pub struct VirtualRunCommand {
     pub stamp_value: u32,
     /// [`VirtualRunCommand::FLAG_COMPLETE`]: write the stamp when done (the job's last command).
     pub flags: u32,
-    /// Physical address of the address space's page-table root (TTB0).
-    pub ttb: U64,
+    /// Context slot (ASID) of the address space: the firmware finds its page-table root in the
+    /// TTBAT entry of this slot (1-63; slot 0 is the kernel's).
+    pub vm_slot: u32,
+    /// Padding.
+    pub pad_14: u32,
     /// GPU address of the virtual control stream (0: nothing to run).
     pub stream: GpuPtr,
     /// Firmware addresses for the start and end timestamps (`u64` ns; 0: none).

@@ -934,7 +934,7 @@ pub fn describe_command(dump: &Dump<'_>, va: u64) -> String {
                 None => "unknown",
             };
             format!(
-                "command @ {va:#x}: {kind} (tag {}), slot {}, stamp {:#x}{}, ttb {:#x}, stream {:#x}, context {:#x}",
+                "command @ {va:#x}: {kind} (tag {}), slot {}, stamp {:#x}{}, vm slot {}, stream {:#x}, context {:#x}",
                 c.tag,
                 c.event_slot,
                 c.stamp_value,
@@ -943,7 +943,7 @@ pub fn describe_command(dump: &Dump<'_>, va: u64) -> String {
                 } else {
                     ""
                 },
-                c.ttb.get(),
+                c.vm_slot,
                 c.stream.va(),
                 c.gpu_context.va()
             )

@@ -9,7 +9,7 @@ use agx_coredump::format::{Dump, Note};
 use agx_coredump::report::{self, Options};
 use agx_firmware_defs::channels::ChannelState;
 use agx_firmware_defs::job::{ChannelRing, CommandType, RingState, VirtualRunCommand};
-use agx_firmware_defs::types::{GpuPtr, U64};
+use agx_firmware_defs::types::GpuPtr;
 use agx_firmware_defs::uat::Prot;
 use agx_firmware_defs::variants::g13_v13_5 as fwv;
 use common::*;
@@ -88,7 +88,7 @@ fn image() -> Vec<u8> {
             event_slot: 5,
             stamp_value: 0x100 * (i as u32 + 1),
             flags: VirtualRunCommand::FLAG_COMPLETE,
-            ttb: U64(0x8000_0000),
+            vm_slot: 3,
             stream: GpuPtr::new(0x10_0000_0000 + i * 0x40),
             gpu_context: GpuPtr::new(CONTEXT),
             ..Default::default()
@@ -128,7 +128,7 @@ fn queues_named_on_pipes_show_their_pending_commands() {
         .find("[2] command @ 0xffffffa000100100: compute")
         .expect(&text);
     assert!(a < b, "{text}");
-    assert!(text.contains("stream 0x1000000080"), "{text}");
+    assert!(text.contains("vm slot 3, stream 0x1000000080"), "{text}");
 }
 
 #[test]

@@ -46,7 +46,9 @@
 //! half's lock, which the crash snapshot takes on the fence-signalling path.
 //!
 //! Submission (`gpu.rs`, which documents the fence-signalling path): `WorkQueue::inner` →
-//! `Gpu::pipes` → the virtual AGX's run-list and TLB locks (all irq-safe spinlocks).
+//! `Gpu::pipes` → the virtual AGX's run-list and TLB locks (all irq-safe spinlocks). Binding a
+//! VM to a context slot: `Gpu::slots` (a mutex, taken alone at job creation and release) → the
+//! backend's TLB lock.
 
 // pin_init! of the firmware model state has many fields.
 #![recursion_limit = "256"]

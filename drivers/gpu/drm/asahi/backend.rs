@@ -14,13 +14,15 @@
 //! What crosses the boundary, and nothing else:
 //! - identity: the SoC's [`HwConfig`];
 //! - [`Backend::boot`]: where the firmware finds its init data (a GPU address in the kernel
-//!   half and that half's page-table root, see [`crate::fwmem`]), the shared event page
-//!   ([`event_page`]), and the handler its interrupt calls, in hard-IRQ context;
+//!   half and that half's page-table root, see [`crate::fwmem`]), the TTBAT (the page-table
+//!   roots of the 64 context slots, slot 0 the kernel's; the driver binds a VM to a user slot
+//!   while it has jobs, `Gpu::bind_vm`), the shared event page ([`event_page`]), and the handler
+//!   its interrupt calls, in hard-IRQ context;
 //! - [`Backend::doorbell_pipe`]: the doorbell of one of the 12 pipe channels (vertex, fragment,
 //!   compute × 4 priorities), rings in firmware memory carrying `RunWorkQueue` messages that name
 //!   a queue's `QueueInfo` and the new write index of its command ring: the firmware reads
 //!   messages, queues, rings and commands through the kernel half's page tables, and the memory
-//!   a command names through the page tables of the command's address space;
+//!   a command names through the page tables the TTBAT gives for the command's context slot;
 //! - [`Backend::doorbell_device_control`]: the doorbell of the device-control channel, a ring in
 //!   firmware memory (`DestroyContext` to forget a queue's context or, for context 0xff, to
 //!   flush the firmware's caches; `Initialize` at boot), acknowledged through the ring's read
@@ -47,11 +49,12 @@
 //! invalidates its whole address space before its page tables, whose root page a new VM may get,
 //! are freed. Adding entries where there were none needs no invalidation.
 //!
-//! Address spaces are named by their page-table root (`ttb`), as in [`FwWork::ttb`]. On real
-//! hardware (shared/reference/asahi-driver.md §5) the TLB is tagged by ASID, which is the
-//! address space's context slot in the TTBAT (slot 0 is the kernel half, `ttb1`); the backend
-//! keeps the slot a `ttb` is bound to and issues, from the CPU (the GPU's TLB shares the CPU's
-//! broadcast invalidations):
+//! Address spaces are named by their page-table root (`ttb`) here. On real hardware
+//! (shared/reference/asahi-driver.md §5) the TLB is tagged by ASID, which is the address space's
+//! context slot in the TTBAT (slot 0 is the kernel half, `ttb1`); the backend reads the slot a
+//! `ttb` is bound to from the TTBAT the driver maintains (`Gpu::bind_vm`, which also invalidates
+//! a slot's previous address space when it rebinds the slot) and issues, from the CPU (the GPU's
+//! TLB shares the CPU's broadcast invalidations):
 //! - range: `tlbi rvae1os` (or `tlbi vae1os` per 16 KiB page for small ranges) with the ASID in
 //!   bits 63:48, then `dsb sy`;
 //! - whole address space: `tlbi aside1os` with the ASID, then `dsb sy`;

@@ -70,6 +70,9 @@ pub(crate) struct FwLayout {
     pub(crate) event_page_phys: u64,
     /// Physical address of the kernel-half page-table root (TTB1).
     pub(crate) ttb1: u64,
+    /// Physical address of the TTBAT: 64 `{ttb0, ttb1}` entries, one per context slot (ASID),
+    /// in driver memory (a reserved-memory region on real hardware).
+    pub(crate) ttbat: u64,
 }
 
 /// The kernel half's page tables.
@@ -182,6 +185,8 @@ pub(crate) struct FwBoot {
     _event_ring: FwAlloc,
     event_page: FwAlloc,
     ttb1: u64,
+    /// The TTBAT (slot 0, the kernel's, filled here; user slots by `Gpu::bind_vm`).
+    ttbat: crate::pages::GpuPage,
     /// The pipe channels, by `ChannelId::pipe_index`, until the GPU takes them.
     pipes: Option<KVec<TxChannel>>,
 }
@@ -190,6 +195,13 @@ impl FwBoot {
     /// Builds the boot structures in `fw`'s heaps.
     pub(crate) fn new(fw: &Arc<FwAllocator>) -> Result<Self> {
         let ttb1 = fw.kernel_half().ttb1();
+        let ttbat = crate::pages::GpuPage::alloc()?;
+        let kernel_entry = crate::fw::uat::ttbat_entry(ttb1, crate::fw::uat::KERNEL_CONTEXT)
+            .ok_or(EINVAL)?;
+        // SAFETY: The TTBAT page is ours, zeroed, and the kernel slot's `ttb1` is its second
+        // aligned word.
+        unsafe { crate::pages::shared_u64(ttbat.phys() + 8) }
+            .store(kernel_entry, core::sync::atomic::Ordering::Release);
         // The init data first, so it is at the start of the private range; its pointers are
         // filled in below, once their targets exist.
         let initdata = FwObject::new(fw, HeapKind::Private, &zeroed::<fwv::InitData>())?;
@@ -290,6 +302,7 @@ impl FwBoot {
             _event_ring: event_ring,
             event_page,
             ttb1,
+            ttbat,
             pipes: Some(pipes),
         })
     }
@@ -301,6 +314,7 @@ impl FwBoot {
             event_page: self.event_page.va(),
             event_page_phys: self.event_page.phys(),
             ttb1: self.ttb1,
+            ttbat: self.ttbat.phys(),
         }
     }
 

@@ -20,6 +20,8 @@
 //! [`ExplicitDrop`]s: an implicit drop does not build).
 //!
 //! What the firmware may touch, and what keeps it alive:
+//! - a job's context slot (the TTBAT entry naming its VM's page tables): the job's `VmSlot`
+//!   hold; an idle slot is rebound to another VM only when no job holds it;
 //! - a job's address space (page tables, mapped objects): the job's `ActiveVm` hold, released
 //!   only after the job's completion stamp is written, which the firmware does last; objects
 //!   unmapped while jobs run are parked in the VM's graveyard until they are done;
@@ -54,7 +56,8 @@ use crate::fw::job::RingState;
 use crate::fw::variants::g13_v13_5 as fwv;
 use crate::fw::job::{CommandType, GpuContextData, VirtualRunCommand};
 use crate::fwalloc::{FwAlloc, FwObject, HeapKind};
-use crate::fw::types::{GpuPtr, U64};
+use crate::fw::types::GpuPtr;
+use crate::fw::uat::{ttbat_entry, FIRST_USER_CONTEXT, NUM_CONTEXTS};
 use crate::fw::event::{EventValue, NUM_EVENTS};
 use crate::fw::fault::{unit_name, FaultInfo};
 use crate::kernel_ext::dma_fence::{Fence, FenceContext, FenceNames, FenceOps, SignallingSection};
@@ -76,7 +79,8 @@ use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering
 use kernel::c_str;
 use kernel::prelude::*;
 use kernel::str::CStr;
-use kernel::sync::Arc;
+use kernel::new_mutex;
+use kernel::sync::{Arc, Mutex};
 
 /// Which hardware unit a unit of work runs on.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -94,8 +98,6 @@ pub(crate) enum WorkKind {
 pub(crate) struct Work {
     /// The unit.
     pub(crate) kind: WorkKind,
-    /// Physical address of the address space's page-table root (TTB0).
-    pub(crate) ttb: u64,
     /// GPU address of the work's control stream (0: nothing to run).
     pub(crate) stream: u64,
     /// Firmware (kernel-half) addresses where the work's start and end times go (0: none).
@@ -114,6 +116,55 @@ impl FenceNames for AsahiFences {
     const TIMELINE: &'static CStr = c_str!("asahi-queue");
 }
 static FENCE_OPS: FenceOps = FenceOps::new::<AsahiFences>();
+
+/// The user context slots (ASIDs 1-63): the VM each one's TTBAT entry names and the jobs using
+/// it. A VM gets a slot while it has jobs (the least recently used idle slot when it has none);
+/// downstream's `Uat::bind`.
+struct SlotTable {
+    /// Serial of the VM in each slot (0: none).
+    vm: [u64; NUM_CONTEXTS],
+    /// That VM's page-table root.
+    ttb: [u64; NUM_CONTEXTS],
+    /// Jobs holding the slot.
+    users: [u32; NUM_CONTEXTS],
+    /// When the slot was last bound, for least-recently-used reuse.
+    used: [u64; NUM_CONTEXTS],
+    clock: u64,
+}
+
+impl SlotTable {
+    fn new() -> Self {
+        Self {
+            vm: [0; NUM_CONTEXTS],
+            ttb: [0; NUM_CONTEXTS],
+            users: [0; NUM_CONTEXTS],
+            used: [0; NUM_CONTEXTS],
+            clock: 0,
+        }
+    }
+}
+
+/// A job's hold on its VM's context slot.
+pub(crate) struct VmSlot {
+    gpu: Arc<Gpu>,
+    slot: u32,
+}
+
+impl VmSlot {
+    /// The slot (ASID).
+    pub(crate) fn slot(&self) -> u32 {
+        self.slot
+    }
+}
+
+impl Drop for VmSlot {
+    fn drop(&mut self) {
+        let mut t = self.gpu.slots.lock();
+        if let Some(u) = t.users.get_mut(self.slot as usize) {
+            *u = u.saturating_sub(1);
+        }
+    }
+}
 
 /// The event slots and who holds them.
 struct Owners {
@@ -139,6 +190,11 @@ pub(crate) struct Gpu {
     fw: Arc<FwAllocator>,
     /// Physical addresses of the event page and the event channel state, fixed at boot.
     event_page: u64,
+    /// Physical address of the TTBAT (in `boot`).
+    ttbat: u64,
+    /// Which VM each user context slot (ASID) holds.
+    #[pin]
+    slots: Mutex<SlotTable>,
     event_state: u64,
     dev: *mut bindings::device,
     /// The driver's ends of the 12 pipe channels, by `ChannelId::pipe_index`.
@@ -184,6 +240,8 @@ impl Gpu {
                 boot,
                 fw,
                 event_page: layout.event_page_phys,
+                ttbat: layout.ttbat,
+                slots <- new_mutex!(SlotTable::new(), "asahi::Gpu::slots"),
                 event_state,
                 dev,
                 pipes <- SpinLockIrq::new(pipes, c_str!("asahi::Gpu::pipes"), lock_class!()),
@@ -223,6 +281,57 @@ impl Gpu {
     /// The firmware address of the init data.
     pub(crate) fn initdata_va(&self) -> u64 {
         self.boot.layout().initdata
+    }
+
+    /// Binds `vm` to a user context slot for a job: the slot it has, or the least recently
+    /// used idle one, whose TTBAT entry then names `vm`'s page tables (and whose previous VM's
+    /// translations are flushed, as an ASID reuse needs). Waits, interruptibly, while all 63
+    /// are held by other VMs' jobs: those only wait on fences that already exist, so they
+    /// complete. Process context.
+    pub(crate) fn bind_vm(self: &Arc<Self>, vm: &Vm) -> Result<VmSlot> {
+        let users = FIRST_USER_CONTEXT as usize..NUM_CONTEXTS;
+        loop {
+            self.check_alive()?;
+            {
+                let mut t = self.slots.lock();
+                t.clock += 1;
+                let now = t.clock;
+                let pick = users.clone().find(|&i| t.vm[i] == vm.serial()).or_else(|| {
+                    users
+                        .clone()
+                        .filter(|&i| t.users[i] == 0)
+                        .min_by_key(|&i| (t.vm[i] != 0, t.used[i]))
+                });
+                if let Some(i) = pick {
+                    if t.vm[i] != vm.serial() {
+                        let old = t.ttb[i];
+                        // CAST: slots are below 64.
+                        let entry = ttbat_entry(vm.ttb(), i as u32).ok_or(EINVAL)?;
+                        // SAFETY: The TTBAT is a page the GPU owns for its lifetime; slot `i`'s
+                        // `ttb0` is an aligned word of it.
+                        unsafe { shared_u64(self.ttbat + i as u64 * 16) }
+                            .store(entry, Ordering::Release);
+                        if old != 0 {
+                            self.backend.tlb_invalidate_all(old);
+                        }
+                        t.vm[i] = vm.serial();
+                        t.ttb[i] = vm.ttb();
+                    }
+                    t.users[i] += 1;
+                    t.used[i] = now;
+                    // CAST: slots are below 64.
+                    return Ok(VmSlot {
+                        gpu: self.clone(),
+                        slot: i as u32,
+                    });
+                }
+            }
+            if kernel::current!().signal_pending() {
+                return Err(ERESTARTSYS);
+            }
+            // SAFETY: Plain sleep in process context.
+            unsafe { bindings::msleep(1) };
+        }
     }
 
     /// The backend.
@@ -817,6 +926,8 @@ pub(crate) struct Job {
     /// Timestamp buffers the firmware writes for this job.
     _timestamps: KVec<Arc<TimestampBuffer>>,
     _vm: crate::vm::ActiveVm,
+    /// The VM's context slot, held while the job lives.
+    _slot: VmSlot,
     /// Signalled when the job completes.
     pub(crate) fence: Fence,
     /// The job's commands, in the firmware-private heap, in order.
@@ -844,6 +955,7 @@ impl Job {
         timestamps: KVec<Arc<TimestampBuffer>>,
     ) -> Result<JobRef> {
         let fence = wq.new_fence()?;
+        let slot = wq.gpu.bind_vm(vm)?;
         let mut commands = KVec::with_capacity(works.len(), GFP_KERNEL)?;
         for (i, w) in works.iter().enumerate() {
             let tag = match w.kind {
@@ -861,7 +973,8 @@ impl Job {
                 } else {
                     0
                 },
-                ttb: U64::new(w.ttb),
+                vm_slot: slot.slot(),
+                pad_14: 0,
                 stream: GpuPtr::new(w.stream),
                 ts_start: GpuPtr::new(w.ts_start),
                 ts_end: GpuPtr::new(w.ts_end),
@@ -892,6 +1005,7 @@ impl Job {
                 wq,
                 _timestamps: timestamps,
                 _vm: crate::vm::ActiveVm::new(vm),
+                _slot: slot,
                 fence,
                 commands,
                 pipe,

@@ -139,8 +139,8 @@ impl Timestamps<'_> {
     }
 }
 
-/// Parses the command buffer into firmware work for the address space at `ttb`.
-fn parse_cmdbuf(buf: &[u8], ttb: u64, ts: &mut Timestamps<'_>) -> Result<KVec<Work>> {
+/// Parses the command buffer into firmware work.
+fn parse_cmdbuf(buf: &[u8], ts: &mut Timestamps<'_>) -> Result<KVec<Work>> {
     let hsize = core::mem::size_of::<bindings::drm_asahi_cmd_header>();
     let mut works = KVec::new();
     let (mut renders, mut computes) = (0u32, 0u32);
@@ -153,7 +153,6 @@ fn parse_cmdbuf(buf: &[u8], ttb: u64, ts: &mut Timestamps<'_>) -> Result<KVec<Wo
         let payload = buf.get(start..end).ok_or(EINVAL)?;
         at = end;
         let work = |kind, stream, (ts_start, ts_end): (u64, u64)| Work {
-            ttb,
             kind,
             stream,
             ts_start,
@@ -210,7 +209,7 @@ pub(crate) fn submit(queue: &Queue, args: &bindings::drm_asahi_submit, file: &Dr
         file,
         held: KVec::new(),
     };
-    let works = parse_cmdbuf(&cmdbuf, queue.vm().ttb(), &mut ts)?;
+    let works = parse_cmdbuf(&cmdbuf, &mut ts)?;
     let job = Job::new(queue.wq().clone(), queue.vm(), works, ins, ts.held)?;
     if let Err(e) = queue.wq().enqueue(&job) {
         job.release();

@@ -150,6 +150,7 @@ struct Work {
     slot: u32,
     stamp: u32,
     complete: bool,
+    /// The page-table root of the command's context slot, from the TTBAT (0: none).
     ttb: u64,
     tag: CommandType,
     stream: u64,
@@ -390,6 +391,8 @@ struct Firmware {
     event_page: AtomicU64,
     /// The kernel half's page-table root.
     ttb1: AtomicU64,
+    /// Physical address of the driver's TTBAT (context slot → page-table roots).
+    ttbat: AtomicU64,
     /// Physical addresses of the event channel's state and ring, found at boot by walking the
     /// init data through the kernel half's page tables.
     event_state: AtomicU64,
@@ -428,7 +431,7 @@ struct Firmware {
 /// Crash reasons, as the crash log states them.
 const CRASH_REASONS: [&str; 3] = [
     "crash requested (debugfs crash_firmware)",
-    "firmware assertion: work names an address space whose page-table root is not a table in RAM",
+    "firmware assertion: work names a context slot whose TTBAT entry is not a page table in RAM",
     "firmware assertion: a RunWorkQueue message or queue ring names no queue or run command in firmware memory",
 ];
 
@@ -685,6 +688,24 @@ impl Firmware {
         let _ = space.write(va, &now.to_le_bytes());
     }
 
+    /// The page-table root the TTBAT names for user context slot `slot` (0 if the slot is not a
+    /// user slot or its entry is not valid for it).
+    fn slot_ttb(&self, slot: u32) -> u64 {
+        if slot < uat::FIRST_USER_CONTEXT || slot as usize >= uat::NUM_CONTEXTS {
+            return 0;
+        }
+        let at = self.ttbat.load(Ordering::Acquire) + u64::from(slot) * 16;
+        let Some(p) = PhysMem::ptr(at, 8) else {
+            return 0;
+        };
+        // SAFETY: `p` is the slot's aligned `ttb0` word in the driver's TTBAT page (RAM).
+        let entry = unsafe { AtomicU64::from_ptr(p.cast()) }.load(Ordering::Acquire);
+        match uat::decode_ttbat_entry(entry) {
+            Some((base, s)) if s == slot => base,
+            _ => 0,
+        }
+    }
+
     /// Reads the run command at `va` of queue context `context`, through the kernel half's
     /// page tables.
     fn read_command(&self, space: &Space<'_>, va: u64, context: u64) -> Option<Work> {
@@ -705,7 +726,7 @@ impl Firmware {
             slot: c.event_slot,
             stamp: c.stamp_value,
             complete: c.flags & VirtualRunCommand::FLAG_COMPLETE != 0,
-            ttb: c.ttb.get(),
+            ttb: self.slot_ttb(c.vm_slot),
             tag,
             stream: c.stream.va(),
             ts_start: c.ts_start.va(),
@@ -1039,6 +1060,7 @@ impl VirtualAgx {
                 rx <- SpinLockIrq::new(rx::RxRings::new(), c_str!("asahi::vagx::rx"), lock_class!()),
                 event_page: AtomicU64::new(0),
                 ttb1: AtomicU64::new(0),
+                ttbat: AtomicU64::new(0),
                 event_state: AtomicU64::new(0),
                 event_ring: AtomicU64::new(0),
                 running: AtomicBool::new(false),
@@ -1127,6 +1149,7 @@ impl Backend for VirtualAgx {
         *self.fw.handler.lock() = Some(irq);
         self.fw.event_page.store(event_page, Ordering::Release);
         self.fw.ttb1.store(layout.ttb1, Ordering::Release);
+        self.fw.ttbat.store(layout.ttbat, Ordering::Release);
         self.fw.event_state.store(state, Ordering::Release);
         self.fw.event_ring.store(ring, Ordering::Release);
         self.fw.fwctl_state.store(fwctl_state, Ordering::Release);
