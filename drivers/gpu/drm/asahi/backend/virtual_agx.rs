@@ -367,6 +367,48 @@ impl<'a> Space<'a> {
     }
 }
 
+/// Consumes the messages (of type `T`) waiting on a driver → firmware channel ring: `state` is
+/// the physical address of its state block, with the read and write indices at the offsets
+/// `idx`, and `ring` that of its `entries` entries. `f` handles each message in order; when it
+/// returns `false` the message stays unconsumed and consuming stops. The read index moves past
+/// each handled message, which is how the driver learns it was handled.
+fn consume_ring<T: Copy>(
+    state: u64,
+    idx: (usize, usize),
+    ring: u64,
+    entries: u32,
+    mut f: impl FnMut(T) -> bool,
+) {
+    let (read_off, write_off) = idx;
+    if PhysMem::ptr(state, read_off.max(write_off) + 4).is_none() {
+        return;
+    }
+    // SAFETY: Both are aligned `u32`s of the channel's state block (RAM, checked above).
+    let (rp, wp) = unsafe {
+        (
+            shared_u32(state + read_off as u64),
+            shared_u32(state + write_off as u64),
+        )
+    };
+    let size = core::mem::size_of::<T>();
+    loop {
+        let r = rp.load(Ordering::Acquire);
+        if r == wp.load(Ordering::Acquire) || r >= entries {
+            return;
+        }
+        let Some(p) = PhysMem::ptr(ring + u64::from(r) * size as u64, size) else {
+            return;
+        };
+        // SAFETY: `p` is a ring entry the driver published before moving the write index; `T`
+        // is a plain-data message layout.
+        let msg = unsafe { p.cast::<T>().read_unaligned() };
+        if !f(msg) {
+            return;
+        }
+        rp.store((r + 1) % entries, Ordering::Release);
+    }
+}
+
 /// The firmware's state shared between the doorbell, the firmware core and the interrupt.
 #[pin_data]
 struct Firmware {
@@ -742,31 +784,13 @@ impl Firmware {
             return;
         };
         let (state, ring) = (state.load(Ordering::Acquire), ring.load(Ordering::Acquire));
-        if PhysMem::ptr(state, 0x30).is_none() {
-            return;
-        }
         let Some(space) = Space::new_kernel(self.ttb1.load(Ordering::Acquire), &self.tlb) else {
             return;
         };
-        // SAFETY: Both are aligned `u32`s of the channel's state block (RAM, checked).
-        let (rp, wp) = unsafe {
-            (
-                shared_u32(state + offsets::STATE_READ_PTR as u64),
-                shared_u32(state + offsets::STATE_WRITE_PTR as u64),
-            )
-        };
-        let size = core::mem::size_of::<RunWorkQueueMsg>();
+        let idx = (offsets::STATE_READ_PTR, offsets::STATE_WRITE_PTR);
         let mut q = self.queue.lock();
-        loop {
-            let r = rp.load(Ordering::Acquire);
-            if r == wp.load(Ordering::Acquire) || r >= PIPE_RING_ENTRIES {
-                break;
-            }
-            let Some(p) = PhysMem::ptr(ring + u64::from(r) * size as u64, size) else {
-                break;
-            };
-            // SAFETY: `p` is a ring entry the driver published before moving the write index.
-            let msg = unsafe { p.cast::<RunWorkQueueMsg>().read_unaligned() };
+        let mut broken = false;
+        consume_ring(state, idx, ring, PIPE_RING_ENTRIES, |msg: RunWorkQueueMsg| {
             let qi = msg.work_queue.va();
             let context = space.read_u64(qi + offsets::QUEUE_INFO_GPU_CONTEXT as u64);
             let run = context.ok().map(|context| QueueRun {
@@ -774,18 +798,15 @@ impl Firmware {
                 wptr: msg.wptr,
                 context,
             });
-            match run.map(|run| q.push(run)) {
-                Some(Ok(())) => {}
-                _ => {
-                    drop(q);
-                    self.request_crash(2);
-                    return;
-                }
-            }
-            rp.store((r + 1) % PIPE_RING_ENTRIES, Ordering::Release);
-        }
+            broken = !matches!(run.map(|run| q.push(run)), Some(Ok(())));
+            !broken
+        });
         drop(q);
-        self.core.queue();
+        if broken {
+            self.request_crash(2);
+        } else {
+            self.core.queue();
+        }
     }
 
     /// Runs queue `run.queue_info`'s commands from the firmware's read index up to `run.wptr`,
@@ -844,27 +865,8 @@ impl Firmware {
             self.dc_state.load(Ordering::Acquire),
             self.dc_ring.load(Ordering::Acquire),
         );
-        if PhysMem::ptr(state, 0x30).is_none() {
-            return;
-        }
-        // SAFETY: Both are aligned `u32`s of the channel's state block (RAM, checked).
-        let (rp, wp) = unsafe {
-            (
-                shared_u32(state + offsets::STATE_READ_PTR as u64),
-                shared_u32(state + offsets::STATE_WRITE_PTR as u64),
-            )
-        };
-        let size = core::mem::size_of::<RawDeviceControlMsg>();
-        loop {
-            let r = rp.load(Ordering::Acquire);
-            if r == wp.load(Ordering::Acquire) || r >= DEVCTRL_RING_ENTRIES {
-                return;
-            }
-            let Some(p) = PhysMem::ptr(ring + u64::from(r) * size as u64, size) else {
-                return;
-            };
-            // SAFETY: `p` is a ring entry the driver published before moving the write index.
-            let raw = unsafe { p.cast::<RawDeviceControlMsg>().read_unaligned() };
+        let idx = (offsets::STATE_READ_PTR, offsets::STATE_WRITE_PTR);
+        consume_ring(state, idx, ring, DEVCTRL_RING_ENTRIES, |raw: RawDeviceControlMsg| {
             match DeviceControlMsg::decode(&raw) {
                 DeviceControlMsg::DestroyContext { gpu_context: 0, .. } => {
                     // A cache flush. The model reads firmware structures through the page
@@ -884,8 +886,8 @@ impl Firmware {
                 // Initialize, and messages this model does not act on.
                 _ => {}
             }
-            rp.store((r + 1) % DEVCTRL_RING_ENTRIES, Ordering::Release);
-        }
+            true
+        });
     }
 
     /// Handles every message waiting on the FwCtl channel: each names a range of kernel memory
@@ -898,27 +900,11 @@ impl Firmware {
             self.fwctl_state.load(Ordering::Acquire),
             self.fwctl_ring.load(Ordering::Acquire),
         );
-        if PhysMem::ptr(state, 0x20).is_none() {
-            return;
-        }
-        // SAFETY: Both are aligned `u32`s of the channel's `FwCtlChannelState` (RAM, checked).
-        let (rp, wp) = unsafe {
-            (
-                shared_u32(state + FwCtlChannelState::READ_PTR_OFFSET as u64),
-                shared_u32(state + FwCtlChannelState::WRITE_PTR_OFFSET as u64),
-            )
-        };
-        let size = core::mem::size_of::<FwCtlMsg>();
-        loop {
-            let r = rp.load(Ordering::Acquire);
-            if r == wp.load(Ordering::Acquire) || r >= FWCTL_RING_ENTRIES {
-                return;
-            }
-            let Some(p) = PhysMem::ptr(ring + u64::from(r) * size as u64, size) else {
-                return;
-            };
-            // SAFETY: `p` is a ring entry the driver published before moving the write index.
-            let msg = unsafe { p.cast::<FwCtlMsg>().read_unaligned() };
+        let idx = (
+            FwCtlChannelState::READ_PTR_OFFSET,
+            FwCtlChannelState::WRITE_PTR_OFFSET,
+        );
+        consume_ring(state, idx, ring, FWCTL_RING_ENTRIES, |msg: FwCtlMsg| {
             let n = self.range_flushes.fetch_add(1, Ordering::Relaxed) + 1;
             self.log(
                 rx::DEBUG,
@@ -929,8 +915,8 @@ impl Firmware {
                     msg.slot
                 ),
             );
-            rp.store((r + 1) % FWCTL_RING_ENTRIES, Ordering::Release);
-        }
+            true
+        });
     }
 
     /// Drops the queued work of context `ctx` and waits for the work of it that runs.
