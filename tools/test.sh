@@ -10,7 +10,8 @@
 #
 # ASAHI_TARGETS="x86_64" limits the targets; ASAHI_SKIP_HOST=1 skips step 2. ASAHI_GUEST_ARGS adds
 # guest kernel command line arguments, e.g. "asahi.seed=0x1234 asahi.fuzz_secs=600" to replay or
-# soak the uAPI fuzzer (tests/guest/src/bin/fuzz_uapi.rs).
+# soak the uAPI fuzzer (tests/guest/src/bin/fuzz_uapi.rs); "asahi.tests=fuzz_uapi" runs only that
+# program (several: comma-separated).
 set -uo pipefail
 top="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$top"
@@ -18,6 +19,9 @@ export PATH="$HOME/.cargo/bin:$PATH"
 TARGETS="${ASAHI_TARGETS:-x86_64 arm64}"
 # demo_* and bench_* programs are not tests (tools/demo.sh, tools/bench.sh run them).
 GUEST_PROGRAMS=$(cd tests/guest/src/bin && ls *.rs | sed 's/\.rs$//' | grep -v '^\(demo\|bench\)_')
+# asahi.tests=a,b in ASAHI_GUEST_ARGS runs (and requires) only those guest programs.
+only=$(echo "${ASAHI_GUEST_ARGS:-}" | sed -n 's/.*asahi\.tests=\([^ ]*\).*/\1/p')
+[ -z "$only" ] || GUEST_PROGRAMS=$(echo "$only" | tr , '\n')
 # The module's KUnit suites (`kunit_suite!(name, ...)` in its sources) run at insmod, reported as
 # the guest program "kunit"; "kunit/<suite>" makes the harness require each suite's result.
 KUNIT_SUITES=$(find drivers/gpu/drm/asahi -name '*.rs' -exec \
@@ -80,13 +84,17 @@ for t in $TARGETS; do
   out=$("$HARNESS" check "$CONSOLE" kunit $KUNIT_SUITES $GUEST_PROGRAMS)
   rc=$?
   echo "$out" | sed "s/^/[$t] /"
+  # Name each failed point in the summary too (CI shows only the end of the output).
+  while IFS= read -r line; do failures+=("$t: ${line#not ok - }"); done < <(echo "$out" | grep '^not ok')
   summary=$(echo "$out" | tail -n 1)
   p=$(echo "$summary" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p')
   f=$(echo "$summary" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p')
   passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0}))
   # The crash dump the guest printed, read on the host by readelf, gdb and our decoder.
   DUMP="$top/build/$t/crash-dump.elf"
-  if "$HARNESS" extract-dump "$CONSOLE" "$DUMP" \
+  if ! echo "$GUEST_PROGRAMS" | grep -qx z_crash; then
+    echo "(no crash dump to read: z_crash did not run)"
+  elif "$HARNESS" extract-dump "$CONSOLE" "$DUMP" \
      && readelf -a "$DUMP" > "$DUMP.readelf" 2>&1 && grep -q "CORE (Core file)" "$DUMP.readelf" \
      && gdb-multiarch -batch -nx -ex "set architecture aarch64" -ex "core-file $DUMP" \
           -ex "info files" > "$DUMP.gdb" 2>&1 && grep -q "0xffffffa000000000" "$DUMP.gdb" \

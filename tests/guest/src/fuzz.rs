@@ -1195,12 +1195,11 @@ impl<'a> Fuzzer<'a> {
                     c[8..16].copy_from_slice(&s.to_le_bytes());
                     if self.defect(1, 16) {
                         c[0] = 1;
-                        v = v.and(Verdict::Invalid("compute flags != 0"));
                     }
                     let p = self.payload(&c, &mut v);
-                    if p.len() < 4 && c[0] != 0 {
-                        // The flag was truncated away: zero-extended to a valid command.
-                        v = Verdict::Unknown.and(v);
+                    // A flag truncated away is not seen: the kernel zero-extends short payloads.
+                    if p.first().is_some_and(|b| *b != 0) {
+                        v = v.and(Verdict::Invalid("compute flags != 0"));
                     }
                     Self::push_cmd(&mut buf, 1, vdm, cdm, &p);
                     computes += 1;
@@ -1219,12 +1218,15 @@ impl<'a> Fuzzer<'a> {
                     let mut flags = (self.rng.next_u64() as u32) & known;
                     if self.defect(1, 16) {
                         flags |= 1 << self.rng.range(3, 17);
-                        v = v.and(Verdict::Invalid("unknown render flag"));
                     }
                     r[0..4].copy_from_slice(&flags.to_le_bytes());
                     let p = self.payload(&r, &mut v);
-                    if p.len() < 4 && flags & !known != 0 {
-                        v = Verdict::Unknown.and(v);
+                    // The flags the kernel sees: bytes truncated away read as zero.
+                    let mut seen = [0u8; 4];
+                    let n = p.len().min(4);
+                    seen[..n].copy_from_slice(&p[..n]);
+                    if u32::from_le_bytes(seen) & !known != 0 {
+                        v = v.and(Verdict::Invalid("unknown render flag"));
                     }
                     Self::push_cmd(&mut buf, 0, vdm, cdm, &p);
                     renders += 1;

@@ -16,6 +16,7 @@
 #include <linux/gfp.h>
 #include <linux/io.h>
 #include <linux/mm.h>
+#include <linux/module.h>
 #include <linux/of.h>
 #include <linux/of_device.h>
 #include <linux/scatterlist.h>
@@ -146,6 +147,17 @@ struct dma_fence *asahi_helper_dma_fence_get(struct dma_fence *fence)
 void asahi_helper_dma_fence_put(struct dma_fence *fence)
 {
 	dma_fence_put(fence);
+}
+
+/* A reference on this module, for objects whose operations live in it (our fences). */
+void asahi_helper_this_module_get(void)
+{
+	__module_get(THIS_MODULE);
+}
+
+void asahi_helper_this_module_put(void)
+{
+	module_put(THIS_MODULE);
 }
 
 void asahi_helper_dma_fence_set_error(struct dma_fence *fence, int error)

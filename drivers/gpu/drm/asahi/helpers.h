@@ -42,6 +42,8 @@ unsigned long asahi_helper_spin_lock_irqsave(spinlock_t *lock);
 void asahi_helper_spin_unlock_irqrestore(spinlock_t *lock, unsigned long flags);
 struct dma_fence *asahi_helper_dma_fence_get(struct dma_fence *fence);
 void asahi_helper_dma_fence_put(struct dma_fence *fence);
+void asahi_helper_this_module_get(void);
+void asahi_helper_this_module_put(void);
 void asahi_helper_dma_fence_set_error(struct dma_fence *fence, int error);
 bool asahi_helper_dma_fence_is_signaled(struct dma_fence *fence);
 struct dma_fence_chain *asahi_helper_dma_fence_chain_alloc(void);

@@ -5,6 +5,7 @@
 use asahi_guest_tests::gpu::{self, op, Ctx, DATA_VA};
 use asahi_guest_tests::Tap;
 use asahi_uapi::bindings::*;
+use std::os::fd::{AsRawFd, OwnedFd};
 
 /// The four things a client can let go of.
 #[derive(Clone, Copy, Debug)]
@@ -74,8 +75,122 @@ fn run_order(order: &[Step]) -> bool {
     true
 }
 
+/// The module's reference count (`/sys/module/asahi/refcnt`).
+fn module_refs() -> Option<u64> {
+    std::fs::read_to_string("/sys/module/asahi/refcnt")
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
+}
+
+/// `SYNC_IOC_FILE_INFO` on a sync file with room for one fence's info: (status, driver name).
+fn sync_file_info(fd: &OwnedFd) -> std::io::Result<(i32, String)> {
+    #[repr(C)]
+    struct FenceInfo {
+        obj_name: [u8; 32],
+        driver_name: [u8; 32],
+        status: i32,
+        flags: u32,
+        timestamp_ns: u64,
+    }
+    #[repr(C)]
+    struct FileInfo {
+        name: [u8; 32],
+        status: i32,
+        flags: u32,
+        num_fences: u32,
+        pad: u32,
+        sync_fence_info: u64,
+    }
+    let mut fence = FenceInfo {
+        obj_name: [0; 32],
+        driver_name: [0; 32],
+        status: 0,
+        flags: 0,
+        timestamp_ns: 0,
+    };
+    let mut info = FileInfo {
+        name: [0; 32],
+        status: 0,
+        flags: 0,
+        num_fences: 1,
+        pad: 0,
+        sync_fence_info: &raw mut fence as u64,
+    };
+    // _IOWR('>', 4, struct sync_file_info)
+    const SYNC_IOC_FILE_INFO: u64 = 0xc038_3e04;
+    // SAFETY: `info` matches the kernel's 56-byte struct and points to room for one 80-byte
+    // `sync_fence_info` (a sync file exported from a binary syncobj holds one fence).
+    let r = unsafe { libc::ioctl(fd.as_raw_fd(), SYNC_IOC_FILE_INFO as _, &mut info) };
+    if r != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    let name = fence.driver_name.split(|b| *b == 0).next().unwrap_or(&[]);
+    Ok((info.status, String::from_utf8_lossy(name).into_owned()))
+}
+
+/// A sync file holding one of our fences outlives every file of the device: the fence keeps
+/// the module (its operations and names) loaded until it is released.
+fn fence_outlives_files(tap: &mut Tap) {
+    let base = module_refs();
+    let Ok(mut ctx) = Ctx::new() else {
+        tap.ok(false, "sync file outliving the device's files: context");
+        return;
+    };
+    let so = ctx.dev.syncobj_create(0).unwrap_or(0);
+    let s = ctx.put_stream(&[(op::DELAY, 0, 0, 20_000), (op::WRITE32, DATA_VA, 1, 0)]);
+    let file = ctx.compute(s, &[], &[gpu::sync(so)]).and_then(|_| {
+        ctx.dev
+            .syncobj_handle_to_fd(so, DRM_SYNCOBJ_HANDLE_TO_FD_FLAGS_EXPORT_SYNC_FILE)
+    });
+    drop(ctx);
+    let Ok(file) = file else {
+        tap.ok(false, format_args!("sync file of a job: {:?}", file.err()));
+        return;
+    };
+    let held = module_refs();
+    // SAFETY: The name is a NUL-terminated string; O_NONBLOCK makes a busy module fail at once.
+    let r = unsafe { libc::syscall(libc::SYS_delete_module, c"asahi".as_ptr(), libc::O_NONBLOCK) };
+    let e = std::io::Error::last_os_error().raw_os_error();
+    tap.ok(
+        r == -1 && e == Some(libc::EAGAIN) && held > base,
+        format_args!(
+            "rmmod refused while a sync file holds a fence and no file of the device is open: \
+             {r} {e:?}, module refs {base:?} -> {held:?}"
+        ),
+    );
+    let mut pfd = libc::pollfd {
+        fd: file.as_raw_fd(),
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    // SAFETY: One valid pollfd.
+    let polled = unsafe { libc::poll(&mut pfd, 1, 10_000) };
+    let info = sync_file_info(&file);
+    tap.ok(
+        polled == 1 && matches!(&info, Ok((1, d)) if d == "asahi"),
+        format_args!("the fence signals and names its driver after the files closed: {info:?}"),
+    );
+    drop(file);
+    // The job's own reference goes when its completion work has run: give it a moment.
+    let mut now = module_refs();
+    for _ in 0..250 {
+        if now <= base {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        now = module_refs();
+    }
+    tap.ok(
+        now == base,
+        format_args!("closing the sync file drops the fence's module reference: {now:?}"),
+    );
+}
+
 fn main() {
     let mut tap = Tap::new();
+    fence_outlives_files(&mut tap);
     let orders = permutations(&[Step::Vm, Step::Queue, Step::Bo, Step::File]);
     let bad: Vec<_> = orders.iter().filter(|o| !run_order(o)).collect();
     tap.ok(

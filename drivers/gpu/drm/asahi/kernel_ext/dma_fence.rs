@@ -93,9 +93,14 @@ impl Drop for Fence {
     }
 }
 
-/// One of our fences: the C fence and the lock it uses, in one `kmalloc` allocation freed by the
-/// core's default release (`dma_fence_free`, an RCU-delayed `kfree` of the fence pointer, which
-/// is the start of this struct).
+/// One of our fences: the C fence and the lock it uses, in one `kmalloc` allocation freed by
+/// [`release`] with the core's `dma_fence_free` (an RCU-delayed `kfree` of the fence pointer,
+/// which is the start of this struct).
+///
+/// Each of our fences holds a reference on this module: its operations, names and lock class
+/// live in the module, and a fence can outlive every file of the device (a sync_file, another
+/// driver's reservation object). So `rmmod` waits (fails with `EBUSY`/`EAGAIN`) until the last
+/// of our fences is released.
 #[repr(C)]
 struct OwnFence {
     base: Opaque<bindings::dma_fence>,
@@ -121,8 +126,8 @@ impl FenceOps {
         Self(bindings::dma_fence_ops {
             get_driver_name: Some(driver_name::<T>),
             get_timeline_name: Some(timeline_name::<T>),
-            // SAFETY: The other callbacks are optional; null selects the core defaults
-            // (including `release`, see `OwnFence`).
+            release: Some(release),
+            // SAFETY: The other callbacks are optional; null selects the core defaults.
             ..unsafe { core::mem::zeroed() }
         })
     }
@@ -148,6 +153,18 @@ unsafe extern "C" fn timeline_name<T: FenceNames>(
     T::TIMELINE.as_char_ptr()
 }
 
+/// Frees one of our fences (its last reference is gone) and drops its module reference.
+/// Runs in any context, like every final `dma_fence_put`.
+unsafe extern "C" fn release(f: *mut bindings::dma_fence) {
+    // SAFETY: `f` is one of our fences (only they use these operations), allocated as an
+    // `OwnFence` whose first field it is; nobody holds a reference any more. `dma_fence_free`
+    // frees it after an RCU grace period, as the core does for fences without `release`.
+    unsafe { bindings::dma_fence_free(f) };
+    // SAFETY: Drops the module reference `FenceContext::new_fence` took for this fence. This is
+    // the last thing the fence's code does (the module's text may go once its count is zero).
+    unsafe { bindings::asahi_helper_this_module_put() };
+}
+
 impl FenceContext {
     /// A new timeline whose fences use `ops`.
     pub(crate) fn new(ops: &'static FenceOps) -> Self {
@@ -171,10 +188,13 @@ impl FenceContext {
             GFP_KERNEL,
         )?;
         let raw = KBox::into_raw(f);
+        // SAFETY: The module is live (we are running its code for a caller that holds it); the
+        // reference is dropped by `release`.
+        unsafe { bindings::asahi_helper_this_module_get() };
         let seqno = self.seqno.fetch_add(1, Ordering::Relaxed) + 1;
         // SAFETY: `raw` is a fresh allocation; the lock is initialised before the fence that
         // uses it; from here the fence's refcount (1, ours) governs the allocation, released by
-        // the core's default `dma_fence_free`.
+        // `release`.
         unsafe {
             let lock = Opaque::raw_get(&raw const (*raw).lock);
             let base = Opaque::raw_get(&raw const (*raw).base);
