@@ -3,7 +3,7 @@
 
 use asahi_uapi::{bindings::*, Device, Mapping};
 use std::io;
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
 
 /// GPU page size.
 pub const PAGE: u64 = 0x4000;
@@ -219,8 +219,22 @@ pub fn wait(dev: &Device, handle: u32) -> io::Result<()> {
 /// (through a sync file, `SYNC_IOC_FILE_INFO`).
 pub fn fence_status(dev: &Device, handle: u32) -> io::Result<i32> {
     let fd = dev.syncobj_handle_to_fd(handle, DRM_SYNCOBJ_HANDLE_TO_FD_FLAGS_EXPORT_SYNC_FILE)?;
+    sync_file_info(fd.as_fd(), false).map(|(status, _)| status)
+}
+
+/// `SYNC_IOC_FILE_INFO` on a sync file: its status and, with `one_fence` (for a sync file of
+/// exactly one fence), that fence's driver name.
+pub fn sync_file_info(fd: BorrowedFd<'_>, one_fence: bool) -> io::Result<(i32, Option<String>)> {
     #[repr(C)]
-    struct SyncFileInfo {
+    struct FenceInfo {
+        obj_name: [u8; 32],
+        driver_name: [u8; 32],
+        status: i32,
+        flags: u32,
+        timestamp_ns: u64,
+    }
+    #[repr(C)]
+    struct FileInfo {
         name: [u8; 32],
         status: i32,
         flags: u32,
@@ -228,23 +242,34 @@ pub fn fence_status(dev: &Device, handle: u32) -> io::Result<i32> {
         pad: u32,
         sync_fence_info: u64,
     }
-    let mut info = SyncFileInfo {
+    let mut fence = FenceInfo {
+        obj_name: [0; 32],
+        driver_name: [0; 32],
+        status: 0,
+        flags: 0,
+        timestamp_ns: 0,
+    };
+    let mut info = FileInfo {
         name: [0; 32],
         status: 0,
         flags: 0,
-        num_fences: 0,
+        num_fences: u32::from(one_fence),
         pad: 0,
-        sync_fence_info: 0,
+        sync_fence_info: if one_fence { &raw mut fence as u64 } else { 0 },
     };
     // _IOWR('>', 4, struct sync_file_info)
     const SYNC_IOC_FILE_INFO: u64 = 0xc038_3e04;
-    // SAFETY: `info` matches the kernel's 56-byte struct; `sync_fence_info` 0 asks for no
-    // per-fence array.
+    // SAFETY: `info` matches the kernel's 56-byte struct; `sync_fence_info` is 0 (no per-fence
+    // array) or points to room for the one 80-byte `sync_fence_info` that `num_fences` asks for.
     let r = unsafe { libc::ioctl(fd.as_raw_fd(), SYNC_IOC_FILE_INFO as _, &mut info) };
     if r != 0 {
         return Err(io::Error::last_os_error());
     }
-    Ok(info.status)
+    let driver = one_fence.then(|| {
+        let name = fence.driver_name.split(|b| *b == 0).next().unwrap_or(&[]);
+        String::from_utf8_lossy(name).into_owned()
+    });
+    Ok((info.status, driver))
 }
 
 /// The asahi primary node's debugfs directory (`/sys/kernel/debug/dri/N`).

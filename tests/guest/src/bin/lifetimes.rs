@@ -5,7 +5,7 @@
 use asahi_guest_tests::gpu::{self, op, Ctx, DATA_VA};
 use asahi_guest_tests::Tap;
 use asahi_uapi::bindings::*;
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd};
 
 /// The four things a client can let go of.
 #[derive(Clone, Copy, Debug)]
@@ -84,52 +84,6 @@ fn module_refs() -> Option<u64> {
         .ok()
 }
 
-/// `SYNC_IOC_FILE_INFO` on a sync file with room for one fence's info: (status, driver name).
-fn sync_file_info(fd: &OwnedFd) -> std::io::Result<(i32, String)> {
-    #[repr(C)]
-    struct FenceInfo {
-        obj_name: [u8; 32],
-        driver_name: [u8; 32],
-        status: i32,
-        flags: u32,
-        timestamp_ns: u64,
-    }
-    #[repr(C)]
-    struct FileInfo {
-        name: [u8; 32],
-        status: i32,
-        flags: u32,
-        num_fences: u32,
-        pad: u32,
-        sync_fence_info: u64,
-    }
-    let mut fence = FenceInfo {
-        obj_name: [0; 32],
-        driver_name: [0; 32],
-        status: 0,
-        flags: 0,
-        timestamp_ns: 0,
-    };
-    let mut info = FileInfo {
-        name: [0; 32],
-        status: 0,
-        flags: 0,
-        num_fences: 1,
-        pad: 0,
-        sync_fence_info: &raw mut fence as u64,
-    };
-    // _IOWR('>', 4, struct sync_file_info)
-    const SYNC_IOC_FILE_INFO: u64 = 0xc038_3e04;
-    // SAFETY: `info` matches the kernel's 56-byte struct and points to room for one 80-byte
-    // `sync_fence_info` (a sync file exported from a binary syncobj holds one fence).
-    let r = unsafe { libc::ioctl(fd.as_raw_fd(), SYNC_IOC_FILE_INFO as _, &mut info) };
-    if r != 0 {
-        return Err(std::io::Error::last_os_error());
-    }
-    let name = fence.driver_name.split(|b| *b == 0).next().unwrap_or(&[]);
-    Ok((info.status, String::from_utf8_lossy(name).into_owned()))
-}
-
 /// A sync file holding one of our fences outlives every file of the device: the fence keeps
 /// the module (its operations and names) loaded until it is released.
 fn fence_outlives_files(tap: &mut Tap) {
@@ -167,9 +121,9 @@ fn fence_outlives_files(tap: &mut Tap) {
     };
     // SAFETY: One valid pollfd.
     let polled = unsafe { libc::poll(&mut pfd, 1, 10_000) };
-    let info = sync_file_info(&file);
+    let info = gpu::sync_file_info(file.as_fd(), true);
     tap.ok(
-        polled == 1 && matches!(&info, Ok((1, d)) if d == "asahi"),
+        polled == 1 && matches!(&info, Ok((1, Some(d))) if d == "asahi"),
         format_args!("the fence signals and names its driver after the files closed: {info:?}"),
     );
     drop(file);
