@@ -300,6 +300,19 @@ impl<'a> Space<'a> {
         Ok(unsafe { p.cast::<u32>().read_volatile() })
     }
 
+    /// Finds the `ChannelRing { state, ring }` pointer pair at `at`: the physical addresses of
+    /// its state (`state_len` bytes) and ring (`ring_len` bytes), each contiguous.
+    fn find_ring(&self, at: u64, state_len: usize, ring_len: usize) -> Result<(u64, u64)> {
+        let state_va = self.read_u64(at).map_err(|_| EIO)?;
+        let ring_va = self
+            .read_u64(at + offsets::RING_RING as u64)
+            .map_err(|_| EIO)?;
+        Ok((
+            self.phys(state_va, state_len).ok_or(EIO)?,
+            self.phys(ring_va, ring_len).ok_or(EIO)?,
+        ))
+    }
+
     fn read_u64(&self, va: u64) -> Result<u64, Fault> {
         let p = self.translate(va, 8, false)?;
         // SAFETY: `p` is 8 bytes of RAM mapped readable for the GPU; user memory may change
@@ -1074,6 +1087,16 @@ impl VirtualAgx {
             fw,
         })
     }
+
+    /// A doorbell: the firmware consumes a ring with `consume`, if it is running (`ENODEV`
+    /// once it crashed or shut down).
+    fn ring_doorbell(&self, consume: impl FnOnce(&Firmware)) -> Result {
+        if !self.fw.running.load(Ordering::Acquire) {
+            return Err(ENODEV);
+        }
+        consume(&self.fw);
+        Ok(())
+    }
 }
 
 impl Backend for VirtualAgx {
@@ -1092,27 +1115,23 @@ impl Backend for VirtualAgx {
         let rp = space
             .read_u64(layout.initdata + offsets::INITDATA_RUNTIME_POINTERS as u64)
             .map_err(|_| EIO)?;
-        let event = rp + offsets::RUNTIME_EVENT as u64;
-        let state_va = space.read_u64(event).map_err(|_| EIO)?;
-        let ring_va = space.read_u64(event + offsets::RING_RING as u64).map_err(|_| EIO)?;
-        let ring_size = EVENT_RING_ENTRIES as usize * core::mem::size_of::<RawEventMsg>();
-        let state = space.phys(state_va, 0x30).ok_or(EIO)?;
-        let ring = space.phys(ring_va, ring_size).ok_or(EIO)?;
-        let dc = rp + offsets::RUNTIME_DEVCTRL as u64;
-        let dc_state_va = space.read_u64(dc).map_err(|_| EIO)?;
-        let dc_ring_va = space.read_u64(dc + offsets::RING_RING as u64).map_err(|_| EIO)?;
-        let dc_size = DEVCTRL_RING_ENTRIES as usize * core::mem::size_of::<RawDeviceControlMsg>();
-        let dc_state = space.phys(dc_state_va, 0x30).ok_or(EIO)?;
-        let dc_ring = space.phys(dc_ring_va, dc_size).ok_or(EIO)?;
-        let pipe_size = PIPE_RING_ENTRIES as usize * core::mem::size_of::<RunWorkQueueMsg>();
+        let ring_len = |entries: u32, msg: usize| entries as usize * msg;
+        let (state, ring) = space.find_ring(
+            rp + offsets::RUNTIME_EVENT as u64,
+            0x30,
+            ring_len(EVENT_RING_ENTRIES, core::mem::size_of::<RawEventMsg>()),
+        )?;
+        let (dc_state, dc_ring) = space.find_ring(
+            rp + offsets::RUNTIME_DEVCTRL as u64,
+            0x30,
+            ring_len(DEVCTRL_RING_ENTRIES, core::mem::size_of::<RawDeviceControlMsg>()),
+        )?;
+        let pipe_size = ring_len(PIPE_RING_ENTRIES, core::mem::size_of::<RunWorkQueueMsg>());
         for i in 0..NUM_PIPES {
             // `RuntimePointers::pipes` is 4 priorities × (vertex, fragment, compute), each a
             // `ChannelRing { state, ring }`, the order of `ChannelId::pipe_index`.
             let at = rp + offsets::RUNTIME_PIPES as u64 + i as u64 * 16;
-            let state_va = space.read_u64(at).map_err(|_| EIO)?;
-            let ring_va = space.read_u64(at + offsets::RING_RING as u64).map_err(|_| EIO)?;
-            let state = space.phys(state_va, 0x30).ok_or(EIO)?;
-            let ring = space.phys(ring_va, pipe_size).ok_or(EIO)?;
+            let (state, ring) = space.find_ring(at, 0x30, pipe_size)?;
             if let (Some(s), Some(r)) = (self.fw.pipe_state.get(i), self.fw.pipe_ring.get(i)) {
                 s.store(state, Ordering::Release);
                 r.store(ring, Ordering::Release);
@@ -1121,12 +1140,11 @@ impl Backend for VirtualAgx {
         let fs = space
             .read_u64(layout.initdata + offsets::INITDATA_FW_STATUS as u64)
             .map_err(|_| EIO)?;
-        let fwctl = fs + offsets::FW_STATUS_FWCTL as u64;
-        let fwctl_state_va = space.read_u64(fwctl).map_err(|_| EIO)?;
-        let fwctl_ring_va = space.read_u64(fwctl + offsets::RING_RING as u64).map_err(|_| EIO)?;
-        let fwctl_size = FWCTL_RING_ENTRIES as usize * core::mem::size_of::<FwCtlMsg>();
-        let fwctl_state = space.phys(fwctl_state_va, 0x20).ok_or(EIO)?;
-        let fwctl_ring = space.phys(fwctl_ring_va, fwctl_size).ok_or(EIO)?;
+        let (fwctl_state, fwctl_ring) = space.find_ring(
+            fs + offsets::FW_STATUS_FWCTL as u64,
+            0x20,
+            ring_len(FWCTL_RING_ENTRIES, core::mem::size_of::<FwCtlMsg>()),
+        )?;
         let event_page = space.phys(layout.event_page, 0x400).ok_or(EIO)?;
         if event_page != layout.event_page_phys {
             return Err(EIO);
@@ -1150,27 +1168,15 @@ impl Backend for VirtualAgx {
     }
 
     fn doorbell_pipe(&self, pipe: usize) -> Result {
-        if !self.fw.running.load(Ordering::Acquire) {
-            return Err(ENODEV);
-        }
-        self.fw.consume_pipe(pipe);
-        Ok(())
+        self.ring_doorbell(|fw| fw.consume_pipe(pipe))
     }
 
     fn doorbell_fwctl(&self) -> Result {
-        if !self.fw.running.load(Ordering::Acquire) {
-            return Err(ENODEV);
-        }
-        self.fw.fwctl();
-        Ok(())
+        self.ring_doorbell(|fw| fw.fwctl())
     }
 
     fn doorbell_device_control(&self) -> Result {
-        if !self.fw.running.load(Ordering::Acquire) {
-            return Err(ENODEV);
-        }
-        self.fw.device_control();
-        Ok(())
+        self.ring_doorbell(|fw| fw.device_control())
     }
 
     fn tlb_invalidate(&self, ttb: u64, va: u64, size: u64) {
