@@ -41,6 +41,10 @@ pub(crate) struct Snapshot {
     size: usize,
 }
 
+/// log2 of the finest granularity of `pfn_valid` (a SPARSEMEM subsection, 2 MiB on every
+/// configuration; see `SUBSECTION_SHIFT` in `include/linux/mmzone.h`).
+const PFN_VALID_SHIFT: u32 = 21;
+
 /// Time the last snapshot spent allocating its copies, in nanoseconds (the benchmark's
 /// breakdown, debugfs `bench_alloc_ns`).
 pub(crate) static LAST_ALLOC_NS: AtomicU64 = AtomicU64::new(0);
@@ -59,10 +63,21 @@ impl Snapshot {
     ) -> Result<KBox<Self>> {
         let fail_after = FAIL_AFTER.swap(0, Ordering::Relaxed);
         let page_size = kernel::page::PAGE_SIZE as u64;
-        let is_ram = |pte: u64| {
+        // `pfn_valid` answers per 2 MiB subsection of the memory map at the finest (SPARSEMEM),
+        // and each call is an RCU-sched read section (costly under lockdep): remember the last
+        // block found valid, since the heaps' pages come in runs.
+        let mut ram_block = u64::MAX;
+        let mut is_ram = |pte: u64| {
             let pa = crate::dumpfmt::pte::pte_paddr(pte);
+            if pa >> PFN_VALID_SHIFT == ram_block {
+                return true;
+            }
             // SAFETY: `pfn_valid` only inspects the memory map.
-            unsafe { bindings::asahi_helper_pfn_valid((pa / page_size) as usize) }
+            let valid = unsafe { bindings::asahi_helper_pfn_valid((pa / page_size) as usize) };
+            if valid {
+                ram_block = pa >> PFN_VALID_SHIFT;
+            }
+            valid
         };
         // Count the pages to copy (the caller holds the kernel half still), then allocate the
         // copies in as few runs as memory allows.

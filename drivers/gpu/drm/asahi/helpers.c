@@ -204,6 +204,11 @@ bool asahi_helper_queue_work(struct work_struct *work)
 	return queue_work(system_unbound_wq, work);
 }
 
+#ifdef CONFIG_SPARSEMEM
+/* crashdump.rs caches pfn_valid() per subsection (PFN_VALID_SHIFT). */
+static_assert(SUBSECTION_SHIFT == 21);
+#endif
+
 bool asahi_helper_pfn_valid(unsigned long pfn)
 {
 	return pfn_valid(pfn);
