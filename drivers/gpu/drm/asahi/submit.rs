@@ -37,12 +37,44 @@ enum OutSync {
     Timeline(SyncObj, ChainNode, u64),
 }
 
-fn read_user(ptr: u64, len: usize) -> Result<KVVec<u8>> {
+/// Bytes copied in from userspace: on the stack up to `N` bytes, else in a `KVVec`. A typical
+/// submit (a few syncs, one or two commands) then allocates nothing for its arguments; under a
+/// debug kernel each allocation and free is a large part of SUBMIT's cost (BENCHMARKS.md).
+enum UserBytes<const N: usize> {
+    Inline([u8; N], usize),
+    Heap(KVVec<u8>),
+}
+
+impl<const N: usize> core::ops::Deref for UserBytes<N> {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        match self {
+            // `len <= N` (see `read_user`), so this never falls back to the empty slice.
+            Self::Inline(b, len) => b.get(..*len).unwrap_or(&[]),
+            Self::Heap(v) => v,
+        }
+    }
+}
+
+/// Sync arrays of up to 16 entries stay on the stack.
+const INLINE_SYNCS: usize = 16 * core::mem::size_of::<bindings::drm_asahi_sync>();
+/// Command buffers of up to 512 bytes (a compute command, or a render command with a few
+/// attachments) stay on the stack.
+const INLINE_CMDBUF: usize = 512;
+
+fn read_user<const N: usize>(ptr: u64, len: usize) -> Result<UserBytes<N>> {
+    // CAST: a user address is a `usize` on every 64-bit target.
+    let mut reader = UserSlice::new(ptr as usize, len).reader();
+    if len <= N {
+        let mut buf = [0u8; N];
+        reader.read_slice(buf.get_mut(..len).ok_or(EINVAL)?)?;
+        return Ok(UserBytes::Inline(buf, len));
+    }
     let mut buf = KVVec::with_capacity(0, GFP_KERNEL)?;
     buf.extend_with(len, 0u8, GFP_KERNEL)?;
-    // CAST: a user address is a `usize` on every 64-bit target.
-    UserSlice::new(ptr as usize, len).reader().read_slice(&mut buf)?;
-    Ok(buf)
+    reader.read_slice(&mut buf)?;
+    Ok(UserBytes::Heap(buf))
 }
 
 fn parse_syncs(
@@ -55,9 +87,9 @@ fn parse_syncs(
         .filter(|n| *n <= MAX_SYNCS)
         .ok_or(EINVAL)?;
     let size = core::mem::size_of::<bindings::drm_asahi_sync>();
-    let raw = read_user(args.syncs, count as usize * size)?;
-    let mut ins = KVec::new();
-    let mut outs = KVec::new();
+    let raw = read_user::<INLINE_SYNCS>(args.syncs, count as usize * size)?;
+    let mut ins = KVec::with_capacity(args.in_sync_count as usize, GFP_KERNEL)?;
+    let mut outs = KVec::with_capacity(args.out_sync_count as usize, GFP_KERNEL)?;
     for (i, chunk) in raw.chunks(size).enumerate() {
         let s = read_extensible::<bindings::drm_asahi_sync>(chunk)?;
         let input = (i as u32) < args.in_sync_count;
@@ -204,7 +236,7 @@ pub(crate) fn submit(queue: &Queue, args: &bindings::drm_asahi_submit, file: &Dr
         return Err(EINVAL);
     }
     let (ins, outs) = parse_syncs(args, file)?;
-    let cmdbuf = read_user(args.cmdbuf, args.cmdbuf_size as usize)?;
+    let cmdbuf = read_user::<INLINE_CMDBUF>(args.cmdbuf, args.cmdbuf_size as usize)?;
     let mut ts = Timestamps {
         file,
         held: KVec::new(),
