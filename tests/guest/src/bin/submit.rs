@@ -90,6 +90,43 @@ fn main() {
         "jobs on one queue run in order",
     );
 
+    // Argument sizes on both sides of SUBMIT's inline copies (16 syncs, 512 command bytes:
+    // 7 compute commands are 504 bytes, 8 are 576).
+    let mut sized = Vec::new();
+    for (n, k) in [(7u64, 15usize), (8, 15), (7, 16), (8, 16)] {
+        let ins: Vec<u32> = (0..k)
+            .map(|_| {
+                ctx.dev
+                    .syncobj_create(DRM_SYNCOBJ_CREATE_SIGNALED)
+                    .unwrap_or(0)
+            })
+            .collect();
+        let mut cmd = Vec::new();
+        for i in 0..n {
+            let s = ctx.put_stream(&[(op::WRITE32, DATA_VA + 0x800 + 4 * i, 100 * n + i, 0)]);
+            cmd.extend(gpu::compute_cmd(s));
+        }
+        let in_syncs: Vec<_> = ins.iter().map(|h| gpu::sync(*h)).collect();
+        let r = ctx
+            .dev
+            .submit(ctx.queue, &in_syncs, &[gpu::sync(so)], &cmd)
+            .and_then(|_| gpu::wait(&ctx.dev, so));
+        // CAST: small test values.
+        let ran = (0..n).all(|i| ctx.read_u32(0x800 + 4 * i) == (100 * n + i) as u32);
+        if r.is_err() || !ran {
+            sized.push((n, k + 1, r.err()));
+        }
+        for h in ins {
+            let _ = ctx.dev.syncobj_destroy(h);
+        }
+    }
+    tap.ok(
+        sized.is_empty(),
+        format_args!(
+            "7 and 8 commands with 16 and 17 syncs: every command ran (failures: {sized:?})"
+        ),
+    );
+
     // Input syncs: a job waits for a timeline point signalled by another job.
     let wait_tl = ctx.dev.syncobj_create(0).unwrap_or(0);
     let a = ctx.put_stream(&[
