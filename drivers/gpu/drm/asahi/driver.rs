@@ -173,6 +173,18 @@ impl drm::Driver for AsahiDriver {
             ] {
                 bindings::debugfs_create_u64(name.as_char_ptr(), 0o400, root, counter.as_ptr());
             }
+            for (name, total) in crate::submit::PROFILE_PHASES
+                .iter()
+                .zip(crate::submit::PROFILE_NS.iter())
+            {
+                bindings::debugfs_create_u64(name.as_char_ptr(), 0o400, root, total.as_ptr());
+            }
+            bindings::debugfs_create_u64(
+                c_str!("submit_count").as_char_ptr(),
+                0o400,
+                root,
+                crate::submit::PROFILE_COUNT.as_ptr(),
+            );
             bindings::debugfs_create_u32(
                 c_str!("tlb_skip_invalidate").as_char_ptr(),
                 0o600,

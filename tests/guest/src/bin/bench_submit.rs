@@ -29,6 +29,34 @@ fn fig(group: &'static str, subject: &'static str, x: u64) -> Figure<'static> {
     }
 }
 
+/// The driver's submit profile (debugfs `submit_ns_*`, `submit_count`; see the module's
+/// `submit.rs`), reported as the breakdown `k_<phase>`.
+const PHASES: [&str; 5] = ["k_syncs", "k_cmdbuf", "k_job", "k_enqueue", "k_publish"];
+
+struct Profile {
+    ns: [u64; 5],
+    count: u64,
+}
+
+fn profile() -> Option<Profile> {
+    let dir = gpu::debugfs_dir()?;
+    let read = |name: &str| -> Option<u64> {
+        std::fs::read_to_string(dir.join(name))
+            .ok()?
+            .trim()
+            .parse()
+            .ok()
+    };
+    let mut ns = [0; 5];
+    for (v, name) in ns.iter_mut().zip(PHASES) {
+        *v = read(&format!("submit_ns_{}", name.trim_start_matches("k_")))?;
+    }
+    Some(Profile {
+        ns,
+        count: read("submit_count")?,
+    })
+}
+
 fn asahi(ctx: &mut Ctx) -> io::Result<()> {
     let so = ctx.dev.syncobj_create(0)?;
     let s = ctx.put_stream(&[]);
@@ -46,15 +74,21 @@ fn asahi(ctx: &mut Ctx) -> io::Result<()> {
         Ok((t2 - t0) as f64)
     };
     repeat(50, 50, 0, &mut round_trip)?; // Warm-up.
+    let before = profile();
     let s = repeat(50, LAT_MAX, LAT_BUDGET_MS, &mut round_trip)?;
+    let after = profile();
     // Leave out the warm-up's samples.
     ioctl.0.drain(..50);
     wait.0.drain(..50);
-    fig(LAT, "asahi", 1).emit(
-        &s,
-        true,
-        &[("submit_ioctl", ioctl.median()), ("wait", wait.median())],
-    );
+    let mut breakdown = vec![("submit_ioctl", ioctl.median()), ("wait", wait.median())];
+    // Inside the ioctl: the driver's own profile of its phases (means over the same submits).
+    if let (Some(b), Some(a)) = (before, after) {
+        let n = a.count.saturating_sub(b.count).max(1) as f64;
+        for ((name, x), y) in PHASES.iter().zip(b.ns).zip(a.ns) {
+            breakdown.push((name, y.saturating_sub(x) as f64 / n));
+        }
+    }
+    fig(LAT, "asahi", 1).emit(&s, true, &breakdown);
 
     let tl = ctx.dev.syncobj_create(0)?;
     let mut point = 0u64;
