@@ -64,6 +64,7 @@ use crate::kernel_ext::dma_fence::{Fence, FenceContext, FenceNames, FenceOps, Si
 use crate::kernel_ext::explicit_drop::ExplicitDrop;
 use crate::kernel_ext::print::dev_err;
 use crate::kernel_ext::spinlock_irq::{lock_class, SpinLockIrq};
+use crate::kernel_ext::vec::SmallVec;
 use crate::kernel_ext::work::{DriverWork, WorkHandler};
 use crate::crashdump::Snapshot;
 use crate::gem;
@@ -907,6 +908,13 @@ impl Drop for TimestampBuffer {
     }
 }
 
+/// A job's units of work as SUBMIT parsed them: inline for the common one or two (a compute
+/// command, or a render command's vertex and fragment halves).
+pub(crate) type Works = SmallVec<Work, 2>;
+
+/// A job's firmware commands, one per unit of work, in order (inline like [`Works`]).
+type Commands = SmallVec<FwObject<VirtualRunCommand>, 2>;
+
 /// A dependency of a job: an input fence and its callback.
 #[repr(C)]
 pub(crate) struct Dep {
@@ -931,7 +939,7 @@ pub(crate) struct Job {
     /// Signalled when the job completes.
     pub(crate) fence: Fence,
     /// The job's commands, in the firmware-private heap, in order.
-    commands: KVec<FwObject<VirtualRunCommand>>,
+    commands: Commands,
     /// The pipe its `RunWorkQueue` message goes to: the unit of its first command.
     pipe: PipeType,
     deps: KVec<Dep>,
@@ -950,13 +958,13 @@ impl Job {
     pub(crate) fn new(
         wq: Arc<WorkQueue>,
         vm: &Arc<Vm>,
-        works: KVec<Work>,
+        works: Works,
         deps: KVec<Fence>,
         timestamps: KVec<Arc<TimestampBuffer>>,
     ) -> Result<JobRef> {
         let fence = wq.new_fence()?;
         let slot = wq.gpu.bind_vm(vm)?;
-        let mut commands = KVec::with_capacity(works.len(), GFP_KERNEL)?;
+        let mut commands = Commands::new();
         for (i, w) in works.iter().enumerate() {
             let tag = match w.kind {
                 WorkKind::Vertex => CommandType::RunVertex,
@@ -980,7 +988,7 @@ impl Job {
                 ts_end: GpuPtr::new(w.ts_end),
                 gpu_context: wq.context.gpu_pointer().into(),
             };
-            commands.push(FwObject::new(wq.gpu.fw(), HeapKind::Private, &cmd)?, GFP_KERNEL)?;
+            commands.push(FwObject::new(wq.gpu.fw(), HeapKind::Private, &cmd)?)?;
         }
         let pipe = match works.first().map(|w| w.kind) {
             Some(WorkKind::Vertex) => PipeType::Vertex,

@@ -13,13 +13,14 @@
 //! 5. publish the fence to the output syncobjs and arm the input-fence callbacks: from here
 //!    nothing can fail, and the code runs in a fence-signalling section.
 
-use crate::gpu::{Work, WorkKind};
+use crate::gpu::{Work, WorkKind, Works};
 use crate::bindings;
 use crate::file::{mbz, read_extensible, DrmFile, MAX_ATTACHMENTS, MAX_COMMANDS_PER_SUBMISSION};
 use crate::gpu::{Job, TimestampBuffer};
 use kernel::sync::Arc;
 use crate::kernel_ext::dma_fence::{Fence, SignallingSection};
 use crate::kernel_ext::syncobj::{ChainNode, SyncObj};
+use crate::kernel_ext::vec::SmallVec;
 use crate::queue::Queue;
 use kernel::prelude::*;
 use core::sync::atomic::{AtomicU64, Ordering};
@@ -131,7 +132,7 @@ fn read_user<const N: usize>(ptr: u64, len: usize) -> Result<UserBytes<N>> {
 fn parse_syncs(
     args: &bindings::drm_asahi_submit,
     file: &DrmFile,
-) -> Result<(KVec<Fence>, KVec<OutSync>)> {
+) -> Result<(KVec<Fence>, SmallVec<OutSync, 2>)> {
     let count = args
         .in_sync_count
         .checked_add(args.out_sync_count)
@@ -140,7 +141,7 @@ fn parse_syncs(
     let size = core::mem::size_of::<bindings::drm_asahi_sync>();
     let raw = read_user::<INLINE_SYNCS>(args.syncs, count as usize * size)?;
     let mut ins = KVec::with_capacity(args.in_sync_count as usize, GFP_KERNEL)?;
-    let mut outs = KVec::with_capacity(args.out_sync_count as usize, GFP_KERNEL)?;
+    let mut outs = SmallVec::new();
     for (i, chunk) in raw.chunks(size).enumerate() {
         let s = read_extensible::<bindings::drm_asahi_sync>(chunk)?;
         let input = (i as u32) < args.in_sync_count;
@@ -156,12 +157,12 @@ fn parse_syncs(
             (bindings::DRM_ASAHI_SYNC_SYNCOBJ, false) => {
                 mbz(s.timeline_value)?;
                 let o = SyncObj::lookup(file.as_raw(), s.handle)?;
-                outs.push(OutSync::Binary(o), GFP_KERNEL)?;
+                outs.push(OutSync::Binary(o))?;
             }
             (bindings::DRM_ASAHI_SYNC_TIMELINE_SYNCOBJ, false) => {
                 let o = SyncObj::lookup(file.as_raw(), s.handle)?;
                 let chain = ChainNode::new()?;
-                outs.push(OutSync::Timeline(o, chain, s.timeline_value), GFP_KERNEL)?;
+                outs.push(OutSync::Timeline(o, chain, s.timeline_value))?;
             }
             _ => return Err(EINVAL),
         }
@@ -223,9 +224,9 @@ impl Timestamps<'_> {
 }
 
 /// Parses the command buffer into firmware work.
-fn parse_cmdbuf(buf: &[u8], ts: &mut Timestamps<'_>) -> Result<KVec<Work>> {
+fn parse_cmdbuf(buf: &[u8], ts: &mut Timestamps<'_>) -> Result<Works> {
     let hsize = core::mem::size_of::<bindings::drm_asahi_cmd_header>();
-    let mut works = KVec::new();
+    let mut works = Works::new();
     let (mut renders, mut computes) = (0u32, 0u32);
     let mut at = 0usize;
     while at < buf.len() {
@@ -255,8 +256,8 @@ fn parse_cmdbuf(buf: &[u8], ts: &mut Timestamps<'_>) -> Result<KVec<Work>> {
                 }
                 let vtx = (ts.resolve(&r.ts_vtx.start)?, ts.resolve(&r.ts_vtx.end)?);
                 let frag = (ts.resolve(&r.ts_frag.start)?, ts.resolve(&r.ts_frag.end)?);
-                works.push(work(WorkKind::Vertex, r.vdm_ctrl_stream_base, vtx), GFP_KERNEL)?;
-                works.push(work(WorkKind::Fragment, 0, frag), GFP_KERNEL)?;
+                works.push(work(WorkKind::Vertex, r.vdm_ctrl_stream_base, vtx))?;
+                works.push(work(WorkKind::Fragment, 0, frag))?;
                 renders += 1;
             }
             bindings::DRM_ASAHI_CMD_COMPUTE => {
@@ -265,7 +266,7 @@ fn parse_cmdbuf(buf: &[u8], ts: &mut Timestamps<'_>) -> Result<KVec<Work>> {
                 let c = read_extensible::<bindings::drm_asahi_cmd_compute>(payload)?;
                 mbz(c.flags)?;
                 let t = (ts.resolve(&c.ts.start)?, ts.resolve(&c.ts.end)?);
-                works.push(work(WorkKind::Compute, c.cdm_ctrl_stream_base, t), GFP_KERNEL)?;
+                works.push(work(WorkKind::Compute, c.cdm_ctrl_stream_base, t))?;
                 computes += 1;
             }
             bindings::DRM_ASAHI_SET_VERTEX_ATTACHMENTS
