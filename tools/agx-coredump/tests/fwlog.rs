@@ -4,16 +4,15 @@
 
 mod common;
 
-use agx_coredump::format::{Dump, Note};
+use agx_coredump::format::Note;
 use agx_coredump::report::{self, Options};
 use agx_firmware_defs::channels::ChannelState;
 use agx_firmware_defs::crashlog::{RawFwLogMsg, RawFwLogPayloadMsg, RawKTraceMsg};
 use agx_firmware_defs::job::ChannelRing;
 use agx_firmware_defs::types::{Array, GpuPtr, U64};
 use agx_firmware_defs::uat::Prot;
-use agx_firmware_defs::variants::g13_v13_5 as fwv;
 use common::*;
-use zerocopy::{FromBytes, IntoBytes};
+use zerocopy::IntoBytes;
 
 const LOG_STATE: u64 = 0xffff_ffa8_0010_0000;
 const KTRACE_STATE: u64 = LOG_STATE + 0x200;
@@ -49,13 +48,7 @@ fn image() -> Vec<u8> {
         img.write(LOG_BUF + i * PAGE, &[0u8; PAGE as usize]);
     }
     // RuntimePointers: point fw_log, fwlog_buf and ktrace at them.
-    let mut raw = vec![0u8; core::mem::size_of::<fwv::RuntimePointers>()];
-    let dump = sample_dump();
-    Dump::parse(&dump)
-        .unwrap()
-        .read_va(RUNTIME_POINTERS_VA, &mut raw)
-        .unwrap();
-    let mut rp = fwv::RuntimePointers::read_from_bytes(&raw).unwrap();
+    let mut rp = sample_runtime_pointers();
     rp.fw_log = ChannelRing {
         state: GpuPtr::new(LOG_STATE),
         ring: GpuPtr::new(LOG_RING),

@@ -5,7 +5,7 @@
 
 mod common;
 
-use agx_coredump::format::{Dump, Note};
+use agx_coredump::format::Note;
 use agx_coredump::report::{self, Options};
 use agx_firmware_defs::channels::ChannelState;
 use agx_firmware_defs::job::{ChannelRing, CommandType, RingState, VirtualRunCommand};
@@ -13,7 +13,7 @@ use agx_firmware_defs::types::GpuPtr;
 use agx_firmware_defs::uat::Prot;
 use agx_firmware_defs::variants::g13_v13_5 as fwv;
 use common::*;
-use zerocopy::{FromBytes, IntoBytes};
+use zerocopy::IntoBytes;
 
 const PIPE_STATE: u64 = 0xffff_ffa8_0010_0000;
 const PIPE_RING: u64 = 0xffff_ffa8_0011_0000;
@@ -33,13 +33,7 @@ fn image() -> Vec<u8> {
         img.write(va, &[0u8; PAGE as usize]);
     }
     // RuntimePointers: the compute pipe of priority 2.
-    let mut raw = vec![0u8; core::mem::size_of::<fwv::RuntimePointers>()];
-    let dump = sample_dump();
-    Dump::parse(&dump)
-        .unwrap()
-        .read_va(RUNTIME_POINTERS_VA, &mut raw)
-        .unwrap();
-    let mut rp = fwv::RuntimePointers::read_from_bytes(&raw).unwrap();
+    let mut rp = sample_runtime_pointers();
     rp.pipes.0[2].comp = ChannelRing {
         state: GpuPtr::new(PIPE_STATE),
         ring: GpuPtr::new(PIPE_RING),

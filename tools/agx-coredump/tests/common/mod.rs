@@ -624,3 +624,15 @@ pub fn malformed_cases() -> Vec<(&'static str, Vec<u8>, agx_coredump::format::Pa
     );
     cases
 }
+
+/// The `RuntimePointers` [`sample_image`] holds, to edit and write back into an image.
+pub fn sample_runtime_pointers() -> fwv::RuntimePointers {
+    use zerocopy::FromBytes;
+    let mut raw = vec![0u8; core::mem::size_of::<fwv::RuntimePointers>()];
+    let dump = sample_dump();
+    agx_coredump::format::Dump::parse(&dump)
+        .unwrap()
+        .read_va(RUNTIME_POINTERS_VA, &mut raw)
+        .unwrap();
+    fwv::RuntimePointers::read_from_bytes(&raw).unwrap()
+}
