@@ -27,8 +27,27 @@ use core::sync::atomic::{AtomicU64, Ordering};
 use kernel::time::Ktime;
 use kernel::uaccess::UserSlice;
 
-/// The phases of a submit, as [`PROFILE_NS`] counts them.
-pub(crate) const PROFILE_PHASES: [&kernel::str::CStr; 5] = [
+/// The phases of a submit, in order, as [`PROFILE_NS`] counts them (each ends where the next
+/// begins).
+#[derive(Clone, Copy)]
+enum Phase {
+    /// Copying and looking up the syncs.
+    Syncs,
+    /// Copying and parsing the command buffer.
+    Cmdbuf,
+    /// Creating the job (fence, VM slot, firmware commands).
+    Job,
+    /// Queueing it.
+    Enqueue,
+    /// Publishing its fence, the doorbell, releasing the submit's references.
+    Publish,
+}
+
+/// The number of phases.
+const PHASES: usize = Phase::Publish as usize + 1;
+
+/// The debugfs names of the phases, indexed by [`Phase`].
+pub(crate) const PROFILE_PHASES: [&kernel::str::CStr; PHASES] = [
     kernel::c_str!("submit_ns_syncs"),
     kernel::c_str!("submit_ns_cmdbuf"),
     kernel::c_str!("submit_ns_job"),
@@ -36,32 +55,31 @@ pub(crate) const PROFILE_PHASES: [&kernel::str::CStr; 5] = [
     kernel::c_str!("submit_ns_publish"),
 ];
 
-/// Where SUBMIT's time goes: nanoseconds spent in each phase of [`PROFILE_PHASES`] (reading the
-/// syncs, reading and parsing the command buffer, creating the job, queueing it, publishing its
-/// fence and releasing the submit's references) summed over every successful submit since the
-/// module loaded, and ([`PROFILE_COUNT`]) how many there were. debugfs `submit_ns_*` and
-/// `submit_count`; the submit benchmark reports their means.
-pub(crate) static PROFILE_NS: [AtomicU64; 5] = [const { AtomicU64::new(0) }; 5];
+/// Where SUBMIT's time goes: nanoseconds spent in each [`Phase`] summed over every successful
+/// submit since the module loaded, and ([`PROFILE_COUNT`]) how many there were. debugfs
+/// `submit_ns_*` and `submit_count`; the submit benchmark reports their means.
+pub(crate) static PROFILE_NS: [AtomicU64; PHASES] = [const { AtomicU64::new(0) }; PHASES];
 /// Successful submits counted in [`PROFILE_NS`].
 pub(crate) static PROFILE_COUNT: AtomicU64 = AtomicU64::new(0);
 
 /// Times the phases of one submit; adds them to the profile only if it succeeds.
 struct Laps {
     last: Ktime,
-    ns: [u64; 5],
+    ns: [u64; PHASES],
 }
 
 impl Laps {
     fn start() -> Self {
         Self {
             last: Ktime::ktime_get(),
-            ns: [0; 5],
+            ns: [0; PHASES],
         }
     }
 
-    fn lap(&mut self, phase: usize) {
+    /// Ends `phase`.
+    fn lap(&mut self, phase: Phase) {
         let now = Ktime::ktime_get();
-        if let Some(ns) = self.ns.get_mut(phase) {
+        if let Some(ns) = self.ns.get_mut(phase as usize) {
             // CAST: the monotonic clock does not go back.
             *ns = (now - self.last).to_ns() as u64;
         }
@@ -289,21 +307,21 @@ pub(crate) fn submit(queue: &Queue, args: &bindings::drm_asahi_submit, file: &Dr
     }
     let mut laps = Laps::start();
     let (ins, outs) = parse_syncs(args, file)?;
-    laps.lap(0);
+    laps.lap(Phase::Syncs);
     let cmdbuf = read_user::<INLINE_CMDBUF>(args.cmdbuf, args.cmdbuf_size as usize)?;
     let mut ts = Timestamps {
         file,
         held: KVec::new(),
     };
     let works = parse_cmdbuf(&cmdbuf, &mut ts)?;
-    laps.lap(1);
+    laps.lap(Phase::Cmdbuf);
     let job = Job::new(queue.wq().clone(), queue.vm(), works, ins, ts.held)?;
-    laps.lap(2);
+    laps.lap(Phase::Job);
     if let Err(e) = queue.wq().enqueue(&job) {
         job.release();
         return Err(e);
     }
-    laps.lap(3);
+    laps.lap(Phase::Enqueue);
 
     // Point of no return: the job is queued and its fence may be published.
     let _s = SignallingSection::begin();
@@ -317,7 +335,7 @@ pub(crate) fn submit(queue: &Queue, args: &bindings::drm_asahi_submit, file: &Dr
     drop(_s);
     job.release();
     drop(cmdbuf);
-    laps.lap(4);
+    laps.lap(Phase::Publish);
     laps.commit();
     Ok(())
 }
