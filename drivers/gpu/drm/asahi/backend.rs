@@ -90,6 +90,12 @@ pub(crate) mod event_page {
     pub(crate) const FAULT_SLOT: usize = 0x304;
     /// Fault mailbox: `u32` stamp value of the faulting work.
     pub(crate) const FAULT_STAMP: usize = 0x308;
+    /// Fault mailbox: `u32` what happened: [`FAULT_KIND_FAULT`] or [`FAULT_KIND_TIMEOUT`].
+    pub(crate) const FAULT_KIND: usize = 0x30c;
+    /// A GPU fault (`FAULT_INFO` says where).
+    pub(crate) const FAULT_KIND_FAULT: u32 = 0;
+    /// The work ran past the firmware's time limit and was stopped.
+    pub(crate) const FAULT_KIND_TIMEOUT: u32 = 1;
     /// Fault mailbox: `u64` fault information, in the fault register's encoding
     /// (`fw::fault::FaultInfo`).
     pub(crate) const FAULT_INFO: usize = 0x310;

@@ -191,6 +191,12 @@ impl drm::Driver for AsahiDriver {
                 root,
                 crate::mmu::TLB_SKIP_INVALIDATE.as_ptr(),
             );
+            bindings::debugfs_create_u32(
+                c_str!("fw_stall_pipes").as_char_ptr(),
+                0o600,
+                root,
+                crate::backend::virtual_agx::PIPE_STALL.as_ptr(),
+            );
         }
     }
 

@@ -22,6 +22,8 @@
 #include <linux/scatterlist.h>
 #include <linux/platform_device.h>
 
+#include <linux/sched/signal.h>
+#include <linux/delay.h>
 #include "helpers.h"
 
 void *asahi_helper_platform_get_drvdata(const struct platform_device *pdev)
@@ -218,6 +220,22 @@ bool asahi_helper_pfn_valid(unsigned long pfn)
  * Checks that an ExplicitDrop value may be released here: process context, sleeping allowed,
  * not inside a dma-fence signalling section. Returns true (after a warning) if not.
  */
+/*
+ * Whether the current task is being killed: exiting on SIGKILL (drm_sched_entity_flush's test,
+ * for a file released by a killed process's exit) or with a fatal signal pending.
+ */
+bool asahi_helper_current_is_killed(void)
+{
+	return ((current->flags & PF_EXITING) && current->exit_code == SIGKILL) ||
+	       fatal_signal_pending(current);
+}
+
+/* Sleeps `us` microseconds, with the precision the duration calls for (fsleep). */
+void asahi_helper_fsleep(unsigned long us)
+{
+	fsleep(us);
+}
+
 bool asahi_helper_check_release_context(void)
 {
 	bool signalling = false;

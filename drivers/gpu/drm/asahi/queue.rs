@@ -52,7 +52,7 @@ pub(crate) struct Queue {
 }
 
 impl Queue {
-    /// Creates a queue running in `vm` (`ENOSPC` when the GPU's 128 event slots are taken).
+    /// Creates a queue running in `vm`. It holds an event slot only while it has work.
     pub(crate) fn new(gpu: &Arc<Gpu>, vm: Arc<Vm>, priority: Priority, usc_exec_base: u64) -> Result<Self> {
         Ok(Self {
             vm,
@@ -74,10 +74,15 @@ impl Queue {
 }
 
 impl Drop for Queue {
-    /// The queue's owner let go of it (QUEUE_DESTROY, or the file closed, e.g. when the process
-    /// was killed): work not yet run is cancelled, so a dead client's backlog neither keeps the
-    /// GPU busy nor holds an event slot.
+    /// The queue's owner let go of it (QUEUE_DESTROY, or the file closed). As with drm_sched,
+    /// work already submitted runs to completion (a client may submit, export a sync_file and
+    /// exit: its jobs hold the work queue), unless the process is being killed: then its
+    /// backlog is cancelled (`ECANCELED`), so a killed client neither keeps the GPU busy nor
+    /// holds an event slot.
     fn drop(&mut self) {
-        self.wq.cancel();
+        // SAFETY: Reads the current task's flags, exit code and pending signals.
+        if unsafe { bindings::asahi_helper_current_is_killed() } {
+            self.wq.cancel();
+        }
     }
 }

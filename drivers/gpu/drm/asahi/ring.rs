@@ -65,6 +65,27 @@ impl<T> Ring<T> {
         Ok(())
     }
 
+    /// Puts `value` back in front of the oldest item (it becomes the oldest), or hands it back
+    /// if the ring is full.
+    pub(crate) fn push_front(&mut self, value: T) -> Result<(), T> {
+        let cap = self.slots.len();
+        if self.len >= cap {
+            return Err(value);
+        }
+        let at = (self.head + cap - 1) % cap;
+        match self.slots.get_mut(at) {
+            Some(slot) => {
+                // INVARIANT: the slot before the head is free (the ring is not full) and
+                // becomes the new head.
+                slot.write(value);
+            }
+            None => return Err(value),
+        }
+        self.head = at;
+        self.len = self.len.wrapping_add(1);
+        Ok(())
+    }
+
     /// The oldest item.
     pub(crate) fn front(&self) -> Option<&T> {
         if self.len == 0 {
@@ -96,4 +117,50 @@ impl<T> Ring<T> {
                 .map(|s| unsafe { s.assume_init_ref() })
         })
     }
+}
+
+#[cfg(CONFIG_KUNIT)]
+mod tests {
+    use super::Ring;
+    use crate::kernel_ext::kunit::{expect_eq, kunit_suite, Context};
+    use kernel::prelude::*;
+
+    fn drain(ring: &mut Ring<u32>) -> KVec<u32> {
+        let mut v = KVec::new();
+        while let Some(x) = ring.pop() {
+            if v.push(x, GFP_KERNEL).is_err() {
+                break;
+            }
+        }
+        v
+    }
+
+    fn push_front_becomes_oldest(ctx: &mut Context) -> Result {
+        let mut ring = Ring::new(4)?;
+        expect_eq!(ctx, ring.push(1), Ok(()));
+        expect_eq!(ctx, ring.push(2), Ok(()));
+        let first = ring.pop();
+        expect_eq!(ctx, first, Some(1));
+        // Put back what was taken (a job whose message found its pipe full): first again.
+        expect_eq!(ctx, ring.push_front(1), Ok(()));
+        expect_eq!(ctx, ring.front().copied(), Some(1));
+        expect_eq!(ctx, ring.len(), 2);
+        expect_eq!(ctx, &drain(&mut ring)[..], &[1, 2][..]);
+        Ok(())
+    }
+
+    fn push_front_wraps_and_fills(ctx: &mut Context) -> Result {
+        let mut ring = Ring::new(3)?;
+        // The head at slot 0: the new head wraps to the last slot.
+        expect_eq!(ctx, ring.push_front(3), Ok(()));
+        expect_eq!(ctx, ring.push_front(2), Ok(()));
+        expect_eq!(ctx, ring.push(4), Ok(()));
+        // Full: both ends refuse and hand the value back, nothing lost.
+        expect_eq!(ctx, ring.push_front(1), Err(1));
+        expect_eq!(ctx, ring.push(5), Err(5));
+        expect_eq!(ctx, &drain(&mut ring)[..], &[2, 3, 4][..]);
+        Ok(())
+    }
+
+    kunit_suite!(asahi_ring, [push_front_becomes_oldest, push_front_wraps_and_fills]);
 }

@@ -8,10 +8,11 @@
 //! 1. read and validate the sync array (input fences looked up, output syncobjs looked up and
 //!    timeline chain nodes allocated);
 //! 2. read and validate the command buffer into firmware work units;
-//! 3. create the job and its fence (the last allocations);
-//! 4. enqueue it, waiting if the queue has 127 jobs already (interruptible);
-//! 5. publish the fence to the output syncobjs and arm the input-fence callbacks: from here
-//!    nothing can fail, and the code runs in a fence-signalling section.
+//! 3. create the job and its fence (the last allocations), register its input-fence callbacks;
+//! 4. enqueue it, waiting if the queue has 127 jobs already or every event slot is busy
+//!    (interruptible); its stamp and fence seqno are assigned here, in queue order;
+//! 5. publish the fence to the output syncobjs and let the job run once its inputs signal:
+//!    from here nothing can fail, and the code runs in a fence-signalling section.
 
 use crate::gpu::{Work, WorkKind, Works};
 use crate::bindings;
@@ -316,14 +317,18 @@ pub(crate) fn submit(queue: &Queue, args: &bindings::drm_asahi_submit, file: &Dr
     let works = parse_cmdbuf(&cmdbuf, &mut ts)?;
     laps.lap(Phase::Cmdbuf);
     let job = Job::new(queue.wq().clone(), queue.vm(), works, ins, ts.held)?;
+    // The input-fence callbacks go in before anyone else can see the job (see `gpu::job`).
+    job.arm_deps();
     laps.lap(Phase::Job);
     if let Err(e) = queue.wq().enqueue(&job) {
+        job.cancel_deps();
         job.release();
         return Err(e);
     }
     laps.lap(Phase::Enqueue);
 
-    // Point of no return: the job is queued and its fence may be published.
+    // Point of no return: the job is queued and its fence may be published. (A crash or unbind
+    // from here on fails the job; its fence is then published already signalled.)
     let _s = SignallingSection::begin();
     for out in outs {
         match out {
@@ -331,7 +336,7 @@ pub(crate) fn submit(queue: &Queue, args: &bindings::drm_asahi_submit, file: &Dr
             OutSync::Timeline(o, chain, point) => o.add_point(chain, &job.fence, point),
         }
     }
-    job.arm();
+    job.deps_ready();
     drop(_s);
     job.release();
     drop(cmdbuf);

@@ -63,10 +63,14 @@
 //! | 2 | `WRITE64` | `*(u64 *)a = b` |
 //! | 3 | `COPY` | copy `c` bytes from `b` to `a` (at most 1 MiB) |
 //! | 4 | `FILL` | fill `c` bytes at `a` with the byte `b` (at most 1 MiB) |
-//! | 5 | `DELAY` | busy the unit for `c` microseconds (at most 100 ms, 1 s per stream) |
+//! | 5 | `DELAY` | busy the unit for `c` microseconds (at most 100 ms) |
 //! | 6 | `READ32` | read `*(u32 *)a` and discard it (to fault on purpose) |
 //!
-//! An unknown opcode or an oversize op faults the work (unit: the work's unit).
+//! An unknown opcode or an oversize op faults the work (unit: the work's unit). A unit of work
+//! that runs longer than [`WORK_TIMEOUT_MS`] of wall-clock time, whatever it does, is stopped
+//! and reported as timed out (the fault mailbox with kind `FAULT_KIND_TIMEOUT`, as real firmware
+//! reports a timeout event for the work's event slot); the firmware then goes on with the next
+//! work, so one client cannot hold the GPU.
 //!
 //! # Locks
 //!
@@ -114,9 +118,28 @@ pub(crate) const MAX_OPS: u64 = 4096;
 const MAX_BULK: u64 = 1 << 20;
 /// Longest DELAY, in microseconds.
 const MAX_DELAY_US: u64 = 100_000;
-/// Longest total DELAY of one unit of work: beyond it the work times out (faults), so one
-/// client cannot hold the firmware for minutes.
-const MAX_WORK_DELAY_US: u64 = 1_000_000;
+/// Longest a unit of work may run (wall clock, whatever its ops) before the firmware stops it
+/// and reports a timeout.
+pub(crate) const WORK_TIMEOUT_MS: i64 = 2000;
+
+/// Why a unit of work stopped early.
+enum Abort {
+    /// A GPU fault.
+    Fault(Fault),
+    /// It ran past [`WORK_TIMEOUT_MS`].
+    Timeout,
+}
+
+impl From<Fault> for Abort {
+    fn from(f: Fault) -> Self {
+        Self::Fault(f)
+    }
+}
+/// debugfs `fw_stall_pipes`: while non-zero, the firmware ignores pipe doorbells (a firmware
+/// busy elsewhere, as real firmware may be), so that `RunWorkQueue` messages pile up in the pipe
+/// rings until they are full. Doorbells after it is cleared consume what waits.
+pub(crate) static PIPE_STALL: AtomicU32 = AtomicU32::new(0);
+
 /// Depth of the firmware's run list: one entry per `RunWorkQueue` message not yet handled, at
 /// most one per job in flight (every slot's maximum).
 const QUEUE_DEPTH: usize = 128 * 127;
@@ -680,20 +703,24 @@ impl Firmware {
     }
 
     /// Runs one unit of work's control stream.
-    fn run_stream(&self, work: &Work) -> Result<(), Fault> {
+    fn run_stream(&self, work: &Work) -> Result<(), Abort> {
         if work.stream == 0 {
             return Ok(());
         }
         let Some(space) = Space::new(work.ttb, &self.tlb) else {
-            return Err(Fault {
+            return Err(Abort::Fault(Fault {
                 address: 0,
                 level: 0,
                 read: true,
                 reason: FaultReason::Unmapped,
-            });
+            }));
         };
-        let mut delayed = 0u64;
+        let start = kernel::time::Ktime::ktime_get();
+        let elapsed_ms = || (kernel::time::Ktime::ktime_get() - start).to_ms();
         for i in 0..MAX_OPS {
+            if elapsed_ms() >= WORK_TIMEOUT_MS {
+                return Err(Abort::Timeout);
+            }
             let at = work.stream.wrapping_add(i * 32);
             let op = space.read_u64(at)?;
             let a = space.read_u64(at.wrapping_add(8))?;
@@ -714,16 +741,15 @@ impl Firmware {
                 3 if c <= MAX_BULK => space.copy(a, b, c)?,
                 // CAST: FILL uses the low byte of `b`.
                 4 if c <= MAX_BULK => space.fill(a, b as u8, c)?,
-                5 if c <= MAX_DELAY_US && delayed + c <= MAX_WORK_DELAY_US => {
-                    delayed += c;
+                5 if c <= MAX_DELAY_US => {
                     // CAST: at most 100 ms.
                     // SAFETY: Plain sleep in process context (the firmware core is a work item).
-                    unsafe { bindings::msleep((c / 1000) as u32) };
+                    unsafe { bindings::asahi_helper_fsleep(c as _) };
                 }
                 6 => {
                     space.translate(a, 4, false)?;
                 }
-                _ => return Err(bad),
+                _ => return Err(Abort::Fault(bad)),
             }
         }
         Ok(())
@@ -793,6 +819,9 @@ impl Firmware {
     /// context: the driver's doorbell; any context, allocates nothing). A message naming no
     /// queue in firmware memory, or a full run list, is a firmware crash.
     fn consume_pipe(&self, pipe: usize) {
+        if PIPE_STALL.load(Ordering::Relaxed) != 0 {
+            return;
+        }
         let (Some(state), Some(ring)) = (self.pipe_state.get(pipe), self.pipe_ring.get(pipe)) else {
             return;
         };
@@ -853,8 +882,10 @@ impl Firmware {
             }
             self.timestamp(work.ts_start);
             self.trace_work(rx::KTRACE_WORK_START, &work);
-            if let Err(f) = self.run_stream(&work) {
-                self.report_fault(&work, &f);
+            match self.run_stream(&work) {
+                Ok(()) => {}
+                Err(Abort::Fault(f)) => self.report_fault(&work, Some(&f)),
+                Err(Abort::Timeout) => self.report_fault(&work, None),
             }
             self.timestamp(work.ts_end);
             self.trace_work(rx::KTRACE_WORK_END, &work);
@@ -948,8 +979,8 @@ impl Firmware {
             // The core stops running the context's commands after the current one.
             self.abort_context.store(ctx, Ordering::Release);
         }
-        // TIMEOUT: a unit of work runs at most MAX_OPS ops with at most 1 s of delays; wait for
-        // the one running, polling every millisecond.
+        // TIMEOUT: a unit of work is stopped after WORK_TIMEOUT_MS (plus one op); wait for the
+        // one running, polling every millisecond.
         while self.current_context.load(Ordering::Acquire) == ctx {
             // SAFETY: Plain sleep in process context.
             unsafe { bindings::msleep(1) };
@@ -957,25 +988,36 @@ impl Firmware {
         self.abort_context.store(0, Ordering::Release);
     }
 
-    /// Posts a fault in the mailbox, waiting for the driver to free it first.
-    fn report_fault(&self, work: &Work, f: &Fault) {
-        self.log(
-            rx::WARN,
-            format_args!(
-                "GPU fault: {:?} {} at {:#x}, unit {:#x}, level {}, slot {} stamp {:#x}",
-                f.reason,
-                if f.read { "read" } else { "write" },
-                f.address,
-                unit_code(work.tag),
-                f.level,
-                work.slot,
-                work.stamp
+    /// Posts a fault (`Some`) or a timeout (`None`) of `work` in the mailbox, waiting for the
+    /// driver to free it first.
+    fn report_fault(&self, work: &Work, f: Option<&Fault>) {
+        match f {
+            Some(f) => self.log(
+                rx::WARN,
+                format_args!(
+                    "GPU fault: {:?} {} at {:#x}, unit {:#x}, level {}, slot {} stamp {:#x}",
+                    f.reason,
+                    if f.read { "read" } else { "write" },
+                    f.address,
+                    unit_code(work.tag),
+                    f.level,
+                    work.slot,
+                    work.stamp
+                ),
             ),
-        );
-        // TIMEOUT: the driver frees the mailbox in its interrupt handler; 1 s covers a guest
-        // under heavy emulation. After that the fault is dropped (the job still completes).
-        for _ in 0..1000 {
-            if self.event_u32(event_page::FAULT_VALID).load(Ordering::Acquire) == 0 {
+            None => self.log(
+                rx::WARN,
+                format_args!(
+                    "work timeout: unit {:#x} ran past {} ms, stopped; slot {} stamp {:#x}",
+                    unit_code(work.tag),
+                    WORK_TIMEOUT_MS,
+                    work.slot,
+                    work.stamp
+                ),
+            ),
+        }
+        let (kind, info) = match f {
+            Some(f) => {
                 let info = FaultInfo {
                     address: f.address,
                     sideband: 0,
@@ -986,12 +1028,22 @@ impl Firmware {
                     read: f.read,
                     reason: f.reason,
                 };
+                (event_page::FAULT_KIND_FAULT, info.encode())
+            }
+            None => (event_page::FAULT_KIND_TIMEOUT, 0),
+        };
+        // TIMEOUT: the driver frees the mailbox in its interrupt handler; 1 s covers a guest
+        // under heavy emulation. After that the report is dropped (the job still completes).
+        for _ in 0..1000 {
+            if self.event_u32(event_page::FAULT_VALID).load(Ordering::Acquire) == 0 {
                 self.event_u32(event_page::FAULT_SLOT)
                     .store(work.slot, Ordering::Relaxed);
                 self.event_u32(event_page::FAULT_STAMP)
                     .store(work.stamp, Ordering::Relaxed);
+                self.event_u32(event_page::FAULT_KIND)
+                    .store(kind, Ordering::Relaxed);
                 self.event_u64(event_page::FAULT_INFO)
-                    .store(info.encode(), Ordering::Relaxed);
+                    .store(info, Ordering::Relaxed);
                 self.event_u32(event_page::FAULT_VALID)
                     .store(1, Ordering::Release);
                 self.fire(work.slot);

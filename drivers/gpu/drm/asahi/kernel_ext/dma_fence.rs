@@ -176,8 +176,9 @@ impl FenceContext {
         }
     }
 
-    /// Allocates and initialises the next fence of this timeline, unsignalled. This is the
-    /// allocation the signalling path must not make: call it at submit time.
+    /// Allocates and initialises a fence of this timeline, unsignalled and not yet numbered
+    /// (seqno 0): [`Self::number`] gives it its place once its order of signalling is fixed.
+    /// This is the allocation the signalling path must not make: call it at submit time.
     pub(crate) fn new_fence(&self) -> Result<Fence> {
         // SAFETY: `OwnFence` is plain C data; it is fully initialised below before use.
         let f = KBox::new(
@@ -191,7 +192,6 @@ impl FenceContext {
         // SAFETY: The module is live (we are running its code for a caller that holds it); the
         // reference is dropped by `release`.
         unsafe { bindings::asahi_helper_this_module_get() };
-        let seqno = self.seqno.fetch_add(1, Ordering::Relaxed) + 1;
         // SAFETY: `raw` is a fresh allocation; the lock is initialised before the fence that
         // uses it; from here the fence's refcount (1, ours) governs the allocation, released by
         // `release`.
@@ -204,9 +204,26 @@ impl FenceContext {
                 c"asahi::fence".as_ptr().cast(),
                 super::spinlock_irq::lock_class!() as *const _ as *mut _,
             );
-            bindings::dma_fence_init(base, &self.ops.0, lock, self.context, seqno);
+            bindings::dma_fence_init(base, &self.ops.0, lock, self.context, 0);
             Ok(Fence::from_raw(NonNull::new_unchecked(base)))
         }
+    }
+
+    /// Gives `fence` the next seqno of this timeline. Fences of one timeline must signal in
+    /// seqno order (`dma_fence_is_later`, sync_file merges and reservation objects keep only
+    /// the "later" one), so a fence is numbered when its place in the execution order is fixed,
+    /// under the lock that fixes it, rather than when it is allocated.
+    ///
+    /// # Safety
+    ///
+    /// `fence` was made by this context's [`Self::new_fence`], has not been numbered, and has
+    /// not been shared yet (no other thread or subsystem can read its seqno, a plain field the
+    /// core reads without locking).
+    pub(crate) unsafe fn number(&self, fence: &Fence) {
+        let seqno = self.seqno.fetch_add(1, Ordering::Relaxed) + 1;
+        // SAFETY: `fence` is live and unshared (guaranteed by the caller), so this write races
+        // with nothing.
+        unsafe { (*fence.as_raw()).seqno = seqno };
     }
 }
 

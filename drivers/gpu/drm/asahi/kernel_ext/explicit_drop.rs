@@ -39,7 +39,12 @@ impl<T> ExplicitDrop<T> {
         Self(ManuallyDrop::new(value))
     }
 
-    /// Takes the value out without releasing it (to move it somewhere that releases it).
+    /// Takes the value out without releasing it, to move it somewhere that releases it later
+    /// (an intrusive list drained in process context, say). The caller takes over the duty.
+    pub(crate) fn into_value(self) -> T {
+        self.into_inner()
+    }
+
     fn into_inner(self) -> T {
         let mut this = ManuallyDrop::new(self);
         // SAFETY: `this` is never dropped, so the value is taken exactly once (type invariant).
