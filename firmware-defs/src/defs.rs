@@ -23,6 +23,8 @@
 //!
 //! # Modules
 //!
+//! - [`plain`]: the [`Plain`](plain::Plain) trait that bounds every byte view of a type, and
+//!   [`plain_layout!`](plain::plain_layout) that defines firmware layouts as plain data.
 //! - [`types`]: unaligned integer wrappers, explicit padding, arrays, GPU pointers.
 //! - [`ver`]: GPU generations, firmware versions and their (generation, firmware) variants.
 //! - [`uat`]: the UAT (GPU MMU) page-table format, TTBAT and handoff region.
@@ -41,6 +43,9 @@
 //! Layout facts cite their source next to the definition. "Downstream" means the Asahi Linux
 //! Rust driver, `drivers/gpu/drm/asahi/` in herrnst/linux-asahi; "reference" means the project's
 //! `shared/reference/asahi-driver.md`.
+
+#[path = "defs/plain.rs"]
+pub mod plain;
 
 #[path = "defs/types.rs"]
 pub mod types;
