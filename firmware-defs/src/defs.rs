@@ -7,11 +7,13 @@
 //!
 //! To make both work, every file here follows these rules: submodules are declared with explicit
 //! `#[path]` attributes (resolved relative to this file either way), no `crate::` paths (only
-//! `super::`), no crate-level attributes, and only `core` is used. The `zerocopy` derives are
-//! behind `#[cfg_attr(feature = "zerocopy", ...)]`; the kernel build has no such feature, so the
-//! attributes vanish there. A kernel build that passes `--check-cfg` may want
-//! `#[allow(unexpected_cfgs)]` on the mount, and a private mount will want
-//! `#[allow(dead_code, unreachable_pub)]` since it only uses part of these definitions.
+//! `super::`), no crate-level attributes, and only `core` is used. Every layout is defined
+//! through [`plain_layout!`](plain::plain_layout), which implements [`plain::Plain`] after a
+//! compile-time layout check and, with the `zerocopy` feature (host), derives zerocopy's traits;
+//! the kernel build has no such feature, so only the check remains there (see [`plain`]). A
+//! kernel build that passes `--check-cfg` may want `#[allow(unexpected_cfgs)]` on the mount,
+//! and a private mount will want `#[allow(dead_code, unreachable_pub)]` since it only uses part
+//! of these definitions.
 //!
 //! # Shared memory
 //!
