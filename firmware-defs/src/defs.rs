@@ -7,11 +7,13 @@
 //!
 //! To make both work, every file here follows these rules: submodules are declared with explicit
 //! `#[path]` attributes (resolved relative to this file either way), no `crate::` paths (only
-//! `super::`), no crate-level attributes, and only `core` is used. The `zerocopy` derives are
-//! behind `#[cfg_attr(feature = "zerocopy", ...)]`; the kernel build has no such feature, so the
-//! attributes vanish there. A kernel build that passes `--check-cfg` may want
-//! `#[allow(unexpected_cfgs)]` on the mount, and a private mount will want
-//! `#[allow(dead_code, unreachable_pub)]` since it only uses part of these definitions.
+//! `super::`), no crate-level attributes, and only `core` is used. Every layout is defined
+//! through [`plain_layout!`](plain::plain_layout), which implements [`plain::Plain`] after a
+//! compile-time layout check and, with the `zerocopy` feature (host), derives zerocopy's traits;
+//! the kernel build has no such feature, so only the check remains there (see [`plain`]). A
+//! kernel build that passes `--check-cfg` may want `#[allow(unexpected_cfgs)]` on the mount,
+//! and a private mount will want `#[allow(dead_code, unreachable_pub)]` since it only uses part
+//! of these definitions.
 //!
 //! # Shared memory
 //!
@@ -23,6 +25,8 @@
 //!
 //! # Modules
 //!
+//! - [`plain`]: the [`Plain`](plain::Plain) trait that bounds every byte view of a type, and
+//!   [`plain_layout!`](plain::plain_layout) that defines firmware layouts as plain data.
 //! - [`types`]: unaligned integer wrappers, explicit padding, arrays, GPU pointers.
 //! - [`ver`]: GPU generations, firmware versions and their (generation, firmware) variants.
 //! - [`uat`]: the UAT (GPU MMU) page-table format, TTBAT and handoff region.
@@ -41,6 +45,9 @@
 //! Layout facts cite their source next to the definition. "Downstream" means the Asahi Linux
 //! Rust driver, `drivers/gpu/drm/asahi/` in herrnst/linux-asahi; "reference" means the project's
 //! `shared/reference/asahi-driver.md`.
+
+#[path = "defs/plain.rs"]
+pub mod plain;
 
 #[path = "defs/types.rs"]
 pub mod types;

@@ -11,7 +11,9 @@
 //!
 //! Host tools (the crash-dump decoder, the test harness) use this crate with the `zerocopy`
 //! feature, which derives `zerocopy::{FromBytes, IntoBytes, KnownLayout, Immutable}` on every
-//! layout so that firmware structures can be read out of a dump without `unsafe`.
+//! layout so that firmware structures can be read out of a dump without `unsafe`, and makes
+//! them supertraits of [`plain::Plain`], the plain-data trait that bounds the kernel module's
+//! byte views: the host build proves each `Plain` claim the module relies on.
 
 #![no_std]
 #![forbid(unsafe_op_in_unsafe_fn)]

@@ -17,31 +17,25 @@
 //! m1n1 `fw/agx/channels.py` (ring order, entry sizes); reference §4-§5.
 
 use super::event::FlagBitmask;
+use super::plain::{plain_derive, plain_fields, plain_layout, Plain};
 use super::types::{Pad, U64};
 
-/// State block of a channel: read index at +0, write index at +0x20.
-///
-/// Source: downstream `fw/channels.rs` `ChannelState`; m1n1 `ChannelStateFields`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-#[cfg_attr(
-    feature = "zerocopy",
-    derive(
-        zerocopy::FromBytes,
-        zerocopy::IntoBytes,
-        zerocopy::KnownLayout,
-        zerocopy::Immutable
-    )
-)]
-#[repr(C)]
-pub struct ChannelState {
-    /// Consumer's read index.
-    pub read_ptr: u32,
-    /// Padding (separate cache line halves).
-    pub pad_4: Pad<0x1c>,
-    /// Producer's write index.
-    pub write_ptr: u32,
-    /// Padding.
-    pub pad_24: Pad<0xc>,
+plain_layout! {
+    /// State block of a channel: read index at +0, write index at +0x20.
+    ///
+    /// Source: downstream `fw/channels.rs` `ChannelState`; m1n1 `ChannelStateFields`.
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[repr(C)]
+    pub struct ChannelState {
+        /// Consumer's read index.
+        pub read_ptr: u32,
+        /// Padding (separate cache line halves).
+        pub pad_4: Pad<0x1c>,
+        /// Producer's write index.
+        pub write_ptr: u32,
+        /// Padding.
+        pub pad_24: Pad<0xc>,
+    }
 }
 
 impl ChannelState {
@@ -51,29 +45,22 @@ impl ChannelState {
     pub const WRITE_PTR_OFFSET: usize = core::mem::offset_of!(ChannelState, write_ptr);
 }
 
-/// State block of the FwCtl channel: read index at +0, write index at +0x10.
-///
-/// Source: downstream `fw/channels.rs` `FwCtlChannelState`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-#[cfg_attr(
-    feature = "zerocopy",
-    derive(
-        zerocopy::FromBytes,
-        zerocopy::IntoBytes,
-        zerocopy::KnownLayout,
-        zerocopy::Immutable
-    )
-)]
-#[repr(C)]
-pub struct FwCtlChannelState {
-    /// Consumer's read index.
-    pub read_ptr: u32,
-    /// Padding.
-    pub pad_4: Pad<0xc>,
-    /// Producer's write index.
-    pub write_ptr: u32,
-    /// Padding.
-    pub pad_14: Pad<0xc>,
+plain_layout! {
+    /// State block of the FwCtl channel: read index at +0, write index at +0x10.
+    ///
+    /// Source: downstream `fw/channels.rs` `FwCtlChannelState`.
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[repr(C)]
+    pub struct FwCtlChannelState {
+        /// Consumer's read index.
+        pub read_ptr: u32,
+        /// Padding.
+        pub pad_4: Pad<0xc>,
+        /// Producer's write index.
+        pub write_ptr: u32,
+        /// Padding.
+        pub pad_14: Pad<0xc>,
+    }
 }
 
 impl FwCtlChannelState {
@@ -368,31 +355,24 @@ pub const fn init_data_va(low: u64) -> u64 {
     }
 }
 
-/// FwCtl message: flush a VA range of one context from the firmware's cache (0x14 bytes).
-///
-/// Source: downstream `fw/channels.rs` `FwCtlMsg`, `mmu.rs` (`unk_12: 2`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-#[cfg_attr(
-    feature = "zerocopy",
-    derive(
-        zerocopy::FromBytes,
-        zerocopy::IntoBytes,
-        zerocopy::KnownLayout,
-        zerocopy::Immutable
-    )
-)]
-#[repr(C)]
-pub struct FwCtlMsg {
-    /// First VA of the range.
-    pub addr: U64,
-    /// Unknown, 0.
-    pub unk_8: u32,
-    /// Handoff flush slot (context slot, or 64 for kernel mappings).
-    pub slot: u32,
-    /// Number of 16 KiB pages.
-    pub page_count: u16,
-    /// Unknown, 2 as sent by downstream.
-    pub unk_12: u16,
+plain_layout! {
+    /// FwCtl message: flush a VA range of one context from the firmware's cache (0x14 bytes).
+    ///
+    /// Source: downstream `fw/channels.rs` `FwCtlMsg`, `mmu.rs` (`unk_12: 2`).
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[repr(C)]
+    pub struct FwCtlMsg {
+        /// First VA of the range.
+        pub addr: U64,
+        /// Unknown, 0.
+        pub unk_8: u32,
+        /// Handoff flush slot (context slot, or 64 for kernel mappings).
+        pub slot: u32,
+        /// Number of 16 KiB pages.
+        pub page_count: u16,
+        /// Unknown, 2 as sent by downstream.
+        pub unk_12: u16,
+    }
 }
 
 const _: () = assert!(core::mem::size_of::<FwCtlMsg>() == 0x14);
@@ -402,26 +382,19 @@ const _: () = assert!(core::mem::offset_of!(FwCtlMsg, page_count) == 0x10);
 /// Payload bytes of an event message (after the 4-byte type).
 pub const EVENT_PAYLOAD_SIZE: usize = 0x34;
 
-/// One raw Event ring entry (0x38 bytes): a type word and 13 payload words.
-///
-/// Source: downstream `fw/channels.rs` (`EVENT_SZ = 0x34`, `RawEventMsg`); m1n1 event ring
-/// entry size 0x38.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-#[cfg_attr(
-    feature = "zerocopy",
-    derive(
-        zerocopy::FromBytes,
-        zerocopy::IntoBytes,
-        zerocopy::KnownLayout,
-        zerocopy::Immutable
-    )
-)]
-#[repr(C)]
-pub struct RawEventMsg {
-    /// Message type.
-    pub msg_type: u32,
-    /// Payload, as little-endian words.
-    pub data: [u32; EVENT_PAYLOAD_SIZE / 4],
+plain_layout! {
+    /// One raw Event ring entry (0x38 bytes): a type word and 13 payload words.
+    ///
+    /// Source: downstream `fw/channels.rs` (`EVENT_SZ = 0x34`, `RawEventMsg`); m1n1 event ring
+    /// entry size 0x38.
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[repr(C)]
+    pub struct RawEventMsg {
+        /// Message type.
+        pub msg_type: u32,
+        /// Payload, as little-endian words.
+        pub data: [u32; EVENT_PAYLOAD_SIZE / 4],
+    }
 }
 
 const _: () = assert!(core::mem::size_of::<RawEventMsg>() == 0x38);

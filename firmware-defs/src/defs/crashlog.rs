@@ -19,6 +19,7 @@
 //! sub-ring at `BUF_SIZE * i + msg_index`, levels 0-5 printed as debug, info, notice, warn, err,
 //! crit); m1n1 `fw/agx/channels.py` (`FWLogMsg`, 0xd8-byte payloads).
 
+use super::plain::{plain_derive, plain_fields, plain_layout, Plain};
 use super::types::{Array, Pad, U64};
 
 /// FwLog index message type.
@@ -42,23 +43,16 @@ pub const STATS_UTILIZATION: u32 = 4;
 /// Payload bytes of a Stats message on firmware 13.0b4 and later (0x2c before).
 pub const STATS_PAYLOAD_SIZE: usize = 0x3c;
 
-/// A Stats ring entry (firmware 13.0b4 and later: 0x40 bytes).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[cfg_attr(
-    feature = "zerocopy",
-    derive(
-        zerocopy::FromBytes,
-        zerocopy::IntoBytes,
-        zerocopy::KnownLayout,
-        zerocopy::Immutable
-    )
-)]
-#[repr(C)]
-pub struct RawStatsMsg {
-    /// Message type ([`STATS_UTILIZATION`], ...).
-    pub msg_type: u32,
-    /// Payload.
-    pub data: Array<STATS_PAYLOAD_SIZE, u8>,
+plain_layout! {
+    /// A Stats ring entry (firmware 13.0b4 and later: 0x40 bytes).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    #[repr(C)]
+    pub struct RawStatsMsg {
+        /// Message type ([`STATS_UTILIZATION`], ...).
+        pub msg_type: u32,
+        /// Payload.
+        pub data: Array<STATS_PAYLOAD_SIZE, u8>,
+    }
 }
 
 impl Default for RawStatsMsg {
@@ -70,50 +64,36 @@ impl Default for RawStatsMsg {
     }
 }
 
-/// A FwLog ring entry (0x38 bytes): points at a payload entry.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-#[cfg_attr(
-    feature = "zerocopy",
-    derive(
-        zerocopy::FromBytes,
-        zerocopy::IntoBytes,
-        zerocopy::KnownLayout,
-        zerocopy::Immutable
-    )
-)]
-#[repr(C)]
-pub struct RawFwLogMsg {
-    /// [`FWLOG_MSG_INDEX`].
-    pub msg_type: u32,
-    /// Padding.
-    pub pad_4: u32,
-    /// Payload index within the sub-ring's payload block.
-    pub msg_index: U64,
-    /// Padding.
-    pub pad_10: Pad<0x28>,
+plain_layout! {
+    /// A FwLog ring entry (0x38 bytes): points at a payload entry.
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[repr(C)]
+    pub struct RawFwLogMsg {
+        /// [`FWLOG_MSG_INDEX`].
+        pub msg_type: u32,
+        /// Padding.
+        pub pad_4: u32,
+        /// Payload index within the sub-ring's payload block.
+        pub msg_index: U64,
+        /// Padding.
+        pub pad_10: Pad<0x28>,
+    }
 }
 
-/// A FwLog payload entry (0xd8 bytes).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[cfg_attr(
-    feature = "zerocopy",
-    derive(
-        zerocopy::FromBytes,
-        zerocopy::IntoBytes,
-        zerocopy::KnownLayout,
-        zerocopy::Immutable
-    )
-)]
-#[repr(C)]
-pub struct RawFwLogPayloadMsg {
-    /// [`FWLOG_MSG_PAYLOAD`].
-    pub msg_type: u32,
-    /// Sequence number.
-    pub seq_no: u32,
-    /// Firmware timestamp.
-    pub timestamp: U64,
-    /// NUL-terminated text.
-    pub msg: Array<FWLOG_TEXT_SIZE, u8>,
+plain_layout! {
+    /// A FwLog payload entry (0xd8 bytes).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    #[repr(C)]
+    pub struct RawFwLogPayloadMsg {
+        /// [`FWLOG_MSG_PAYLOAD`].
+        pub msg_type: u32,
+        /// Sequence number.
+        pub seq_no: u32,
+        /// Firmware timestamp.
+        pub timestamp: U64,
+        /// NUL-terminated text.
+        pub msg: Array<FWLOG_TEXT_SIZE, u8>,
+    }
 }
 
 impl Default for RawFwLogPayloadMsg {
@@ -135,35 +115,28 @@ impl RawFwLogPayloadMsg {
     }
 }
 
-/// A KTrace ring entry (0x38 bytes).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-#[cfg_attr(
-    feature = "zerocopy",
-    derive(
-        zerocopy::FromBytes,
-        zerocopy::IntoBytes,
-        zerocopy::KnownLayout,
-        zerocopy::Immutable
-    )
-)]
-#[repr(C)]
-pub struct RawKTraceMsg {
-    /// Message type.
-    pub msg_type: u32,
-    /// Firmware timestamp.
-    pub timestamp: U64,
-    /// Arguments.
-    pub args: Array<4, U64>,
-    /// Trace code.
-    pub code: u8,
-    /// Channel.
-    pub channel: u8,
-    /// Padding.
-    pub pad_2e: Pad<1>,
-    /// Firmware thread.
-    pub thread: u8,
-    /// Unknown flag.
-    pub unk_flag: U64,
+plain_layout! {
+    /// A KTrace ring entry (0x38 bytes).
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[repr(C)]
+    pub struct RawKTraceMsg {
+        /// Message type.
+        pub msg_type: u32,
+        /// Firmware timestamp.
+        pub timestamp: U64,
+        /// Arguments.
+        pub args: Array<4, U64>,
+        /// Trace code.
+        pub code: u8,
+        /// Channel.
+        pub channel: u8,
+        /// Padding.
+        pub pad_2e: Pad<1>,
+        /// Firmware thread.
+        pub thread: u8,
+        /// Unknown flag.
+        pub unk_flag: U64,
+    }
 }
 
 const _: () = assert!(core::mem::size_of::<RawFwLogMsg>() == 0x38);

@@ -8,6 +8,8 @@
 //! Source: downstream `event.rs` (`NUM_EVENTS`, `EventValue::next/delta`), `channel.rs` (flag
 //! bitmask handling); reference §5 "Events".
 
+use super::plain::{plain_derive, plain_fields, plain_layout, Plain};
+
 /// Number of event slots managed by the firmware.
 pub const NUM_EVENTS: usize = 128;
 /// Amount an event value advances per command.
@@ -15,22 +17,15 @@ pub const STAMP_STEP: u32 = 0x100;
 /// Most commands that may be in flight on one slot (one step must stay free).
 pub const MAX_IN_FLIGHT: u32 = NUM_EVENTS as u32 - 1;
 
-/// A value of an event stamp.
-///
-/// This is deliberately not `Ord`: the wrapping comparison is only meaningful between values
-/// less than 2^31 apart, so it is not a total order.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-#[cfg_attr(
-    feature = "zerocopy",
-    derive(
-        zerocopy::FromBytes,
-        zerocopy::IntoBytes,
-        zerocopy::KnownLayout,
-        zerocopy::Immutable
-    )
-)]
-#[repr(transparent)]
-pub struct EventValue(pub u32);
+plain_layout! {
+    /// A value of an event stamp.
+    ///
+    /// This is deliberately not `Ord`: the wrapping comparison is only meaningful between values
+    /// less than 2^31 apart, so it is not a total order.
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+    #[repr(transparent)]
+    pub struct EventValue(pub u32);
+}
 
 impl EventValue {
     /// Returns the value one command later.
@@ -60,19 +55,12 @@ impl EventValue {
     }
 }
 
-/// The 128-bit "which slots fired" bitmask of a `Flag` event message.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-#[cfg_attr(
-    feature = "zerocopy",
-    derive(
-        zerocopy::FromBytes,
-        zerocopy::IntoBytes,
-        zerocopy::KnownLayout,
-        zerocopy::Immutable
-    )
-)]
-#[repr(transparent)]
-pub struct FlagBitmask(pub [u32; 4]);
+plain_layout! {
+    /// The 128-bit "which slots fired" bitmask of a `Flag` event message.
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[repr(transparent)]
+    pub struct FlagBitmask(pub [u32; 4]);
+}
 
 impl FlagBitmask {
     /// Returns the mask with `slot` set; slots at or above [`NUM_EVENTS`] are ignored.

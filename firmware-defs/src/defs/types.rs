@@ -3,30 +3,23 @@
 //! Firmware structures are plain `#[repr(C)]` layouts. Many of their 64-bit fields (including
 //! GPU pointers) sit at 4-byte or odd offsets, so instead of packing whole structures (which
 //! forbids references to fields and makes `derive(Debug)` awkward) those fields use the packed-1
-//! wrappers [`U32`], [`U64`] and [`GpuPtr`]. Padding is always spelled out with [`Pad`], so that
-//! with the `zerocopy` feature `IntoBytes` can be derived, which proves at compile time that no
-//! layout has implicit padding.
+//! wrappers [`U32`], [`U64`] and [`GpuPtr`]. Padding is always spelled out with [`Pad`]: every
+//! layout is defined through [`plain_layout!`](super::plain::plain_layout), which refuses
+//! implicit padding at compile time (see [`super::plain`]).
 //!
 //! Source: the `U32`/`U64`/`Pad`/`Array` scheme follows downstream drm/asahi `fw/types.rs`
 //! (herrnst/linux-asahi); the code here is written independently.
 
+use super::plain::{plain_derive, plain_fields, plain_layout, Plain};
 use core::fmt;
 use core::ops::{Deref, DerefMut};
 
-/// An unaligned little-endian `u32` firmware field (alignment 1).
-#[derive(Clone, Copy, Default, PartialEq, Eq, Hash)]
-#[cfg_attr(
-    feature = "zerocopy",
-    derive(
-        zerocopy::FromBytes,
-        zerocopy::IntoBytes,
-        zerocopy::KnownLayout,
-        zerocopy::Immutable,
-        zerocopy::Unaligned
-    )
-)]
-#[repr(C, packed)]
-pub struct U32(pub u32);
+plain_layout! {
+    /// An unaligned little-endian `u32` firmware field (alignment 1).
+    #[derive(Clone, Copy, Default, PartialEq, Eq, Hash)]
+    #[repr(C, packed)]
+    pub struct U32(pub u32);
+}
 
 impl U32 {
     /// Wraps a value.
@@ -59,20 +52,12 @@ impl fmt::Debug for U32 {
     }
 }
 
-/// An unaligned little-endian `u64` firmware field (alignment 1).
-#[derive(Clone, Copy, Default, PartialEq, Eq, Hash)]
-#[cfg_attr(
-    feature = "zerocopy",
-    derive(
-        zerocopy::FromBytes,
-        zerocopy::IntoBytes,
-        zerocopy::KnownLayout,
-        zerocopy::Immutable,
-        zerocopy::Unaligned
-    )
-)]
-#[repr(C, packed)]
-pub struct U64(pub u64);
+plain_layout! {
+    /// An unaligned little-endian `u64` firmware field (alignment 1).
+    #[derive(Clone, Copy, Default, PartialEq, Eq, Hash)]
+    #[repr(C, packed)]
+    pub struct U64(pub u64);
+}
 
 impl U64 {
     /// Wraps a value.
@@ -105,24 +90,16 @@ impl fmt::Debug for U64 {
     }
 }
 
-/// A GPU virtual address stored in a firmware structure (alignment 1, 0 means null).
-///
-/// Firmware pointers are sometimes unaligned, so this is packed like [`U64`]. Downstream uses
-/// `GpuPointer`/`GpuWeakPointer`, which are `packed(1)` in the newest trees (`object.rs`); here
-/// the pointer carries no type or lifetime, which is left to the owner of the memory.
-#[derive(Clone, Copy, Default, PartialEq, Eq, Hash)]
-#[cfg_attr(
-    feature = "zerocopy",
-    derive(
-        zerocopy::FromBytes,
-        zerocopy::IntoBytes,
-        zerocopy::KnownLayout,
-        zerocopy::Immutable,
-        zerocopy::Unaligned
-    )
-)]
-#[repr(C, packed)]
-pub struct GpuPtr(u64);
+plain_layout! {
+    /// A GPU virtual address stored in a firmware structure (alignment 1, 0 means null).
+    ///
+    /// Firmware pointers are sometimes unaligned, so this is packed like [`U64`]. Downstream uses
+    /// `GpuPointer`/`GpuWeakPointer`, which are `packed(1)` in the newest trees (`object.rs`); here
+    /// the pointer carries no type or lifetime, which is left to the owner of the memory.
+    #[derive(Clone, Copy, Default, PartialEq, Eq, Hash)]
+    #[repr(C, packed)]
+    pub struct GpuPtr(u64);
+}
 
 impl GpuPtr {
     /// The null pointer.
@@ -175,12 +152,16 @@ impl fmt::Debug for GpuPtr {
         zerocopy::FromBytes,
         zerocopy::IntoBytes,
         zerocopy::KnownLayout,
-        zerocopy::Immutable,
-        zerocopy::Unaligned
+        zerocopy::Immutable
     )
 )]
 #[repr(transparent)]
 pub struct Pad<const N: usize>([u8; N]);
+
+// Generic, so not through `plain_layout!` (which takes no generics); the derives above and the
+// `Plain` supertraits on the host prove this impl as they prove the macro's.
+// SAFETY: `repr(transparent)` over `[u8; N]`, which is `Plain`.
+unsafe impl<const N: usize> Plain for Pad<N> {}
 
 impl<const N: usize> Pad<N> {
     /// All-zero padding.
@@ -216,6 +197,10 @@ impl<const N: usize> fmt::Debug for Pad<N> {
 )]
 #[repr(transparent)]
 pub struct Array<const N: usize, T>(pub [T; N]);
+
+// Generic, so not through `plain_layout!`; proved on the host as `Pad`'s impl is.
+// SAFETY: `repr(transparent)` over `[T; N]`, which is `Plain` when `T` is.
+unsafe impl<const N: usize, T: Plain> Plain for Array<N, T> {}
 
 impl<const N: usize, T> Array<N, T> {
     /// Wraps an array.

@@ -14,6 +14,7 @@
 //! indices), `mmu.rs` (TTBAT entry, handoff layout, VA ranges), `gpu.rs` (kernel VA ranges),
 //! `hw/t8103.rs` (`uat_oas: 40`); reference §5.
 
+use super::plain::{plain_derive, plain_fields, plain_layout, Plain};
 use core::ops::Range;
 
 /// log2 of the UAT page size.
@@ -479,25 +480,18 @@ pub const fn decode_ttbat_entry(entry: u64) -> Option<(u64, u32)> {
     ))
 }
 
-/// One TTBAT slot. The TTBAT (reserved-memory region `ttbs`) is `[SlotTtbs; NUM_CONTEXTS]`.
-///
-/// Source: downstream `mmu.rs` `SlotTTBS`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-#[cfg_attr(
-    feature = "zerocopy",
-    derive(
-        zerocopy::FromBytes,
-        zerocopy::IntoBytes,
-        zerocopy::KnownLayout,
-        zerocopy::Immutable
-    )
-)]
-#[repr(C)]
-pub struct SlotTtbs {
-    /// TTBR0 entry (lower half).
-    pub ttb0: u64,
-    /// TTBR1 entry (upper half).
-    pub ttb1: u64,
+plain_layout! {
+    /// One TTBAT slot. The TTBAT (reserved-memory region `ttbs`) is `[SlotTtbs; NUM_CONTEXTS]`.
+    ///
+    /// Source: downstream `mmu.rs` `SlotTTBS`.
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[repr(C)]
+    pub struct SlotTtbs {
+        /// TTBR0 entry (lower half).
+        pub ttb0: u64,
+        /// TTBR1 entry (upper half).
+        pub ttb1: u64,
+    }
 }
 
 /// Size of the TTBAT.
@@ -516,69 +510,55 @@ pub const FLUSH_REQUESTED: u64 = 1;
 /// Flush state: completed by the firmware (the driver resets it to idle).
 pub const FLUSH_DONE: u64 = 2;
 
-/// One flush request slot of the handoff region.
-///
-/// Source: downstream `mmu.rs` `FlushInfo`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-#[cfg_attr(
-    feature = "zerocopy",
-    derive(
-        zerocopy::FromBytes,
-        zerocopy::IntoBytes,
-        zerocopy::KnownLayout,
-        zerocopy::Immutable
-    )
-)]
-#[repr(C)]
-pub struct FlushInfo {
-    /// One of [`FLUSH_IDLE`], [`FLUSH_REQUESTED`], [`FLUSH_DONE`].
-    pub state: u64,
-    /// First VA to flush.
-    pub addr: u64,
-    /// Size in bytes.
-    pub size: u64,
+plain_layout! {
+    /// One flush request slot of the handoff region.
+    ///
+    /// Source: downstream `mmu.rs` `FlushInfo`.
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[repr(C)]
+    pub struct FlushInfo {
+        /// One of [`FLUSH_IDLE`], [`FLUSH_REQUESTED`], [`FLUSH_DONE`].
+        pub state: u64,
+        /// First VA to flush.
+        pub addr: u64,
+        /// Size in bytes.
+        pub size: u64,
+    }
 }
 
-/// The handoff region (reserved-memory `handoff`), shared with the firmware's page-table
-/// manager. `lock_ap`/`lock_fw`/`turn` form a Dekker lock.
-///
-/// Source: downstream `mmu.rs` `Handoff` (implicit padding made explicit here).
-#[derive(Clone, Copy, Debug)]
-#[cfg_attr(
-    feature = "zerocopy",
-    derive(
-        zerocopy::FromBytes,
-        zerocopy::IntoBytes,
-        zerocopy::KnownLayout,
-        zerocopy::Immutable
-    )
-)]
-#[repr(C)]
-pub struct Handoff {
-    /// Written with [`HANDOFF_MAGIC`] by the driver.
-    pub magic_ap: u64,
-    /// Written with [`HANDOFF_MAGIC`] by the firmware once it is ready.
-    pub magic_fw: u64,
-    /// Driver-side lock flag.
-    pub lock_ap: u8,
-    /// Firmware-side lock flag.
-    pub lock_fw: u8,
-    /// Padding.
-    pub pad_12: [u8; 2],
-    /// Dekker turn: non-zero while the firmware has priority.
-    pub turn: u32,
-    /// Context slot the firmware has loaded for lower-half access (0 or `u32::MAX`: none).
-    pub cur_slot: u32,
-    /// Padding.
-    pub pad_1c: [u8; 4],
-    /// Flush requests, one per context plus [`HANDOFF_KERNEL_FLUSH_SLOT`].
-    pub flush: [FlushInfo; NUM_CONTEXTS + 1],
-    /// Unknown.
-    pub unk_638: u8,
-    /// Padding.
-    pub pad_639: [u8; 7],
-    /// Unknown; zeroed by the driver at init.
-    pub unk_640: u64,
+plain_layout! {
+    /// The handoff region (reserved-memory `handoff`), shared with the firmware's page-table
+    /// manager. `lock_ap`/`lock_fw`/`turn` form a Dekker lock.
+    ///
+    /// Source: downstream `mmu.rs` `Handoff` (implicit padding made explicit here).
+    #[derive(Clone, Copy, Debug)]
+    #[repr(C)]
+    pub struct Handoff {
+        /// Written with [`HANDOFF_MAGIC`] by the driver.
+        pub magic_ap: u64,
+        /// Written with [`HANDOFF_MAGIC`] by the firmware once it is ready.
+        pub magic_fw: u64,
+        /// Driver-side lock flag.
+        pub lock_ap: u8,
+        /// Firmware-side lock flag.
+        pub lock_fw: u8,
+        /// Padding.
+        pub pad_12: [u8; 2],
+        /// Dekker turn: non-zero while the firmware has priority.
+        pub turn: u32,
+        /// Context slot the firmware has loaded for lower-half access (0 or `u32::MAX`: none).
+        pub cur_slot: u32,
+        /// Padding.
+        pub pad_1c: [u8; 4],
+        /// Flush requests, one per context plus [`HANDOFF_KERNEL_FLUSH_SLOT`].
+        pub flush: [FlushInfo; NUM_CONTEXTS + 1],
+        /// Unknown.
+        pub unk_638: u8,
+        /// Padding.
+        pub pad_639: [u8; 7],
+        /// Unknown; zeroed by the driver at init.
+        pub unk_640: u64,
+    }
 }
 
 impl Handoff {

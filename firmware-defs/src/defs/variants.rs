@@ -36,6 +36,7 @@ macro_rules! define_variants {
                     Priority, RegisterArray, TimestampPointers, VertexJobParams2,
                     VertexTilingParams,
                 };
+                use super::super::plain::{plain_derive, plain_fields, plain_layout, Plain};
                 use super::super::types::{
                     if_present, read_u32, read_u64, write_u32, write_u64, Array, GpuPtr, Pad, U32,
                     U64,

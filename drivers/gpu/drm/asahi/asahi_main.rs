@@ -9,6 +9,7 @@
 //!         |  ioctls on /dev/dri/renderD*
 //!  driver.rs    platform + DRM driver, probe, per-device data (AsahiDevice)
 //!  file.rs      per-open-file state
+//!  uapi_plain.rs  the uAPI structs as plain data (fw::plain::Plain, checked field by field)
 //!  vm.rs        GPU address spaces: page tables + the object references they need
 //!  gem.rs       buffer objects (16 KiB GPU pages, mmap, PRIME)
 //!  queue.rs     command queues
@@ -73,6 +74,7 @@ mod pages;
 mod queue;
 mod ring;
 mod submit;
+mod uapi_plain;
 mod vm;
 
 // The firmware ABI and the UAT page-table engine, shared with the host tools (which test them).

@@ -22,6 +22,7 @@ use crate::gpu::TimestampBuffer;
 use crate::idmap::IdMap;
 use crate::kernel_ext::drm;
 use crate::queue::{Priority, Queue};
+use crate::fw::plain::{self, Plain};
 use crate::fw::uat::Prot;
 use crate::pages::GPU_PAGE_SIZE;
 use crate::vm::{self, BindOp, Vm};
@@ -80,18 +81,16 @@ const MAX_BIND_STRIDE: u32 = 4096;
 
 /// Reads a `T` from a user struct of another size: a shorter one is zero-extended, a longer one
 /// must be all zero past `T` (an older kernel must refuse fields it does not know).
-pub(crate) fn read_extensible<T: Default + Copy>(bytes: &[u8]) -> Result<T> {
+///
+/// `T: Plain` (see `crate::uapi_plain`): any bytes userspace sends form a valid `T`.
+pub(crate) fn read_extensible<T: Plain>(bytes: &[u8]) -> Result<T> {
     let size = core::mem::size_of::<T>();
     if bytes.len() > size && bytes[size..].iter().any(|b| *b != 0) {
         return Err(EINVAL);
     }
-    let mut value = T::default();
+    let mut value = plain::zeroed::<T>();
     let n = bytes.len().min(size);
-    // SAFETY: `T` is a plain-data uAPI struct (any bit pattern is valid) and `n` bytes fit in
-    // both the source and `value`.
-    unsafe {
-        core::ptr::copy_nonoverlapping(bytes.as_ptr(), (&raw mut value).cast::<u8>(), n);
-    }
+    plain::bytes_of_mut(&mut value)[..n].copy_from_slice(&bytes[..n]);
     Ok(value)
 }
 
@@ -208,14 +207,8 @@ impl File {
         for (mask, hw_mask) in params.core_masks.iter_mut().zip(hw.core_masks) {
             *mask = *hw_mask;
         }
-        // SAFETY: `drm_asahi_params_global` is plain integers with no padding (the uAPI header
-        // makes padding explicit), so all its bytes are initialised.
-        let bytes = unsafe {
-            core::slice::from_raw_parts(
-                (&raw const params).cast::<u8>(),
-                core::mem::size_of_val(&params),
-            )
-        };
+        // `drm_asahi_params_global` is `Plain` (no padding: every byte is initialised).
+        let bytes = plain::bytes_of(&params);
         let len = usize::try_from(args.size).unwrap_or(usize::MAX).min(bytes.len());
         // CAST: a user address is a `usize` on every 64-bit target this driver supports.
         let ptr = args.pointer as usize;

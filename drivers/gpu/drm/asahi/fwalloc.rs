@@ -37,6 +37,7 @@ use crate::fw::channels::FwCtlMsg;
 use crate::fw::job::GpuContextData;
 use crate::fw::variants::g13_v13_5::DeviceControlMsg;
 use crate::fw::heap::{self, Heap, HeapError, HeapStats, PageUse};
+use crate::fw::plain::{self, Plain};
 use crate::fw::types::GpuPtr;
 use crate::fw::uat::Prot;
 use crate::fwmem::FwMemory;
@@ -244,11 +245,7 @@ impl FwAllocator {
         let mut guard = self.devctrl.lock();
         let chan = guard.as_mut().ok_or(ENODEV)?;
         let raw = msg.encode();
-        // SAFETY: `RawDeviceControlMsg` is plain data without padding (its size is checked
-        // against its fields in firmware-defs).
-        let bytes = unsafe {
-            core::slice::from_raw_parts((&raw const raw).cast::<u8>(), size_of_val(&raw))
-        };
+        let bytes = plain::bytes_of(&raw);
         let mut waited = 0;
         let index = loop {
             match chan.send(bytes) {
@@ -286,11 +283,7 @@ impl FwAllocator {
         };
         let mut guard = self.fwctl.lock();
         let chan = guard.as_mut().ok_or(ENODEV)?;
-        // SAFETY: `FwCtlMsg` is plain data without padding (its size is checked in
-        // firmware-defs).
-        let bytes =
-            unsafe { core::slice::from_raw_parts((&raw const msg).cast::<u8>(), size_of_val(&msg)) };
-        let index = chan.send(bytes)?;
+        let index = chan.send(plain::bytes_of(&msg))?;
         self.backend.doorbell_fwctl()?;
         chan.wait_consumed(index)?;
         self.range_flushes.fetch_add(1, Ordering::Relaxed);
@@ -472,23 +465,22 @@ impl Drop for FwAlloc {
 }
 
 /// A firmware structure of type `T` in a firmware heap.
-pub(crate) struct FwObject<T> {
+///
+/// `T: Plain`: its bytes, copied to the firmware, are all initialised and carry no kernel
+/// address or cell.
+pub(crate) struct FwObject<T: Plain> {
     alloc: FwAlloc,
     _t: PhantomData<T>,
 }
 
-impl<T> FwObject<T> {
+impl<T: Plain> FwObject<T> {
     const FITS: () = assert!(size_of::<T>() > 0 && size_of::<T>() as u64 <= GPU_PAGE_SIZE);
 
     /// Allocates a `T` in heap `kind` holding `value`.
     pub(crate) fn new(fw: &Arc<FwAllocator>, kind: HeapKind, value: &T) -> Result<Self> {
         let () = Self::FITS;
         let alloc = fw.alloc(kind, size_of::<T>())?;
-        // SAFETY: `T` is a plain-data firmware layout (`repr(C)`, explicit padding), so its
-        // bytes are all initialised.
-        let bytes =
-            unsafe { core::slice::from_raw_parts((value as *const T).cast::<u8>(), size_of::<T>()) };
-        alloc.write_bytes(0, bytes)?;
+        alloc.write_bytes(0, plain::bytes_of(value))?;
         Ok(Self { alloc, _t: PhantomData })
     }
 

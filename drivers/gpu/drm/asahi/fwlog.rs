@@ -36,6 +36,7 @@ use crate::fw::crashlog::{
     FWLOG_MSG_PAYLOAD, FWLOG_PAYLOADS_PER_RING,
 };
 use crate::fwalloc::{FwAlloc, FwAllocator, FwObject, HeapKind};
+use crate::fw::plain::{self, Plain};
 use crate::fwmem::zeroed;
 use crate::kernel_ext::print::{dev_print, AsRawDevice, Level};
 use crate::pages::{shared_u32, GPU_PAGE_SIZE};
@@ -123,13 +124,9 @@ impl FwSpan {
     }
 
     /// Reads the `index`-th `T` of the span.
-    fn entry<T>(&self, index: usize) -> Option<T> {
+    fn entry<T: Plain>(&self, index: usize) -> Option<T> {
         let mut v: T = zeroed();
-        // SAFETY: Only used for the plain-data ring entries of `fw::crashlog` (integers and byte
-        // arrays), any byte pattern of which is valid; `v` is a local of `size_of::<T>()` bytes.
-        let bytes =
-            unsafe { core::slice::from_raw_parts_mut((&raw mut v).cast::<u8>(), size_of::<T>()) };
-        self.read(index.checked_mul(size_of::<T>())?, bytes).ok()?;
+        self.read(index.checked_mul(size_of::<T>())?, plain::bytes_of_mut(&mut v)).ok()?;
         Some(v)
     }
 }

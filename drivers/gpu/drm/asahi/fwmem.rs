@@ -33,6 +33,7 @@ use crate::fw::channels::{
     ChannelId, ChannelState, FwCtlChannelState, FwCtlMsg, PipeType, NUM_PIPES, NUM_PRIORITIES,
 };
 use crate::fw::job::ChannelRing;
+use crate::fw::plain::Plain;
 use crate::fw::types::GpuPtr;
 use crate::fw::uat::{Prot, UPPER_HALF_BASE};
 use crate::fw::variants::g13_v13_5 as fwv;
@@ -82,11 +83,9 @@ pub(crate) struct FwMemory {
     next_timestamp_va: u64,
 }
 
-/// An all-zero firmware structure.
-pub(crate) fn zeroed<T>() -> T {
-    // SAFETY: Only used for `repr(C)` firmware structures made of integers, byte arrays and
-    // their wrappers (`U32`, `U64`, `GpuPtr`, `Pad`, `Array`), for which all-zero is valid.
-    unsafe { core::mem::zeroed() }
+/// An all-zero firmware structure (`T: Plain`, so all-zero is a valid `T`).
+pub(crate) fn zeroed<T: Plain>() -> T {
+    crate::fw::plain::zeroed()
 }
 
 impl FwMemory {
@@ -285,11 +284,7 @@ impl FwBoot {
         id.uat_page_size = GPU_PAGE_SIZE as u16;
         id.uat_page_bits = 14;
         id.uat_num_levels = 3;
-        // SAFETY: `InitData` is a plain-data firmware layout.
-        let bytes = unsafe {
-            core::slice::from_raw_parts((&raw const id).cast::<u8>(), size_of::<fwv::InitData>())
-        };
-        initdata.alloc().write_bytes(0, bytes)?;
+        initdata.alloc().write_bytes(0, crate::fw::plain::bytes_of(&id))?;
         // SAFETY: Both were just allocated for the GPU's lifetime, zeroed, with these sizes.
         let chan = unsafe { TxChannel::new(dc_state, dc_ring, DEVCTRL_RING_ENTRIES, dc_msg) };
         fw.install_device_control(chan);

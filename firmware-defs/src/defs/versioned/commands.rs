@@ -54,96 +54,89 @@ const fn reg_list_delta(fixed: usize) -> usize {
 #[allow(dead_code, reason = "used only by const layout assertions, which older rustc (1.85) does not count as uses")]
 const CMD_COUNTER: usize = if_present(CMD_V13, 8);
 
-/// First register block of a [`RunVertex`] on G13/G14 (0x384 bytes, at +0x38).
-///
-/// Source: downstream `fw/vertex.rs` `raw::JobParameters1` (newest names; older trees call
-/// `vdm_ctrl_stream_base` `encoder_addr`, `tvb_layermeta` `tvb_heapmeta_2`); m1n1
-/// `StartTACmdStruct2` (0x11c bytes) + `unk_154` (0x268). G14 drops nine G13-only words and
-/// pads the block to the same size.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-#[cfg_attr(
-    feature = "zerocopy",
-    derive(
-        zerocopy::FromBytes,
-        zerocopy::IntoBytes,
-        zerocopy::KnownLayout,
-        zerocopy::Immutable
-    )
-)]
-#[repr(C)]
-pub struct VertexJobParams1 {
-    /// Unknown.
-    pub unk_0: U64,
-    /// Unknown (`f32` bits).
-    pub unk_8: u32,
-    /// Unknown (`f32` bits).
-    pub unk_c: u32,
-    /// TVB tile map.
-    pub tvb_tilemap: GpuPtr,
-    /// Per-cluster TVB tile maps (G13 only).
-    pub tvb_cluster_tilemaps: Array<{ if_present(CMD_G13, 1) }, GpuPtr>,
-    /// Tile pointer cache.
-    pub tpc: GpuPtr,
-    /// TVB heap metadata.
-    pub tvb_heapmeta: GpuPtr,
-    /// Unknown (downstream `iogpu_unk_54`).
-    pub unk_30: U64,
-    /// Unknown (downstream `iogpu_unk_56`).
-    pub unk_38: U64,
-    /// Cluster TVB metadata 1 (G13 only).
-    pub tvb_cluster_meta1: Array<{ if_present(CMD_G13, 1) }, GpuPtr>,
-    /// Microtile configuration.
-    pub utile_config: u32,
-    /// Unknown.
-    pub unk_4c: u32,
-    /// PPP multisample control.
-    pub ppp_multisamplectl: U64,
-    /// TVB layer metadata.
-    pub tvb_layermeta: GpuPtr,
-    /// Cluster TVB layer metadata (G13 only; downstream `unk_60` in older trees).
-    pub tvb_cluster_layermeta: Array<{ if_present(CMD_G13, 1) }, GpuPtr>,
-    /// Core mask (G13 only).
-    pub core_mask: Array<{ if_present(CMD_G13, 2) }, U32>,
-    /// Preemption buffer 1.
-    pub preempt_buf1: GpuPtr,
-    /// Preemption buffer 2.
-    pub preempt_buf2: GpuPtr,
-    /// Unknown.
-    pub unk_80: U64,
-    /// Preemption buffer 3.
-    pub preempt_buf3: GpuPtr,
-    /// VDM control stream (the encoder) start.
-    pub vdm_ctrl_stream_base: U64,
-    /// Cluster TVB metadata 2 (G13 only).
-    pub tvb_cluster_meta2: Array<{ if_present(CMD_G13, 1) }, GpuPtr>,
-    /// Cluster TVB metadata 3 (G13 only).
-    pub tvb_cluster_meta3: Array<{ if_present(CMD_G13, 1) }, GpuPtr>,
-    /// Tiling control (G13 only).
-    pub tiling_control: Array<{ if_present(CMD_G13, 1) }, U32>,
-    /// Unknown (G13 only).
-    pub unk_ac: Array<{ if_present(CMD_G13, 1) }, U32>,
-    /// Unknown.
-    pub unk_b0: Array<6, U64>,
-    /// USC execution base for TA.
-    pub usc_exec_base_ta: U64,
-    /// Cluster TVB metadata 4 (G13 only).
-    pub tvb_cluster_meta4: Array<{ if_present(CMD_G13, 1) }, GpuPtr>,
-    /// Unknown (G13 only).
-    pub unk_f0: Array<{ if_present(CMD_G13, 1) }, U64>,
-    /// Unknown.
-    pub unk_f8: U64,
-    /// Helper program.
-    pub helper_program: u32,
-    /// Unknown.
-    pub unk_104: u32,
-    /// Helper program argument.
-    pub helper_arg: U64,
-    /// Unknown.
-    pub unk_110: U64,
-    /// Unknown.
-    pub unk_118: u32,
-    /// Unknown (zero); 0x48 more on G14, making up for the G13-only words.
-    pub pad_11c: Pad<{ if CMD_G13 { 0x268 } else { 0x268 + 0x48 } }>,
+plain_layout! {
+    /// First register block of a [`RunVertex`] on G13/G14 (0x384 bytes, at +0x38).
+    ///
+    /// Source: downstream `fw/vertex.rs` `raw::JobParameters1` (newest names; older trees call
+    /// `vdm_ctrl_stream_base` `encoder_addr`, `tvb_layermeta` `tvb_heapmeta_2`); m1n1
+    /// `StartTACmdStruct2` (0x11c bytes) + `unk_154` (0x268). G14 drops nine G13-only words and
+    /// pads the block to the same size.
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[repr(C)]
+    pub struct VertexJobParams1 {
+        /// Unknown.
+        pub unk_0: U64,
+        /// Unknown (`f32` bits).
+        pub unk_8: u32,
+        /// Unknown (`f32` bits).
+        pub unk_c: u32,
+        /// TVB tile map.
+        pub tvb_tilemap: GpuPtr,
+        /// Per-cluster TVB tile maps (G13 only).
+        pub tvb_cluster_tilemaps: Array<{ if_present(CMD_G13, 1) }, GpuPtr>,
+        /// Tile pointer cache.
+        pub tpc: GpuPtr,
+        /// TVB heap metadata.
+        pub tvb_heapmeta: GpuPtr,
+        /// Unknown (downstream `iogpu_unk_54`).
+        pub unk_30: U64,
+        /// Unknown (downstream `iogpu_unk_56`).
+        pub unk_38: U64,
+        /// Cluster TVB metadata 1 (G13 only).
+        pub tvb_cluster_meta1: Array<{ if_present(CMD_G13, 1) }, GpuPtr>,
+        /// Microtile configuration.
+        pub utile_config: u32,
+        /// Unknown.
+        pub unk_4c: u32,
+        /// PPP multisample control.
+        pub ppp_multisamplectl: U64,
+        /// TVB layer metadata.
+        pub tvb_layermeta: GpuPtr,
+        /// Cluster TVB layer metadata (G13 only; downstream `unk_60` in older trees).
+        pub tvb_cluster_layermeta: Array<{ if_present(CMD_G13, 1) }, GpuPtr>,
+        /// Core mask (G13 only).
+        pub core_mask: Array<{ if_present(CMD_G13, 2) }, U32>,
+        /// Preemption buffer 1.
+        pub preempt_buf1: GpuPtr,
+        /// Preemption buffer 2.
+        pub preempt_buf2: GpuPtr,
+        /// Unknown.
+        pub unk_80: U64,
+        /// Preemption buffer 3.
+        pub preempt_buf3: GpuPtr,
+        /// VDM control stream (the encoder) start.
+        pub vdm_ctrl_stream_base: U64,
+        /// Cluster TVB metadata 2 (G13 only).
+        pub tvb_cluster_meta2: Array<{ if_present(CMD_G13, 1) }, GpuPtr>,
+        /// Cluster TVB metadata 3 (G13 only).
+        pub tvb_cluster_meta3: Array<{ if_present(CMD_G13, 1) }, GpuPtr>,
+        /// Tiling control (G13 only).
+        pub tiling_control: Array<{ if_present(CMD_G13, 1) }, U32>,
+        /// Unknown (G13 only).
+        pub unk_ac: Array<{ if_present(CMD_G13, 1) }, U32>,
+        /// Unknown.
+        pub unk_b0: Array<6, U64>,
+        /// USC execution base for TA.
+        pub usc_exec_base_ta: U64,
+        /// Cluster TVB metadata 4 (G13 only).
+        pub tvb_cluster_meta4: Array<{ if_present(CMD_G13, 1) }, GpuPtr>,
+        /// Unknown (G13 only).
+        pub unk_f0: Array<{ if_present(CMD_G13, 1) }, U64>,
+        /// Unknown.
+        pub unk_f8: U64,
+        /// Helper program.
+        pub helper_program: u32,
+        /// Unknown.
+        pub unk_104: u32,
+        /// Helper program argument.
+        pub helper_arg: U64,
+        /// Unknown.
+        pub unk_110: U64,
+        /// Unknown.
+        pub unk_118: u32,
+        /// Unknown (zero); 0x48 more on G14, making up for the G13-only words.
+        pub pad_11c: Pad<{ if CMD_G13 { 0x268 } else { 0x268 + 0x48 } }>,
+    }
 }
 
 const _: () = assert!(
@@ -156,112 +149,105 @@ const _: () = assert!(
 );
 const _: () = assert!(core::mem::size_of::<VertexJobParams1>() == 0x384);
 
-/// The vertex (TA) run command, `CommandType::RunVertex` (0x5e0 bytes on 12.x, 0x608 from
-/// 13.0b4; 0x2ec more with a register list).
-///
-/// Source: downstream `fw/vertex.rs` `raw::RunVertex` (AsahiLinux/linux asahi branch;
-/// herrnst/linux-asahi); m1n1 `WorkCommandTA` (12.3: `tpc` at 0x45c, microsequence at 0x46c,
-/// timestamps at 0x5ac..0x5c4, 0x5e0 bytes with its trailing pad).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-#[cfg_attr(
-    feature = "zerocopy",
-    derive(
-        zerocopy::FromBytes,
-        zerocopy::IntoBytes,
-        zerocopy::KnownLayout,
-        zerocopy::Immutable
-    )
-)]
-#[repr(C)]
-pub struct RunVertex {
-    /// `CommandType::RunVertex` (0).
-    pub tag: u32,
-    /// Command counter (13.0b4 and later only).
-    pub counter: Array<{ if_present(CMD_V13, 1) }, U64>,
-    /// VM (context) slot.
-    pub vm_slot: u32,
-    /// Unknown.
-    pub unk_8: u32,
-    /// The queue's `Notifier`.
-    pub notifier: GpuPtr,
-    /// Buffer-manager slot.
-    pub buffer_slot: u32,
-    /// Unknown (downstream `unk_1c`; m1n1 reads `buffer_slot` as 64-bit).
-    pub unk_18: u32,
-    /// The buffer manager's `buffer::Info`.
-    pub buffer: GpuPtr,
-    /// The render's `buffer::Scene`.
-    pub scene: GpuPtr,
-    /// Unknown buffer of the buffer manager.
-    pub unk_buffer_buf: GpuPtr,
-    /// Unknown.
-    pub unk_34: u32,
-    /// First register block (G13/G14).
-    pub job_params1: Array<{ if_present(!CMD_REG_LIST, 1) }, VertexJobParams1>,
-    /// Tiling parameters (G13/G14).
-    pub tiling_params: Array<{ if_present(!CMD_REG_LIST, 1) }, VertexTilingParams>,
-    /// Register list (G14X).
-    pub registers: Array<{ if_present(CMD_REG_LIST, 1) }, RegisterArray>,
-    /// Tile pointer cache.
-    pub tpc: GpuPtr,
-    /// Size of the tile pointer cache.
-    pub tpc_size: U64,
-    /// The job's microsequence.
-    pub microsequence: GpuPtr,
-    /// Size of the microsequence in bytes.
-    pub microsequence_size: u32,
-    /// Event slot of the paired fragment command.
-    pub fragment_stamp_slot: u32,
-    /// Stamp value of the paired fragment command.
-    pub fragment_stamp_value: EventValue,
-    /// Unknown (downstream `unk_pointee`).
-    pub unk_pointee: u32,
-    /// Unknown (downstream `unk_pad`).
-    pub unk_484: u32,
-    /// Second register block.
-    pub job_params2: VertexJobParams2,
-    /// Encoder parameters.
-    pub encoder_params: EncoderParams,
-    /// Unknown (downstream `unk_55c`).
-    pub unk_550: u32,
-    /// Unknown (downstream `unk_560`).
-    pub unk_554: u32,
-    /// Synchronous TVB grow.
-    pub sync_grow: u32,
-    /// Unknown (downstream `unk_568`).
-    pub unk_55c: u32,
-    /// The job uses scratch memory.
-    pub uses_scratch: u32,
-    /// Completion stamp and event slot.
-    pub meta: JobMeta,
-    /// Unknown (downstream `unk_after_meta`).
-    pub unk_590: u32,
-    /// Unknown (downstream `unk_buf_0`).
-    pub unk_594: U64,
-    /// Unknown (downstream `unk_buf_8`).
-    pub unk_59c: U64,
-    /// Unknown (downstream `unk_buf_10`).
-    pub unk_5a4: U64,
-    /// Submission time (downstream `command_time`, `cur_ts` in older trees).
-    pub command_time: U64,
-    /// Where the firmware writes the kernel's start/end times.
-    pub timestamp_pointers: TimestampPointers,
-    /// Where the firmware writes user-requested start/end times.
-    pub user_timestamp_pointers: TimestampPointers,
-    /// Client sequence number.
-    pub client_sequence: u8,
-    /// Padding.
-    pub pad_5d5: Pad<3>,
-    /// Unknown.
-    pub unk_5d8: u32,
-    /// Unknown.
-    pub unk_5dc: u8,
-    /// Unknown timestamp (13.0b4 and later only; downstream `unk_ts`).
-    pub unk_5dd: Array<{ if_present(CMD_V13, 1) }, U64>,
-    /// Unknown (13.0b4 and later only; downstream `unk_5dd_8`).
-    pub unk_5e5: Array<{ if_present(CMD_V13, 0x1b) }, u8>,
-    /// Trailing padding to 4-byte alignment (12.x only).
-    pub pad_end: Pad<{ if CMD_V13 { 0 } else { 3 } }>,
+plain_layout! {
+    /// The vertex (TA) run command, `CommandType::RunVertex` (0x5e0 bytes on 12.x, 0x608 from
+    /// 13.0b4; 0x2ec more with a register list).
+    ///
+    /// Source: downstream `fw/vertex.rs` `raw::RunVertex` (AsahiLinux/linux asahi branch;
+    /// herrnst/linux-asahi); m1n1 `WorkCommandTA` (12.3: `tpc` at 0x45c, microsequence at 0x46c,
+    /// timestamps at 0x5ac..0x5c4, 0x5e0 bytes with its trailing pad).
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[repr(C)]
+    pub struct RunVertex {
+        /// `CommandType::RunVertex` (0).
+        pub tag: u32,
+        /// Command counter (13.0b4 and later only).
+        pub counter: Array<{ if_present(CMD_V13, 1) }, U64>,
+        /// VM (context) slot.
+        pub vm_slot: u32,
+        /// Unknown.
+        pub unk_8: u32,
+        /// The queue's `Notifier`.
+        pub notifier: GpuPtr,
+        /// Buffer-manager slot.
+        pub buffer_slot: u32,
+        /// Unknown (downstream `unk_1c`; m1n1 reads `buffer_slot` as 64-bit).
+        pub unk_18: u32,
+        /// The buffer manager's `buffer::Info`.
+        pub buffer: GpuPtr,
+        /// The render's `buffer::Scene`.
+        pub scene: GpuPtr,
+        /// Unknown buffer of the buffer manager.
+        pub unk_buffer_buf: GpuPtr,
+        /// Unknown.
+        pub unk_34: u32,
+        /// First register block (G13/G14).
+        pub job_params1: Array<{ if_present(!CMD_REG_LIST, 1) }, VertexJobParams1>,
+        /// Tiling parameters (G13/G14).
+        pub tiling_params: Array<{ if_present(!CMD_REG_LIST, 1) }, VertexTilingParams>,
+        /// Register list (G14X).
+        pub registers: Array<{ if_present(CMD_REG_LIST, 1) }, RegisterArray>,
+        /// Tile pointer cache.
+        pub tpc: GpuPtr,
+        /// Size of the tile pointer cache.
+        pub tpc_size: U64,
+        /// The job's microsequence.
+        pub microsequence: GpuPtr,
+        /// Size of the microsequence in bytes.
+        pub microsequence_size: u32,
+        /// Event slot of the paired fragment command.
+        pub fragment_stamp_slot: u32,
+        /// Stamp value of the paired fragment command.
+        pub fragment_stamp_value: EventValue,
+        /// Unknown (downstream `unk_pointee`).
+        pub unk_pointee: u32,
+        /// Unknown (downstream `unk_pad`).
+        pub unk_484: u32,
+        /// Second register block.
+        pub job_params2: VertexJobParams2,
+        /// Encoder parameters.
+        pub encoder_params: EncoderParams,
+        /// Unknown (downstream `unk_55c`).
+        pub unk_550: u32,
+        /// Unknown (downstream `unk_560`).
+        pub unk_554: u32,
+        /// Synchronous TVB grow.
+        pub sync_grow: u32,
+        /// Unknown (downstream `unk_568`).
+        pub unk_55c: u32,
+        /// The job uses scratch memory.
+        pub uses_scratch: u32,
+        /// Completion stamp and event slot.
+        pub meta: JobMeta,
+        /// Unknown (downstream `unk_after_meta`).
+        pub unk_590: u32,
+        /// Unknown (downstream `unk_buf_0`).
+        pub unk_594: U64,
+        /// Unknown (downstream `unk_buf_8`).
+        pub unk_59c: U64,
+        /// Unknown (downstream `unk_buf_10`).
+        pub unk_5a4: U64,
+        /// Submission time (downstream `command_time`, `cur_ts` in older trees).
+        pub command_time: U64,
+        /// Where the firmware writes the kernel's start/end times.
+        pub timestamp_pointers: TimestampPointers,
+        /// Where the firmware writes user-requested start/end times.
+        pub user_timestamp_pointers: TimestampPointers,
+        /// Client sequence number.
+        pub client_sequence: u8,
+        /// Padding.
+        pub pad_5d5: Pad<3>,
+        /// Unknown.
+        pub unk_5d8: u32,
+        /// Unknown.
+        pub unk_5dc: u8,
+        /// Unknown timestamp (13.0b4 and later only; downstream `unk_ts`).
+        pub unk_5dd: Array<{ if_present(CMD_V13, 1) }, U64>,
+        /// Unknown (13.0b4 and later only; downstream `unk_5dd_8`).
+        pub unk_5e5: Array<{ if_present(CMD_V13, 0x1b) }, u8>,
+        /// Trailing padding to 4-byte alignment (12.x only).
+        pub pad_end: Pad<{ if CMD_V13 { 0 } else { 3 } }>,
+    }
 }
 
 #[allow(dead_code, reason = "used only by const layout assertions, which older rustc (1.85) does not count as uses")]
@@ -281,138 +267,124 @@ const _: () = assert!(
     core::mem::size_of::<RunVertex>() == (if CMD_V13 { 0x608 } else { 0x5e0 }) + RUN_VERTEX_DELTA
 );
 
-/// Auxiliary framebuffer information (0x10 bytes, 0x18 from 13.0b4).
-///
-/// Source: downstream `fw/fragment.rs` `raw::AuxFBInfo`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-#[cfg_attr(
-    feature = "zerocopy",
-    derive(
-        zerocopy::FromBytes,
-        zerocopy::IntoBytes,
-        zerocopy::KnownLayout,
-        zerocopy::Immutable
-    )
-)]
-#[repr(C)]
-pub struct AuxFbInfo {
-    /// ISP control (downstream `isp_ctl`, `iogpu_unk_214` in older trees).
-    pub isp_ctl: u32,
-    /// Unknown (downstream `unk2`).
-    pub unk_4: u32,
-    /// Width.
-    pub width: u32,
-    /// Height.
-    pub height: u32,
-    /// Unknown (13.0b4 and later only; downstream `unk3`).
-    pub unk_10: Array<{ if_present(CMD_V13, 1) }, U64>,
+plain_layout! {
+    /// Auxiliary framebuffer information (0x10 bytes, 0x18 from 13.0b4).
+    ///
+    /// Source: downstream `fw/fragment.rs` `raw::AuxFBInfo`.
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[repr(C)]
+    pub struct AuxFbInfo {
+        /// ISP control (downstream `isp_ctl`, `iogpu_unk_214` in older trees).
+        pub isp_ctl: u32,
+        /// Unknown (downstream `unk2`).
+        pub unk_4: u32,
+        /// Width.
+        pub width: u32,
+        /// Height.
+        pub height: u32,
+        /// Unknown (13.0b4 and later only; downstream `unk3`).
+        pub unk_10: Array<{ if_present(CMD_V13, 1) }, U64>,
+    }
 }
 
 const _: () = assert!(core::mem::size_of::<AuxFbInfo>() == 0x10 + CMD_COUNTER);
 
-/// First register block of a [`RunFragment`] on G13/G14 (0x348 bytes, at +0x78).
-///
-/// Source: downstream `fw/fragment.rs` `raw::JobParameters1` (newest names). G14 inserts 0x30
-/// bytes and shortens the trailing pad by as much; 13.0b4 grows [`AuxFbInfo`] by 8 and drops
-/// an 8-byte pad, so the size never changes.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-#[cfg_attr(
-    feature = "zerocopy",
-    derive(
-        zerocopy::FromBytes,
-        zerocopy::IntoBytes,
-        zerocopy::KnownLayout,
-        zerocopy::Immutable
-    )
-)]
-#[repr(C)]
-pub struct FragmentJobParams1 {
-    /// Microtile configuration.
-    pub utile_config: u32,
-    /// Unknown.
-    pub unk_4: u32,
-    /// Background program.
-    pub bg: BackgroundProgram,
-    /// PPP multisample control.
-    pub ppp_multisamplectl: U64,
-    /// ISP scissor array base.
-    pub isp_scissor_base: U64,
-    /// ISP depth-bias array base.
-    pub isp_dbias_base: U64,
-    /// Auxiliary framebuffer information.
-    pub aux_fb_info: AuxFbInfo,
-    /// ISP ZLS pixel dimensions.
-    pub isp_zls_pixels: U64,
-    /// ISP occlusion-query base.
-    pub isp_oclqry_base: U64,
-    /// ZLS control.
-    pub zls_ctrl: U64,
-    /// Unknown (G14 only; at 0x58 there; downstream `unk_58_g14_0`/`unk_58_g14_8`).
-    pub unk_58_g14: Array<{ if_present(!CMD_G13, 2) }, U64>,
-    /// Depth load address.
-    pub z_load: U64,
-    /// Depth store address.
-    pub z_store: U64,
-    /// Stencil load address.
-    pub s_load: U64,
-    /// Stencil store address.
-    pub s_store: U64,
-    /// Unknown (G14 only; at 0x88 there; downstream `unk_68_g14_0`).
-    pub unk_88_g14: Array<{ if_present(!CMD_G13, 0x20) }, u8>,
-    /// Depth load stride.
-    pub z_load_stride: U64,
-    /// Depth store stride.
-    pub z_store_stride: U64,
-    /// Stencil load stride.
-    pub s_load_stride: U64,
-    /// Stencil store stride.
-    pub s_store_stride: U64,
-    /// Compressed depth load address.
-    pub z_load_comp: U64,
-    /// Compressed depth load stride.
-    pub z_load_comp_stride: U64,
-    /// Compressed depth store address.
-    pub z_store_comp: U64,
-    /// Compressed depth store stride.
-    pub z_store_comp_stride: U64,
-    /// Compressed stencil load address.
-    pub s_load_comp: U64,
-    /// Compressed stencil load stride.
-    pub s_load_comp_stride: U64,
-    /// Compressed stencil store address.
-    pub s_store_comp: U64,
-    /// Compressed stencil store stride.
-    pub s_store_comp_stride: U64,
-    /// TVB tile map.
-    pub tvb_tilemap: GpuPtr,
-    /// TVB layer metadata.
-    pub tvb_layermeta: GpuPtr,
-    /// Macrotile stride in dwords.
-    pub mtile_stride_dwords: U64,
-    /// TVB heap metadata.
-    pub tvb_heapmeta: GpuPtr,
-    /// Tile configuration.
-    pub tile_config: U64,
-    /// Auxiliary framebuffer.
-    pub aux_fb: GpuPtr,
-    /// Unknown.
-    pub unk_108: Array<6, U64>,
-    /// USC execution base for ISP.
-    pub usc_exec_base_isp: U64,
-    /// Unknown.
-    pub unk_140: U64,
-    /// Helper program.
-    pub helper_program: u32,
-    /// Unknown.
-    pub unk_14c: u32,
-    /// Helper program argument.
-    pub helper_arg: U64,
-    /// Unknown.
-    pub unk_158: U64,
-    /// Unknown.
-    pub unk_160: U64,
-    /// Unknown (zero).
-    pub pad_168: Pad<{ (if CMD_G13 { 0x1d8 } else { 0x1a8 }) + if CMD_V13 { 0 } else { 8 } }>,
+plain_layout! {
+    /// First register block of a [`RunFragment`] on G13/G14 (0x348 bytes, at +0x78).
+    ///
+    /// Source: downstream `fw/fragment.rs` `raw::JobParameters1` (newest names). G14 inserts 0x30
+    /// bytes and shortens the trailing pad by as much; 13.0b4 grows [`AuxFbInfo`] by 8 and drops
+    /// an 8-byte pad, so the size never changes.
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[repr(C)]
+    pub struct FragmentJobParams1 {
+        /// Microtile configuration.
+        pub utile_config: u32,
+        /// Unknown.
+        pub unk_4: u32,
+        /// Background program.
+        pub bg: BackgroundProgram,
+        /// PPP multisample control.
+        pub ppp_multisamplectl: U64,
+        /// ISP scissor array base.
+        pub isp_scissor_base: U64,
+        /// ISP depth-bias array base.
+        pub isp_dbias_base: U64,
+        /// Auxiliary framebuffer information.
+        pub aux_fb_info: AuxFbInfo,
+        /// ISP ZLS pixel dimensions.
+        pub isp_zls_pixels: U64,
+        /// ISP occlusion-query base.
+        pub isp_oclqry_base: U64,
+        /// ZLS control.
+        pub zls_ctrl: U64,
+        /// Unknown (G14 only; at 0x58 there; downstream `unk_58_g14_0`/`unk_58_g14_8`).
+        pub unk_58_g14: Array<{ if_present(!CMD_G13, 2) }, U64>,
+        /// Depth load address.
+        pub z_load: U64,
+        /// Depth store address.
+        pub z_store: U64,
+        /// Stencil load address.
+        pub s_load: U64,
+        /// Stencil store address.
+        pub s_store: U64,
+        /// Unknown (G14 only; at 0x88 there; downstream `unk_68_g14_0`).
+        pub unk_88_g14: Array<{ if_present(!CMD_G13, 0x20) }, u8>,
+        /// Depth load stride.
+        pub z_load_stride: U64,
+        /// Depth store stride.
+        pub z_store_stride: U64,
+        /// Stencil load stride.
+        pub s_load_stride: U64,
+        /// Stencil store stride.
+        pub s_store_stride: U64,
+        /// Compressed depth load address.
+        pub z_load_comp: U64,
+        /// Compressed depth load stride.
+        pub z_load_comp_stride: U64,
+        /// Compressed depth store address.
+        pub z_store_comp: U64,
+        /// Compressed depth store stride.
+        pub z_store_comp_stride: U64,
+        /// Compressed stencil load address.
+        pub s_load_comp: U64,
+        /// Compressed stencil load stride.
+        pub s_load_comp_stride: U64,
+        /// Compressed stencil store address.
+        pub s_store_comp: U64,
+        /// Compressed stencil store stride.
+        pub s_store_comp_stride: U64,
+        /// TVB tile map.
+        pub tvb_tilemap: GpuPtr,
+        /// TVB layer metadata.
+        pub tvb_layermeta: GpuPtr,
+        /// Macrotile stride in dwords.
+        pub mtile_stride_dwords: U64,
+        /// TVB heap metadata.
+        pub tvb_heapmeta: GpuPtr,
+        /// Tile configuration.
+        pub tile_config: U64,
+        /// Auxiliary framebuffer.
+        pub aux_fb: GpuPtr,
+        /// Unknown.
+        pub unk_108: Array<6, U64>,
+        /// USC execution base for ISP.
+        pub usc_exec_base_isp: U64,
+        /// Unknown.
+        pub unk_140: U64,
+        /// Helper program.
+        pub helper_program: u32,
+        /// Unknown.
+        pub unk_14c: u32,
+        /// Helper program argument.
+        pub helper_arg: U64,
+        /// Unknown.
+        pub unk_158: U64,
+        /// Unknown.
+        pub unk_160: U64,
+        /// Unknown (zero).
+        pub pad_168: Pad<{ (if CMD_G13 { 0x1d8 } else { 0x1a8 }) + if CMD_V13 { 0 } else { 8 } }>,
+    }
 }
 
 const _: () = assert!(
@@ -421,234 +393,220 @@ const _: () = assert!(
 );
 const _: () = assert!(core::mem::size_of::<FragmentJobParams1>() == 0x348);
 
-/// Third register block of a [`RunFragment`] (0x2a8 bytes, 0x2b8 from 13.0b4).
-///
-/// Source: downstream `fw/fragment.rs` `raw::JobParameters3` (newest tree). Downstream names
-/// its unknowns by offset from the start of `JobParameters2`, i.e. offset here + 0xf0
-/// (`unk_118` is `unk_28` here).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-#[cfg_attr(
-    feature = "zerocopy",
-    derive(
-        zerocopy::FromBytes,
-        zerocopy::IntoBytes,
-        zerocopy::KnownLayout,
-        zerocopy::Immutable
-    )
-)]
-#[repr(C)]
-pub struct FragmentJobParams3 {
-    /// ISP depth-bias array.
-    pub isp_dbias_base: ArrayAddr,
-    /// ISP scissor array.
-    pub isp_scissor_base: ArrayAddr,
-    /// ISP occlusion-query base.
-    pub isp_oclqry_base: U64,
-    /// Unknown (downstream `unk_118`).
-    pub unk_28: U64,
-    /// Unknown (downstream `unk_120`).
-    pub unk_30: Array<0x25, U64>,
-    /// Partial-render background program (unknown use).
-    pub unk_partial_bg: BackgroundProgram,
-    /// Unknown (downstream `unk_258`).
-    pub unk_168: U64,
-    /// Unknown (downstream `unk_260`).
-    pub unk_170: U64,
-    /// Unknown (downstream `unk_268`).
-    pub unk_178: U64,
-    /// Unknown (downstream `unk_270`).
-    pub unk_180: U64,
-    /// Partial-render background program.
-    pub partial_bg: BackgroundProgram,
-    /// ZLS control.
-    pub zls_ctrl: U64,
-    /// Unknown (downstream `unk_290`).
-    pub unk_1a0: U64,
-    /// Depth load address.
-    pub z_load: U64,
-    /// Depth partial stride.
-    pub z_partial_stride: U64,
-    /// Compressed depth partial stride.
-    pub z_partial_comp_stride: U64,
-    /// Depth store address.
-    pub z_store: U64,
-    /// Depth partial address.
-    pub z_partial: U64,
-    /// Compressed depth partial address.
-    pub z_partial_comp: U64,
-    /// Stencil load address.
-    pub s_load: U64,
-    /// Stencil partial stride.
-    pub s_partial_stride: U64,
-    /// Compressed stencil partial stride.
-    pub s_partial_comp_stride: U64,
-    /// Stencil store address.
-    pub s_store: U64,
-    /// Stencil partial address.
-    pub s_partial: U64,
-    /// Compressed stencil partial address.
-    pub s_partial_comp: U64,
-    /// Unknown (downstream `unk_2f8`).
-    pub unk_208: Array<2, U64>,
-    /// Tile-buffer blocks.
-    pub tib_blocks: u32,
-    /// Unknown (downstream `unk_30c`).
-    pub unk_21c: u32,
-    /// Auxiliary framebuffer information.
-    pub aux_fb_info: AuxFbInfo,
-    /// Tile configuration.
-    pub tile_config: U64,
-    /// Unknown (downstream `unk_328_padding`).
-    pub unk_238: Array<8, u8>,
-    /// Partial-render end-of-tile program (unknown use).
-    pub unk_partial_eot: EotProgram,
-    /// Partial-render end-of-tile program.
-    pub partial_eot: EotProgram,
-    /// ISP background object depth.
-    pub isp_bgobjdepth: u32,
-    /// ISP background object values.
-    pub isp_bgobjvals: u32,
-    /// Sample size.
-    pub sample_size: u32,
-    /// Unknown (downstream `unk_37c`).
-    pub unk_28c: u32,
-    /// Unknown (downstream `unk_380`).
-    pub unk_290: U64,
-    /// Unknown (downstream `unk_388`).
-    pub unk_298: U64,
-    /// Unknown (13.0b4 and later only; downstream `unk_390_0`).
-    pub unk_2a0: Array<{ if_present(CMD_V13, 1) }, U64>,
-    /// ISP ZLS pixel dimensions.
-    pub isp_zls_pixels: U64,
+plain_layout! {
+    /// Third register block of a [`RunFragment`] (0x2a8 bytes, 0x2b8 from 13.0b4).
+    ///
+    /// Source: downstream `fw/fragment.rs` `raw::JobParameters3` (newest tree). Downstream names
+    /// its unknowns by offset from the start of `JobParameters2`, i.e. offset here + 0xf0
+    /// (`unk_118` is `unk_28` here).
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[repr(C)]
+    pub struct FragmentJobParams3 {
+        /// ISP depth-bias array.
+        pub isp_dbias_base: ArrayAddr,
+        /// ISP scissor array.
+        pub isp_scissor_base: ArrayAddr,
+        /// ISP occlusion-query base.
+        pub isp_oclqry_base: U64,
+        /// Unknown (downstream `unk_118`).
+        pub unk_28: U64,
+        /// Unknown (downstream `unk_120`).
+        pub unk_30: Array<0x25, U64>,
+        /// Partial-render background program (unknown use).
+        pub unk_partial_bg: BackgroundProgram,
+        /// Unknown (downstream `unk_258`).
+        pub unk_168: U64,
+        /// Unknown (downstream `unk_260`).
+        pub unk_170: U64,
+        /// Unknown (downstream `unk_268`).
+        pub unk_178: U64,
+        /// Unknown (downstream `unk_270`).
+        pub unk_180: U64,
+        /// Partial-render background program.
+        pub partial_bg: BackgroundProgram,
+        /// ZLS control.
+        pub zls_ctrl: U64,
+        /// Unknown (downstream `unk_290`).
+        pub unk_1a0: U64,
+        /// Depth load address.
+        pub z_load: U64,
+        /// Depth partial stride.
+        pub z_partial_stride: U64,
+        /// Compressed depth partial stride.
+        pub z_partial_comp_stride: U64,
+        /// Depth store address.
+        pub z_store: U64,
+        /// Depth partial address.
+        pub z_partial: U64,
+        /// Compressed depth partial address.
+        pub z_partial_comp: U64,
+        /// Stencil load address.
+        pub s_load: U64,
+        /// Stencil partial stride.
+        pub s_partial_stride: U64,
+        /// Compressed stencil partial stride.
+        pub s_partial_comp_stride: U64,
+        /// Stencil store address.
+        pub s_store: U64,
+        /// Stencil partial address.
+        pub s_partial: U64,
+        /// Compressed stencil partial address.
+        pub s_partial_comp: U64,
+        /// Unknown (downstream `unk_2f8`).
+        pub unk_208: Array<2, U64>,
+        /// Tile-buffer blocks.
+        pub tib_blocks: u32,
+        /// Unknown (downstream `unk_30c`).
+        pub unk_21c: u32,
+        /// Auxiliary framebuffer information.
+        pub aux_fb_info: AuxFbInfo,
+        /// Tile configuration.
+        pub tile_config: U64,
+        /// Unknown (downstream `unk_328_padding`).
+        pub unk_238: Array<8, u8>,
+        /// Partial-render end-of-tile program (unknown use).
+        pub unk_partial_eot: EotProgram,
+        /// Partial-render end-of-tile program.
+        pub partial_eot: EotProgram,
+        /// ISP background object depth.
+        pub isp_bgobjdepth: u32,
+        /// ISP background object values.
+        pub isp_bgobjvals: u32,
+        /// Sample size.
+        pub sample_size: u32,
+        /// Unknown (downstream `unk_37c`).
+        pub unk_28c: u32,
+        /// Unknown (downstream `unk_380`).
+        pub unk_290: U64,
+        /// Unknown (downstream `unk_388`).
+        pub unk_298: U64,
+        /// Unknown (13.0b4 and later only; downstream `unk_390_0`).
+        pub unk_2a0: Array<{ if_present(CMD_V13, 1) }, U64>,
+        /// ISP ZLS pixel dimensions.
+        pub isp_zls_pixels: U64,
+    }
 }
 
 const _: () = assert!(core::mem::offset_of!(FragmentJobParams3, tib_blocks) == 0x218);
 const _: () = assert!(core::mem::size_of::<FragmentJobParams3>() == 0x2a8 + 2 * CMD_COUNTER);
 
-/// The fragment (3D) run command, `CommandType::RunFragment` (0x930 bytes on 12.x, 0x968
-/// from 13.0b4, 0x96c from 13.3; 0x2d8 more with a register list).
-///
-/// Source: downstream `fw/fragment.rs` `raw::RunFragment` (AsahiLinux/linux asahi branch;
-/// herrnst/linux-asahi); m1n1 `WorkCommand3D` (12.3: `tile_count` at 0x70, `unk_758` at
-/// 0x758, `busy_flag` at 0x870, `unk_924` at 0x924; m1n1 adds a 0x18-byte trailing pad that
-/// downstream leaves to the allocator).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-#[cfg_attr(
-    feature = "zerocopy",
-    derive(
-        zerocopy::FromBytes,
-        zerocopy::IntoBytes,
-        zerocopy::KnownLayout,
-        zerocopy::Immutable
-    )
-)]
-#[repr(C)]
-pub struct RunFragment {
-    /// `CommandType::RunFragment` (1).
-    pub tag: u32,
-    /// Command counter (13.0b4 and later only).
-    pub counter: Array<{ if_present(CMD_V13, 1) }, U64>,
-    /// VM (context) slot.
-    pub vm_slot: u32,
-    /// Unknown.
-    pub unk_8: u32,
-    /// The job's microsequence.
-    pub microsequence: GpuPtr,
-    /// Size of the microsequence in bytes.
-    pub microsequence_size: u32,
-    /// The queue's `Notifier`.
-    pub notifier: GpuPtr,
-    /// The buffer manager's `buffer::Info`.
-    pub buffer: GpuPtr,
-    /// The render's `buffer::Scene`.
-    pub scene: GpuPtr,
-    /// Unknown buffer of the buffer manager.
-    pub unk_buffer_buf: GpuPtr,
-    /// TVB tile map.
-    pub tvb_tilemap: GpuPtr,
-    /// PPP multisample control.
-    pub ppp_multisamplectl: U64,
-    /// Sample count.
-    pub samples: u32,
-    /// Tiles per macrotile, Y.
-    pub tiles_per_mtile_y: u16,
-    /// Tiles per macrotile, X.
-    pub tiles_per_mtile_x: u16,
-    /// Unknown.
-    pub unk_50: U64,
-    /// Unknown.
-    pub unk_58: U64,
-    /// ISP merge upper X (`f32` bits).
-    pub isp_merge_upper_x: u32,
-    /// ISP merge upper Y (`f32` bits).
-    pub isp_merge_upper_y: u32,
-    /// Unknown.
-    pub unk_68: U64,
-    /// Tile count.
-    pub tile_count: U64,
-    /// First register block (G13/G14).
-    pub job_params1: Array<{ if_present(!CMD_REG_LIST, 1) }, FragmentJobParams1>,
-    /// Second register block (G13/G14).
-    pub job_params2: Array<{ if_present(!CMD_REG_LIST, 1) }, FragmentJobParams2>,
-    /// Register list (G14X).
-    pub registers: Array<{ if_present(CMD_REG_LIST, 1) }, RegisterArray>,
-    /// Third register block.
-    pub job_params3: FragmentJobParams3,
-    /// Unknown flag (downstream `unk_758_flag`).
-    pub unk_758: u32,
-    /// Unknown flag (downstream `unk_75c_flag`).
-    pub unk_75c: u32,
-    /// Unknown (downstream `unk_buf`).
-    pub unk_760: Array<0x110, u8>,
-    /// Busy flag.
-    pub busy_flag: u32,
-    /// TVB overflow count.
-    pub tvb_overflow_count: u32,
-    /// Unknown.
-    pub unk_878: u32,
-    /// Encoder parameters.
-    pub encoder_params: EncoderParams,
-    /// Process empty tiles.
-    pub process_empty_tiles: u32,
-    /// Do not clear pipeline textures.
-    pub no_clear_pipeline_textures: u32,
-    /// MSAA depth/stencil.
-    pub msaa_zs: u32,
-    /// Unknown (downstream `unk_pointee`).
-    pub unk_pointee: u32,
-    /// Unknown (13.3 and later only; downstream `unk_v13_3`).
-    pub unk_v13_3: Array<{ if_present(CMD_V13_3, 1) }, U32>,
-    /// Completion stamp and event slot.
-    pub meta: JobMeta,
-    /// Unknown (downstream `unk_after_meta`).
-    pub unk_8e0: u32,
-    /// Unknown (downstream `unk_buf_0`).
-    pub unk_8e4: U64,
-    /// Unknown (downstream `unk_buf_8`).
-    pub unk_8ec: U64,
-    /// Unknown (downstream `unk_buf_10`).
-    pub unk_8f4: U64,
-    /// Submission time (downstream `command_time`, `cur_ts` in older trees).
-    pub command_time: U64,
-    /// Where the firmware writes the kernel's start/end times.
-    pub timestamp_pointers: TimestampPointers,
-    /// Where the firmware writes user-requested start/end times (older trees: `unk_914`,
-    /// `unk_918`, `unk_920`).
-    pub user_timestamp_pointers: TimestampPointers,
-    /// Client sequence number.
-    pub client_sequence: u8,
-    /// Padding.
-    pub pad_925: Pad<3>,
-    /// Unknown.
-    pub unk_928: u32,
-    /// Unknown.
-    pub unk_92c: u8,
-    /// Unknown timestamp (13.0b4 and later only; downstream `unk_ts`).
-    pub unk_92d: Array<{ if_present(CMD_V13, 1) }, U64>,
-    /// Unknown (13.0b4 and later only; downstream `unk_92d_8`).
-    pub unk_935: Array<{ if_present(CMD_V13, 0x1b) }, u8>,
-    /// Trailing padding to 4-byte alignment (12.x only).
-    pub pad_end: Pad<{ if CMD_V13 { 0 } else { 3 } }>,
+plain_layout! {
+    /// The fragment (3D) run command, `CommandType::RunFragment` (0x930 bytes on 12.x, 0x968
+    /// from 13.0b4, 0x96c from 13.3; 0x2d8 more with a register list).
+    ///
+    /// Source: downstream `fw/fragment.rs` `raw::RunFragment` (AsahiLinux/linux asahi branch;
+    /// herrnst/linux-asahi); m1n1 `WorkCommand3D` (12.3: `tile_count` at 0x70, `unk_758` at
+    /// 0x758, `busy_flag` at 0x870, `unk_924` at 0x924; m1n1 adds a 0x18-byte trailing pad that
+    /// downstream leaves to the allocator).
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[repr(C)]
+    pub struct RunFragment {
+        /// `CommandType::RunFragment` (1).
+        pub tag: u32,
+        /// Command counter (13.0b4 and later only).
+        pub counter: Array<{ if_present(CMD_V13, 1) }, U64>,
+        /// VM (context) slot.
+        pub vm_slot: u32,
+        /// Unknown.
+        pub unk_8: u32,
+        /// The job's microsequence.
+        pub microsequence: GpuPtr,
+        /// Size of the microsequence in bytes.
+        pub microsequence_size: u32,
+        /// The queue's `Notifier`.
+        pub notifier: GpuPtr,
+        /// The buffer manager's `buffer::Info`.
+        pub buffer: GpuPtr,
+        /// The render's `buffer::Scene`.
+        pub scene: GpuPtr,
+        /// Unknown buffer of the buffer manager.
+        pub unk_buffer_buf: GpuPtr,
+        /// TVB tile map.
+        pub tvb_tilemap: GpuPtr,
+        /// PPP multisample control.
+        pub ppp_multisamplectl: U64,
+        /// Sample count.
+        pub samples: u32,
+        /// Tiles per macrotile, Y.
+        pub tiles_per_mtile_y: u16,
+        /// Tiles per macrotile, X.
+        pub tiles_per_mtile_x: u16,
+        /// Unknown.
+        pub unk_50: U64,
+        /// Unknown.
+        pub unk_58: U64,
+        /// ISP merge upper X (`f32` bits).
+        pub isp_merge_upper_x: u32,
+        /// ISP merge upper Y (`f32` bits).
+        pub isp_merge_upper_y: u32,
+        /// Unknown.
+        pub unk_68: U64,
+        /// Tile count.
+        pub tile_count: U64,
+        /// First register block (G13/G14).
+        pub job_params1: Array<{ if_present(!CMD_REG_LIST, 1) }, FragmentJobParams1>,
+        /// Second register block (G13/G14).
+        pub job_params2: Array<{ if_present(!CMD_REG_LIST, 1) }, FragmentJobParams2>,
+        /// Register list (G14X).
+        pub registers: Array<{ if_present(CMD_REG_LIST, 1) }, RegisterArray>,
+        /// Third register block.
+        pub job_params3: FragmentJobParams3,
+        /// Unknown flag (downstream `unk_758_flag`).
+        pub unk_758: u32,
+        /// Unknown flag (downstream `unk_75c_flag`).
+        pub unk_75c: u32,
+        /// Unknown (downstream `unk_buf`).
+        pub unk_760: Array<0x110, u8>,
+        /// Busy flag.
+        pub busy_flag: u32,
+        /// TVB overflow count.
+        pub tvb_overflow_count: u32,
+        /// Unknown.
+        pub unk_878: u32,
+        /// Encoder parameters.
+        pub encoder_params: EncoderParams,
+        /// Process empty tiles.
+        pub process_empty_tiles: u32,
+        /// Do not clear pipeline textures.
+        pub no_clear_pipeline_textures: u32,
+        /// MSAA depth/stencil.
+        pub msaa_zs: u32,
+        /// Unknown (downstream `unk_pointee`).
+        pub unk_pointee: u32,
+        /// Unknown (13.3 and later only; downstream `unk_v13_3`).
+        pub unk_v13_3: Array<{ if_present(CMD_V13_3, 1) }, U32>,
+        /// Completion stamp and event slot.
+        pub meta: JobMeta,
+        /// Unknown (downstream `unk_after_meta`).
+        pub unk_8e0: u32,
+        /// Unknown (downstream `unk_buf_0`).
+        pub unk_8e4: U64,
+        /// Unknown (downstream `unk_buf_8`).
+        pub unk_8ec: U64,
+        /// Unknown (downstream `unk_buf_10`).
+        pub unk_8f4: U64,
+        /// Submission time (downstream `command_time`, `cur_ts` in older trees).
+        pub command_time: U64,
+        /// Where the firmware writes the kernel's start/end times.
+        pub timestamp_pointers: TimestampPointers,
+        /// Where the firmware writes user-requested start/end times (older trees: `unk_914`,
+        /// `unk_918`, `unk_920`).
+        pub user_timestamp_pointers: TimestampPointers,
+        /// Client sequence number.
+        pub client_sequence: u8,
+        /// Padding.
+        pub pad_925: Pad<3>,
+        /// Unknown.
+        pub unk_928: u32,
+        /// Unknown.
+        pub unk_92c: u8,
+        /// Unknown timestamp (13.0b4 and later only; downstream `unk_ts`).
+        pub unk_92d: Array<{ if_present(CMD_V13, 1) }, U64>,
+        /// Unknown (13.0b4 and later only; downstream `unk_92d_8`).
+        pub unk_935: Array<{ if_present(CMD_V13, 0x1b) }, u8>,
+        /// Trailing padding to 4-byte alignment (12.x only).
+        pub pad_end: Pad<{ if CMD_V13 { 0 } else { 3 } }>,
+    }
 }
 
 #[allow(dead_code, reason = "used only by const layout assertions, which older rustc (1.85) does not count as uses")]
@@ -677,39 +635,32 @@ const _: () = assert!(
         == (if CMD_V13 { 0x968 + if_present(CMD_V13_3, 4) } else { 0x930 }) + RUN_FRAGMENT_DELTA
 );
 
-/// Second register block of a [`RunCompute`] (0x60 bytes in every version).
-///
-/// Source: downstream `fw/compute.rs` `raw::JobParameters2`; m1n1's `WorkCommandCP` dump shows
-/// `preempt_buf1` and the control-stream end at +0x24/+0x2c of this block (12.3). 13.0b4 adds a
-/// word at the start and drops the last one.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-#[cfg_attr(
-    feature = "zerocopy",
-    derive(
-        zerocopy::FromBytes,
-        zerocopy::IntoBytes,
-        zerocopy::KnownLayout,
-        zerocopy::Immutable
-    )
-)]
-#[repr(C)]
-pub struct ComputeJobParams2 {
-    /// Unknown (13.0b4 and later only; downstream `unk_0_0`).
-    pub unk_0_0: Array<{ if_present(CMD_V13, 1) }, U32>,
-    /// Unknown.
-    pub unk_0: Array<0x24, u8>,
-    /// Preemption buffer 1.
-    pub preempt_buf1: GpuPtr,
-    /// CDM control stream (the encoder) end.
-    pub cdm_ctrl_stream_end: U64,
-    /// Unknown.
-    pub unk_34: Array<0x20, u8>,
-    /// Unknown (downstream `unk_g14x`).
-    pub unk_54: u32,
-    /// Unknown.
-    pub unk_58: u32,
-    /// Unknown (12.x only).
-    pub unk_5c: Array<{ if_present(!CMD_V13, 1) }, U32>,
+plain_layout! {
+    /// Second register block of a [`RunCompute`] (0x60 bytes in every version).
+    ///
+    /// Source: downstream `fw/compute.rs` `raw::JobParameters2`; m1n1's `WorkCommandCP` dump shows
+    /// `preempt_buf1` and the control-stream end at +0x24/+0x2c of this block (12.3). 13.0b4 adds a
+    /// word at the start and drops the last one.
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[repr(C)]
+    pub struct ComputeJobParams2 {
+        /// Unknown (13.0b4 and later only; downstream `unk_0_0`).
+        pub unk_0_0: Array<{ if_present(CMD_V13, 1) }, U32>,
+        /// Unknown.
+        pub unk_0: Array<0x24, u8>,
+        /// Preemption buffer 1.
+        pub preempt_buf1: GpuPtr,
+        /// CDM control stream (the encoder) end.
+        pub cdm_ctrl_stream_end: U64,
+        /// Unknown.
+        pub unk_34: Array<0x20, u8>,
+        /// Unknown (downstream `unk_g14x`).
+        pub unk_54: u32,
+        /// Unknown.
+        pub unk_58: u32,
+        /// Unknown (12.x only).
+        pub unk_5c: Array<{ if_present(!CMD_V13, 1) }, U32>,
+    }
 }
 
 const _: () = assert!(
@@ -718,81 +669,74 @@ const _: () = assert!(
 );
 const _: () = assert!(core::mem::size_of::<ComputeJobParams2>() == 0x60);
 
-/// The compute run command, `CommandType::RunCompute` (0x2dc bytes on 12.x, 0x31c from
-/// 13.0b4; 0x560 more with a register list).
-///
-/// Source: downstream `fw/compute.rs` `raw::RunCompute` (AsahiLinux/linux asahi branch;
-/// herrnst/linux-asahi); m1n1 `WorkCommandCP` (12.3: microsequence at 0x1e8, and a hex dump
-/// with the stamp at 0x280, the stamp value at 0x290 and the timestamp pointers at 0x2b0).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-#[cfg_attr(
-    feature = "zerocopy",
-    derive(
-        zerocopy::FromBytes,
-        zerocopy::IntoBytes,
-        zerocopy::KnownLayout,
-        zerocopy::Immutable
-    )
-)]
-#[repr(C)]
-pub struct RunCompute {
-    /// `CommandType::RunCompute` (3).
-    pub tag: u32,
-    /// Command counter (13.0b4 and later only).
-    pub counter: Array<{ if_present(CMD_V13, 1) }, U64>,
-    /// Unknown.
-    pub unk_4: u32,
-    /// VM (context) slot.
-    pub vm_slot: u32,
-    /// The queue's `Notifier`.
-    pub notifier: GpuPtr,
-    /// Unknown (downstream `unk_pointee`).
-    pub unk_pointee: u32,
-    /// Unknown (G13/G14; downstream `__pad0`).
-    pub unk_18: Array<{ if_present(!CMD_REG_LIST, 0x50) }, u8>,
-    /// First register block (G13/G14).
-    pub job_params1: Array<{ if_present(!CMD_REG_LIST, 1) }, ComputeJobParams1>,
-    /// Register list (G14X).
-    pub registers: Array<{ if_present(CMD_REG_LIST, 1) }, RegisterArray>,
-    /// Unknown (downstream `__pad1`).
-    pub unk_1c8: Array<0x20, u8>,
-    /// The job's microsequence.
-    pub microsequence: GpuPtr,
-    /// Size of the microsequence in bytes.
-    pub microsequence_size: u32,
-    /// Second register block.
-    pub job_params2: ComputeJobParams2,
-    /// Encoder parameters.
-    pub encoder_params: EncoderParams,
-    /// Completion stamp and event slot.
-    pub meta: JobMeta,
-    /// Submission time (downstream `command_time`, `cur_ts` in older trees).
-    pub command_time: U64,
-    /// Where the firmware writes the kernel's start/end times.
-    pub timestamp_pointers: TimestampPointers,
-    /// Where the firmware writes user-requested start/end times (older trees: `unk_2c0` to
-    /// `unk_2cc`).
-    pub user_timestamp_pointers: TimestampPointers,
-    /// Client sequence number.
-    pub client_sequence: u8,
-    /// Padding.
-    pub pad_2d1: Pad<3>,
-    /// Unknown.
-    pub unk_2d4: u32,
-    /// Unknown.
-    pub unk_2d8: u8,
-    /// CDM context-store request time (13.0b4 and later only).
-    pub context_store_req: Array<{ if_present(CMD_V13, 1) }, U64>,
-    /// CDM context-store completion time (13.0b4 and later only).
-    pub context_store_compl: Array<{ if_present(CMD_V13, 1) }, U64>,
-    /// Unknown (13.0b4 and later only).
-    pub unk_2e9: Array<{ if_present(CMD_V13, 0x14) }, u8>,
-    /// Unknown flag (13.0b4 and later only; downstream `unk_flag`).
-    pub unk_2fd: Array<{ if_present(CMD_V13, 1) }, U32>,
-    /// Unknown (13.0b4 and later only; downstream `unk_pad`).
-    pub unk_301: Array<{ if_present(CMD_V13, 0x10) }, u8>,
-    /// Trailing padding to 4-byte alignment.
-    pub pad_end: Pad<3>,
+plain_layout! {
+    /// The compute run command, `CommandType::RunCompute` (0x2dc bytes on 12.x, 0x31c from
+    /// 13.0b4; 0x560 more with a register list).
+    ///
+    /// Source: downstream `fw/compute.rs` `raw::RunCompute` (AsahiLinux/linux asahi branch;
+    /// herrnst/linux-asahi); m1n1 `WorkCommandCP` (12.3: microsequence at 0x1e8, and a hex dump
+    /// with the stamp at 0x280, the stamp value at 0x290 and the timestamp pointers at 0x2b0).
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[repr(C)]
+    pub struct RunCompute {
+        /// `CommandType::RunCompute` (3).
+        pub tag: u32,
+        /// Command counter (13.0b4 and later only).
+        pub counter: Array<{ if_present(CMD_V13, 1) }, U64>,
+        /// Unknown.
+        pub unk_4: u32,
+        /// VM (context) slot.
+        pub vm_slot: u32,
+        /// The queue's `Notifier`.
+        pub notifier: GpuPtr,
+        /// Unknown (downstream `unk_pointee`).
+        pub unk_pointee: u32,
+        /// Unknown (G13/G14; downstream `__pad0`).
+        pub unk_18: Array<{ if_present(!CMD_REG_LIST, 0x50) }, u8>,
+        /// First register block (G13/G14).
+        pub job_params1: Array<{ if_present(!CMD_REG_LIST, 1) }, ComputeJobParams1>,
+        /// Register list (G14X).
+        pub registers: Array<{ if_present(CMD_REG_LIST, 1) }, RegisterArray>,
+        /// Unknown (downstream `__pad1`).
+        pub unk_1c8: Array<0x20, u8>,
+        /// The job's microsequence.
+        pub microsequence: GpuPtr,
+        /// Size of the microsequence in bytes.
+        pub microsequence_size: u32,
+        /// Second register block.
+        pub job_params2: ComputeJobParams2,
+        /// Encoder parameters.
+        pub encoder_params: EncoderParams,
+        /// Completion stamp and event slot.
+        pub meta: JobMeta,
+        /// Submission time (downstream `command_time`, `cur_ts` in older trees).
+        pub command_time: U64,
+        /// Where the firmware writes the kernel's start/end times.
+        pub timestamp_pointers: TimestampPointers,
+        /// Where the firmware writes user-requested start/end times (older trees: `unk_2c0` to
+        /// `unk_2cc`).
+        pub user_timestamp_pointers: TimestampPointers,
+        /// Client sequence number.
+        pub client_sequence: u8,
+        /// Padding.
+        pub pad_2d1: Pad<3>,
+        /// Unknown.
+        pub unk_2d4: u32,
+        /// Unknown.
+        pub unk_2d8: u8,
+        /// CDM context-store request time (13.0b4 and later only).
+        pub context_store_req: Array<{ if_present(CMD_V13, 1) }, U64>,
+        /// CDM context-store completion time (13.0b4 and later only).
+        pub context_store_compl: Array<{ if_present(CMD_V13, 1) }, U64>,
+        /// Unknown (13.0b4 and later only).
+        pub unk_2e9: Array<{ if_present(CMD_V13, 0x14) }, u8>,
+        /// Unknown flag (13.0b4 and later only; downstream `unk_flag`).
+        pub unk_2fd: Array<{ if_present(CMD_V13, 1) }, U32>,
+        /// Unknown (13.0b4 and later only; downstream `unk_pad`).
+        pub unk_301: Array<{ if_present(CMD_V13, 0x10) }, u8>,
+        /// Trailing padding to 4-byte alignment.
+        pub pad_end: Pad<3>,
+    }
 }
 
 #[allow(dead_code, reason = "used only by const layout assertions, which older rustc (1.85) does not count as uses")]

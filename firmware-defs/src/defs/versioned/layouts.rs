@@ -10,41 +10,34 @@
 /// Source: downstream `fw/channels.rs` (`#[ver(V >= V13_2 && G == G14)]`).
 pub const G14_LARGE_MSGS: bool = VARIANT.fw_at_least(FwVersion::V13_2) && VARIANT.gen_is(Gen::G14);
 
-/// A work-queue run request on a pipe channel (0x30 bytes, 0x40 with [`G14_LARGE_MSGS`]).
-///
-/// Source: downstream `fw/channels.rs` `RunWorkQueueMsg`; m1n1 `NotifyCmdQueueWork`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-#[cfg_attr(
-    feature = "zerocopy",
-    derive(
-        zerocopy::FromBytes,
-        zerocopy::IntoBytes,
-        zerocopy::KnownLayout,
-        zerocopy::Immutable
-    )
-)]
-#[repr(C)]
-pub struct RunWorkQueueMsg {
-    /// [`PipeType`] value.
-    pub pipe_type: u32,
-    /// The `QueueInfo` of the queue to run.
-    pub work_queue: GpuPtr,
-    /// New write index of the queue's command ring.
-    pub wptr: u32,
-    /// Event slot the queue signals.
-    pub event_slot: u32,
-    /// 1 if the firmware has not seen this queue before.
-    pub is_new: u8,
-    /// Padding.
-    pub pad_15: Pad<
-        {
-            if G14_LARGE_MSGS {
-                0x2b
-            } else {
-                0x1b
-            }
-        },
-    >,
+plain_layout! {
+    /// A work-queue run request on a pipe channel (0x30 bytes, 0x40 with [`G14_LARGE_MSGS`]).
+    ///
+    /// Source: downstream `fw/channels.rs` `RunWorkQueueMsg`; m1n1 `NotifyCmdQueueWork`.
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[repr(C)]
+    pub struct RunWorkQueueMsg {
+        /// [`PipeType`] value.
+        pub pipe_type: u32,
+        /// The `QueueInfo` of the queue to run.
+        pub work_queue: GpuPtr,
+        /// New write index of the queue's command ring.
+        pub wptr: u32,
+        /// Event slot the queue signals.
+        pub event_slot: u32,
+        /// 1 if the firmware has not seen this queue before.
+        pub is_new: u8,
+        /// Padding.
+        pub pad_15: Pad<
+            {
+                if G14_LARGE_MSGS {
+                    0x2b
+                } else {
+                    0x1b
+                }
+            },
+        >,
+    }
 }
 
 impl RunWorkQueueMsg {
@@ -75,23 +68,16 @@ const _: () =
 /// Payload bytes of a DeviceControl message (after the 4-byte type).
 pub const DEVICE_CONTROL_PAYLOAD: usize = if G14_LARGE_MSGS { 0x3c } else { 0x2c };
 
-/// One raw DeviceControl ring entry.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[cfg_attr(
-    feature = "zerocopy",
-    derive(
-        zerocopy::FromBytes,
-        zerocopy::IntoBytes,
-        zerocopy::KnownLayout,
-        zerocopy::Immutable
-    )
-)]
-#[repr(C)]
-pub struct RawDeviceControlMsg {
-    /// Message type (`DC_*`).
-    pub msg_type: u32,
-    /// Payload; message offset `n` is payload offset `n - 4`.
-    pub data: Array<DEVICE_CONTROL_PAYLOAD, u8>,
+plain_layout! {
+    /// One raw DeviceControl ring entry.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    #[repr(C)]
+    pub struct RawDeviceControlMsg {
+        /// Message type (`DC_*`).
+        pub msg_type: u32,
+        /// Payload; message offset `n` is payload offset `n - 4`.
+        pub data: Array<DEVICE_CONTROL_PAYLOAD, u8>,
+    }
 }
 
 const _: () = assert!(core::mem::size_of::<RawDeviceControlMsg>() == 4 + DEVICE_CONTROL_PAYLOAD);
@@ -311,74 +297,67 @@ impl DeviceControlMsg {
 pub const QUEUE_INFO_EXTRA: bool =
     VARIANT.fw_at_least(FwVersion::V13_2) && VARIANT.gen_below(Gen::G14X);
 
-/// Per-pipe queue descriptor the firmware runs (0xb0 bytes, 0xb8 with [`QUEUE_INFO_EXTRA`]).
-///
-/// Source: downstream `fw/workqueue.rs` `QueueInfo` (pointers are packed, so nothing is
-/// realigned after the optional words); m1n1 `CommandQueueInfo`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-#[cfg_attr(
-    feature = "zerocopy",
-    derive(
-        zerocopy::FromBytes,
-        zerocopy::IntoBytes,
-        zerocopy::KnownLayout,
-        zerocopy::Immutable
-    )
-)]
-#[repr(C)]
-pub struct QueueInfo {
-    /// The queue's `RingState`.
-    pub state: GpuPtr,
-    /// The ring of 64-bit command pointers.
-    pub ring: GpuPtr,
-    /// The queue's `NotifierList`.
-    pub notifier_list: GpuPtr,
-    /// A firmware scratch buffer (0x2c18 bytes downstream).
-    pub gpu_buf: GpuPtr,
-    /// Firmware read index 1.
-    pub gpu_rptr1: u32,
-    /// Firmware read index 2.
-    pub gpu_rptr2: u32,
-    /// Firmware read index 3.
-    pub gpu_rptr3: u32,
-    /// Event slot, or -1.
-    pub event_id: i32,
-    /// Priority block, from `Priority::TABLE`.
-    pub priority: Priority,
-    /// Unknown.
-    pub unk_4c: i32,
-    /// Queue UUID.
-    pub uuid: u32,
-    /// Unknown.
-    pub unk_54: i32,
-    /// Unknown.
-    pub unk_58: U64,
-    /// Non-zero while the firmware is working on the queue.
-    pub busy: u32,
-    /// Padding.
-    pub pad_64: Pad<0x20>,
-    /// Unknown (only with [`QUEUE_INFO_EXTRA`]).
-    pub unk_84_0: Array<{ if_present(QUEUE_INFO_EXTRA, 1) }, U32>,
-    /// Unknown state.
-    pub unk_84_state: U32,
-    /// Error count.
-    pub error_count: U32,
-    /// Unknown.
-    pub unk_8c: U32,
-    /// Unknown.
-    pub unk_90: U32,
-    /// Unknown.
-    pub unk_94: U32,
-    /// Pending work count.
-    pub pending: U32,
-    /// Unknown.
-    pub unk_9c: U32,
-    /// The `GpuContextData`.
-    pub gpu_context: GpuPtr,
-    /// Unknown.
-    pub unk_a8: U64,
-    /// Unknown (only with [`QUEUE_INFO_EXTRA`]).
-    pub unk_b0: Array<{ if_present(QUEUE_INFO_EXTRA, 1) }, U32>,
+plain_layout! {
+    /// Per-pipe queue descriptor the firmware runs (0xb0 bytes, 0xb8 with [`QUEUE_INFO_EXTRA`]).
+    ///
+    /// Source: downstream `fw/workqueue.rs` `QueueInfo` (pointers are packed, so nothing is
+    /// realigned after the optional words); m1n1 `CommandQueueInfo`.
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[repr(C)]
+    pub struct QueueInfo {
+        /// The queue's `RingState`.
+        pub state: GpuPtr,
+        /// The ring of 64-bit command pointers.
+        pub ring: GpuPtr,
+        /// The queue's `NotifierList`.
+        pub notifier_list: GpuPtr,
+        /// A firmware scratch buffer (0x2c18 bytes downstream).
+        pub gpu_buf: GpuPtr,
+        /// Firmware read index 1.
+        pub gpu_rptr1: u32,
+        /// Firmware read index 2.
+        pub gpu_rptr2: u32,
+        /// Firmware read index 3.
+        pub gpu_rptr3: u32,
+        /// Event slot, or -1.
+        pub event_id: i32,
+        /// Priority block, from `Priority::TABLE`.
+        pub priority: Priority,
+        /// Unknown.
+        pub unk_4c: i32,
+        /// Queue UUID.
+        pub uuid: u32,
+        /// Unknown.
+        pub unk_54: i32,
+        /// Unknown.
+        pub unk_58: U64,
+        /// Non-zero while the firmware is working on the queue.
+        pub busy: u32,
+        /// Padding.
+        pub pad_64: Pad<0x20>,
+        /// Unknown (only with [`QUEUE_INFO_EXTRA`]).
+        pub unk_84_0: Array<{ if_present(QUEUE_INFO_EXTRA, 1) }, U32>,
+        /// Unknown state.
+        pub unk_84_state: U32,
+        /// Error count.
+        pub error_count: U32,
+        /// Unknown.
+        pub unk_8c: U32,
+        /// Unknown.
+        pub unk_90: U32,
+        /// Unknown.
+        pub unk_94: U32,
+        /// Pending work count.
+        pub pending: U32,
+        /// Unknown.
+        pub unk_9c: U32,
+        /// The `GpuContextData`.
+        pub gpu_context: GpuPtr,
+        /// Unknown.
+        pub unk_a8: U64,
+        /// Unknown (only with [`QUEUE_INFO_EXTRA`]).
+        pub unk_b0: Array<{ if_present(QUEUE_INFO_EXTRA, 1) }, U32>,
+    }
 }
 
 const _: () = assert!(core::mem::offset_of!(QueueInfo, priority) == 0x30);
@@ -394,76 +373,62 @@ pub const NOTIFIER_G14_OLD: bool =
 /// Firmware ≥ 13.0b4 appends an 8-byte buffer initialized to 0xff.
 pub const NOTIFIER_UNK_BUF: bool = VARIANT.fw_at_least(FwVersion::V13_0B4);
 
-/// Notifier (event control) state of a queue.
-///
-/// Source: downstream `fw/event.rs` `NotifierState`; m1n1 `EventControl`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-#[cfg_attr(
-    feature = "zerocopy",
-    derive(
-        zerocopy::FromBytes,
-        zerocopy::IntoBytes,
-        zerocopy::KnownLayout,
-        zerocopy::Immutable
-    )
-)]
-#[repr(C)]
-pub struct NotifierState {
-    /// Unknown.
-    pub unk_14: U32,
-    /// Unknown.
-    pub unk_18: U64,
-    /// Unknown.
-    pub unk_20: U32,
-    /// VM slot.
-    pub vm_slot: U32,
-    /// Vertex work present.
-    pub has_vtx: U32,
-    /// Vertex stamp pointers.
-    pub pstamp_vtx: Array<4, U64>,
-    /// Fragment work present.
-    pub has_frag: U32,
-    /// Fragment stamp pointers.
-    pub pstamp_frag: Array<4, U64>,
-    /// Compute work present.
-    pub has_comp: U32,
-    /// Compute stamp pointers.
-    pub pstamp_comp: Array<4, U64>,
-    /// Unknown (G14 before 13.0b4 only).
-    pub unk_98_g14_0: Array<{ if_present(NOTIFIER_G14_OLD, 0x14) }, u8>,
-    /// In the firmware's list.
-    pub in_list: U32,
-    /// List linkage.
-    pub list_head: LinkedListHead,
-    /// Padding (G14 before 13.0b4 only).
-    pub unk_a8_g14_0: Array<{ if_present(NOTIFIER_G14_OLD, 4) }, u8>,
-    /// Initialized to all 0xff (13.0b4 and later only).
-    pub unk_buf: Array<{ if_present(NOTIFIER_UNK_BUF, 8) }, u8>,
+plain_layout! {
+    /// Notifier (event control) state of a queue.
+    ///
+    /// Source: downstream `fw/event.rs` `NotifierState`; m1n1 `EventControl`.
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[repr(C)]
+    pub struct NotifierState {
+        /// Unknown.
+        pub unk_14: U32,
+        /// Unknown.
+        pub unk_18: U64,
+        /// Unknown.
+        pub unk_20: U32,
+        /// VM slot.
+        pub vm_slot: U32,
+        /// Vertex work present.
+        pub has_vtx: U32,
+        /// Vertex stamp pointers.
+        pub pstamp_vtx: Array<4, U64>,
+        /// Fragment work present.
+        pub has_frag: U32,
+        /// Fragment stamp pointers.
+        pub pstamp_frag: Array<4, U64>,
+        /// Compute work present.
+        pub has_comp: U32,
+        /// Compute stamp pointers.
+        pub pstamp_comp: Array<4, U64>,
+        /// Unknown (G14 before 13.0b4 only).
+        pub unk_98_g14_0: Array<{ if_present(NOTIFIER_G14_OLD, 0x14) }, u8>,
+        /// In the firmware's list.
+        pub in_list: U32,
+        /// List linkage.
+        pub list_head: LinkedListHead,
+        /// Padding (G14 before 13.0b4 only).
+        pub unk_a8_g14_0: Array<{ if_present(NOTIFIER_G14_OLD, 4) }, u8>,
+        /// Initialized to all 0xff (13.0b4 and later only).
+        pub unk_buf: Array<{ if_present(NOTIFIER_UNK_BUF, 8) }, u8>,
+    }
 }
 
-/// A queue notifier: threshold pointer, counters and state.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-#[cfg_attr(
-    feature = "zerocopy",
-    derive(
-        zerocopy::FromBytes,
-        zerocopy::IntoBytes,
-        zerocopy::KnownLayout,
-        zerocopy::Immutable
-    )
-)]
-#[repr(C)]
-pub struct Notifier {
-    /// Pointer to the 64-bit threshold.
-    pub threshold: GpuPtr,
-    /// Generation.
-    pub generation: U32,
-    /// Current count.
-    pub cur_count: U32,
-    /// Unknown.
-    pub unk_10: U32,
-    /// State.
-    pub state: NotifierState,
+plain_layout! {
+    /// A queue notifier: threshold pointer, counters and state.
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[repr(C)]
+    pub struct Notifier {
+        /// Pointer to the 64-bit threshold.
+        pub threshold: GpuPtr,
+        /// Generation.
+        pub generation: U32,
+        /// Current count.
+        pub cur_count: U32,
+        /// Unknown.
+        pub unk_10: U32,
+        /// State.
+        pub state: NotifierState,
+    }
 }
 
 const _: () = assert!(
@@ -474,187 +439,159 @@ const _: () = assert!(
 /// Firmware ≥ 13.0b4 starts the initdata with a version block.
 pub const INITDATA_VER_INFO: bool = VARIANT.fw_at_least(FwVersion::V13_0B4);
 
-/// Per-level UAT geometry passed in the initdata (0x20 bytes).
-///
-/// Source: downstream `fw/initdata.rs` `UatLevelInfo`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-#[cfg_attr(
-    feature = "zerocopy",
-    derive(
-        zerocopy::FromBytes,
-        zerocopy::IntoBytes,
-        zerocopy::KnownLayout,
-        zerocopy::Immutable
-    )
-)]
-#[repr(C)]
-pub struct UatLevelInfo {
-    /// Unknown.
-    pub unk_3: u8,
-    /// Unknown.
-    pub unk_1: u8,
-    /// Unknown.
-    pub unk_2: u8,
-    /// VA shift of this level's index.
-    pub index_shift: u8,
-    /// Entries in a table of this level.
-    pub num_entries: u16,
-    /// Unknown.
-    pub unk_4: u16,
-    /// Unknown.
-    pub unk_8: U64,
-    /// Unknown.
-    pub unk_10: U64,
-    /// Mask of this level's index bits.
-    pub index_mask: U64,
+plain_layout! {
+    /// Per-level UAT geometry passed in the initdata (0x20 bytes).
+    ///
+    /// Source: downstream `fw/initdata.rs` `UatLevelInfo`.
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[repr(C)]
+    pub struct UatLevelInfo {
+        /// Unknown.
+        pub unk_3: u8,
+        /// Unknown.
+        pub unk_1: u8,
+        /// Unknown.
+        pub unk_2: u8,
+        /// VA shift of this level's index.
+        pub index_shift: u8,
+        /// Entries in a table of this level.
+        pub num_entries: u16,
+        /// Unknown.
+        pub unk_4: u16,
+        /// Unknown.
+        pub unk_8: U64,
+        /// Unknown.
+        pub unk_10: U64,
+        /// Mask of this level's index bits.
+        pub index_mask: U64,
+    }
 }
 
-/// The root firmware structure; its VA is sent in the init message.
-///
-/// Source: downstream `fw/initdata.rs` `InitData`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-#[cfg_attr(
-    feature = "zerocopy",
-    derive(
-        zerocopy::FromBytes,
-        zerocopy::IntoBytes,
-        zerocopy::KnownLayout,
-        zerocopy::Immutable
-    )
-)]
-#[repr(C)]
-pub struct InitData {
-    /// Version block (13.0b4 and later only).
-    pub ver_info: Array<{ if_present(INITDATA_VER_INFO, 8) }, u8>,
-    /// Unknown buffer.
-    pub unk_buf: GpuPtr,
-    /// Unknown.
-    pub unk_8: U32,
-    /// Unknown.
-    pub unk_c: U32,
-    /// The `RuntimePointers`.
-    pub runtime_pointers: GpuPtr,
-    /// The globals.
-    pub globals: GpuPtr,
-    /// The `FwStatus`.
-    pub fw_status: GpuPtr,
-    /// UAT page size (0x4000).
-    pub uat_page_size: u16,
-    /// UAT page bits (14).
-    pub uat_page_bits: u8,
-    /// UAT levels (3).
-    pub uat_num_levels: u8,
-    /// Per-level geometry.
-    pub uat_level_info: Array<3, UatLevelInfo>,
-    /// Padding.
-    pub pad_94: Pad<0x14>,
-    /// Host-mapped firmware allocations flag.
-    pub host_mapped_fw_allocations: U32,
-    /// Unknown.
-    pub unk_ac: U32,
-    /// Unknown.
-    pub unk_b0: U32,
-    /// Unknown.
-    pub unk_b4: U32,
-    /// Unknown.
-    pub unk_b8: U32,
+plain_layout! {
+    /// The root firmware structure; its VA is sent in the init message.
+    ///
+    /// Source: downstream `fw/initdata.rs` `InitData`.
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[repr(C)]
+    pub struct InitData {
+        /// Version block (13.0b4 and later only).
+        pub ver_info: Array<{ if_present(INITDATA_VER_INFO, 8) }, u8>,
+        /// Unknown buffer.
+        pub unk_buf: GpuPtr,
+        /// Unknown.
+        pub unk_8: U32,
+        /// Unknown.
+        pub unk_c: U32,
+        /// The `RuntimePointers`.
+        pub runtime_pointers: GpuPtr,
+        /// The globals.
+        pub globals: GpuPtr,
+        /// The `FwStatus`.
+        pub fw_status: GpuPtr,
+        /// UAT page size (0x4000).
+        pub uat_page_size: u16,
+        /// UAT page bits (14).
+        pub uat_page_bits: u8,
+        /// UAT levels (3).
+        pub uat_num_levels: u8,
+        /// Per-level geometry.
+        pub uat_level_info: Array<3, UatLevelInfo>,
+        /// Padding.
+        pub pad_94: Pad<0x14>,
+        /// Host-mapped firmware allocations flag.
+        pub host_mapped_fw_allocations: U32,
+        /// Unknown.
+        pub unk_ac: U32,
+        /// Unknown.
+        pub unk_b0: U32,
+        /// Unknown.
+        pub unk_b4: U32,
+        /// Unknown.
+        pub unk_b8: U32,
+    }
 }
 
 const _: () = assert!(core::mem::size_of::<UatLevelInfo>() == 0x20);
 const _: () = assert!(core::mem::size_of::<InitData>() == 0xb4 + if_present(INITDATA_VER_INFO, 8));
 
-/// The three pipe channels of one priority.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-#[cfg_attr(
-    feature = "zerocopy",
-    derive(
-        zerocopy::FromBytes,
-        zerocopy::IntoBytes,
-        zerocopy::KnownLayout,
-        zerocopy::Immutable
-    )
-)]
-#[repr(C)]
-pub struct PipeChannels {
-    /// Vertex pipe.
-    pub vtx: ChannelRing,
-    /// Fragment pipe.
-    pub frag: ChannelRing,
-    /// Compute pipe.
-    pub comp: ChannelRing,
+plain_layout! {
+    /// The three pipe channels of one priority.
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[repr(C)]
+    pub struct PipeChannels {
+        /// Vertex pipe.
+        pub vtx: ChannelRing,
+        /// Fragment pipe.
+        pub frag: ChannelRing,
+        /// Compute pipe.
+        pub comp: ChannelRing,
+    }
 }
 
-/// The channel part of the runtime pointers: the first 0x280 bytes, up to the GPU scratch area
-/// (which starts at 0x280 and is not described here).
-///
-/// Source: downstream `fw/initdata.rs` `RuntimePointers` (G13/G14 layout; G14X drops
-/// `unkptr_1c0`/`unkptr_1c8` and is not covered).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-#[cfg_attr(
-    feature = "zerocopy",
-    derive(
-        zerocopy::FromBytes,
-        zerocopy::IntoBytes,
-        zerocopy::KnownLayout,
-        zerocopy::Immutable
-    )
-)]
-#[repr(C)]
-pub struct RuntimePointers {
-    /// Pipe channels, indexed by firmware priority.
-    pub pipes: Array<4, PipeChannels>,
-    /// DeviceControl channel.
-    pub device_control: ChannelRing,
-    /// Event channel.
-    pub event: ChannelRing,
-    /// FwLog channel (6 state blocks, 6 rings of 0x100 entries).
-    pub fw_log: ChannelRing,
-    /// KTrace channel.
-    pub ktrace: ChannelRing,
-    /// Stats channel.
-    pub stats: ChannelRing,
-    /// Padding.
-    pub pad_110: Pad<0x50>,
-    /// Unknown.
-    pub unk_160: U64,
-    /// Unknown.
-    pub unk_168: U64,
-    /// Global vertex statistics.
-    pub stats_vtx: GpuPtr,
-    /// Global fragment statistics.
-    pub stats_frag: GpuPtr,
-    /// Compute statistics.
-    pub stats_comp: GpuPtr,
-    /// Hardware data A.
-    pub hwdata_a: GpuPtr,
-    /// Unknown buffer.
-    pub unkptr_190: GpuPtr,
-    /// Unknown buffer.
-    pub unkptr_198: GpuPtr,
-    /// Hardware data B.
-    pub hwdata_b: GpuPtr,
-    /// Hardware data B again.
-    pub hwdata_b_2: GpuPtr,
-    /// FwLog payload buffer.
-    pub fwlog_buf: GpuPtr,
-    /// Unknown buffer.
-    pub unkptr_1b8: GpuPtr,
-    /// Unknown buffer.
-    pub unkptr_1c0: GpuPtr,
-    /// Unknown buffer.
-    pub unkptr_1c8: GpuPtr,
-    /// Unknown.
-    pub unk_1d0: U32,
-    /// Unknown.
-    pub unk_1d4: U32,
-    /// Unknown.
-    pub unk_1d8: Array<0x3c, u8>,
-    /// Buffer-manager control page, GPU address.
-    pub buffer_mgr_ctl_gpu_addr: U64,
-    /// Buffer-manager control page, firmware address.
-    pub buffer_mgr_ctl_fw_addr: U64,
-    /// Padding.
-    pub pad_224: Pad<0x5c>,
+plain_layout! {
+    /// The channel part of the runtime pointers: the first 0x280 bytes, up to the GPU scratch area
+    /// (which starts at 0x280 and is not described here).
+    ///
+    /// Source: downstream `fw/initdata.rs` `RuntimePointers` (G13/G14 layout; G14X drops
+    /// `unkptr_1c0`/`unkptr_1c8` and is not covered).
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[repr(C)]
+    pub struct RuntimePointers {
+        /// Pipe channels, indexed by firmware priority.
+        pub pipes: Array<4, PipeChannels>,
+        /// DeviceControl channel.
+        pub device_control: ChannelRing,
+        /// Event channel.
+        pub event: ChannelRing,
+        /// FwLog channel (6 state blocks, 6 rings of 0x100 entries).
+        pub fw_log: ChannelRing,
+        /// KTrace channel.
+        pub ktrace: ChannelRing,
+        /// Stats channel.
+        pub stats: ChannelRing,
+        /// Padding.
+        pub pad_110: Pad<0x50>,
+        /// Unknown.
+        pub unk_160: U64,
+        /// Unknown.
+        pub unk_168: U64,
+        /// Global vertex statistics.
+        pub stats_vtx: GpuPtr,
+        /// Global fragment statistics.
+        pub stats_frag: GpuPtr,
+        /// Compute statistics.
+        pub stats_comp: GpuPtr,
+        /// Hardware data A.
+        pub hwdata_a: GpuPtr,
+        /// Unknown buffer.
+        pub unkptr_190: GpuPtr,
+        /// Unknown buffer.
+        pub unkptr_198: GpuPtr,
+        /// Hardware data B.
+        pub hwdata_b: GpuPtr,
+        /// Hardware data B again.
+        pub hwdata_b_2: GpuPtr,
+        /// FwLog payload buffer.
+        pub fwlog_buf: GpuPtr,
+        /// Unknown buffer.
+        pub unkptr_1b8: GpuPtr,
+        /// Unknown buffer.
+        pub unkptr_1c0: GpuPtr,
+        /// Unknown buffer.
+        pub unkptr_1c8: GpuPtr,
+        /// Unknown.
+        pub unk_1d0: U32,
+        /// Unknown.
+        pub unk_1d4: U32,
+        /// Unknown.
+        pub unk_1d8: Array<0x3c, u8>,
+        /// Buffer-manager control page, GPU address.
+        pub buffer_mgr_ctl_gpu_addr: U64,
+        /// Buffer-manager control page, firmware address.
+        pub buffer_mgr_ctl_fw_addr: U64,
+        /// Padding.
+        pub pad_224: Pad<0x5c>,
+    }
 }
 
 const _: () = assert!(core::mem::offset_of!(RuntimePointers, device_control) == 0xc0);

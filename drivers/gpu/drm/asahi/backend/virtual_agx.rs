@@ -90,6 +90,7 @@ use crate::fw::fault::{FaultInfo, FaultReason};
 use crate::fw::channels::{EventMsg, RawEventMsg};
 use crate::fw::event::FlagBitmask;
 use crate::fw::pgtable::{self, TableMemory, TablePhys, WalkError};
+use crate::fw::plain::Plain;
 use crate::fwmem::{
     offsets, FwLayout, DEVCTRL_RING_ENTRIES, EVENT_RING_ENTRIES, FWCTL_RING_ENTRIES,
     PIPE_RING_ENTRIES,
@@ -408,7 +409,7 @@ impl<'a> Space<'a> {
 /// `idx`, and `ring` that of its `entries` entries. `f` handles each message in order; when it
 /// returns `false` the message stays unconsumed and consuming stops. The read index moves past
 /// each handled message, which is how the driver learns it was handled.
-fn consume_ring<T: Copy>(
+fn consume_ring<T: Plain>(
     state: u64,
     idx: (usize, usize),
     ring: u64,
@@ -435,8 +436,8 @@ fn consume_ring<T: Copy>(
         let Some(p) = PhysMem::ptr(ring + u64::from(r) * size as u64, size) else {
             return;
         };
-        // SAFETY: `p` is a ring entry the driver published before moving the write index; `T`
-        // is a plain-data message layout.
+        // SAFETY: `p` is a ring entry the driver published before moving the write index; `T:
+        // Plain` is valid for whatever bytes it holds.
         let msg = unsafe { p.cast::<T>().read_unaligned() };
         if !f(msg) {
             return;
@@ -678,8 +679,9 @@ impl Firmware {
         .encode();
         let size = core::mem::size_of::<RawEventMsg>();
         if let Some(p) = PhysMem::ptr(ring + u64::from(w) * size as u64, size) {
-            // SAFETY: `p` is a ring entry in the firmware's ring page (RAM).
-            unsafe { core::ptr::copy_nonoverlapping((&raw const msg).cast::<u8>(), p, size) };
+            let bytes = crate::fw::plain::bytes_of(&msg);
+            // SAFETY: `p` is a ring entry of `size` bytes in the firmware's ring page (RAM).
+            unsafe { core::ptr::copy_nonoverlapping(bytes.as_ptr(), p, size) };
             wp.store(next, Ordering::Release);
         }
     }

@@ -298,10 +298,7 @@ impl WorkQueue {
             slot,
             inner.new,
         );
-        // SAFETY: `RunWorkQueueMsg` is plain data with explicit padding.
-        let bytes = unsafe {
-            core::slice::from_raw_parts((&raw const msg).cast::<u8>(), size_of_val(&msg))
-        };
+        let bytes = crate::fw::plain::bytes_of(&msg);
         self.ring_state
             .alloc()
             .store_u32(RingState::CPU_WPTR_OFFSET, wptr);

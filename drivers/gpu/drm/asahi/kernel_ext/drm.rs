@@ -16,6 +16,7 @@
 //! device open. It is dropped by the `release` callback at the last reference.
 
 use crate::bindings;
+use crate::fw::plain::Plain;
 use crate::kernel_ext::print::AsRawDevice;
 use core::marker::PhantomData;
 use core::ptr::NonNull;
@@ -395,7 +396,7 @@ pub(crate) type IoctlHandler<T, A> = fn(&Device<T>, &mut A, &File<T>) -> Result<
 ///   (the DRM core's ioctl path guarantees this);
 /// - `raw_data` points to at least `size_of::<A>()` initialised, writable bytes (the core sizes
 ///   the buffer from the command's `_IOC_SIZE`, which [`declare_ioctls!`] checks against `A`).
-pub(crate) unsafe fn dispatch<T: Driver, A: Copy>(
+pub(crate) unsafe fn dispatch<T: Driver, A: Plain>(
     raw_dev: *mut bindings::drm_device,
     raw_data: *mut core::ffi::c_void,
     raw_file: *mut bindings::drm_file,
@@ -406,12 +407,14 @@ pub(crate) unsafe fn dispatch<T: Driver, A: Copy>(
     // SAFETY: Guaranteed by the caller; the file is between `open` and `postclose`.
     let file = unsafe { File::<T>::from_raw(raw_file) };
     let ptr = raw_data.cast::<A>();
-    // SAFETY: `ptr` covers `size_of::<A>()` initialised bytes; `A` is plain data (a bindgen
-    // uAPI struct, valid for any bit pattern); the read does not assume alignment.
+    // SAFETY: `ptr` covers `size_of::<A>()` initialised bytes; `A: Plain` is valid for any bit
+    // pattern (the uAPI structs are checked in `crate::uapi_plain`); the read does not assume
+    // alignment.
     let mut arg = unsafe { ptr.read_unaligned() };
     match handler(dev, &mut arg, file) {
         Ok(ret) => {
-            // SAFETY: As above, and the buffer is writable.
+            // SAFETY: As above, and the buffer is writable; `A: Plain` has no padding, so every
+            // byte written back (and copied out to userspace by the core) is initialised.
             unsafe { ptr.write_unaligned(arg) };
             // CAST: handlers return small non-negative values (0 in practice).
             ret as c_int

@@ -31,6 +31,7 @@ use crate::fw::crashlog::{
     RawFwLogMsg, RawFwLogPayloadMsg, RawKTraceMsg, RawStatsMsg, FWLOG_MSG_INDEX,
     FWLOG_MSG_PAYLOAD, FWLOG_PAYLOADS_PER_RING, FWLOG_TEXT_SIZE, STATS_UTILIZATION,
 };
+use crate::fw::plain::bytes_of;
 use crate::fw::types::{Array, U64};
 use crate::fwlog::{
     FWLOG_BUF_PAGES, FWLOG_ENTRIES, FWLOG_RING_PAGES, KTRACE_ENTRIES, KTRACE_RING_PAGES,
@@ -58,13 +59,6 @@ pub(super) const WARN: usize = 3;
 pub(super) const ERROR: usize = 4;
 
 const PAGE: usize = super::PAGE as usize;
-
-/// The bytes of a plain-data ring entry.
-fn bytes_of<T>(v: &T) -> &[u8] {
-    // SAFETY: Only used for the `repr(C)` ring entries of `fw::crashlog`, which have no
-    // implicit padding (explicit `Pad` fields), so every byte is initialised.
-    unsafe { core::slice::from_raw_parts((v as *const T).cast::<u8>(), size_of::<T>()) }
-}
 
 /// The ring memory, by physical address, found at boot.
 pub(super) struct RxRings {
