@@ -158,6 +158,8 @@ fn expect_err<T>(tap: &mut Tap, r: Result<T, i32>, want: i32, what: &str) {
 const R: i32 = libc::PROT_READ;
 const RW: i32 = libc::PROT_READ | libc::PROT_WRITE;
 const SHARED: i32 = libc::MAP_SHARED;
+/// Why `madvise` cases skip on a kernel without the syscall (the tinyconfig test kernels).
+const NO_MADVISE: &str = "the kernel lacks madvise (CONFIG_ADVISE_SYSCALLS)";
 const PRIVATE: i32 = libc::MAP_PRIVATE;
 
 /// Copy-on-write mappings: refused, through the DRM file (read-write and read-only) and the
@@ -582,6 +584,10 @@ fn advise(tap: &mut Tap, fd: RawFd, off: u64) {
         // SAFETY: Advice on our own mapping.
         let r = unsafe { libc::madvise(m.addr(0), OBJ, advice) };
         let e = if r == 0 { None } else { Some(last_errno()) };
+        if e == Some(libc::ENOSYS) {
+            tap.skip(format_args!("madvise {name}"), NO_MADVISE);
+            continue;
+        }
         tap.ok(
             e == Some(want) && m.holds(0, OBJ, 0),
             format_args!("madvise {name} -> errno {want} (got {e:?}), the data is still there"),
@@ -664,6 +670,10 @@ fn forks(tap: &mut Tap, dev: &Device, fd: RawFd, off: u64) {
     };
     // SAFETY: Advice on our own mapping.
     let r = unsafe { libc::madvise(m.addr(0), OBJ, libc::MADV_DONTFORK) };
+    if r != 0 && last_errno() == libc::ENOSYS {
+        tap.skip("MADV_DONTFORK", NO_MADVISE);
+        return;
+    }
     let addr = m.addr(0) as usize;
     let status = in_child(|| !mapped(addr as *mut libc::c_void, OBJ));
     tap.ok(
@@ -721,10 +731,17 @@ fn kernel_access(tap: &mut Tap, fd: RawFd, off: u64) {
     // SAFETY: Reads our own address space into `buf`.
     let n = unsafe { libc::process_vm_readv(libc::getpid(), &local, 1, &remote, 1, 0) };
     let e = if n < 0 { Some(last_errno()) } else { None };
-    tap.ok(
-        e == Some(libc::EFAULT),
-        format_args!("process_vm_readv of a mapping -> EFAULT (got {n}, {e:?})"),
-    );
+    if e == Some(libc::ENOSYS) {
+        tap.skip(
+            "process_vm_readv of a mapping",
+            "the kernel lacks process_vm_readv (CONFIG_CROSS_MEMORY_ATTACH)",
+        );
+    } else {
+        tap.ok(
+            e == Some(libc::EFAULT),
+            format_args!("process_vm_readv of a mapping -> EFAULT (got {n}, {e:?})"),
+        );
+    }
     let mem = std::fs::File::open("/proc/self/mem");
     let r = mem.as_ref().map(|f| {
         use std::os::unix::fs::FileExt;
