@@ -9,6 +9,7 @@ pub mod fuzz;
 pub mod gpu;
 pub mod guard;
 pub mod peers;
+pub mod rawmap;
 pub mod rng;
 
 use std::fmt::Display;

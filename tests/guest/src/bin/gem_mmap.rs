@@ -8,125 +8,36 @@
 //! accepted, and the first read of the page hit `BUG_ON` in `vmf_insert_pfn`. So those cases read
 //! the page if the mapping is (wrongly) made, as the original report did.
 
+use asahi_guest_tests::rawmap::{
+    cpu_page, describe, exited_ok, in_child, last_errno, mapped, pipe, Map,
+};
 use asahi_guest_tests::Tap;
 use asahi_uapi::{bindings::*, Device, DRM_CLOEXEC, DRM_RDWR};
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
-use std::ptr;
 
 /// GPU page (the object granule).
 const GPU: usize = 0x4000;
 /// The test object: four GPU pages.
 const OBJ: usize = 4 * GPU;
 
-fn cpu_page() -> usize {
-    // SAFETY: `sysconf` has no memory-safety preconditions.
-    usize::try_from(unsafe { libc::sysconf(libc::_SC_PAGESIZE) }).unwrap_or(4096)
-}
-
-fn last_errno() -> i32 {
-    io::Error::last_os_error().raw_os_error().unwrap_or(-1)
-}
-
 /// The pattern the object holds: differs per byte and per GPU page.
 fn pattern(i: usize) -> u8 {
     (i as u8).wrapping_mul(13) ^ (i / GPU) as u8 ^ 0x5a
 }
 
-/// A raw mapping, unmapped on drop (`len` 0 after it was unmapped by hand).
-struct Map {
-    ptr: *mut u8,
-    len: usize,
+/// The object's pattern in a mapping.
+trait Holds {
+    /// Whether bytes `at..at + n` hold the object's pattern from object offset `obj_at`.
+    fn holds(&self, at: usize, n: usize, obj_at: usize) -> bool;
 }
 
-impl Map {
-    /// `mmap(NULL, len, prot, flags, fd, off)`: the mapping, or the errno.
-    fn new(fd: RawFd, off: u64, len: usize, prot: i32, flags: i32) -> Result<Self, i32> {
-        let off = libc::off_t::try_from(off).map_err(|_| libc::EOVERFLOW)?;
-        // SAFETY: The kernel picks the address (null hint), so nothing existing is replaced.
-        let p = unsafe { libc::mmap(ptr::null_mut(), len, prot, flags, fd, off) };
-        if p == libc::MAP_FAILED {
-            return Err(last_errno());
-        }
-        Ok(Self { ptr: p.cast(), len })
-    }
-
-    /// Reads `n` bytes at `at` (volatile: other mappings and the GPU share the memory).
-    fn read(&self, at: usize, n: usize) -> Vec<u8> {
-        assert!(at + n <= self.len);
-        // SAFETY: Inside the live, readable mapping (asserted above).
-        (0..n)
-            .map(|i| unsafe { self.ptr.add(at + i).read_volatile() })
-            .collect()
-    }
-
-    fn write(&self, at: usize, data: &[u8]) {
-        assert!(at + data.len() <= self.len);
-        for (i, b) in data.iter().enumerate() {
-            // SAFETY: Inside the live mapping (asserted above), which the caller made writable.
-            unsafe { self.ptr.add(at + i).write_volatile(*b) };
-        }
-    }
-
-    /// Whether bytes `at..at + n` hold the object's pattern from object offset `obj_at`.
+impl Holds for Map {
     fn holds(&self, at: usize, n: usize, obj_at: usize) -> bool {
         self.read(at, n)
             .iter()
             .enumerate()
             .all(|(i, b)| *b == pattern(obj_at + i))
-    }
-
-    fn addr(&self, at: usize) -> *mut libc::c_void {
-        self.ptr.wrapping_add(at).cast()
-    }
-}
-
-impl Drop for Map {
-    fn drop(&mut self) {
-        if self.len > 0 {
-            // SAFETY: The mapping is ours and nothing borrows it any more.
-            unsafe { libc::munmap(self.ptr.cast(), self.len) };
-        }
-    }
-}
-
-/// Whether `len` bytes at `addr` are mapped at all (`mincore` says `ENOMEM` for holes).
-fn mapped(addr: *mut libc::c_void, len: usize) -> bool {
-    let mut vec = vec![0u8; len.div_ceil(cpu_page())];
-    // SAFETY: `vec` has one byte per page of the range; `mincore` only reads the page tables.
-    unsafe { libc::mincore(addr, len, vec.as_mut_ptr()) == 0 }
-}
-
-/// Runs `f` in a child process; returns its wait status (so a SIGBUS shows as a signal).
-fn in_child(f: impl FnOnce() -> bool) -> i32 {
-    // SAFETY: The program is single-threaded, so the child may run arbitrary code.
-    match unsafe { libc::fork() } {
-        0 => {
-            let ok = f();
-            // SAFETY: Ends the child without running the parent's exit handlers.
-            unsafe { libc::_exit(if ok { 0 } else { 1 }) }
-        }
-        pid if pid > 0 => {
-            let mut status = 0;
-            // SAFETY: `pid` is our child; `status` is a valid out-pointer.
-            unsafe { libc::waitpid(pid, &mut status, 0) };
-            status
-        }
-        _ => -1,
-    }
-}
-
-fn exited_ok(status: i32) -> bool {
-    libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0
-}
-
-fn describe(status: i32) -> String {
-    if libc::WIFSIGNALED(status) {
-        format!("killed by signal {}", libc::WTERMSIG(status))
-    } else if libc::WIFEXITED(status) {
-        format!("exit {}", libc::WEXITSTATUS(status))
-    } else {
-        format!("status {status:#x}")
     }
 }
 
@@ -412,7 +323,7 @@ fn remap(tap: &mut Tap, fd: RawFd, off: u64) {
     };
     // SAFETY: Resizes our own mapping; on success the old range is gone (handled below).
     let grow = |m: &Map, len: usize, flags: i32| unsafe {
-        libc::mremap(m.addr(0), m.len, len, flags) == libc::MAP_FAILED
+        libc::mremap(m.addr(0), m.len(), len, flags) == libc::MAP_FAILED
     };
     tap.ok(
         grow(&m, OBJ, 0) && last_errno() == libc::EFAULT,
@@ -432,8 +343,8 @@ fn remap(tap: &mut Tap, fd: RawFd, off: u64) {
     let dontunmap = unsafe {
         libc::mremap(
             m.addr(0),
-            m.len,
-            m.len,
+            m.len(),
+            m.len(),
             libc::MREMAP_MAYMOVE | libc::MREMAP_DONTUNMAP,
         )
     };
@@ -447,7 +358,7 @@ fn remap(tap: &mut Tap, fd: RawFd, off: u64) {
     );
 
     // Move to a reserved place.
-    let Ok(mut spot) = Map::new(
+    let Ok(spot) = Map::new(
         -1,
         0,
         2 * GPU,
@@ -461,20 +372,18 @@ fn remap(tap: &mut Tap, fd: RawFd, off: u64) {
     let moved = unsafe {
         libc::mremap(
             m.addr(0),
-            m.len,
-            m.len,
+            m.len(),
+            m.len(),
             libc::MREMAP_MAYMOVE | libc::MREMAP_FIXED,
             spot.addr(0),
         )
     };
     if moved == spot.addr(0) {
-        let old = m.addr(0);
-        m.len = 0;
-        m = Map {
-            ptr: spot.ptr,
-            len: 2 * GPU,
-        };
-        spot.len = 0;
+        let old = m.addr(0) as usize;
+        let (_, len) = m.into_raw();
+        let (at, _) = spot.into_raw();
+        // SAFETY: The mapping now lives at `at` (the reservation it replaced), owned by nobody.
+        m = unsafe { Map::from_raw(at, len) };
         tap.ok(
             m.holds(0, 2 * GPU, 0) && !mapped(old, 2 * GPU),
             "mremap MREMAP_FIXED moves the mapping: data at the new place, nothing at the old",
@@ -495,11 +404,13 @@ fn remap(tap: &mut Tap, fd: RawFd, off: u64) {
         );
     }
     // SAFETY: Shrinks our mapping in place.
-    let shrunk = unsafe { libc::mremap(m.addr(0), m.len, GPU, 0) };
+    let shrunk = unsafe { libc::mremap(m.addr(0), m.len(), GPU, 0) };
     if shrunk == m.addr(0) {
-        m.len = GPU;
+        let (at, _) = m.into_raw();
+        // SAFETY: The head of the mapping is still there, owned by nobody else.
+        let m = unsafe { Map::from_raw(at, GPU) };
         tap.ok(
-            m.holds(0, GPU, 0) && !mapped(m.addr(GPU), GPU),
+            m.holds(0, GPU, 0) && !mapped(m.addr(GPU) as usize, GPU),
             "mremap shrinking keeps the head and unmaps the tail",
         );
     } else {
@@ -512,7 +423,7 @@ fn remap(tap: &mut Tap, fd: RawFd, off: u64) {
 
 /// `mprotect`, partial `munmap`, `mlock`.
 fn protect(tap: &mut Tap, fd: RawFd, off: u64) {
-    let Ok(mut m) = Map::new(fd, off, OBJ, R, SHARED) else {
+    let Ok(m) = Map::new(fd, off, OBJ, R, SHARED) else {
         tap.ok(false, "a read-only shared mapping");
         return;
     };
@@ -547,7 +458,7 @@ fn protect(tap: &mut Tap, fd: RawFd, off: u64) {
     // SAFETY: Part of our own mapping.
     let r = unsafe { libc::munmap(m.addr(GPU), GPU) };
     let ok = r == 0
-        && !mapped(m.addr(GPU), GPU)
+        && !mapped(m.addr(GPU) as usize, GPU)
         && m.holds(0, GPU, 0)
         && m.holds(2 * GPU, 2 * GPU, 2 * GPU);
     tap.ok(
@@ -563,7 +474,7 @@ fn protect(tap: &mut Tap, fd: RawFd, off: u64) {
     );
     // SAFETY: The remaining pieces of our mapping (unmapping a hole is harmless).
     unsafe { libc::munmap(m.addr(0), OBJ) };
-    m.len = 0;
+    let _ = m.into_raw();
 }
 
 /// `madvise`: the memory is not anonymous, nothing may discard it.
@@ -628,19 +539,14 @@ fn forks(tap: &mut Tap, dev: &Device, fd: RawFd, off: u64) {
     };
     m2.write(0, &data_range(0, OBJ));
     let (rd, wr) = pipe();
-    let (ptr, len) = (m2.ptr as usize, m2.len);
     // SAFETY: Single-threaded; see `in_child`.
     let pid = unsafe { libc::fork() };
     if pid == 0 {
         let mut b = [0u8; 1];
         // SAFETY: Waits for the parent's go on our end of the pipe.
         let got = unsafe { libc::read(rd, b.as_mut_ptr().cast(), 1) };
-        // The child's inherited copy of the mapping (never unmapped here: `_exit` follows).
-        let probe = std::mem::ManuallyDrop::new(Map {
-            ptr: ptr as *mut u8,
-            len,
-        });
-        let ok = got == 1 && probe.holds(0, OBJ, 0);
+        // `m2` is the child's inherited copy of the mapping (never unmapped here: `_exit`).
+        let ok = got == 1 && m2.holds(0, OBJ, 0);
         // SAFETY: Ends the child; its mappings go with it.
         unsafe { libc::_exit(if ok { 0 } else { 1 }) }
     }
@@ -675,18 +581,11 @@ fn forks(tap: &mut Tap, dev: &Device, fd: RawFd, off: u64) {
         return;
     }
     let addr = m.addr(0) as usize;
-    let status = in_child(|| !mapped(addr as *mut libc::c_void, OBJ));
+    let status = in_child(|| !mapped(addr, OBJ));
     tap.ok(
         r == 0 && exited_ok(status) && m.holds(0, OBJ, 0),
         "MADV_DONTFORK: the child has no mapping, the parent's still reads the object",
     );
-}
-
-fn pipe() -> (RawFd, RawFd) {
-    let mut p = [-1; 2];
-    // SAFETY: `p` is a valid two-element array.
-    unsafe { libc::pipe(p.as_mut_ptr()) };
-    (p[0], p[1])
 }
 
 /// The kernel copying to and from a mapping (faults taken in kernel mode), and debugger-style
