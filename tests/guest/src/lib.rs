@@ -9,6 +9,7 @@ pub mod fuzz;
 pub mod gpu;
 pub mod guard;
 pub mod peers;
+pub mod rawmap;
 pub mod rng;
 
 use std::fmt::Display;
@@ -48,10 +49,19 @@ impl Tap {
 
     /// Reports a test whose outcome is a `Result`: passes on `Ok`, shows the error otherwise.
     pub fn check<T, E: Display>(&mut self, result: Result<T, E>, description: impl Display) {
+        let passed = result.is_ok();
         match result {
-            Ok(_) => self.ok(true, description),
-            Err(e) => self.ok(false, format_args!("{description} # {e}")),
+            Ok(_) => self.ok(passed, description),
+            Err(e) => self.ok(passed, format_args!("{description} # {e}")),
         }
+    }
+
+    /// Reports a test that cannot run on this kernel (TAP `# SKIP`): only for a missing kernel
+    /// feature the program detected (a syscall that returned `ENOSYS`), never to hide a result.
+    pub fn skip(&mut self, description: impl Display, reason: impl Display) {
+        println!("ok {} - {description} # SKIP {reason}", self.next);
+        let _ = std::io::stdout().flush();
+        self.next += 1;
     }
 
     /// Prints a diagnostic line.

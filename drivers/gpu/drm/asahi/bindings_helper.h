@@ -34,6 +34,7 @@
 /* Macros with casts that bindgen cannot evaluate: expose them as typed constants. */
 const fop_flags_t ASAHI_CONST_FOP_UNSIGNED_OFFSET = FOP_UNSIGNED_OFFSET;
 const gfp_t ASAHI_CONST_GFP_KERNEL = GFP_KERNEL;
+const gfp_t ASAHI_CONST_GFP_KERNEL_ACCOUNT = GFP_KERNEL_ACCOUNT;
 const gfp_t ASAHI_CONST___GFP_ZERO = __GFP_ZERO;
 const gfp_t ASAHI_CONST_GFP_NOWAIT = GFP_NOWAIT;
 const gfp_t ASAHI_CONST___GFP_NOWARN = __GFP_NOWARN;

@@ -4,7 +4,9 @@
 //!
 //! An object's memory is a list of [`GpuPage`]s (16 KiB, physically contiguous), because the
 //! GPU maps memory in 16 KiB pages whatever the CPU's page size. Memory is zeroed at allocation,
-//! so a new object never shows a previous owner's data.
+//! so a new object never shows a previous owner's data. It is charged to the memory cgroup of the
+//! task that creates the object (`__GFP_ACCOUNT`), and an allocation past the cgroup's limit or the
+//! machine's memory fails `GEM_CREATE` with `ENOMEM` instead of invoking the OOM killer.
 //!
 //! Objects are reference counted by the DRM core (`drm_gem_object`): handles, CPU mappings,
 //! dma-bufs and GPU mappings each hold a reference, and the memory is freed at the last one.
@@ -13,6 +15,7 @@
 use crate::bindings;
 use crate::driver::AsahiDrmDevice;
 use crate::file::DrmFile;
+use crate::kernel_ext::print::dev_dbg;
 use crate::pages::{GpuPage, CPU_PAGES_PER_GPU_PAGE, GPU_PAGE_SIZE};
 use core::ptr::NonNull;
 use kernel::error::to_result;
@@ -72,9 +75,10 @@ impl Object {
         }
         let size = size.next_multiple_of(GPU_PAGE_SIZE);
         let n = usize::try_from(size / GPU_PAGE_SIZE)?;
-        let mut chunks = KVVec::with_capacity(n, GFP_KERNEL)?;
+        // The pages and their list are charged to the caller's memory cgroup.
+        let mut chunks = KVVec::with_capacity(n, GFP_KERNEL_ACCOUNT)?;
         for _ in 0..n {
-            chunks.push(GpuPage::alloc()?, GFP_KERNEL)?;
+            chunks.push(GpuPage::alloc_user()?, GFP_KERNEL_ACCOUNT)?;
         }
         let obj = KBox::new(
             Object {
@@ -219,9 +223,16 @@ unsafe extern "C" fn export_callback(
     flags: c_int,
 ) -> *mut bindings::dma_buf {
     // SAFETY: Guaranteed by the caller.
-    if unsafe { Object::from_raw(obj) }.private_vm().is_some() {
+    let object = unsafe { Object::from_raw(obj) };
+    if object.private_vm().is_some() {
         // VM-private objects never leave their VM.
         return err_ptr(EINVAL);
+    }
+    // A dma-buf mapping (`drm_gem_prime_mmap`) offsets its VMA by the object's mmap offset as it
+    // is at mapping time, and `fault_callback` subtracts the offset as it is at fault time: create
+    // it now, so both see the same one (it never changes once created).
+    if let Err(e) = object.mmap_offset() {
+        return err_ptr(e);
     }
     // SAFETY: Standard GEM PRIME export of a live object.
     unsafe { bindings::drm_gem_prime_export(obj, flags) }
@@ -264,6 +275,15 @@ unsafe extern "C" fn get_sg_table_callback(
     build().unwrap_or_else(err_ptr)
 }
 
+/// Sets up a CPU mapping: a PFN map of the object's pages (inserted page by page at fault).
+///
+/// Copy-on-write mappings (`MAP_PRIVATE`, which may always become writable) are refused with
+/// `EINVAL`, as drm-shmem does: a private copy of a PFN-mapped page has no `struct page` for the
+/// MM core to copy from, and `vmf_insert_pfn` `BUG`s on such a VMA. Shared mappings of a
+/// read-only file have no `VM_MAYWRITE` and are not copy-on-write; `mprotect` cannot make them
+/// writable. The VMA is `VM_DONTEXPAND` (`mremap` cannot grow it past the object) and is copied
+/// on fork (the child's VMA takes its own object reference through `drm_gem_vm_open`).
+///
 /// # Safety
 ///
 /// Called by `drm_gem_mmap_obj` with a live object of ours and the new VMA.
@@ -271,6 +291,17 @@ unsafe extern "C" fn mmap_callback(
     obj: *mut bindings::drm_gem_object,
     vma: *mut bindings::vm_area_struct,
 ) -> c_int {
+    // SAFETY: `vma` is being set up by mmap, with the mm write lock held.
+    if unsafe { bindings::asahi_helper_is_cow_mapping(vma) } {
+        // SAFETY: Every object of ours was created on an asahi device (`Object::new`), which
+        // outlives its objects; the caller holds a reference on the object.
+        let dev = unsafe { AsahiDrmDevice::from_raw((*obj).dev) };
+        dev_dbg!(
+            dev,
+            "mmap: copy-on-write (MAP_PRIVATE) mapping of a GEM object refused: EINVAL\n"
+        );
+        return EINVAL.to_errno();
+    }
     // SAFETY: Guaranteed by the caller.
     let obj = unsafe { Object::from_raw(obj) };
     let writecombine = obj.flags & bindings::DRM_ASAHI_GEM_WRITEBACK == 0;

@@ -109,6 +109,18 @@ struct scatterlist *asahi_helper_sg_next(struct scatterlist *sg)
 	return sg_next(sg);
 }
 
+/* Whether @vma is copy-on-write (private and possibly writable): PFN maps must refuse those. */
+bool asahi_helper_is_cow_mapping(const struct vm_area_struct *vma)
+{
+	return is_cow_mapping(vma->vm_flags);
+}
+
+/* dev_dbg() of Rust formatting arguments (%pA): the module's one dynamic-debug call site. */
+void asahi_helper_dev_dbg(const struct device *dev, const void *args)
+{
+	dev_dbg(dev, "%pA", args);
+}
+
 /* Makes @vma a PFN mapping of GEM pages, write-combined or cached. */
 void asahi_helper_vma_setup_pfnmap(struct vm_area_struct *vma, bool writecombine)
 {

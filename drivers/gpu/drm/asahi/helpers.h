@@ -31,6 +31,8 @@ void asahi_helper_sg_set_page(struct scatterlist *sg, struct page *page, unsigne
 			      unsigned int offset);
 struct scatterlist *asahi_helper_sg_next(struct scatterlist *sg);
 void asahi_helper_vma_setup_pfnmap(struct vm_area_struct *vma, bool writecombine);
+bool asahi_helper_is_cow_mapping(const struct vm_area_struct *vma);
+void asahi_helper_dev_dbg(const struct device *dev, const void *args);
 
 struct dma_fence;
 struct dma_fence_chain;

@@ -4,7 +4,8 @@
 //!
 //! The GPU maps memory in 16 KiB pages whatever the CPU's page size. With 4 KiB kernel pages a
 //! GPU page is an order-2 allocation (four CPU pages), with 16 KiB pages a single page. Buffer
-//! objects and page tables are both made of these.
+//! objects and page tables are both made of these; buffer objects' pages are charged to the
+//! creating task's memory cgroup ([`GpuPage::alloc_user`]).
 
 use crate::bindings;
 use core::ptr::NonNull;
@@ -38,6 +39,17 @@ impl GpuPage {
     /// Allocates a zeroed GPU page (`ENOMEM` on failure, without a warning splat).
     pub(crate) fn alloc() -> Result<Self> {
         Self::alloc_gfp(bindings::GFP_KERNEL | bindings::__GFP_ZERO)
+    }
+
+    /// Allocates a zeroed GPU page of a user buffer object: charged to the memory cgroup of the
+    /// calling task (`GFP_KERNEL_ACCOUNT`, uncharged when freed), and failing with `ENOMEM`
+    /// rather than invoking the OOM killer (`__GFP_RETRY_MAYFAIL`), whether the cgroup's
+    /// `memory.max` or the machine runs out: a client asking for more than it may have gets an
+    /// errno, and no process is killed for it.
+    pub(crate) fn alloc_user() -> Result<Self> {
+        Self::alloc_gfp(
+            bindings::GFP_KERNEL_ACCOUNT | bindings::__GFP_RETRY_MAYFAIL | bindings::__GFP_ZERO,
+        )
     }
 
     fn alloc_gfp(gfp: bindings::gfp_t) -> Result<Self> {

@@ -12,6 +12,10 @@
 //!
 //! Every worker has a watchdog (`alarm`) and the parent bounds every `waitpid`: a hang fails
 //! the test, with the kernel stacks of the stuck tasks printed.
+//!
+//! Throughout, a neighbour file holds [`HOARD`] idle queues (more than the GPU's 128 event
+//! slots) and never submits: the fuzzers' well-formed QUEUE_CREATE and SUBMIT must still
+//! succeed (an ENOSPC or EBUSY is a finding, see `asahi_guest_tests::fuzz`).
 
 use asahi_guest_tests::fuzz::{Fuzzer, Stats};
 use asahi_guest_tests::gpu::{self, op, Ctx, DATA_VA};
@@ -27,6 +31,42 @@ const DEFAULT_SEED: u64 = 0x5eed_a5a1_f022_2024;
 const EXIT_FINDING: i32 = 1;
 /// Exit status of a worker that could not start.
 const EXIT_SETUP: i32 = 2;
+/// Idle queues the neighbour holds: more than the GPU's 128 event slots.
+const HOARD: usize = 160;
+
+/// A file holding `n` idle queues in one VM (never submitting); the file and how many it made.
+fn hoard(n: usize) -> (Option<Device>, usize, Option<std::io::Error>) {
+    use asahi_uapi::bindings::DRM_ASAHI_PRIORITY_MEDIUM;
+    use asahi_uapi::bindings::{drm_asahi_queue_create, drm_asahi_vm_create};
+    let dev = match Device::open_render_asahi() {
+        Ok(d) => d,
+        Err(e) => return (None, 0, Some(e)),
+    };
+    let vm = dev.get_params(0).and_then(|p| {
+        let mut vc = drm_asahi_vm_create {
+            kernel_start: p.vm_end - p.vm_kernel_min_size.max(32 << 30),
+            kernel_end: p.vm_end,
+            ..Default::default()
+        };
+        dev.vm_create(&mut vc).map(|()| vc.vm_id)
+    });
+    let vm_id = match vm {
+        Ok(v) => v,
+        Err(e) => return (Some(dev), 0, Some(e)),
+    };
+    for i in 0..n {
+        let mut qc = drm_asahi_queue_create {
+            vm_id,
+            priority: DRM_ASAHI_PRIORITY_MEDIUM,
+            usc_exec_base: 1 << 32,
+            ..Default::default()
+        };
+        if let Err(e) = dev.queue_create(&mut qc) {
+            return (Some(dev), i, Some(e));
+        }
+    }
+    (Some(dev), n, None)
+}
 
 fn fork() -> i32 {
     // SAFETY: The parent is single-threaded when it forks (workers spawn their threads after).
@@ -144,6 +184,13 @@ fn main() {
     };
     let params = dev.get_params(0);
 
+    // The idle neighbour, alive until the end (the workers inherit its file: they never use it).
+    let (hoarder, held, err) = hoard(HOARD);
+    tap.ok(
+        held == HOARD,
+        format_args!("a neighbour file holds {held}/{HOARD} idle queues (error: {err:?})"),
+    );
+
     // Workers.
     let mut workers = Vec::new();
     for w in 0..procs {
@@ -215,10 +262,7 @@ fn main() {
             }
         };
         let what = format!("worker {name} (seed {wseed:#x}): no findings, no crash, no hang");
-        match verdict {
-            Ok(()) => tap.ok(true, what),
-            Err(e) => tap.ok(false, format_args!("{what} # {e}")),
-        }
+        tap.check(verdict, what);
     }
 
     // After all that, the device still works and still says the same.
@@ -235,8 +279,11 @@ fn main() {
     });
     tap.ok(
         matches!(alive, Ok(0x600d)),
-        format_args!("the GPU still runs a job after fuzzing: {alive:?}"),
+        format_args!(
+            "a new client still runs a job after fuzzing, beside the idle neighbour: {alive:?}"
+        ),
     );
+    drop(hoarder);
     tap.ok(
         stuck.is_empty(),
         format_args!("no unkillable victims: {stuck:?}"),

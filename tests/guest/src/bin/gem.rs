@@ -1,10 +1,11 @@
 //! Buffer objects: GEM_CREATE, GEM_MMAP_OFFSET, CPU mappings, PRIME export and import, and the
-//! invalid inputs of each with their errno.
+//! invalid inputs of each with their errno; memory-cgroup charging of their pages. (The ways of
+//! mapping an object are in `gem_mmap`.)
 
 use asahi_guest_tests::Tap;
 use asahi_uapi::{bindings::*, Device, DRM_CLOEXEC, DRM_RDWR};
-use std::io;
-use std::os::fd::AsFd;
+use std::io::{self, Read, Write};
+use std::os::fd::{AsFd, FromRawFd};
 
 const EINVAL: i32 = libc::EINVAL;
 const ENOENT: i32 = libc::ENOENT;
@@ -203,5 +204,196 @@ fn main() {
         errno(dev.gem_close(h)) == Some(EINVAL),
         "GEM_CLOSE twice -> EINVAL",
     );
+    memcg(&mut tap);
     tap.finish();
+}
+
+/// The cgroup v2 hierarchy (mounted by the guest's init).
+const CGROUP_ROOT: &str = "/sys/fs/cgroup";
+/// The child cgroup's `memory.max`.
+const LIMIT: u64 = 32 << 20;
+/// The object created inside it.
+const CHARGED: u64 = 16 << 20;
+/// What `memory.current` may differ by from the objects' sizes: per-CPU charge batches (64 CPU
+/// pages each), the page list, the process's own small allocations.
+const SLACK: u64 = 3 << 20;
+
+fn read_u64(path: &str) -> Option<u64> {
+    std::fs::read_to_string(path).ok()?.trim().parse().ok()
+}
+
+/// The value of `key` in a flat-keyed cgroup file such as `memory.events`.
+fn event(cg: &str, key: &str) -> Option<u64> {
+    let text = std::fs::read_to_string(format!("{cg}/memory.events")).ok()?;
+    text.lines()
+        .find_map(|l| l.strip_prefix(key)?.strip_prefix(' ')?.parse().ok())
+}
+
+/// GEM memory is charged to the memory cgroup of the process that creates it: `memory.current`
+/// grows by the object's size and drops at its close, and an object past `memory.max` fails with
+/// ENOMEM, without an OOM kill, leaving nothing charged. The checks run in a child process moved
+/// into a fresh cgroup (so nothing else's memory counts), which reports them through a pipe.
+fn memcg(tap: &mut Tap) {
+    let cg = format!("{CGROUP_ROOT}/asahi-gem-test");
+    let setup = (|| -> io::Result<()> {
+        let controllers = std::fs::read_to_string(format!("{CGROUP_ROOT}/cgroup.controllers"))?;
+        if !controllers.split_whitespace().any(|c| c == "memory") {
+            return Err(io::Error::other(format!(
+                "no memory controller: {controllers:?}"
+            )));
+        }
+        std::fs::write(format!("{CGROUP_ROOT}/cgroup.subtree_control"), "+memory")?;
+        match std::fs::create_dir(&cg) {
+            Err(e) if e.kind() != io::ErrorKind::AlreadyExists => return Err(e),
+            _ => {}
+        }
+        std::fs::write(format!("{cg}/memory.max"), LIMIT.to_string())
+    })();
+    tap.check(
+        setup.as_ref().map(drop),
+        format_args!("a memory cgroup with memory.max = {} MiB", LIMIT >> 20),
+    );
+    if setup.is_err() {
+        return;
+    }
+    let mut fds = [-1; 2];
+    // SAFETY: `fds` is a valid two-element array.
+    if unsafe { libc::pipe(fds.as_mut_ptr()) } != 0 {
+        tap.ok(false, "memcg: a pipe");
+        return;
+    }
+    // SAFETY: The program is single-threaded, so the child may run arbitrary code.
+    let pid = unsafe { libc::fork() };
+    if pid == 0 {
+        // SAFETY: Our end of the pipe, owned by the child from here on.
+        let mut out = unsafe { std::fs::File::from_raw_fd(fds[1]) };
+        let report = |out: &mut std::fs::File, ok: bool, what: String| {
+            let _ = writeln!(out, "{}\t{what}", u8::from(ok));
+        };
+        in_cgroup(&cg, &mut out, report);
+        // SAFETY: Ends the child without running the parent's exit handlers.
+        unsafe { libc::_exit(0) }
+    }
+    // SAFETY: The child's end, not used by the parent.
+    unsafe { libc::close(fds[1]) };
+    // SAFETY: Our end of the pipe.
+    let mut inp = unsafe { std::fs::File::from_raw_fd(fds[0]) };
+    let mut text = String::new();
+    let _ = inp.read_to_string(&mut text);
+    let mut status = 0;
+    // SAFETY: `pid` is our child (or -1, and waitpid fails).
+    let reaped = unsafe { libc::waitpid(pid, &mut status, 0) } == pid;
+    let mut reported = 0;
+    for line in text.lines() {
+        if let Some((ok, what)) = line.split_once('\t') {
+            tap.ok(ok == "1", what);
+            reported += 1;
+        }
+    }
+    tap.ok(
+        reaped && libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0 && reported >= 6,
+        format_args!(
+            "the process in the cgroup ran to its end, not OOM-killed (status {status:#x}, {reported} checks)"
+        ),
+    );
+    let after = read_u64(&format!("{cg}/memory.current"));
+    tap.ok(
+        after.is_some_and(|c| c < SLACK),
+        format_args!("nothing stays charged after the process exits: memory.current {after:?}"),
+    );
+    tap.ok(
+        event(&cg, "oom_kill") == Some(0),
+        format_args!("memory.events oom_kill is 0 ({:?})", event(&cg, "oom_kill")),
+    );
+    tap.check(std::fs::remove_dir(&cg), "the cgroup is removed");
+}
+
+/// The child's half of [`memcg`]: joins `cg`, then creates and closes objects there.
+fn in_cgroup(cg: &str, out: &mut std::fs::File, report: impl Fn(&mut std::fs::File, bool, String)) {
+    // SAFETY: `getpid` has no preconditions.
+    let me = unsafe { libc::getpid() };
+    let joined = std::fs::write(format!("{cg}/cgroup.procs"), me.to_string());
+    report(
+        out,
+        joined.is_ok(),
+        format!("move the process into the cgroup: {joined:?}"),
+    );
+    let Ok(dev) = Device::open_render_asahi() else {
+        report(out, false, "open the render node in the cgroup".into());
+        return;
+    };
+    let current = || read_u64(&format!("{cg}/memory.current")).unwrap_or(0);
+    let near = |got: u64, want: u64| got + SLACK >= want && got <= want + SLACK;
+
+    let c0 = current();
+    let h = create(&dev, CHARGED, 0, 0);
+    let c1 = current();
+    report(
+        out,
+        h.is_ok() && near(c1.saturating_sub(c0), CHARGED),
+        format!(
+            "GEM_CREATE of {} MiB charges about that much: memory.current {c0} -> {c1} ({h:?})",
+            CHARGED >> 20
+        ),
+    );
+    let closed = h.as_ref().map(|&h| dev.gem_close(h));
+    let c2 = current();
+    report(
+        out,
+        matches!(closed, Ok(Ok(()))) && near(c1.saturating_sub(c2), CHARGED),
+        format!("GEM_CLOSE uncharges it: memory.current {c1} -> {c2}"),
+    );
+
+    // Past the limit: refused, nothing kept, the process alive (it reports this).
+    let max_before = event(cg, "max").unwrap_or(0);
+    let big = create(&dev, 2 * LIMIT, 0, 0);
+    let c3 = current();
+    report(
+        out,
+        errno(big) == Some(libc::ENOMEM),
+        format!(
+            "GEM_CREATE of {} MiB in a {} MiB cgroup -> ENOMEM",
+            (2 * LIMIT) >> 20,
+            LIMIT >> 20
+        ),
+    );
+    let max_after = event(cg, "max").unwrap_or(0);
+    report(
+        out,
+        max_after > max_before,
+        format!(
+            "the cgroup's limit is what refused it: memory.events max {max_before} -> {max_after}"
+        ),
+    );
+    report(
+        out,
+        c3 <= c0 + SLACK,
+        format!("the refused object's pages are uncharged: memory.current {c0} -> {c3}"),
+    );
+
+    // Objects add up: a second one that would cross the limit is refused; the first still works.
+    let first = create(&dev, LIMIT - CHARGED / 2, 0, 0);
+    let second = create(&dev, CHARGED, 0, 0);
+    report(
+        out,
+        first.is_ok() && errno(second) == Some(libc::ENOMEM),
+        format!(
+            "{} MiB then {} MiB in a {} MiB cgroup: the second -> ENOMEM ({first:?})",
+            (LIMIT - CHARGED / 2) >> 20,
+            CHARGED >> 20,
+            LIMIT >> 20
+        ),
+    );
+    let usable = first.as_ref().ok().and_then(|&h| {
+        let m = dev.mmap(offset(&dev, h).ok()?, PAGE).ok()?;
+        m.write(0, b"still here");
+        let mut b = [0u8; 10];
+        m.read(0, &mut b);
+        Some(&b == b"still here")
+    });
+    report(
+        out,
+        usable == Some(true),
+        "the object created under the limit still maps and holds data".into(),
+    );
 }

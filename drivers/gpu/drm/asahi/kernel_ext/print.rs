@@ -1,10 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 
-//! Device-prefixed logging (`dev_info!`, `dev_err!`; [`dev_print`] also at `KERN_WARNING`).
+//! Device-prefixed logging (`dev_info!`, `dev_err!`, `dev_dbg!`; [`dev_print`] also at
+//! `KERN_WARNING`).
 //!
 //! C header: [`include/linux/dev_printk.h`](srctree/include/linux/dev_printk.h). 6.12's `kernel`
 //! crate has no `dev_*!` macros; these format with Rust's `fmt` and hand the result to the C
 //! `_dev_*` functions through the kernel's `%pA` printf extension, as `pr_info!` does.
+//!
+//! `dev_dbg!` goes through one C `dev_dbg()` call site (`asahi_helper_dev_dbg`), so dynamic debug
+//! switches all of the module's debug messages at once (`echo 'module asahi +p' >
+//! /sys/kernel/debug/dynamic_debug/control`); they say why an input was refused.
 
 use crate::bindings;
 
@@ -23,6 +28,8 @@ pub(crate) enum Level {
     Warn,
     /// `KERN_INFO`.
     Info,
+    /// `KERN_DEBUG`, printed only when dynamic debug enables it.
+    Debug,
 }
 
 /// Prints `args` with the device prefix of `dev`. Use the macros instead.
@@ -40,6 +47,7 @@ pub(crate) fn dev_print(dev: &dyn AsRawDevice, level: Level, args: core::fmt::Ar
             Level::Err => bindings::_dev_err(raw, FMT.as_ptr(), args_ptr),
             Level::Warn => bindings::_dev_warn(raw, FMT.as_ptr(), args_ptr),
             Level::Info => bindings::_dev_info(raw, FMT.as_ptr(), args_ptr),
+            Level::Debug => bindings::asahi_helper_dev_dbg(raw, args_ptr.cast()),
         }
     }
 }
@@ -60,4 +68,12 @@ macro_rules! dev_info {
     };
 }
 
-pub(crate) use {dev_err, dev_info};
+/// Logs at `KERN_DEBUG` with the device prefix, when dynamic debug enables the module's messages.
+macro_rules! dev_dbg {
+    ($dev:expr, $($arg:tt)*) => {
+        $crate::kernel_ext::print::dev_print(
+            $dev, $crate::kernel_ext::print::Level::Debug, format_args!($($arg)*))
+    };
+}
+
+pub(crate) use {dev_dbg, dev_err, dev_info};
