@@ -46,7 +46,8 @@
 //! channel's lock is taken alone, before the kernel half's. Nothing allocates under the kernel
 //! half's lock, which the crash snapshot takes on the fence-signalling path.
 //!
-//! Submission (`gpu.rs`, which documents the fence-signalling path): `WorkQueue::inner` →
+//! Submission (`gpu.rs`, which documents the fence-signalling path): `Gpu::owners` (event
+//! slots; taken by enqueue, the interrupt handler and the failure paths) → `WorkQueue::inner` →
 //! `Gpu::pipes` → the virtual AGX's run-list and TLB locks (all irq-safe spinlocks). Binding a
 //! VM to a context slot: `Gpu::slots` (a mutex, taken alone at job creation and release) → the
 //! backend's TLB lock.

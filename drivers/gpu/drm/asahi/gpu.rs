@@ -11,13 +11,19 @@
 //!                        └── owners[slot] (non-owning; cleared when the WorkQueue drops)
 //! ```
 //!
-//! A [`WorkQueue`] holds one of the 128 event slots for its lifetime and the jobs submitted to
-//! it, first *pending* (waiting for their input fences), then *in flight* (handed to the
-//! firmware), then *retired* (their fence signalled). Jobs hold references to everything the
-//! firmware may touch while they run (their work queue and VM); nothing points back from a job
-//! to the file or queue that made it, so userspace may close or destroy anything at any time.
-//! Retired jobs are released on a worker, never in the interrupt handler (job references are
-//! [`ExplicitDrop`]s: an implicit drop does not build).
+//! A [`WorkQueue`] ([`workqueue`]) holds the jobs submitted to it ([`job`]), first *pending*
+//! (waiting for their input fences), then *in flight* (handed to the firmware), then *retired*
+//! (their fence signalled), and one of the 128 event slots only while it has jobs pending or in
+//! flight. Jobs hold references to everything the firmware may touch while they run (their
+//! work queue and VM); nothing points back from a job to the file or queue that made it, so
+//! userspace may close or destroy anything at any time, and closing lets submitted work run to
+//! completion (only a killed process's backlog is cancelled). Retired jobs are released on a
+//! worker, never in the interrupt handler (job references are [`ExplicitDrop`]s: an implicit
+//! drop does not build); the retired list is intrusive, so retiring never fails or allocates.
+//!
+//! A unit of work that runs past the firmware's time limit is stopped by the firmware and its
+//! job fails with `ETIMEDOUT` (the fault mailbox's timeout kind); a pipe ring found full leaves
+//! the job first in line, retried by the worker (`Gpu::kick_stalled`).
 //!
 //! What the firmware may touch, and what keeps it alive:
 //! - a job's context slot (the TTBAT entry naming its VM's page tables): the job's `VmSlot`
@@ -42,12 +48,15 @@
 //! From the moment a job's fence is published (attached to a syncobj) to its signal, the path
 //! is: input-fence callbacks → [`WorkQueue::kick`] → `Backend::doorbell_pipe` → firmware → the
 //! interrupt handler. None of it allocates or sleeps: rings are preallocated, locks are
-//! [`SpinLockIrq`]s, and the handler and the submit tail run in a [`SignallingSection`].
+//! [`SpinLockIrq`]s, and the handler and the submit tail run in a [`SignallingSection`]. A kick
+//! never signals a fence (it runs inside other fences' callbacks); fences are signalled by the
+//! interrupt handler and the failure paths (crash, shutdown, kill).
 //!
 //! # Lock order
 //!
 //! `Gpu::owners` → `WorkQueue::inner` → `Gpu::pipes` → the backend's locks (its queue lock, in
-//! `kick`'s doorbell); `WorkQueue::inner` → `Gpu::retired`. Never the other way round.
+//! `kick`'s doorbell); `Gpu::retired` is a leaf. `Gpu::slots` (a mutex) is taken alone, in
+//! process context. Never the other way round.
 
 mod job;
 mod workqueue;
