@@ -77,7 +77,12 @@ fn main() {
     for (i, &q) in idle.iter().take(BUSY_QUEUES).enumerate() {
         let s = hog.put_stream(&[
             (op::DELAY, 0, 0, 1_000),
-            (op::WRITE32, DATA_VA + 0x1000 + i as u64 * 4, 0x5000 + i as u64, 0),
+            (
+                op::WRITE32,
+                DATA_VA + 0x1000 + i as u64 * 4,
+                0x5000 + i as u64,
+                0,
+            ),
         ]);
         let r = hog.dev.syncobj_create(0).and_then(|so| {
             hog.dev
@@ -98,7 +103,8 @@ fn main() {
         .collect();
     let bad: Vec<usize> = (0..outs.len())
         .filter(|&i| {
-            !matches!(statuses[i], Ok(1)) || hog.read_u32(0x1000 + i as u64 * 4) != 0x5000 + i as u32
+            !matches!(statuses[i], Ok(1))
+                || hog.read_u32(0x1000 + i as u64 * 4) != 0x5000 + i as u32
         })
         .collect();
     tap.ok(
@@ -117,7 +123,12 @@ fn main() {
     for round in 0..4u64 {
         let mut syncs = Vec::new();
         for (i, &q) in idle.iter().enumerate().skip(round as usize * 40).take(140) {
-            let s = hog.put_stream(&[(op::WRITE32, DATA_VA + 0x2000 + (i as u64 % 512) * 4, round + 1, 0)]);
+            let s = hog.put_stream(&[(
+                op::WRITE32,
+                DATA_VA + 0x2000 + (i as u64 % 512) * 4,
+                round + 1,
+                0,
+            )]);
             match hog.dev.syncobj_create(0).and_then(|so| {
                 hog.dev
                     .submit(q, &[], &[gpu::sync(so)], &gpu::compute_cmd(s))
@@ -160,7 +171,10 @@ fn main() {
         .iter()
         .filter(|&&q| {
             hog.dev
-                .queue_destroy(&drm_asahi_queue_destroy { queue_id: q, pad: 0 })
+                .queue_destroy(&drm_asahi_queue_destroy {
+                    queue_id: q,
+                    pad: 0,
+                })
                 .is_ok()
         })
         .count();

@@ -10,6 +10,9 @@ use asahi_guest_tests::gpu::{self, op, Ctx, DATA_VA};
 use asahi_guest_tests::Tap;
 use std::time::{Duration, Instant};
 
+/// A control-stream op: (opcode, a, b, c).
+type Op = (u32, u64, u64, u64);
+
 /// The firmware's limit for one unit of work (the virtual AGX's `WORK_TIMEOUT_MS`).
 const LIMIT: Duration = Duration::from_millis(2000);
 
@@ -29,7 +32,7 @@ fn main() {
         tap.ok(false, "two contexts");
         tap.finish();
     };
-    let cases: [(&str, Vec<(u32, u64, u64, u64)>); 2] = [
+    let cases: [(&str, Vec<Op>); 2] = [
         (
             "40 delays of 100 ms",
             [(op::DELAY, 0, 0, 100_000)]

@@ -10,7 +10,6 @@ use asahi_guest_tests::gpu::{self, op, Ctx, DATA_VA};
 use asahi_guest_tests::Tap;
 use asahi_uapi::*;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
-use std::os::unix::net::UnixStream;
 
 /// A slow job's stream: about half a second, then a write.
 fn slow_ops(value: u64) -> Vec<(u32, u64, u64, u64)> {
@@ -42,85 +41,71 @@ fn final_status(fd: BorrowedFd<'_>) -> Option<i32> {
     st
 }
 
-/// Sends `fd` over `sock` (SCM_RIGHTS).
-fn send_fd(sock: &UnixStream, fd: BorrowedFd<'_>) -> bool {
-    let mut byte = [0u8; 1];
-    let mut iov = libc::iovec {
-        iov_base: byte.as_mut_ptr().cast(),
-        iov_len: 1,
-    };
-    // SAFETY: CMSG_SPACE only computes a size.
-    let space = unsafe { libc::CMSG_SPACE(size_of::<i32>() as u32) } as usize;
-    let mut buf = vec![0u8; space];
-    // SAFETY: `msghdr` is plain data; zeroed is a valid empty header.
-    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
-    msg.msg_iov = &mut iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = buf.as_mut_ptr().cast();
-    msg.msg_controllen = space as _;
-    // SAFETY: `msg` has a control buffer of CMSG_SPACE(4) bytes, so the first header and its
-    // data fit.
+/// A pipe: (read end, write end).
+fn pipe() -> Option<(OwnedFd, OwnedFd)> {
+    let mut fds = [0i32; 2];
+    // SAFETY: `fds` has room for the two fds `pipe` returns, which we then own.
+    if unsafe { libc::pipe(fds.as_mut_ptr()) } != 0 {
+        return None;
+    }
+    // SAFETY: As above.
+    Some(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
+}
+
+fn write_i32(fd: BorrowedFd<'_>, v: i32) -> bool {
+    // SAFETY: Writes 4 bytes from a valid buffer.
+    unsafe { libc::write(fd.as_raw_fd(), (&raw const v).cast(), 4) == 4 }
+}
+
+fn read_i32(fd: BorrowedFd<'_>) -> Option<i32> {
+    let mut v = 0i32;
+    // SAFETY: Reads 4 bytes into a valid buffer.
+    (unsafe { libc::read(fd.as_raw_fd(), (&raw mut v).cast(), 4) } == 4).then_some(v)
+}
+
+/// Takes a copy of the child `pid`'s fd number `fd` (pidfd_getfd(2): the test kernels have no
+/// Unix sockets to pass it with SCM_RIGHTS).
+fn take_fd(pid: i32, fd: i32) -> Option<OwnedFd> {
+    // SAFETY: Plain syscalls; a returned fd is ours.
     unsafe {
-        let c = libc::CMSG_FIRSTHDR(&msg);
-        (*c).cmsg_level = libc::SOL_SOCKET;
-        (*c).cmsg_type = libc::SCM_RIGHTS;
-        (*c).cmsg_len = libc::CMSG_LEN(size_of::<i32>() as u32) as _;
-        libc::CMSG_DATA(c).cast::<i32>().write_unaligned(fd.as_raw_fd());
-        libc::sendmsg(sock.as_raw_fd(), &msg, 0) == 1
+        let pidfd = libc::syscall(libc::SYS_pidfd_open, pid, 0);
+        if pidfd < 0 {
+            println!("# pidfd_open: {}", std::io::Error::last_os_error());
+            return None;
+        }
+        let pidfd = OwnedFd::from_raw_fd(pidfd as i32);
+        let got = libc::syscall(libc::SYS_pidfd_getfd, pidfd.as_raw_fd(), fd, 0);
+        if got < 0 {
+            println!("# pidfd_getfd: {}", std::io::Error::last_os_error());
+            return None;
+        }
+        Some(OwnedFd::from_raw_fd(got as i32))
     }
 }
 
-/// Receives an fd sent by [`send_fd`].
-fn recv_fd(sock: &UnixStream) -> Option<OwnedFd> {
-    let mut byte = [0u8; 1];
-    let mut iov = libc::iovec {
-        iov_base: byte.as_mut_ptr().cast(),
-        iov_len: 1,
-    };
-    // SAFETY: CMSG_SPACE only computes a size.
-    let space = unsafe { libc::CMSG_SPACE(size_of::<i32>() as u32) } as usize;
-    let mut buf = vec![0u8; space];
-    // SAFETY: As in `send_fd`.
-    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
-    msg.msg_iov = &mut iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = buf.as_mut_ptr().cast();
-    msg.msg_controllen = space as _;
-    // SAFETY: `msg` describes valid buffers; a received SCM_RIGHTS fd is ours.
-    unsafe {
-        if libc::recvmsg(sock.as_raw_fd(), &mut msg, 0) != 1 {
-            return None;
-        }
-        let c = libc::CMSG_FIRSTHDR(&msg);
-        if c.is_null() || (*c).cmsg_type != libc::SCM_RIGHTS {
-            return None;
-        }
-        Some(OwnedFd::from_raw_fd(libc::CMSG_DATA(c).cast::<i32>().read_unaligned()))
-    }
-}
-
-/// Forks a child that submits a slow job and a job behind it, sends the second's sync file,
-/// then either exits normally or waits to be killed. Returns that sync file's final status.
+/// Forks a child that submits a slow job and a job behind it and shows the parent the second
+/// one's sync file; then the child exits normally, or waits to be killed. Returns that sync
+/// file's final status.
 fn child_case(kill: bool) -> Option<i32> {
-    let (parent, child) = UnixStream::pair().ok()?;
+    let (to_parent_r, to_parent_w) = pipe()?;
+    let (to_child_r, to_child_w) = pipe()?;
     // SAFETY: The test is single-threaded here; the child runs only this code and `_exit`s.
     let pid = unsafe { libc::fork() };
     if pid == 0 {
-        drop(parent);
+        drop((to_parent_r, to_child_w));
         let ok = (|| {
-            let mut c = Ctx::new().inspect_err(|e| eprintln!("# child: context: {e}")).ok()?;
+            let mut c = Ctx::new()
+                .inspect_err(|e| println!("# child: context: {e}"))
+                .ok()?;
             submit_exported(&mut c, &slow_ops(1))
-                .inspect_err(|e| eprintln!("# child: submit: {e}"))
+                .inspect_err(|e| println!("# child: submit: {e}"))
                 .ok()?;
             let behind = submit_exported(&mut c, &[(op::WRITE32, DATA_VA + 4, 2, 0)])
-                .inspect_err(|e| eprintln!("# child: submit: {e}"))
+                .inspect_err(|e| println!("# child: submit: {e}"))
                 .ok()?;
-            send_fd(&child, behind.as_fd())
-                .then_some(())
-                .or_else(|| {
-                    eprintln!("# child: send: {}", std::io::Error::last_os_error());
-                    None
-                })?;
+            write_i32(to_parent_w.as_fd(), behind.as_raw_fd()).then_some(())?;
+            // Wait until the parent holds its copy.
+            read_i32(to_child_r.as_fd())?;
             if kill {
                 // Wait to be killed with the work pending.
                 // SAFETY: Plain libc call.
@@ -132,11 +117,9 @@ fn child_case(kill: bool) -> Option<i32> {
         // SAFETY: Ends the child without the parent's exit handlers.
         unsafe { libc::_exit(if ok { 0 } else { 1 }) }
     }
-    drop(child);
-    let fd = recv_fd(&parent);
-    if fd.is_none() {
-        println!("# parent: no fd received: {}", std::io::Error::last_os_error());
-    }
+    drop((to_parent_w, to_child_r));
+    let fd = read_i32(to_parent_r.as_fd()).and_then(|n| take_fd(pid, n));
+    write_i32(to_child_w.as_fd(), 1);
     if kill {
         // SAFETY: `pid` is our child.
         unsafe { libc::kill(pid, libc::SIGKILL) };

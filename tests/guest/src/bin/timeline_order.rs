@@ -175,7 +175,9 @@ fn main() {
                 .all(|f| matches!(gpu::sync_file_info(f.as_fd(), true), Ok((1, _))))
         });
         if !done {
-            errors.push(format!("round {round}: not every job completed successfully"));
+            errors.push(format!(
+                "round {round}: not every job completed successfully"
+            ));
             continue;
         }
         let times: Vec<u64> = files

@@ -8,11 +8,11 @@
 
 use asahi_guest_tests::gpu::{self, op, Ctx, DATA_VA};
 use asahi_guest_tests::Tap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use asahi_uapi::DRM_SYNCOBJ_HANDLE_TO_FD_FLAGS_EXPORT_SYNC_FILE;
 use std::collections::VecDeque;
 use std::os::fd::{AsFd, OwnedFd};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Barrier;
-use asahi_uapi::DRM_SYNCOBJ_HANDLE_TO_FD_FLAGS_EXPORT_SYNC_FILE;
 use std::time::{Duration, Instant};
 
 const THREADS: usize = 4;
@@ -135,7 +135,10 @@ fn run(tap: &mut Tap, name: &str, event: impl FnOnce() -> std::io::Result<()>) {
     let refused: usize = results.iter().map(|r| r.refused).sum();
     let unsignalled: usize = results.iter().map(|r| r.unsignalled).sum();
     let odd: Vec<&String> = results.iter().flat_map(|r| r.odd_errors.iter()).collect();
-    tap.ok(ev.is_ok(), format_args!("{name}: the event happened ({ev:?})"));
+    tap.ok(
+        ev.is_ok(),
+        format_args!("{name}: the event happened ({ev:?})"),
+    );
     tap.ok(
         results.len() == THREADS && submitted > 0 && refused > 0,
         format_args!("{name}: submits before it succeeded, after it were refused ({submitted} submitted, {refused} refused)"),
@@ -166,7 +169,10 @@ fn rebind(tap: &mut Tap, name: &str, dev: &str) {
     })();
     tap.ok(
         r.is_ok() && works == Some(true),
-        format_args!("{name}: the device binds again and runs a job ({r:?}, {works:?}, {:?})", t.elapsed()),
+        format_args!(
+            "{name}: the device binds again and runs a job ({r:?}, {works:?}, {:?})",
+            t.elapsed()
+        ),
     );
 }
 
