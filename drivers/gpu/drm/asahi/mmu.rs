@@ -47,8 +47,8 @@ const OAS: u32 = uat::OAS_T8103;
 
 /// debugfs `tlb_skip_invalidate` (test aid): while non-zero, [`PageTables::unmap`] skips its TLB
 /// invalidation, so the GPU keeps using stale translations (the guest test `tlb` proves with it
-/// that the TLB is real). The whole-address-space invalidation when a VM goes, and the one
-/// before emptied tables are handed back, are never skipped.
+/// that the TLB is real). The whole-address-space invalidation when a VM goes is never skipped,
+/// and while it is set no emptied table is freed ([`PageTables::reclaim`]).
 pub(crate) static TLB_SKIP_INVALIDATE: AtomicU32 = AtomicU32::new(0);
 
 /// debugfs `vm_table_pages`: table pages alive, of every page-table set (roots, linked tables,
@@ -380,7 +380,13 @@ impl PageTables {
     /// cached translations (and table entries) over their spans through `tlb`, and returns
     /// them: the caller frees them, or keeps them while the GPU may still be walking this
     /// address space. On error (no memory for the list) nothing is unlinked.
+    /// While debugfs `tlb_skip_invalidate` is set, nothing is reclaimed (the marks are kept for
+    /// later): freeing a table needs the invalidation the knob stands for leaving out, and
+    /// the invalidation would also drop the stale translations the knob is there to keep.
     pub(crate) fn reclaim(&mut self, tlb: &dyn Backend) -> Result<KVec<TablePage>> {
+        if TLB_SKIP_INVALIDATE.load(Ordering::Relaxed) != 0 {
+            return Ok(KVec::new());
+        }
         let bound = self.slots.len().min(self.linked);
         if bound == 0 {
             self.slots.clear();
