@@ -53,6 +53,8 @@ const DENSE_OPS: u64 = 8192;
 const SPARSE_VA: u64 = 3 << 36;
 const SPARSE_STRIDE: u64 = 32 << 20;
 const SPARSE_OPS: u64 = 2048;
+/// Their tables: a leaf table each and the mid table above them.
+const SPARSE_TABLES: i64 = SPARSE_OPS as i64 + 1;
 
 const RW: u32 = DRM_ASAHI_BIND_READ | DRM_ASAHI_BIND_WRITE;
 
@@ -311,7 +313,7 @@ fn sparse_bind(
         format_args!("{what}: one VM_BIND of 2048 pages 32 MiB apart"),
     );
     let bound = snapshot();
-    let tables = SPARSE_OPS as i64 + 1;
+    let tables = SPARSE_TABLES;
     let used = pages_used(before, bound);
     // The VM's root, the tables, and what it may keep from earlier binds.
     let dt = bound.tables - base.tables;
@@ -445,7 +447,7 @@ fn with_job(tap: &mut Tap) {
     // Not a point of its own when the jobs were done already (a very slow unbind).
     if running {
         tap.ok(
-            dt >= SPARSE_OPS as i64 + 1,
+            dt >= SPARSE_TABLES,
             format_args!("while the jobs run the emptied tables are kept: {dt} table pages"),
         );
     } else {
