@@ -58,6 +58,10 @@ use core::ops::RangeInclusive;
 
 use super::uat::{self, Half, Level, PageEntry, Prot, Scope, PAGE_MASK, PAGE_SHIFT, PAGE_SIZE};
 
+#[path = "pgtable_batch.rs"]
+mod batch;
+pub use batch::SlotSet;
+
 /// Entries per table.
 pub const TABLE_ENTRIES: usize = uat::ENTRIES_PER_TABLE;
 /// Pages in one 39-bit half; `(base, HALF_PAGES)` names the whole half.
@@ -1167,27 +1171,27 @@ mod tests {
     };
     use super::*;
 
-    const OAS: u32 = OAS_T8103;
-    const GIB: u64 = 1 << 30;
-    const MIB: u64 = 1 << 20;
+    pub(super) const OAS: u32 = OAS_T8103;
+    pub(super) const GIB: u64 = 1 << 30;
+    pub(super) const MIB: u64 = 1 << 20;
     /// VA span of one leaf table.
-    const LEAF_SPAN: u64 = 32 * MIB;
+    pub(super) const LEAF_SPAN: u64 = 32 * MIB;
     /// VA span of one mid table.
-    const MID_SPAN: u64 = 64 * GIB;
+    pub(super) const MID_SPAN: u64 = 64 * GIB;
     /// What a table handed out by the fake source holds before the engine clears it: a
     /// valid-looking entry, so an uncleared table would show up as mappings.
-    const GARBAGE: u64 = u64::MAX;
+    pub(super) const GARBAGE: u64 = u64::MAX;
     /// Base of the data pages that tests map.
-    const DATA: u64 = 0x1_0000_0000;
+    pub(super) const DATA: u64 = 0x1_0000_0000;
 
     #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-    struct NoTable(u64);
+    pub(super) struct NoTable(u64);
 
     /// Table memory backed by a map from table address to entries, counting reads.
-    struct FakeMem {
-        tables: BTreeMap<u64, Vec<u64>>,
+    pub(super) struct FakeMem {
+        pub(super) tables: BTreeMap<u64, Vec<u64>>,
         next: u64,
-        reads: Cell<usize>,
+        pub(super) reads: Cell<usize>,
     }
 
     impl TableMemory for FakeMem {
@@ -1208,7 +1212,7 @@ mod tests {
     }
 
     impl FakeMem {
-        fn new() -> Self {
+        pub(super) fn new() -> Self {
             Self {
                 tables: BTreeMap::new(),
                 next: 0x8_0000_0000,
@@ -1216,7 +1220,7 @@ mod tests {
             }
         }
 
-        fn alloc(&mut self, fill: u64) -> TablePhys {
+        pub(super) fn alloc(&mut self, fill: u64) -> TablePhys {
             let pa = self.next;
             self.next += PAGE_SIZE;
             self.tables.insert(pa, vec![fill; TABLE_ENTRIES]);
@@ -1224,7 +1228,7 @@ mod tests {
         }
 
         /// `n` tables for a [`Prealloc`], full of garbage.
-        fn prealloc(&mut self, n: usize) -> Vec<TablePhys> {
+        pub(super) fn prealloc(&mut self, n: usize) -> Vec<TablePhys> {
             (0..n).map(|_| self.alloc(GARBAGE)).collect()
         }
 
@@ -1232,21 +1236,21 @@ mod tests {
             self.tables.clone()
         }
 
-        fn reset_reads(&self) -> usize {
+        pub(super) fn reset_reads(&self) -> usize {
             self.reads.replace(0)
         }
     }
 
-    fn user(mem: &mut FakeMem) -> PageTable {
+    pub(super) fn user(mem: &mut FakeMem) -> PageTable {
         PageTable::user(mem.alloc(0), OAS)
     }
 
-    fn kernel(mem: &mut FakeMem) -> PageTable {
+    pub(super) fn kernel(mem: &mut FakeMem) -> PageTable {
         PageTable::kernel(mem.alloc(0), OAS)
     }
 
     /// Maps a contiguous range with exactly the tables it needs; returns the tables used.
-    fn map_ok(
+    pub(super) fn map_ok(
         pt: &PageTable,
         mem: &mut FakeMem,
         va: u64,

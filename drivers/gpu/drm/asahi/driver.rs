@@ -185,6 +185,12 @@ impl drm::Driver for AsahiDriver {
                 root,
                 crate::submit::PROFILE_COUNT.as_ptr(),
             );
+            for (name, counter) in [
+                (c_str!("vm_table_pages"), &crate::mmu::TABLE_PAGES),
+                (c_str!("vm_spare_nodes"), &crate::vm::SPARE_NODES),
+            ] {
+                bindings::debugfs_create_u64(name.as_char_ptr(), 0o400, root, counter.as_ptr());
+            }
             bindings::debugfs_create_u32(
                 c_str!("tlb_skip_invalidate").as_char_ptr(),
                 0o600,

@@ -87,6 +87,11 @@ phys_addr_t asahi_helper_page_to_phys(struct page *page)
 	return page_to_phys(page);
 }
 
+struct page *asahi_helper_phys_to_page(phys_addr_t phys)
+{
+	return pfn_to_page(PHYS_PFN(phys));
+}
+
 /* The kernel's direct-map address of @phys (RAM only). */
 void *asahi_helper_phys_to_virt(phys_addr_t phys)
 {

@@ -25,6 +25,7 @@ u64 asahi_helper_drm_gem_mmap_offset(struct drm_gem_object *obj);
 struct page *asahi_helper_alloc_pages(gfp_t gfp, unsigned int order);
 unsigned long asahi_helper_page_to_pfn(struct page *page);
 phys_addr_t asahi_helper_page_to_phys(struct page *page);
+struct page *asahi_helper_phys_to_page(phys_addr_t phys);
 void *asahi_helper_phys_to_virt(phys_addr_t phys);
 phys_addr_t asahi_helper_virt_to_phys(void *addr);
 void asahi_helper_sg_set_page(struct scatterlist *sg, struct page *page, unsigned int len,

@@ -4,15 +4,25 @@
 //!
 //! The table format and the walking, mapping and unmapping logic live in the shared
 //! `firmware-defs` engine ([`fw::pgtable`]), which is unit-tested on the host; this module
-//! gives it memory: every table is one [`GpuPage`], reached through the kernel's direct map.
+//! gives it memory: every table is one [`TablePage`] (a [`GpuPage`]), reached through the
+//! kernel's direct map.
 //!
-//! A [`PageTables`] owns all of its table pages. Before an operation that may need new tables
-//! the caller asks for them ([`PageTables::reserve`]), which is the only step that allocates;
-//! the engine then links tables from that reserve and never fails for lack of memory, so a
-//! multi-operation bind either happens whole or, if the reserve cannot be made, not at all.
-//! Table pages are only freed with the page tables, so a GPU walking them concurrently (the
-//! virtual AGX) never sees freed memory; the cost is that tables emptied by unmaps are kept
-//! until the VM goes.
+//! # Ownership of table memory
+//!
+//! A [`PageTables`] owns its root, the tables linked below it (owned *through the tree*: a
+//! linked table is reached only by its parent entry, and freed when it is unlinked or when the
+//! page tables go, [`pgtable::PageTable::release_all`]) and a small reserve of tables not yet
+//! linked. Before an operation that may need new tables the caller asks for them
+//! ([`PageTables::plan_batch`], [`PageTables::reserve`]), which is the only step that
+//! allocates; the engine then links tables from that reserve and never fails for lack of memory,
+//! so a multi-operation bind either happens whole or, if the reserve cannot be made, not at all.
+//! Afterwards the reserve is cut back to a few tables ([`PageTables::trim_reserve`]).
+//!
+//! Unmaps record which tables they touched; [`PageTables::reclaim`] (once per bind) unlinks
+//! those left empty, invalidates the GPU's cached translations over their whole span (the UAT
+//! caches table entries too) and only then hands them to the caller, who frees them or, while
+//! the GPU may still be walking the address space, keeps them until it is done (`Vm`'s
+//! graveyard). A table is never freed while a parent entry points at it.
 //!
 //! Entries are read and written with atomic 64-bit accesses: the GPU walks the same memory.
 //!
@@ -23,12 +33,12 @@
 
 use crate::backend::Backend;
 use crate::bindings;
-use crate::fw::pgtable::{self, Error as PtError, TableMemory, TablePhys, TableSource};
-use crate::fw::uat::{self, Prot};
+use crate::fw::pgtable::{self, Error as PtError, SlotSet, TableMemory, TablePhys, TableSource};
+use crate::fw::uat::{self, Level, Prot};
 use crate::kernel_ext::vec::VecExt;
 use crate::pages::GpuPage;
-use core::convert::Infallible;
 use crate::pages::GPU_PAGE_SIZE;
+use core::convert::Infallible;
 use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use kernel::prelude::*;
 
@@ -37,10 +47,57 @@ const OAS: u32 = uat::OAS_T8103;
 
 /// debugfs `tlb_skip_invalidate` (test aid): while non-zero, [`PageTables::unmap`] skips its TLB
 /// invalidation, so the GPU keeps using stale translations (the guest test `tlb` proves with it
-/// that the TLB is real). The whole-address-space invalidation when a VM goes is never skipped.
+/// that the TLB is real). The whole-address-space invalidation when a VM goes is never skipped,
+/// and while it is set no emptied table is freed ([`PageTables::reclaim`]).
 pub(crate) static TLB_SKIP_INVALIDATE: AtomicU32 = AtomicU32::new(0);
 
-/// Table memory: the direct-mapped [`GpuPage`]s of one [`PageTables`].
+/// debugfs `vm_table_pages`: table pages alive, of every page-table set (roots, linked tables,
+/// reserves, and emptied tables a VM still keeps for running jobs).
+pub(crate) static TABLE_PAGES: AtomicU64 = AtomicU64::new(0);
+
+/// One page-table page; counted in [`TABLE_PAGES`] while it exists.
+pub(crate) struct TablePage(GpuPage);
+
+impl TablePage {
+    fn alloc() -> Result<Self> {
+        Ok(Self::from_gpu_page(GpuPage::alloc()?))
+    }
+
+    fn from_gpu_page(page: GpuPage) -> Self {
+        TABLE_PAGES.fetch_add(1, Ordering::Relaxed);
+        Self(page)
+    }
+
+    fn phys(&self) -> u64 {
+        self.0.phys()
+    }
+
+    /// Hands the page to the tree: it stays allocated (and counted) until [`Self::from_tree`].
+    /// The caller links it right away (the invariant of [`PageTables`]).
+    fn into_tree(self) {
+        core::mem::forget(self);
+    }
+
+    /// Takes a table page back from the tree.
+    ///
+    /// # Safety
+    ///
+    /// `table` came from [`Self::into_tree`] and was not taken back since (it was just
+    /// unlinked from the tree that owned it).
+    unsafe fn from_tree(table: TablePhys) -> Self {
+        // SAFETY: By the caller's promise `table` is the address of a live `GpuPage` whose
+        // ownership `into_tree` gave up, so rebuilding the owner frees it exactly once.
+        Self(unsafe { GpuPage::from_phys(table.addr()) })
+    }
+}
+
+impl Drop for TablePage {
+    fn drop(&mut self) {
+        TABLE_PAGES.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// Table memory: the direct-mapped table pages of one [`PageTables`].
 ///
 /// # Invariants
 ///
@@ -52,7 +109,8 @@ impl DirectMap {
     fn entry(table: TablePhys, index: usize) -> &'static AtomicU64 {
         // SAFETY: By the type invariant `table` is a live table page of 2048 entries (the engine
         // keeps `index` below that); the direct map covers all RAM, and the page outlives every
-        // use (tables are freed only with the page tables, after all users are gone).
+        // use (a table is freed only after it was unlinked, and the engine does not touch an
+        // unlinked table again).
         unsafe {
             let base = bindings::asahi_helper_phys_to_virt(table.addr()).cast::<u64>();
             AtomicU64::from_ptr(base.add(index))
@@ -72,14 +130,10 @@ impl TableMemory for DirectMap {
     }
 }
 
-/// Hands the engine tables from a reserve, moving each into the owned list as it is taken.
-///
-/// # Invariants
-///
-/// `owned` has spare capacity for every page in `reserve`, so moving cannot allocate.
+/// Hands the engine tables from a reserve; each table taken is owned by the tree from then on.
 struct Reserve<'a> {
-    reserve: &'a mut KVec<GpuPage>,
-    owned: &'a mut KVec<GpuPage>,
+    reserve: &'a mut KVec<TablePage>,
+    linked: &'a mut usize,
 }
 
 impl TableSource for Reserve<'_> {
@@ -88,11 +142,14 @@ impl TableSource for Reserve<'_> {
     }
 
     fn take(&mut self) -> Option<TablePhys> {
+        // Only a page the engine can link leaves the reserve: the engine links what it takes at
+        // once and fails only for an address it cannot encode, checked here first.
+        let phys = TablePhys::new(self.reserve.last()?.phys()).filter(|t| t.addr() >> OAS == 0)?;
         let page = self.reserve.pop()?;
-        let phys = TablePhys::new(page.phys());
-        // INVARIANT: capacity was reserved for every reserve page, so this push cannot fail.
-        self.owned.push(page, GFP_NOWAIT).ok()?;
-        phys
+        // INVARIANT: the engine links the table it took before anything else.
+        page.into_tree();
+        *self.linked += 1;
+        Some(phys)
     }
 }
 
@@ -103,14 +160,31 @@ fn engine_error(_e: PtError<Infallible>) -> Error {
 }
 
 /// The page tables of one GPU address-space half.
+///
+/// # Invariants
+///
+/// Every table linked below the root is a [`TablePage`] given to the tree by
+/// [`TablePage::into_tree`] and owned by this value; `linked` counts them.
 pub(crate) struct PageTables {
     pt: pgtable::PageTable,
     /// The root table (owned here; its address lives in `pt`).
-    root: GpuPage,
-    /// Linked tables below the root.
-    owned: KVec<GpuPage>,
-    /// Allocated but not yet linked.
-    reserve: KVec<GpuPage>,
+    root: TablePage,
+    /// Tables linked below the root.
+    linked: usize,
+    /// Allocated but not yet linked (never seen by the GPU).
+    reserve: KVec<TablePage>,
+    /// The tables unmaps touched since the last [`Self::reclaim`].
+    slots: KBox<SlotSet>,
+    /// Scratch for [`Self::plan_batch`] (empty between calls).
+    plan: KBox<SlotSet>,
+}
+
+/// An empty [`SlotSet`] on the heap (2 KiB: not built on the stack).
+fn empty_set() -> Result<KBox<SlotSet>> {
+    let set = KBox::<SlotSet>::new_uninit(GFP_KERNEL | __GFP_ZERO)?;
+    // SAFETY: The allocation is zeroed (`__GFP_ZERO`), and all-zero is a valid (empty)
+    // `SlotSet`: it holds only integers.
+    Ok(unsafe { set.assume_init() })
 }
 
 impl PageTables {
@@ -125,13 +199,16 @@ impl PageTables {
     }
 
     fn new(make: fn(TablePhys, u32) -> pgtable::PageTable) -> Result<Self> {
-        let root = GpuPage::alloc()?;
+        let (slots, plan) = (empty_set()?, empty_set()?);
+        let root = TablePage::alloc()?;
         let root_phys = TablePhys::new(root.phys()).ok_or(EINVAL)?;
         Ok(Self {
             pt: make(root_phys, OAS),
             root,
-            owned: KVec::new(),
+            linked: 0,
             reserve: KVec::new(),
+            slots,
+            plan,
         })
     }
 
@@ -167,22 +244,67 @@ impl PageTables {
             .map_err(engine_error)
     }
 
-    /// Makes sure at least `n` tables are reserved, so the next maps cannot fail for memory.
-    /// On failure nothing visible changes (extra reserved pages are kept for later).
-    pub(crate) fn reserve(&mut self, n: usize) -> Result {
-        while self.reserve.len() < n {
-            self.reserve.push(GpuPage::alloc()?, GFP_KERNEL)?;
+    /// How many tables mapping all of `ranges` (`(va, pages)`) would need now: each missing
+    /// table once, however many ranges it serves. Exact for a batch that unlinks no table
+    /// before its maps are done (tables are reclaimed after a batch, [`Self::reclaim`]).
+    pub(crate) fn plan_batch(&mut self, ranges: impl Iterator<Item = (u64, u64)>) -> Result<usize> {
+        let mut total = Ok(0usize);
+        for (va, pages) in ranges {
+            total = total.and_then(|t: usize| {
+                let n = self
+                    .pt
+                    .plan_batch(&DirectMap, &mut self.plan, va, pages)
+                    .map_err(engine_error)?;
+                t.checked_add(n).ok_or(ENOMEM)
+            });
+            if total.is_err() {
+                break;
+            }
         }
-        self.owned.reserve(self.reserve.len(), GFP_KERNEL)?;
+        self.plan.clear();
+        total
+    }
+
+    /// Makes sure at least `n` tables are reserved, so the next maps cannot fail for memory.
+    /// On failure nothing visible changes (the pages allocated stay in the reserve until
+    /// [`Self::trim_reserve`]).
+    pub(crate) fn reserve(&mut self, n: usize) -> Result {
+        if n > self.reserve.len() {
+            self.reserve.reserve(n - self.reserve.len(), GFP_KERNEL)?;
+        }
+        while self.reserve.len() < n {
+            self.reserve.push(TablePage::alloc()?, GFP_KERNEL)?;
+        }
         Ok(())
+    }
+
+    /// Frees reserved tables beyond `keep` (they were never linked, so the GPU never saw them),
+    /// and the reserve's bookkeeping if it grew far beyond that.
+    pub(crate) fn trim_reserve(&mut self, keep: usize) {
+        while self.reserve.len() > keep {
+            drop(self.reserve.pop());
+        }
+        if self.reserve.capacity() > 4 * keep.max(16) {
+            if let Ok(mut small) = KVec::with_capacity(keep, GFP_KERNEL) {
+                while let Some(p) = self.reserve.pop() {
+                    // Within the capacity just allocated (`keep` >= len): cannot fail.
+                    let _ = small.push(p, GFP_NOWAIT);
+                }
+                self.reserve = small;
+            }
+        }
     }
 
     /// Makes room to hold `n` more tables later without allocating: bookkeeping only, no table
     /// is allocated here (see [`Self::add_reserve`]).
     pub(crate) fn reserve_capacity(&mut self, n: usize) -> Result {
         self.reserve.reserve(n, GFP_KERNEL)?;
-        self.owned.reserve(self.reserve.len() + n, GFP_KERNEL)?;
         Ok(())
+    }
+
+    /// Table pages held: the root, the linked tables and the reserve.
+    pub(crate) fn pages(&self) -> usize {
+        1 + self.linked + self.reserve.len()
     }
 
     /// Tables reserved and not yet linked.
@@ -193,18 +315,16 @@ impl PageTables {
     /// Adds a table page allocated by the caller to the reserve, without allocating; hands it
     /// back when the room made by [`Self::reserve_capacity`] is used up.
     pub(crate) fn add_reserve(&mut self, page: GpuPage) -> core::result::Result<(), GpuPage> {
-        let owned_room = self.owned.capacity() - self.owned.len();
-        if self.reserve.len() == self.reserve.capacity() || owned_room <= self.reserve.len() {
+        if self.reserve.len() == self.reserve.capacity() {
             return Err(page);
         }
-        // INVARIANT: `owned` keeps spare capacity for every reserve page (checked above).
         // Within capacity (checked above): cannot fail.
-        let _ = self.reserve.push(page, GFP_NOWAIT);
+        let _ = self.reserve.push(TablePage::from_gpu_page(page), GFP_NOWAIT);
         Ok(())
     }
 
     /// Maps `pages` GPU pages at `va`, the `i`-th at `phys(i)`, with `prot`. The range must be
-    /// unmapped and the reserve big enough ([`Self::tables_needed`]).
+    /// unmapped and the reserve big enough ([`Self::tables_needed`], [`Self::plan_batch`]).
     pub(crate) fn map(
         &mut self,
         va: u64,
@@ -214,7 +334,7 @@ impl PageTables {
     ) -> Result {
         let mut src = Reserve {
             reserve: &mut self.reserve,
-            owned: &mut self.owned,
+            linked: &mut self.linked,
         };
         self.pt
             .map_pages(&mut DirectMap, &mut src, va, pages, prot, phys)
@@ -229,7 +349,7 @@ impl PageTables {
         self.reserve(n)?;
         let mut src = Reserve {
             reserve: &mut self.reserve,
-            owned: &mut self.owned,
+            linked: &mut self.linked,
         };
         self.pt
             .populate(&mut DirectMap, &mut src, va, pages)
@@ -241,22 +361,108 @@ impl PageTables {
     /// invalidates the GPU's cached translations of the range through `tlb` (one invalidation
     /// for the whole range). On return the GPU no longer reaches the pages that were mapped
     /// there through these tables, except for accesses already in flight (work running in the
-    /// address space: see `Vm`'s graveyard). Allocates nothing.
+    /// address space: see `Vm`'s graveyard). The tables stay linked; the ones this leaves
+    /// empty are freed by the next [`Self::reclaim`]. Allocates nothing.
     pub(crate) fn unmap(&mut self, va: u64, pages: u64, tlb: &dyn Backend) -> Result {
         let mapped = self
             .pt
             .unmap(&mut DirectMap, va, pages)
             .map_err(engine_error)?;
+        // The same range was just validated: marking cannot fail.
+        let _ = self.pt.mark_unmapped::<Infallible>(&mut self.slots, va, pages);
         if mapped != 0 && TLB_SKIP_INVALIDATE.load(Ordering::Relaxed) == 0 {
             tlb.tlb_invalidate(self.root_phys(), va, pages.saturating_mul(GPU_PAGE_SIZE));
         }
         Ok(())
     }
+
+    /// Unlinks the tables that unmaps since the last call left empty, invalidates the GPU's
+    /// cached translations (and table entries) over their spans through `tlb`, and returns
+    /// them: the caller frees them, or keeps them while the GPU may still be walking this
+    /// address space. On error (no memory for the list) nothing is unlinked.
+    /// While debugfs `tlb_skip_invalidate` is set, nothing is reclaimed (the marks are kept for
+    /// later): freeing a table needs the invalidation the knob stands for leaving out, and
+    /// the invalidation would also drop the stale translations the knob is there to keep.
+    pub(crate) fn reclaim(&mut self, tlb: &dyn Backend) -> Result<KVec<TablePage>> {
+        if TLB_SKIP_INVALIDATE.load(Ordering::Relaxed) != 0 {
+            return Ok(KVec::new());
+        }
+        let bound = self.slots.len().min(self.linked);
+        if bound == 0 {
+            self.slots.clear();
+            return Ok(KVec::new());
+        }
+        let mut freed = match KVec::with_capacity(bound, GFP_KERNEL) {
+            Ok(v) => v,
+            Err(e) => {
+                // The tables stay linked (and are freed with the page tables).
+                self.slots.clear();
+                return Err(e.into());
+            }
+        };
+        let (mut lo, mut hi) = (u64::MAX, 0u64);
+        let linked = &mut self.linked;
+        let r = self.pt.reclaim_marked(&mut DirectMap, &self.slots, |t, level, va| {
+            let span = match level {
+                Level::Mid => Level::Root.entry_span(),
+                _ => Level::Mid.entry_span(),
+            };
+            lo = lo.min(va);
+            hi = hi.max(va.saturating_add(span));
+            *linked -= 1;
+            // SAFETY: The engine hands back each table it unlinked, once; every linked table
+            // came from `into_tree` (type invariant).
+            let page = unsafe { TablePage::from_tree(t) };
+            if freed.len() < freed.capacity() {
+                // Within capacity: cannot allocate or fail.
+                let _ = freed.push(page, GFP_NOWAIT);
+            } else {
+                // Cannot happen (at most `slots.len()` tables come back), but never free a
+                // table before the invalidation below: leak it instead.
+                core::mem::forget(page);
+            }
+        });
+        self.slots.clear();
+        if !freed.is_empty() {
+            // Whole spans: the GPU may hold walk-cache entries through these tables for any
+            // address they translated, not only those unmapped in this batch.
+            tlb.tlb_invalidate(self.root_phys(), lo, hi - lo);
+        }
+        // An engine error leaves the tables reported so far unlinked (handed back here), the
+        // rest linked.
+        let _ = r;
+        Ok(freed)
+    }
+
+    /// Puts tables that [`Self::reclaim`] returned back into the reserve, up to `keep`; frees
+    /// the rest. Only for tables no walker can still be reading.
+    pub(crate) fn restock(&mut self, mut pages: KVec<TablePage>, keep: usize) {
+        while let Some(p) = pages.pop() {
+            if self.reserve.len() < keep && self.reserve.len() < self.reserve.capacity() {
+                // Within capacity: cannot allocate or fail.
+                let _ = self.reserve.push(p, GFP_NOWAIT);
+            } else {
+                drop(p);
+            }
+        }
+    }
+}
+
+impl Drop for PageTables {
+    /// Frees every table. The owner invalidated the whole address space first and nothing
+    /// walks it any more (see the module docs).
+    fn drop(&mut self) {
+        let _ = self.pt.release_all(&mut DirectMap, |t, _| {
+            // SAFETY: Every linked table came from `into_tree` (type invariant); the engine
+            // hands each back once, after unlinking it.
+            drop(unsafe { TablePage::from_tree(t) });
+        });
+    }
 }
 
 #[cfg(CONFIG_KUNIT)]
 mod tests {
-    use super::{PageTables, TLB_SKIP_INVALIDATE};
+    use super::{PageTables, TABLE_PAGES, TLB_SKIP_INVALIDATE};
     use crate::backend::testing::Recorder;
     use crate::fw::uat::Prot;
     use crate::kernel_ext::kunit::{expect_eq, kunit_suite, Context};
@@ -299,8 +505,83 @@ mod tests {
         Ok(())
     }
 
+    fn table_pages() -> u64 {
+        TABLE_PAGES.load(Ordering::Relaxed)
+    }
+
+    /// 8192 single-page ranges side by side (128 MiB, 32 MiB aligned) as one batch: the plan
+    /// is the union's tables (a mid and four leaves), not two per range; unmapping them all
+    /// and reclaiming gives every one back once, after one invalidation covering their spans.
+    fn batch_reserves_union_and_reclaims_all(ctx: &mut Context) -> Result {
+        const OPS: u64 = 8192;
+        let base_pages = table_pages();
+        let (rec, tlb) = Recorder::new()?;
+        let mut pt = PageTables::new_user()?;
+        let ranges = || (0..OPS).map(|i| (VA + i * GPU_PAGE_SIZE, 1));
+        let n = pt.plan_batch(ranges())?;
+        expect_eq!(ctx, n, 5);
+        pt.reserve(n)?;
+        for (va, pages) in ranges() {
+            pt.map(va, pages, Prot::GPU_SHARED_RW, core::iter::once(0x8000_0000))?;
+        }
+        expect_eq!(ctx, pt.reserved(), 0);
+        expect_eq!(ctx, pt.pages(), 6);
+        expect_eq!(ctx, table_pages() - base_pages, 6);
+        // Planned again, the mapped ranges need nothing.
+        expect_eq!(ctx, pt.plan_batch(ranges())?, 0);
+
+        for (va, pages) in ranges() {
+            pt.unmap(va, pages, &*tlb)?;
+        }
+        let unmaps = rec.ranges().0;
+        expect_eq!(ctx, unmaps, OPS as u32);
+        let freed = pt.reclaim(&*tlb)?;
+        expect_eq!(ctx, freed.len(), 5);
+        // Unlinked and invalidated (one range over the mid table's 64 GiB) before handed back.
+        expect_eq!(ctx, rec.ranges(), (unmaps + 1, [pt.root_phys(), VA, 1 << 36]));
+        expect_eq!(ctx, pt.pages(), 1);
+        expect_eq!(ctx, pt.tables_needed(VA, 1)?, 2);
+        // Restocking keeps two (the reserve has room for them); the other three are freed.
+        pt.restock(freed, 2);
+        expect_eq!(ctx, pt.reserved(), 2);
+        expect_eq!(ctx, table_pages() - base_pages, 3);
+        // The kept tables serve the next map (a mid and a leaf) without allocating.
+        pt.map(VA, 1, Prot::GPU_SHARED_RW, core::iter::once(0x8000_0000))?;
+        expect_eq!(ctx, (pt.reserved(), pt.pages()), (0, 3));
+        pt.unmap(VA, 1, &*tlb)?;
+        expect_eq!(ctx, pt.reclaim(&*tlb)?.len(), 2);
+        expect_eq!(ctx, table_pages() - base_pages, 1);
+        // Nothing to reclaim twice.
+        expect_eq!(ctx, pt.reclaim(&*tlb)?.len(), 0);
+        drop(pt);
+        expect_eq!(ctx, table_pages(), base_pages);
+        Ok(())
+    }
+
+    /// Dropping page tables frees every table they hold, linked or reserved, mapped or not.
+    fn drop_frees_every_table(ctx: &mut Context) -> Result {
+        let base_pages = table_pages();
+        let mut pt = PageTables::new_user()?;
+        map(&mut pt, VA, 1)?;
+        map(&mut pt, VA + (5 << 25), 3)?;
+        map(&mut pt, 3 << 36, 1)?;
+        pt.reserve(4)?;
+        expect_eq!(ctx, pt.pages(), 1 + 5 + 4);
+        expect_eq!(ctx, table_pages() - base_pages, 10);
+        pt.trim_reserve(1);
+        expect_eq!(ctx, pt.pages(), 1 + 5 + 1);
+        drop(pt);
+        expect_eq!(ctx, table_pages(), base_pages);
+        Ok(())
+    }
+
     kunit_suite!(
         asahi_mmu,
-        [unmap_invalidates_once_per_range, skip_knob_skips]
+        [
+            unmap_invalidates_once_per_range,
+            skip_knob_skips,
+            batch_reserves_union_and_reclaims_all,
+            drop_frees_every_table,
+        ]
     );
 }

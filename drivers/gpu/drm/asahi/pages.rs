@@ -76,6 +76,21 @@ impl GpuPage {
         // SAFETY: `self.0` is a live page (type invariant).
         unsafe { bindings::asahi_helper_page_to_phys(self.0.as_ptr()) }
     }
+
+    /// Rebuilds the owner of the GPU page at `phys`, whose previous owner was forgotten
+    /// (`core::mem::forget`) to hand the page to another structure (the page tables' tree).
+    ///
+    /// # Safety
+    ///
+    /// `phys` is [`Self::phys`] of a `GpuPage` that was forgotten and not rebuilt since.
+    pub(crate) unsafe fn from_phys(phys: u64) -> Self {
+        // SAFETY: `phys` is the start of a live allocation of `ORDER` (the caller's promise), so
+        // its `struct page` exists and is not null.
+        let page = unsafe { bindings::asahi_helper_phys_to_page(phys) };
+        // INVARIANT: the caller hands over the forgotten owner's allocation.
+        // SAFETY: `pfn_to_page` of RAM is never null.
+        Self(unsafe { NonNull::new_unchecked(page) })
+    }
 }
 
 impl Drop for GpuPage {

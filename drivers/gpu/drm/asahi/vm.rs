@@ -18,6 +18,16 @@
 //! reference it held is dropped ([`PageTables::unmap`]); a VM's release invalidates its whole
 //! address space before its page tables and objects go.
 //!
+//! # Memory
+//!
+//! What a VM holds is bounded by what it maps, not by how it was bound: a bind reserves the
+//! page tables its ranges need together (each missing table once, [`PageTables::plan_batch`]),
+//! gives back reserved tables it did not use beyond [`TABLES_KEEP`], and frees the tables its
+//! unmaps emptied ([`PageTables::reclaim`]); tree nodes kept for reuse are at most
+//! [`SPARE_MAX`]. The objects and tables a bind removed go at its end, after the GPU's cached
+//! translations of them were invalidated, unless a job is in the VM then: the GPU may be using
+//! them, so they wait in the graveyard until the VM's last job is done.
+//!
 //! # Lock order
 //!
 //! Under `Vm::inner` only the backend's TLB invalidation runs (a leaf spinlock in the virtual
@@ -28,10 +38,10 @@ use crate::backend::Backend;
 use crate::fw::uat::Prot;
 use crate::gem;
 use crate::kernel_ext::vec::VecExt;
-use crate::mmu::PageTables;
+use crate::mmu::{PageTables, TablePage};
 use crate::pages::GPU_PAGE_SIZE;
 use core::ops::Range;
-use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use core::sync::atomic::{fence, AtomicU64, AtomicUsize, Ordering};
 use kernel::sync::Arc;
 use kernel::new_mutex;
 use kernel::prelude::*;
@@ -49,10 +59,21 @@ pub(crate) const USER_RANGE: Range<u64> = 0x4000..(1 << 39) - 0x8000;
 /// The smallest kernel window userspace may give a VM (512 MiB, as downstream).
 pub(crate) const KERNEL_MIN_SIZE: u64 = 0x2000_0000;
 
-/// Most tree nodes a VM keeps allocated ahead for reuse (64 bytes each: 8 MiB, for a VM that
-/// once bound 65536 pages one op each): binds of many small ops reuse the nodes their unmaps
-/// free instead of allocating and freeing one per op. Freed with the VM.
-const SPARE_MAX: usize = 1 << 17;
+/// Most tree nodes a VM keeps allocated ahead for reuse between binds (64 bytes each: 16 KiB,
+/// as much as one page table). A bind allocates the nodes it may need beyond these before its
+/// first change and frees the excess after: a kmalloc and kfree of 64 bytes per node, well
+/// under a microsecond, against tens of microseconds per op for a bind in 16 KiB pieces
+/// (BENCHMARKS.md), so reuse across binds buys little, while an unbounded spare list kept the
+/// nodes of the largest bind ever made (8 MiB after one of 65536 ops) until the VM went. 256
+/// covers the binds Mesa makes (a few ops each) without allocating.
+pub(crate) const SPARE_MAX: usize = 256;
+
+/// Reserved page tables a VM keeps between binds (two: a mid and a leaf table, what a map
+/// into a fresh 64 GiB region needs).
+pub(crate) const TABLES_KEEP: usize = 2;
+
+/// debugfs `vm_spare_nodes`: tree nodes all VMs keep for reuse (at most [`SPARE_MAX`] each).
+pub(crate) static SPARE_NODES: AtomicU64 = AtomicU64::new(0);
 
 /// Source of VM serial numbers: unique for the module's lifetime, never 0.
 static NEXT_SERIAL: AtomicU64 = AtomicU64::new(1);
@@ -118,9 +139,13 @@ struct VmInner {
     count: usize,
     /// Tree nodes allocated ahead, so a bind changes nothing until it cannot fail.
     spare: KVec<RBTreeNodeReservation<u64, Mapping>>,
-    /// Objects unmapped while jobs were running in this VM: the GPU may have translated an
-    /// address just before the unmap, so their memory stays until those jobs are done.
+    /// Objects unmapped by the bind in progress, and those unmapped while jobs were running in
+    /// this VM: the GPU may have translated an address just before the unmap, so their memory
+    /// stays until those jobs are done.
     graveyard: KVec<ARef<gem::Object>>,
+    /// Page tables emptied and unlinked while jobs were running in this VM (one list per bind):
+    /// the GPU may be in the middle of a walk through them.
+    dead_tables: KVec<KVec<TablePage>>,
 }
 
 impl VmInner {
@@ -210,6 +235,7 @@ impl Vm {
                     count: 0,
                     spare: KVec::new(),
                     graveyard: KVec::new(),
+                    dead_tables: KVec::new(),
                 },
                 "asahi::Vm::inner"
             ),
@@ -229,19 +255,27 @@ impl Vm {
     /// Applies `ops` in order, all or nothing: every allocation (page tables, bookkeeping) is
     /// made before the first change, so on error the address space is as it was.
     pub(crate) fn bind(&self, ops: KVec<BindOp>) -> Result {
-        let mut inner = self.inner.lock();
-        let inner = &mut *inner;
-        let busy = self.active_jobs.load(Ordering::Acquire) != 0;
-        // Enough tables for every map as if each needed its own (an over-estimate when maps
-        // share tables; the spare stays reserved for later binds).
-        let mut tables = 0usize;
-        for op in ops.iter() {
-            if let BindOp::Map { va, pages, .. } = op {
-                tables = tables
-                    .checked_add(inner.pt.tables_needed(*va, *pages)?)
-                    .ok_or(ENOMEM)?;
-            }
-        }
+        let mut guard = self.inner.lock();
+        let inner = &mut *guard;
+        let spare_before = inner.spare.len();
+        let r = Self::prepare(inner, &ops).and_then(|()| Self::apply(inner, ops, &*self.backend));
+        self.finish(inner);
+        let spare_after = inner.spare.len();
+        drop(guard);
+        // CAST: lengths fit in u64; the counter sums every VM's spare list.
+        let delta = (spare_after as u64).wrapping_sub(spare_before as u64);
+        SPARE_NODES.fetch_add(delta, Ordering::Relaxed);
+        r
+    }
+
+    /// Makes every allocation `ops` may need: page tables, tree nodes, graveyard room.
+    fn prepare(inner: &mut VmInner, ops: &KVec<BindOp>) -> Result {
+        // The tables the maps need together (no table is unlinked before the batch ends, see
+        // `finish`, so the count is exact).
+        let tables = inner.pt.plan_batch(ops.iter().filter_map(|op| match op {
+            BindOp::Map { va, pages, .. } => Some((*va, *pages)),
+            BindOp::Unmap { .. } => None,
+        }))?;
         inner.pt.reserve(tables)?;
         // An op needs at most one node more than it frees: cutting a mapping removes its node
         // (kept for reuse, see `recycle`) and inserts its head and tail; a map also inserts its
@@ -254,19 +288,27 @@ impl Vm {
                 BindOp::Unmap { .. } => 1,
             })
             .sum::<usize>();
-        inner.spare.reserve(nodes, GFP_KERNEL)?;
+        if nodes > inner.spare.len() {
+            inner.spare.reserve(nodes - inner.spare.len(), GFP_KERNEL)?;
+        }
         while inner.spare.len() < nodes {
             inner
                 .spare
                 .push(RBTreeNodeReservation::new(GFP_KERNEL)?, GFP_KERNEL)?;
         }
+        // Every mapping removed by the batch goes to the graveyard until `finish`.
         let retire = inner.count + nodes;
         inner.graveyard.reserve(retire, GFP_KERNEL)?;
+        // Room to park the tables the batch empties, should a job be running at its end.
+        inner.dead_tables.reserve(1, GFP_KERNEL)?;
+        Ok(())
+    }
 
-        let tlb = &*self.backend;
+    /// Applies `ops` with everything `prepare` reserved.
+    fn apply(inner: &mut VmInner, ops: KVec<BindOp>, tlb: &dyn Backend) -> Result {
         for op in ops {
             match op {
-                BindOp::Unmap { va, pages } => Self::unmap_locked(inner, va, pages, busy, tlb)?,
+                BindOp::Unmap { va, pages } => Self::unmap_locked(inner, va, pages, tlb)?,
                 BindOp::Map {
                     va,
                     pages,
@@ -276,7 +318,7 @@ impl Vm {
                     repeat,
                 } => {
                     // Binding over an existing mapping replaces it.
-                    Self::unmap_locked(inner, va, pages, busy, tlb)?;
+                    Self::unmap_locked(inner, va, pages, tlb)?;
                     let phys = (0..pages).map(|i| {
                         let page = if repeat { first } else { first + i };
                         // CAST: object page indices fit in usize (objects are bounded).
@@ -293,23 +335,73 @@ impl Vm {
                 }
             }
         }
+        Ok(())
+    }
+
+    /// Ends a bind, whether it succeeded or not: frees the page tables its unmaps emptied and
+    /// drops the objects they removed, or, if a job is in the VM, parks both until the last job
+    /// is done; then cuts the reserves back to their bounds.
+    fn finish(&self, inner: &mut VmInner) {
+        let tlb = &*self.backend;
+        // Unlinks the emptied tables and invalidates their spans. Without room to park them it
+        // unlinks nothing (they stay linked, which is always safe, and go with the VM or a later
+        // bind).
+        let freed = if inner.dead_tables.len() < inner.dead_tables.capacity() {
+            inner.pt.reclaim(tlb).unwrap_or_default()
+        } else {
+            KVec::new()
+        };
+        // Is the GPU possibly walking this VM? Checked after the tables were unlinked and the
+        // TLB invalidated, and ordered against `ActiveVm::new` (both sequentially consistent):
+        // a job counted after this load walks only tables linked now, and a job counted before
+        // it is still counted here (its `ActiveVm` drop then waits for the lock we hold, and
+        // takes what we park).
+        fence(Ordering::SeqCst);
+        if self.active_jobs.load(Ordering::SeqCst) != 0 {
+            if !freed.is_empty() {
+                // Room reserved by `prepare` (checked above).
+                let at = inner.dead_tables.len();
+                let _ = inner.dead_tables.insert_within_capacity(at, freed);
+            }
+        } else {
+            // No job: nothing can reach what the batch (or earlier ones, for jobs now done)
+            // removed. Object references are dropped under the lock (see the lock order).
+            inner.pt.restock(freed, TABLES_KEEP);
+            while let Some(obj) = inner.graveyard.pop() {
+                drop(obj);
+            }
+            while let Some(tables) = inner.dead_tables.pop() {
+                drop(tables);
+            }
+            // Bookkeeping sized for a big bind goes when the VM no longer needs it.
+            if inner.graveyard.capacity() > 2 * inner.count + SPARE_MAX {
+                inner.graveyard = KVec::new();
+            }
+            if inner.dead_tables.capacity() > 16 {
+                inner.dead_tables = KVec::new();
+            }
+        }
+        inner.pt.trim_reserve(TABLES_KEEP);
         // Keep a bounded number of nodes for the next binds.
         while inner.spare.len() > SPARE_MAX {
             drop(inner.spare.pop());
         }
-        Ok(())
+        if inner.spare.capacity() > 4 * SPARE_MAX {
+            if let Ok(mut small) = KVec::with_capacity(SPARE_MAX, GFP_KERNEL) {
+                while let Some(n) = inner.spare.pop() {
+                    // Within the capacity just allocated: cannot fail.
+                    let _ = small.push(n, GFP_NOWAIT);
+                }
+                inner.spare = small;
+            }
+        }
     }
 
     /// Unmaps `[va, va + pages)` from the page tables (invalidating the range in the GPU's TLB
     /// through `tlb`) and the bookkeeping, splitting mappings that straddle the edges: O(log n)
-    /// per mapping touched. Needs no allocation beyond what `bind` reserved.
-    fn unmap_locked(
-        inner: &mut VmInner,
-        va: u64,
-        pages: u64,
-        busy: bool,
-        tlb: &dyn Backend,
-    ) -> Result {
+    /// per mapping touched. The removed mappings' objects go to the graveyard (`finish` decides
+    /// when they are dropped). Needs no allocation beyond what `bind` reserved.
+    fn unmap_locked(inner: &mut VmInner, va: u64, pages: u64, tlb: &dyn Backend) -> Result {
         let end = va + pages * GPU_PAGE_SIZE;
         // Page tables first, then the TLB; only then may the references below be dropped.
         inner.pt.unmap(va, pages, tlb)?;
@@ -344,11 +436,9 @@ impl Vm {
                 let tail = m.tail_from(start, end);
                 inner.insert(end, tail)?;
             }
-            if busy {
-                // Capacity reserved by `bind`.
-                let at = inner.graveyard.len();
-                inner.graveyard.insert_within_capacity(at, m.obj)?;
-            }
+            // Capacity reserved by `prepare`.
+            let at = inner.graveyard.len();
+            inner.graveyard.insert_within_capacity(at, m.obj)?;
         }
         Ok(())
     }
@@ -366,6 +456,9 @@ impl PinnedDrop for Vm {
     /// every translation of this one first.
     fn drop(self: Pin<&mut Self>) {
         self.backend.tlb_invalidate_all(self.ttb);
+        // CAST: a length fits in u64.
+        let spare = self.inner.lock().spare.len() as u64;
+        SPARE_NODES.fetch_sub(spare, Ordering::Relaxed);
     }
 }
 
@@ -375,7 +468,8 @@ pub(crate) struct ActiveVm(Arc<Vm>);
 impl ActiveVm {
     /// Marks a job as running in `vm`.
     pub(crate) fn new(vm: &Arc<Vm>) -> Self {
-        vm.active_jobs.fetch_add(1, Ordering::AcqRel);
+        // Sequentially consistent: see `Vm::finish`.
+        vm.active_jobs.fetch_add(1, Ordering::SeqCst);
         Self(vm.clone())
     }
 
@@ -384,9 +478,13 @@ impl ActiveVm {
 impl Drop for ActiveVm {
     fn drop(&mut self) {
         if self.0.active_jobs.fetch_sub(1, Ordering::AcqRel) == 1 {
-            let dead = core::mem::replace(&mut self.0.inner.lock().graveyard, KVec::new());
-            // Object references are dropped outside the VM lock.
+            let mut inner = self.0.inner.lock();
+            let dead = core::mem::replace(&mut inner.graveyard, KVec::new());
+            let tables = core::mem::replace(&mut inner.dead_tables, KVec::new());
+            drop(inner);
+            // Object references and the tables are dropped outside the VM lock.
             drop(dead);
+            drop(tables);
         }
     }
 }
