@@ -27,7 +27,7 @@
 //! timestamp window exist from boot, and heap growth brings its own tables
 //! ([`FwMemory::add_tables`]).
 //!
-//! The timestamp window's addresses are handed out by [`TimestampWindow`], a next-fit allocator
+//! The timestamp window's addresses are handed out by [`TimestampWindow`], a first-fit allocator
 //! over a bitmap of its 4096 GPU pages that lives inside [`FwMemory`] (so it allocates nothing
 //! either): a range unmapped after its FwCtl flush is free again, and a bind fails with
 //! `ENOSPC` only when the live bindings leave no run of free pages long enough.
@@ -94,15 +94,14 @@ pub(crate) struct FwMemory {
     timestamps: TimestampWindow,
 }
 
-/// Which GPU pages of the timestamp window are in use: runs of pages handed out next-fit (from
-/// where the last one ended, wrapping to the start), so a freed range is reused once the
-/// allocator comes round to it again, and any run of free pages long enough is found. A fixed
-/// bitmap: allocating and freeing allocate no memory.
+/// Which GPU pages of the timestamp window are in use: runs of pages handed out first-fit (the
+/// lowest free run long enough), which packs live bindings at the start of the window so that
+/// the rest stays in one piece for large ones. A freed range may be handed out at once: its
+/// owner freed it only after the firmware flushed it and the TLB forgot it. A fixed bitmap:
+/// allocating and freeing allocate no memory.
 pub(crate) struct TimestampWindow {
     /// Bit `i % 64` of word `i / 64`: page `i` is in use.
     used: [u64; TIMESTAMP_PAGES / 64],
-    /// Where the next search starts.
-    next: usize,
     /// Pages in use.
     live: usize,
 }
@@ -112,7 +111,6 @@ impl TimestampWindow {
     pub(crate) const fn new() -> Self {
         Self {
             used: [0; TIMESTAMP_PAGES / 64],
-            next: 0,
             live: 0,
         }
     }
@@ -168,10 +166,9 @@ impl TimestampWindow {
         if pages == 0 || pages > TIMESTAMP_PAGES - self.live {
             return None;
         }
-        let first = self.find(self.next, pages).or_else(|| self.find(0, pages))?;
+        let first = self.find(0, pages)?;
         self.set(first, pages, true);
         self.live += pages;
-        self.next = (first + pages) % TIMESTAMP_PAGES;
         Some(first)
     }
 
@@ -516,26 +513,27 @@ mod tests {
     use crate::backend::testing::Recorder;
     use crate::kernel_ext::kunit::{expect_eq, expect_true, kunit_suite, Context};
 
-    /// Bind + unbind of one page far past the window's 4096 pages: every bind succeeds, the
-    /// addresses go round the window and come back.
-    fn single_page_cycles_reuse_the_window(ctx: &mut Context) {
+    /// Bind + unbind far past the window's 4096 pages, with other bindings live: every bind
+    /// succeeds and gets the lowest free run, which is the one just freed.
+    fn cycles_reuse_the_window(ctx: &mut Context) {
         let mut w = TimestampWindow::new();
-        let mut first_round_end = None;
+        expect_eq!(ctx, w.alloc(3), Some(0));
+        expect_eq!(ctx, w.alloc(1), Some(3));
         for i in 0..5 * TIMESTAMP_PAGES {
-            let Some(p) = w.alloc(1) else {
-                expect_true!(ctx, false, "cycle {i}: no page");
+            let n = 1 + i % 4;
+            let Some(p) = w.alloc(n) else {
+                expect_true!(ctx, false, "cycle {i}: no run of {n}");
                 return;
             };
-            if i < TIMESTAMP_PAGES {
-                // Next-fit: a fresh page until the window wraps.
-                expect_eq!(ctx, p, i);
-            } else if first_round_end.is_none() {
-                first_round_end = Some(p);
-            }
-            w.free(p, 1);
+            expect_eq!(ctx, p, 4);
+            w.free(p, n);
         }
-        expect_eq!(ctx, first_round_end, Some(0));
-        expect_eq!(ctx, w.live(), 0);
+        expect_eq!(ctx, w.live(), 4);
+        // A hole is reused by a run that fits it, not by a larger one.
+        w.free(0, 3);
+        expect_eq!(ctx, w.alloc(4), Some(4));
+        expect_eq!(ctx, w.alloc(2), Some(0));
+        expect_eq!(ctx, w.live(), 7);
     }
 
     /// ENOSPC only when the live bindings fill the window; a freed range is found again, and a
@@ -618,7 +616,8 @@ mod tests {
     }
 
     /// Through the kernel half's page tables: map and unmap 20000 times, the window is reused
-    /// and empty afterwards; a range kept after a failed flush is not handed out again.
+    /// and empty afterwards; a range kept after a failed flush is not handed out again, and
+    /// four bindings of a quarter of the window each fill it exactly.
     fn kernel_half_maps_reuse_the_window(ctx: &mut Context) -> Result {
         let (_rec, tlb) = Recorder::new()?;
         let mut fw = FwMemory::new()?;
@@ -647,6 +646,25 @@ mod tests {
         // A whole-window binding cannot fit any more.
         let whole = TIMESTAMP_PAGES as u64;
         expect_eq!(ctx, fw.map_timestamps(whole, phys(whole)).err(), Some(ENOSPC));
+        let va = fw.map_timestamps(1, phys(1))?;
+        expect_eq!(ctx, va, TIMESTAMP_BASE + 2 * GPU_PAGE_SIZE);
+        fw.unmap_timestamps(va, 1, &*tlb, true);
+        // Four bindings of a quarter of the window each fill it: a fifth page does not fit,
+        // and a quarter freed in the middle is bound again in its place.
+        let mut fresh = FwMemory::new()?;
+        let q = whole / 4;
+        let mut vas = KVec::new();
+        for _ in 0..4 {
+            vas.push(fresh.map_timestamps(q, phys(q))?, GFP_KERNEL)?;
+        }
+        expect_eq!(ctx, fresh.map_timestamps(1, phys(1)).err(), Some(ENOSPC));
+        let second = *vas.get(1).ok_or(EINVAL)?;
+        fresh.unmap_timestamps(second, q, &*tlb, true);
+        expect_eq!(ctx, fresh.map_timestamps(q, phys(q)).ok(), Some(second));
+        for va in vas.iter() {
+            fresh.unmap_timestamps(*va, q, &*tlb, true);
+        }
+        expect_eq!(ctx, fresh.timestamp_pages_live(), 0);
         expect_true!(ctx, !FwMemory::driver_owns(TIMESTAMP_BASE));
         expect_true!(ctx, FwMemory::driver_owns(crate::fw::heap::PRIVATE_BASE));
         expect_true!(ctx, !FwMemory::driver_owns(UPPER_HALF_BASE));
@@ -656,7 +674,7 @@ mod tests {
     kunit_suite!(
         asahi_fwmem,
         [
-            single_page_cycles_reuse_the_window,
+            cycles_reuse_the_window,
             full_only_when_live_bindings_fill_it,
             mixed_sizes_never_overlap_and_fail_only_when_full,
             kernel_half_maps_reuse_the_window,
