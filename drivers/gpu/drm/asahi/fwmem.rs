@@ -21,7 +21,8 @@
 //!
 //! The first allocation of the private heap is the init data, so it sits at the start of the
 //! private range (`0xffffffa0_00000000`), where downstream's is too. A crash dump
-//! ([`crate::crashdump`]) snapshots every page mapped in the kernel half.
+//! ([`crate::crashdump`]) walks every page mapped in the kernel half and copies those the driver
+//! owns ([`FwMemory::driver_owns`]: the heaps, never the timestamp window's user pages).
 //!
 //! Nothing here allocates under the kernel half's lock once the GPU runs: page tables of the
 //! timestamp window exist from boot, and heap growth brings its own tables
