@@ -253,7 +253,9 @@ fn main() {
         ..Default::default()
     };
     let low_ok = ctx.dev.queue_create(&mut low).is_ok();
-    let slow = ctx.put_stream(&[(op::DELAY, 0, 0, 20_000)]);
+    // Half a second each (the longest DELAY is 100 ms): the crash comes a few hundred ms
+    // after they are queued, so most are still in the ring, whatever the scheduling.
+    let slow = ctx.put_stream(&[(op::DELAY, 0, 0, 100_000); 5]);
     let low_sos: Vec<u32> = (0..LOW_JOBS)
         .filter_map(|i| {
             let (obj, _) = ts.as_ref()?;
