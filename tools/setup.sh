@@ -27,7 +27,7 @@ PKGS_HOST=(
   qemu-system-x86 qemu-system-arm
   busybox-static
   gcc-aarch64-linux-gnu libc6-dev-arm64-cross
-  binutils-aarch64-linux-gnu gdb-multiarch
+  binutils binutils-aarch64-linux-gnu gdb-multiarch  # readelf: the host tests need it
 )
 PKGS_ARM64=(
   "libstd-rust-web-dev:arm64=$RUSTC_WEB_VERSION"

@@ -25,7 +25,8 @@
 //! ```text
 //! 0x0000  Elf64_Ehdr            ET_CORE, EM_AARCH64, ELFCLASS64, LSB, e_entry 0xffffff8000000000
 //! 0x0040  Elf64_Phdr[0]         PT_NOTE, align 1, covering the notes below
-//! 0x0078  Elf64_Phdr[1..n]      PT_LOAD, one per run of contiguous 16 KiB GPU pages
+//! 0x0078  Elf64_Phdr[1..n]      PT_LOAD, one per run of contiguous 16 KiB GPU pages (user
+//!                               memory: flag `pte::FLAG_USER_MEMORY`, never any data)
 //!         notes                 "AGX"/1 (AgxDumpInfo), "RTKIT"/1 (raw crash log)
 //!         zero padding          up to the next 16 KiB boundary
 //! data    page data             16 KiB per captured page, in segment order
@@ -59,7 +60,9 @@ pub mod reader;
 
 pub use info::AgxDumpInfo;
 pub use reader::{Dump, LoadSegment, ParseError, VaError};
-pub use writer::{Coalescer, LayoutError, Note, PageSource, PagesRef, Segment, Writer};
+pub use writer::{
+    Coalescer, LayoutError, Note, PageKind, PageSource, PagesRef, Segment, SegmentList, Writer,
+};
 
 /// log2 of the GPU (UAT) page size.
 pub const GPU_PAGE_SHIFT: u32 = 14;

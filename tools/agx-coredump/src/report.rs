@@ -129,6 +129,10 @@ impl fmt::Display for ParseErrorDisplay<'_> {
             P::BadFileSize { index } => {
                 write!(f, "segment {index} p_filesz is neither 0 nor p_memsz")
             }
+            P::UserMemoryWithData { index } => write!(
+                f,
+                "segment {index} is marked as user memory but carries data (user memory is never captured)"
+            ),
             P::DataOverlapsHeaders { index } => {
                 write!(f, "segment {index} data overlaps the headers or notes")
             }
@@ -156,6 +160,9 @@ impl fmt::Display for VaErrorDisplay<'_> {
             VaError::Unmapped(va) => write!(f, "address {va:#x} is not mapped in the snapshot"),
             VaError::NoData(va) => {
                 write!(f, "address {va:#x} is mapped but its page was not captured")
+            }
+            VaError::UserMemory(va) => {
+                write!(f, "address {va:#x} maps user memory, not captured")
             }
         }
     }
@@ -433,16 +440,28 @@ pub fn describe_flags(flags: u32) -> String {
     }
 }
 
-/// One line per segment: VA range, PA, pages, data, ELF permissions, decoded protection.
+/// One line per segment: VA range, PA, pages, data, ELF permissions, decoded protection (and,
+/// for memory the driver does not own, "user memory, not captured").
 pub fn segment_line(i: usize, s: &LoadSegment) -> String {
     let end = s.vaddr.wrapping_add(s.memsz);
+    let user = if s.is_user() {
+        "  user memory, not captured"
+    } else {
+        ""
+    };
     format!(
-        "{i:>5}  {:016x}-{:016x}  {:012x}  {:>6}  {:<4}  {}  {:08x}  {}",
+        "{i:>5}  {:016x}-{:016x}  {:012x}  {:>6}  {:<4}  {}  {:08x}  {}{user}",
         s.vaddr,
         end,
         s.paddr,
         s.pages(),
-        if s.has_data { "yes" } else { "no" },
+        if s.has_data {
+            "yes"
+        } else if s.is_user() {
+            "user"
+        } else {
+            "no"
+        },
         rwx_string(flags_rwx(s.flags)),
         s.flags,
         describe_flags(s.flags)
@@ -455,11 +474,14 @@ fn segment_table(out: &mut String, dump: &Dump<'_>) {
         out,
         "    #  gpu va range                       phys           pages  data  elf  p_flags   protection"
     );
-    let (mut pages, mut data_pages) = (0u64, 0u64);
+    let (mut pages, mut data_pages, mut user_pages) = (0u64, 0u64, 0u64);
     for (i, s) in dump.segments().enumerate() {
         pages = pages.saturating_add(s.pages());
         if s.has_data {
             data_pages = data_pages.saturating_add(s.pages());
+        }
+        if s.is_user() {
+            user_pages = user_pages.saturating_add(s.pages());
         }
         out.push_str(&segment_line(i, &s));
         out.push('\n');
@@ -467,7 +489,7 @@ fn segment_table(out: &mut String, dump: &Dump<'_>) {
     let mib = |p: u64| p.saturating_mul(GPU_PAGE_SIZE_U64) as f64 / f64::from(1u32 << 20);
     let _ = writeln!(
         out,
-        "Totals: {} segments, {pages} pages mapped ({:.2} MiB), {data_pages} captured ({:.2} MiB), {} without data",
+        "Totals: {} segments, {pages} pages mapped ({:.2} MiB), {data_pages} captured ({:.2} MiB), {} without data ({user_pages} user memory, not captured)",
         dump.segment_count(),
         mib(pages),
         mib(data_pages),

@@ -61,6 +61,17 @@ pub(crate) enum HeapKind {
     Shared,
 }
 
+/// Whether `va` lies in one of the firmware heaps' ranges (memory the driver allocates and
+/// owns).
+pub(crate) fn is_heap_va(va: u64) -> bool {
+    [HeapKind::Private, HeapKind::GpuRo, HeapKind::Shared]
+        .iter()
+        .any(|k| {
+            let (base, size, _, _) = k.range();
+            va >= base && va - base < size
+        })
+}
+
 impl HeapKind {
     const fn range(self) -> (u64, u64, bool, Prot) {
         match self {

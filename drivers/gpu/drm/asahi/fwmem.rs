@@ -21,11 +21,21 @@
 //!
 //! The first allocation of the private heap is the init data, so it sits at the start of the
 //! private range (`0xffffffa0_00000000`), where downstream's is too. A crash dump
-//! ([`crate::crashdump`]) snapshots every page mapped in the kernel half.
+//! ([`crate::crashdump`]) walks every page mapped in the kernel half and copies those the driver
+//! owns ([`FwMemory::driver_owns`]: the heaps, never the timestamp window's user pages).
 //!
 //! Nothing here allocates under the kernel half's lock once the GPU runs: page tables of the
 //! timestamp window exist from boot, and heap growth brings its own tables
 //! ([`FwMemory::add_tables`]).
+//!
+//! The timestamp window's addresses are handed out by [`TimestampWindow`], a first-fit allocator
+//! over a bitmap of its 4096 GPU pages that lives inside [`FwMemory`] (so it allocates nothing
+//! either): a range unmapped after its FwCtl flush is free again, and a bind fails with
+//! `ENOSPC` only when the live bindings leave no run of free pages long enough.
+//!
+//! Locking: [`FwMemory`] sits behind the firmware allocator's kernel-half mutex
+//! ([`crate::fwalloc::FwAllocator::kernel_half`]), which the crash path takes while it
+//! snapshots; nothing here takes another lock.
 
 use crate::channel::TxChannel;
 use crate::backend::Backend;
@@ -50,7 +60,10 @@ use kernel::sync::Arc;
 /// (downstream's timestamp range, shared/reference/asahi-driver.md §2).
 pub(crate) const TIMESTAMP_BASE: u64 = 0xffff_ffae_1000_0000;
 /// Size of that window (64 MiB: 4096 GPU pages, all of whose page tables exist from boot).
-const TIMESTAMP_SIZE: u64 = 0x400_0000;
+pub(crate) const TIMESTAMP_SIZE: u64 = 0x400_0000;
+/// GPU pages of the timestamp window.
+// CAST: 4096.
+const TIMESTAMP_PAGES: usize = (TIMESTAMP_SIZE / GPU_PAGE_SIZE) as usize;
 /// Entries of the event channel ring.
 pub(crate) const EVENT_RING_ENTRIES: u32 = 0x100;
 /// Entries of the device-control channel ring (0x100, reference §5).
@@ -79,8 +92,100 @@ pub(crate) struct FwLayout {
 /// The kernel half's page tables.
 pub(crate) struct FwMemory {
     pt: PageTables,
-    /// Next free address of the timestamp window (never reused).
-    next_timestamp_va: u64,
+    /// Which pages of the timestamp window are bound.
+    timestamps: TimestampWindow,
+}
+
+/// Which GPU pages of the timestamp window are in use: runs of pages handed out first-fit (the
+/// lowest free run long enough), which packs live bindings at the start of the window so that
+/// the rest stays in one piece for large ones. A freed range may be handed out at once: its
+/// owner freed it only after the firmware flushed it and the TLB forgot it. A fixed bitmap:
+/// allocating and freeing allocate no memory.
+pub(crate) struct TimestampWindow {
+    /// Bit `i % 64` of word `i / 64`: page `i` is in use.
+    used: [u64; TIMESTAMP_PAGES / 64],
+    /// Pages in use.
+    live: usize,
+}
+
+impl TimestampWindow {
+    /// An empty window.
+    pub(crate) const fn new() -> Self {
+        Self {
+            used: [0; TIMESTAMP_PAGES / 64],
+            live: 0,
+        }
+    }
+
+    fn is_used(&self, page: usize) -> bool {
+        self.used
+            .get(page / 64)
+            .is_some_and(|w| w & (1 << (page % 64)) != 0)
+    }
+
+    fn set(&mut self, first: usize, pages: usize, used: bool) {
+        for p in first..first + pages {
+            if let Some(w) = self.used.get_mut(p / 64) {
+                if used {
+                    *w |= 1 << (p % 64);
+                } else {
+                    *w &= !(1 << (p % 64));
+                }
+            }
+        }
+    }
+
+    /// The first run of `pages` free pages starting at or after `from`.
+    fn find(&self, from: usize, pages: usize) -> Option<usize> {
+        let mut start = from;
+        let mut p = from;
+        while p < TIMESTAMP_PAGES {
+            if start + pages > TIMESTAMP_PAGES {
+                return None;
+            }
+            // Skip whole words in use.
+            if p % 64 == 0 && self.used.get(p / 64) == Some(&u64::MAX) {
+                p += 64;
+                start = p;
+                continue;
+            }
+            if self.is_used(p) {
+                p += 1;
+                start = p;
+                continue;
+            }
+            p += 1;
+            if p - start == pages {
+                return Some(start);
+            }
+        }
+        None
+    }
+
+    /// Takes a run of `pages` pages; returns its first page, or `None` if no free run is long
+    /// enough.
+    pub(crate) fn alloc(&mut self, pages: usize) -> Option<usize> {
+        if pages == 0 || pages > TIMESTAMP_PAGES - self.live {
+            return None;
+        }
+        let first = self.find(0, pages)?;
+        self.set(first, pages, true);
+        self.live += pages;
+        Some(first)
+    }
+
+    /// Gives back the run of `pages` pages at `first` taken by [`Self::alloc`].
+    pub(crate) fn free(&mut self, first: usize, pages: usize) {
+        let end = first.saturating_add(pages).min(TIMESTAMP_PAGES);
+        let taken = (first..end).filter(|&p| self.is_used(p)).count();
+        self.set(first, end.saturating_sub(first), false);
+        self.live -= taken;
+    }
+
+    /// Pages in use.
+    pub(crate) fn live(&self) -> usize {
+        self.live
+    }
 }
 
 /// An all-zero firmware structure (`T: Plain`, so all-zero is a valid `T`).
@@ -93,7 +198,7 @@ impl FwMemory {
     pub(crate) fn new() -> Result<Self> {
         let mut fw = Self {
             pt: PageTables::new_kernel()?,
-            next_timestamp_va: TIMESTAMP_BASE,
+            timestamps: TimestampWindow::new(),
         };
         // The timestamp window's tables exist from the start: mapping a timestamp buffer then
         // allocates nothing under the firmware-memory lock, which the crash path (a fence
@@ -137,31 +242,60 @@ impl FwMemory {
     }
 
     /// Maps `pages` GPU pages at physical addresses `phys` (a user timestamp buffer) for the
-    /// firmware; returns their GPU address. The caller keeps the pages alive until
-    /// [`Self::unmap_timestamps`].
+    /// firmware, at free addresses of the timestamp window; returns their GPU address.
+    /// `ENOSPC` if the live bindings leave no run of `pages` free pages. The caller keeps the
+    /// pages alive until [`Self::unmap_timestamps`].
     pub(crate) fn map_timestamps(
         &mut self,
         pages: u64,
         phys: impl Iterator<Item = u64> + Clone,
     ) -> Result<u64> {
-        let va = self.next_timestamp_va;
-        let end = va.checked_add(pages * GPU_PAGE_SIZE).ok_or(ENOSPC)?;
-        if end > TIMESTAMP_BASE + TIMESTAMP_SIZE {
-            return Err(ENOSPC);
+        let n = usize::try_from(pages).map_err(|_| ENOSPC)?;
+        let first = self.timestamps.alloc(n).ok_or(ENOSPC)?;
+        // CAST: a page index below 4096.
+        let va = TIMESTAMP_BASE + first as u64 * GPU_PAGE_SIZE;
+        // The window's tables were all made at boot: nothing to allocate here. Mapping is all
+        // or nothing, so on failure the range is simply free again.
+        let mapped = match self.pt.tables_needed(va, pages) {
+            Ok(0) => self.pt.map(va, pages, Prot::FW_SHARED_RW, phys),
+            Ok(_) => Err(EINVAL),
+            Err(e) => Err(e),
+        };
+        if let Err(e) = mapped {
+            self.timestamps.free(first, n);
+            return Err(e);
         }
-        // The window's tables were all made at boot: nothing to allocate here.
-        if self.pt.tables_needed(va, pages)? != 0 {
-            return Err(EINVAL);
-        }
-        self.pt.map(va, pages, Prot::FW_SHARED_RW, phys)?;
-        self.next_timestamp_va = end;
         Ok(va)
     }
 
     /// Unmaps a timestamp buffer mapped by [`Self::map_timestamps`] and invalidates it in the
-    /// GPU's TLB through `tlb`: afterwards its pages may be freed.
-    pub(crate) fn unmap_timestamps(&mut self, va: u64, pages: u64, tlb: &dyn Backend) {
+    /// GPU's TLB through `tlb`: afterwards its pages may be freed. Its addresses are reused
+    /// only if `reusable`: the caller says so once the firmware flushed what it cached of them
+    /// (or no firmware runs); otherwise they stay taken, so that nothing the firmware may
+    /// still write back lands in another buffer mapped there later.
+    pub(crate) fn unmap_timestamps(&mut self, va: u64, pages: u64, tlb: &dyn Backend, reusable: bool) {
         let _ = self.pt.unmap(va, pages, tlb);
+        let in_window = va
+            .checked_sub(TIMESTAMP_BASE)
+            .filter(|off| off % GPU_PAGE_SIZE == 0 && *off < TIMESTAMP_SIZE);
+        if let (Some(off), true) = (in_window, reusable) {
+            // CAST: below 4096 pages each.
+            self.timestamps
+                .free((off / GPU_PAGE_SIZE) as usize, pages as usize);
+        }
+    }
+
+    /// GPU pages of the timestamp window in use.
+    pub(crate) fn timestamp_pages_live(&self) -> usize {
+        self.timestamps.live()
+    }
+
+    /// Whether the kernel-half page at `va` holds memory the driver owns (its firmware heaps),
+    /// rather than a user buffer mapped for the firmware (the timestamp window) or anything
+    /// else: what a crash dump may copy.
+    pub(crate) fn driver_owns(va: u64) -> bool {
+        !(TIMESTAMP_BASE..TIMESTAMP_BASE + TIMESTAMP_SIZE).contains(&va)
+            && crate::fwalloc::is_heap_va(va)
     }
 
     /// Calls `f(va, pte)` for every page mapped in the kernel half, in address order.
@@ -367,4 +501,179 @@ pub(crate) mod offsets {
     pub(crate) const RUNTIME_FWLOG_BUF: usize = offset_of!(fwv::RuntimePointers, fwlog_buf);
     /// `ChannelRing::ring` (after `state`).
     pub(crate) const RING_RING: usize = offset_of!(crate::fw::job::ChannelRing, ring);
+}
+
+#[cfg(CONFIG_KUNIT)]
+mod tests {
+    use super::*;
+    use crate::backend::testing::Recorder;
+    use crate::kernel_ext::kunit::{expect_eq, expect_true, kunit_suite, Context};
+
+    /// Bind + unbind far past the window's 4096 pages, with other bindings live: every bind
+    /// succeeds and gets the lowest free run, which is the one just freed.
+    fn cycles_reuse_the_window(ctx: &mut Context) {
+        let mut w = TimestampWindow::new();
+        expect_eq!(ctx, w.alloc(3), Some(0));
+        expect_eq!(ctx, w.alloc(1), Some(3));
+        for i in 0..5 * TIMESTAMP_PAGES {
+            let n = 1 + i % 4;
+            let Some(p) = w.alloc(n) else {
+                expect_true!(ctx, false, "cycle {i}: no run of {n}");
+                return;
+            };
+            expect_eq!(ctx, p, 4);
+            w.free(p, n);
+        }
+        expect_eq!(ctx, w.live(), 4);
+        // A hole is reused by a run that fits it, not by a larger one.
+        w.free(0, 3);
+        expect_eq!(ctx, w.alloc(4), Some(4));
+        expect_eq!(ctx, w.alloc(2), Some(0));
+        expect_eq!(ctx, w.live(), 7);
+    }
+
+    /// ENOSPC only when the live bindings fill the window; a freed range is found again, and a
+    /// run longer than any free one is refused.
+    fn full_only_when_live_bindings_fill_it(ctx: &mut Context) {
+        let mut w = TimestampWindow::new();
+        for i in 0..TIMESTAMP_PAGES {
+            expect_eq!(ctx, w.alloc(1), Some(i));
+        }
+        expect_eq!(ctx, w.alloc(1), None);
+        expect_eq!(ctx, w.live(), TIMESTAMP_PAGES);
+        w.free(1000, 1);
+        w.free(3000, 3);
+        expect_eq!(ctx, w.alloc(4), None);
+        expect_eq!(ctx, w.alloc(3), Some(3000));
+        expect_eq!(ctx, w.alloc(1), Some(1000));
+        expect_eq!(ctx, w.alloc(1), None);
+        expect_eq!(ctx, w.alloc(0), None);
+        expect_eq!(ctx, w.alloc(TIMESTAMP_PAGES + 1), None);
+        // The whole window in one run, once empty.
+        w.free(0, TIMESTAMP_PAGES);
+        expect_eq!(ctx, w.live(), 0);
+        expect_eq!(ctx, w.alloc(TIMESTAMP_PAGES), Some(0));
+    }
+
+    /// Runs of several sizes, bound and unbound interleaved (deterministic pseudo-random),
+    /// against a model: no run overlaps a live one, and a bind fails only when the model has
+    /// no free run of that length.
+    fn mixed_sizes_never_overlap_and_fail_only_when_full(ctx: &mut Context) -> Result {
+        let mut w = TimestampWindow::new();
+        let mut model = KVec::<bool>::with_capacity(TIMESTAMP_PAGES, GFP_KERNEL)?;
+        for _ in 0..TIMESTAMP_PAGES {
+            model.push(false, GFP_KERNEL)?;
+        }
+        let mut live = KVec::<(usize, usize)>::new();
+        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut rnd = |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n) as usize
+        };
+        let (mut binds, mut refused) = (0, 0);
+        for _ in 0..20_000 {
+            if live.len() > 0 && (rnd(3) == 0 || live.len() > 200) {
+                // Remove a random live run: swap it with the last, then pop.
+                let at = rnd(live.len() as u64);
+                let last = live.len() - 1;
+                live.swap(at, last);
+                let (first, n) = live.pop().ok_or(EINVAL)?;
+                w.free(first, n);
+                for m in model.iter_mut().skip(first).take(n) {
+                    *m = false;
+                }
+                continue;
+            }
+            let n = [1, 1, 2, 3, 4, 8, 16, 64][rnd(8)];
+            let fits = model.windows(n).any(|r| r.iter().all(|u| !u));
+            match w.alloc(n) {
+                Some(first) => {
+                    binds += 1;
+                    let run = model.get_mut(first..first + n).ok_or(EINVAL)?;
+                    expect_true!(ctx, run.iter().all(|u| !u), "overlap at {first}+{n}");
+                    run.iter_mut().for_each(|u| *u = true);
+                    live.push((first, n), GFP_KERNEL)?;
+                }
+                None => {
+                    refused += 1;
+                    expect_true!(ctx, !fits, "refused {n} pages with a free run");
+                }
+            }
+        }
+        expect_true!(ctx, binds > 10_000, "{binds} binds, {refused} refused");
+        expect_eq!(
+            ctx,
+            w.live(),
+            live.iter().map(|(_, n)| n).sum::<usize>()
+        );
+        Ok(())
+    }
+
+    /// Through the kernel half's page tables: map and unmap 20000 times, the window is reused
+    /// and empty afterwards; a range kept after a failed flush is not handed out again, and
+    /// four bindings of a quarter of the window each fill it exactly.
+    fn kernel_half_maps_reuse_the_window(ctx: &mut Context) -> Result {
+        let (_rec, tlb) = Recorder::new()?;
+        let mut fw = FwMemory::new()?;
+        let phys = |n: u64| (0..n).map(|i| 0x8000_0000 + i * GPU_PAGE_SIZE);
+        for i in 0..20_000u64 {
+            let pages = 1 + i % 3;
+            let va = fw.map_timestamps(pages, phys(pages))?;
+            expect_true!(
+                ctx,
+                va >= TIMESTAMP_BASE && va + pages * GPU_PAGE_SIZE <= TIMESTAMP_BASE + TIMESTAMP_SIZE,
+                "{va:#x}"
+            );
+            fw.unmap_timestamps(va, pages, &*tlb, true);
+        }
+        expect_eq!(ctx, fw.timestamp_pages_live(), 0);
+        let mut mapped = 0;
+        fw.for_each_mapped(|va, _| {
+            mapped += usize::from(!FwMemory::driver_owns(va));
+            Ok(())
+        })?;
+        expect_eq!(ctx, mapped, 0);
+        // Not reusable (the flush failed): those pages stay taken.
+        let va = fw.map_timestamps(2, phys(2))?;
+        fw.unmap_timestamps(va, 2, &*tlb, false);
+        expect_eq!(ctx, fw.timestamp_pages_live(), 2);
+        // A whole-window binding cannot fit any more.
+        let whole = TIMESTAMP_PAGES as u64;
+        expect_eq!(ctx, fw.map_timestamps(whole, phys(whole)).err(), Some(ENOSPC));
+        let va = fw.map_timestamps(1, phys(1))?;
+        expect_eq!(ctx, va, TIMESTAMP_BASE + 2 * GPU_PAGE_SIZE);
+        fw.unmap_timestamps(va, 1, &*tlb, true);
+        // Four bindings of a quarter of the window each fill it: a fifth page does not fit,
+        // and a quarter freed in the middle is bound again in its place.
+        let mut fresh = FwMemory::new()?;
+        let q = whole / 4;
+        let mut vas = KVec::new();
+        for _ in 0..4 {
+            vas.push(fresh.map_timestamps(q, phys(q))?, GFP_KERNEL)?;
+        }
+        expect_eq!(ctx, fresh.map_timestamps(1, phys(1)).err(), Some(ENOSPC));
+        let second = *vas.get(1).ok_or(EINVAL)?;
+        fresh.unmap_timestamps(second, q, &*tlb, true);
+        expect_eq!(ctx, fresh.map_timestamps(q, phys(q)).ok(), Some(second));
+        for va in vas.iter() {
+            fresh.unmap_timestamps(*va, q, &*tlb, true);
+        }
+        expect_eq!(ctx, fresh.timestamp_pages_live(), 0);
+        expect_true!(ctx, !FwMemory::driver_owns(TIMESTAMP_BASE));
+        expect_true!(ctx, FwMemory::driver_owns(crate::fw::heap::PRIVATE_BASE));
+        expect_true!(ctx, !FwMemory::driver_owns(UPPER_HALF_BASE));
+        Ok(())
+    }
+
+    kunit_suite!(
+        asahi_fwmem,
+        [
+            cycles_reuse_the_window,
+            full_only_when_live_bindings_fill_it,
+            mixed_sizes_never_overlap_and_fail_only_when_full,
+            kernel_half_maps_reuse_the_window,
+        ]
+    );
 }

@@ -645,16 +645,20 @@ impl Drop for TimestampBuffer {
     fn drop(&mut self) {
         let pages = self.size / crate::pages::GPU_PAGE_SIZE;
         // The firmware wrote into these pages: it drops what it cached of them before they
-        // leave its address space (without running firmware there is nothing cached).
-        if let Err(e) = self.gpu.fw.flush_range(self.va, pages) {
-            if e != ENODEV {
+        // leave its address space (without running firmware there is nothing cached). Only
+        // then may their addresses be mapped to another buffer.
+        let reusable = match self.gpu.fw.flush_range(self.va, pages) {
+            Ok(()) => true,
+            Err(e) if e == ENODEV => true,
+            Err(e) => {
                 dev_err!(&*self.gpu, "FwCtl flush of a timestamp buffer failed: {:?}\n", e);
+                false
             }
-        }
+        };
         self.gpu
             .fw
             .kernel_half()
-            .unmap_timestamps(self.va, pages, &*self.gpu.backend);
+            .unmap_timestamps(self.va, pages, &*self.gpu.backend, reusable);
         let _ = &self.obj;
     }
 }

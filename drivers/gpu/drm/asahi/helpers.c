@@ -15,6 +15,7 @@
 #include <drm/drm_vma_manager.h>
 #include <linux/gfp.h>
 #include <linux/io.h>
+#include <linux/ioport.h>
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/of.h>
@@ -231,6 +232,30 @@ static_assert(SUBSECTION_SHIFT == 21);
 bool asahi_helper_pfn_valid(unsigned long pfn)
 {
 	return pfn_valid(pfn);
+}
+
+static int asahi_count_system_ram(struct resource *res, void *arg)
+{
+	*(u64 *)arg += resource_size(res);
+	return 0;
+}
+
+/*
+ * Whether every byte of [phys, phys + size) is "System RAM" in the resource tree: what
+ * page_is_ram() answers per page (the same flags), for a range in one walk. arm64 registers
+ * no-map reserved memory as "reserved", not "System RAM", so this refuses the carve-outs that
+ * pfn_valid() alone accepts. Takes resource_lock for reading; does not sleep.
+ */
+bool asahi_helper_is_system_ram(phys_addr_t phys, u64 size)
+{
+	u64 ram = 0;
+
+	if (!size || phys + size - 1 < phys)
+		return false;
+	/* Reports each System RAM resource clipped to the range, in address order. */
+	walk_iomem_res_desc(IORES_DESC_NONE, IORESOURCE_SYSTEM_RAM | IORESOURCE_BUSY, phys,
+			    phys + size - 1, &ram, asahi_count_system_ram);
+	return ram == size;
 }
 
 /*

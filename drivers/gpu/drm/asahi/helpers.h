@@ -59,6 +59,7 @@ void asahi_helper_init_work(struct work_struct *work, void (*func)(struct work_s
 			    struct lock_class_key *key);
 bool asahi_helper_queue_work(struct work_struct *work);
 bool asahi_helper_pfn_valid(unsigned long pfn);
+bool asahi_helper_is_system_ram(phys_addr_t phys, u64 size);
 bool asahi_helper_check_release_context(void);
 bool asahi_helper_current_is_killed(void);
 void asahi_helper_fsleep(unsigned long us);

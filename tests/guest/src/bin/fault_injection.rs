@@ -179,7 +179,53 @@ fn main() {
     );
     report(&mut tap, "SUBMIT with binary and timeline out-syncs", r);
 
+    let ts_bind = |handle, offset, range| {
+        let mut a = drm_asahi_gem_bind_object {
+            op: DRM_ASAHI_BIND_OBJECT_OP_BIND,
+            flags: DRM_ASAHI_BIND_OBJECT_USAGE_TIMESTAMPS,
+            handle,
+            offset,
+            range,
+            ..Default::default()
+        };
+        dev.gem_bind_object(&mut a).map(|_| a.object_handle)
+    };
+    let ts_unbind = |object_handle| {
+        let mut a = drm_asahi_gem_bind_object {
+            op: DRM_ASAHI_BIND_OBJECT_OP_UNBIND,
+            object_handle,
+            ..Default::default()
+        };
+        drop(dev.gem_bind_object(&mut a))
+    };
+    let r = sweep(|| ts_bind(bo, 0, 4 * PAGE), ts_unbind);
+    report(&mut tap, "GEM_BIND_OBJECT (timestamps)", r);
+
     tap.ok(configure(false), "fault injection restored");
+    // No failed bind kept any of the firmware's timestamp window: four bindings of a quarter
+    // of it (16 MiB each) still fit.
+    let quarter = {
+        let mut a = drm_asahi_gem_create {
+            size: 1024 * PAGE,
+            ..Default::default()
+        };
+        dev.gem_create(&mut a).map(|_| a.handle).unwrap_or(0)
+    };
+    let quarters: Vec<_> = (0..4).map(|_| ts_bind(quarter, 0, 1024 * PAGE)).collect();
+    tap.ok(
+        quarters.iter().all(Result::is_ok),
+        format_args!(
+            "after the sweep the whole timestamp window is free: {:?}",
+            quarters
+                .iter()
+                .map(|r| r.as_ref().err())
+                .collect::<Vec<_>>()
+        ),
+    );
+    for h in quarters.into_iter().flatten() {
+        ts_unbind(h);
+    }
+    drop(dev.gem_close(quarter));
     // The device still works.
     let s = ctx.put_stream(&[(op::WRITE32, DATA_VA + 12, 77, 0)]);
     let ok = ctx

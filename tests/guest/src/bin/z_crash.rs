@@ -6,6 +6,13 @@
 //!    (identity, crash log, segments, the event channel's ring state), every waiter wakes with
 //!    ENODEV, new work gets ENODEV, a second crash adds nothing, and a write dismisses it.
 //!    The dump is also printed (base64) for the host to check with readelf and the decoder.
+//!    A user timestamp buffer bound at crash time (full of a marker unique to the run, which
+//!    jobs in flight write timestamps into) has no byte in the dump: it appears as a
+//!    user-memory segment without data, and no segment with data lies in the timestamp window.
+//!    The dump shows the state from before the jobs failed: a low-priority queue's commands the
+//!    firmware had not run are listed as not run, as many as userspace then sees fail with
+//!    ENODEV (give or take the one running), the jobs whose fences succeeded have their end
+//!    timestamps written and none of the failed ones but the one running does.
 //!    Before the crash, a faulting job's firmware log line ("fw: GPU fault ...") reaches the
 //!    kernel log; the decoded dump holds firmware log text (boot, fault, crash) and KTrace
 //!    records.
@@ -75,6 +82,74 @@ fn kmsg_has(want: &[&str]) -> bool {
         }
     }
 }
+
+/// The firmware half's timestamp window, where the driver maps user timestamp buffers.
+const TS_WINDOW: std::ops::Range<u64> = 0xffff_ffae_1000_0000..0xffff_ffae_1400_0000;
+
+/// A GEM object of `size` bytes, mapped: `(handle, mapping)`.
+fn gem(dev: &asahi_uapi::Device, size: u64) -> Option<(u32, asahi_uapi::Mapping)> {
+    let mut c = drm_asahi_gem_create {
+        size,
+        ..Default::default()
+    };
+    dev.gem_create(&mut c).ok()?;
+    let mut o = drm_asahi_gem_mmap_offset {
+        handle: c.handle,
+        ..Default::default()
+    };
+    dev.gem_mmap_offset(&mut o).ok()?;
+    Some((c.handle, dev.mmap(o.offset, size as usize).ok()?))
+}
+
+/// A compute command for the stream at `va` writing its start and end timestamps into bound
+/// object `obj` at `start` and `end`.
+fn timestamped_cmd(va: u64, obj: u32, start: u32, end: u32) -> Vec<u8> {
+    let mut cmd = gpu::compute_cmd(va);
+    // The compute command's timestamp references follow its 8-byte header, at 48 and 56.
+    for (at, off) in [(8 + 48, start), (8 + 56, end)] {
+        cmd[at..at + 4].copy_from_slice(&obj.to_le_bytes());
+        cmd[at + 4..at + 8].copy_from_slice(&off.to_le_bytes());
+    }
+    cmd
+}
+
+/// The user buffer's marker: unique to this run, so finding it in the dump can only mean the
+/// buffer was copied.
+fn marker() -> Vec<u8> {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid out-parameter.
+    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
+    format!(
+        "ASAHI-USER-TIMESTAMP-BUFFER {:08x}{:08x} {} ",
+        ts.tv_sec,
+        ts.tv_nsec,
+        std::process::id()
+    )
+    .into_bytes()
+}
+
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
+}
+
+/// `(commands not run)` of each work queue of firmware priority `prio` the decoder lists.
+fn queues_not_run(report: &str, prio: u32) -> Vec<u32> {
+    let tag = format!(", priority {prio}, ");
+    report
+        .lines()
+        .filter(|l| l.contains("QueueInfo @") && l.contains(&tag))
+        .filter_map(|l| {
+            let last = l.rsplit(", ").next()?;
+            last.strip_suffix(" commands not run")?.parse().ok()
+        })
+        .collect()
+}
+
+/// Jobs on the low-priority queue before the crash.
+const LOW_JOBS: usize = 8;
 
 fn reload() -> bool {
     let ok = |c: &mut Command| c.status().is_ok_and(|s| s.success());
@@ -149,10 +224,95 @@ fn main() {
             pid
         })
         .collect();
+    // A user timestamp buffer, bound at crash time: 1 KiB of zeros for the timestamps, then a
+    // marker unique to this run; jobs on a low-priority queue (the only one at firmware
+    // priority 3) write their start and end times into it.
+    let mark = marker();
+    let ts_size = 2 * gpu::PAGE;
+    let ts = gem(&ctx.dev, ts_size).and_then(|(handle, map)| {
+        let mut fill = vec![0u8; ts_size as usize];
+        for chunk in fill[1024..].chunks_mut(mark.len()) {
+            chunk.copy_from_slice(&mark[..chunk.len()]);
+        }
+        map.write(0, &fill);
+        let mut b = drm_asahi_gem_bind_object {
+            op: DRM_ASAHI_BIND_OBJECT_OP_BIND,
+            flags: DRM_ASAHI_BIND_OBJECT_USAGE_TIMESTAMPS,
+            handle,
+            range: ts_size,
+            ..Default::default()
+        };
+        ctx.dev.gem_bind_object(&mut b).ok()?;
+        Some((b.object_handle, map))
+    });
+    tap.ok(ts.is_some(), "a user timestamp buffer bound for the crash");
+    let mut low = drm_asahi_queue_create {
+        vm_id: ctx.vm,
+        priority: DRM_ASAHI_PRIORITY_LOW,
+        usc_exec_base: 0x1_0000_0000,
+        ..Default::default()
+    };
+    let low_ok = ctx.dev.queue_create(&mut low).is_ok();
+    // Half a second each (the longest DELAY is 100 ms): the crash comes a few hundred ms
+    // after they are queued, so most are still in the ring, whatever the scheduling.
+    let slow = ctx.put_stream(&[(op::DELAY, 0, 0, 100_000); 5]);
+    let low_sos: Vec<u32> = (0..LOW_JOBS)
+        .filter_map(|i| {
+            let (obj, _) = ts.as_ref()?;
+            let so = ctx.dev.syncobj_create(0).ok()?;
+            let cmd = timestamped_cmd(slow, *obj, 16 * i as u32, 16 * i as u32 + 8);
+            ctx.dev
+                .submit(low.queue_id, &[], &[gpu::sync(so)], &cmd)
+                .ok()?;
+            Some(so)
+        })
+        .collect();
+    tap.ok(
+        low_ok && low_sos.len() == LOW_JOBS,
+        format_args!("{} timestamped jobs queued at low priority", low_sos.len()),
+    );
     let sos = load(&mut ctx, 30);
     std::thread::sleep(std::time::Duration::from_millis(100));
     tap.ok(crash(), "crash_firmware accepted");
     let (done, failed, other) = outcomes(&ctx, &sos);
+    // Per low-priority job: did its fence succeed, and was its end timestamp written?
+    let low_jobs: Vec<(Option<i32>, u64)> = low_sos
+        .iter()
+        .enumerate()
+        .map(|(i, &so)| {
+            let st = gpu::wait(&ctx.dev, so)
+                .and_then(|_| gpu::fence_status(&ctx.dev, so))
+                .ok();
+            let mut b = [0u8; 8];
+            if let Some((_, map)) = &ts {
+                map.read(16 * i + 8, &mut b);
+            }
+            (st, u64::from_le_bytes(b))
+        })
+        .collect();
+    let low_failed = low_jobs.iter().filter(|(s, _)| *s == Some(-ENODEV)).count();
+    // One queue runs in order: the completed jobs come first and all wrote their end time;
+    // of the failed ones only the first (running when the firmware crashed, its completion
+    // never reported) may have got as far as its end timestamp.
+    let done_low = low_jobs.iter().take_while(|(s, _)| *s == Some(1)).count();
+    let rest = &low_jobs[done_low..];
+    tap.ok(
+        low_jobs[..done_low].iter().all(|(_, end)| *end != 0)
+            && rest.iter().all(|(s, _)| *s == Some(-ENODEV))
+            && rest.iter().skip(1).all(|(_, end)| *end == 0),
+        format_args!(
+            "low-priority jobs: the completed ones ran first and wrote their end timestamp, \
+             the failed ones after the running one did not ({low_jobs:?})"
+        ),
+    );
+    let mut user_bytes = vec![0u8; ts_size as usize];
+    if let Some((_, map)) = &ts {
+        map.read(0, &mut user_bytes);
+    }
+    tap.ok(
+        contains(&user_bytes[1024..], &mark),
+        "the user buffer still holds its marker (the dump search below can fail)",
+    );
     tap.ok(
         other == 0 && failed > 0,
         format_args!(
@@ -231,7 +391,53 @@ fn main() {
             d.segment_count() >= 2,
             format_args!("{} PT_LOAD segments", d.segment_count()),
         );
+        // User memory: never in the dump.
+        tap.ok(
+            !contains(&bytes, &mark),
+            "no byte run of the bound user timestamp buffer (its marker) is in the dump",
+        );
+        let user: Vec<_> = d.segments().filter(|s| s.is_user()).collect();
+        let data_in_window = d.segments().filter(|s| {
+            s.has_data && s.vaddr < TS_WINDOW.end && s.vaddr + s.memsz > TS_WINDOW.start
+        });
+        tap.ok(
+            !user.is_empty()
+                && user
+                    .iter()
+                    .all(|s| !s.has_data && TS_WINDOW.contains(&s.vaddr))
+                && user.iter().map(|s| s.memsz).sum::<u64>() >= ts_size
+                && data_in_window.count() == 0,
+            format_args!(
+                "the timestamp window is in the dump as user-memory segments without data: {user:?}"
+            ),
+        );
         let report = agx_coredump::report::render(&bytes, &Default::default());
+        tap.ok(
+            report
+                .as_ref()
+                .is_ok_and(|r| r.lines().any(|l| l.contains("user memory, not captured"))),
+            "the decoder shows the user buffer as \"user memory, not captured\"",
+        );
+        // The state from before the jobs failed: the low-priority queue's commands the
+        // firmware had not run are still queued in the dumped ring.
+        let not_run = report
+            .as_ref()
+            .map(|r| queues_not_run(r, 3))
+            .unwrap_or_default();
+        tap.ok(
+            matches!(not_run[..], [k] if k >= 1
+                && (k as usize) <= low_failed
+                && low_failed <= k as usize + 1),
+            format_args!(
+                "the dump lists the low-priority queue's unrun commands {not_run:?} \
+                 as userspace saw them fail ({low_failed} ENODEV of {LOW_JOBS})"
+            ),
+        );
+        if let Ok(r) = &report {
+            for line in r.lines().filter(|l| l.contains("priority 3,")) {
+                tap.diag(line);
+            }
+        }
         let ok = report
             .as_ref()
             .is_ok_and(|r| r.contains("event") && r.contains("0x8103"));
@@ -279,6 +485,10 @@ fn main() {
             "AGX note",
             "crash log",
             "segments",
+            "user memory not in the dump",
+            "user-memory segments",
+            "decoder: user memory",
+            "unrun commands",
             "decoder",
             "firmware log",
             "ktrace",

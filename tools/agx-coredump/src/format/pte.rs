@@ -13,7 +13,10 @@
 //! - bits \[19:8\]: PTE bits \[11:0\] as downstream re-encodes them from its `Prot`: AP
 //!   (\[7:6\]) and memattr (\[4:2\]) from the PTE, AF (bit 10) always set, everything else
 //!   (type bits \[1:0\], NG bit 11) zero;
-//! - bits \[7:3\]: zero;
+//! - bits \[7:4\]: zero;
+//! - bit 3: [`FLAG_USER_MEMORY`], set on segments that map memory the driver does not own (user
+//!   buffers, such as timestamp buffers); such segments never carry data. This bit is ours:
+//!   downstream leaves it zero;
 //! - bits \[2:0\]: ELF `PF_R`/`PF_W`/`PF_X` from [`PROT_TO_PERMS_FW`] if the GPU-access bit is
 //!   clear, else from [`PROT_TO_PERMS_OS`], indexed `[AP][UXN << 1 | PXN]`.
 //!
@@ -52,6 +55,10 @@ pub const PTE_ADDR_BITS: u64 = !(super::GPU_PAGE_SIZE_U64 - 1) & !PTE_HIGH_MASK;
 pub const FLAGS_HIGH_SHIFT: u32 = 20;
 /// Shift of the PTE's bits \[11:0\] within `p_flags`.
 pub const FLAGS_LOW_SHIFT: u32 = 8;
+/// `p_flags` bit of a segment mapping memory the driver does not own (user buffers mapped for
+/// the firmware, such as timestamp buffers): its pages are never captured (`p_filesz` 0), and
+/// a reader rejects such a segment with data. Bits \[7:3\] are zero in downstream's dumps.
+pub const FLAG_USER_MEMORY: u32 = 1 << 3;
 /// Mask of the ELF RWX bits within `p_flags`.
 pub const FLAGS_RWX_MASK: u32 = PF_R | PF_W | PF_X;
 

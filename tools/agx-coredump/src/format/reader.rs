@@ -12,6 +12,7 @@ use super::elf::{
     EM_AARCH64, ET_CORE, EV_CURRENT, NHDR_SIZE, PHDR_SIZE, PN_XNUM, PT_LOAD, PT_NOTE,
 };
 use super::info::{AgxDumpInfo, AGX_INFO_FIELDS_SIZE};
+use super::pte::FLAG_USER_MEMORY;
 use super::{align_up, u64_of, GPU_PAGE_SIZE_U64};
 use super::{NOTE_NAME_AGX, NOTE_NAME_RTKIT, NOTE_TYPE_AGX_INFO, NOTE_TYPE_RTKIT_CRASHLOG};
 
@@ -101,6 +102,12 @@ pub enum ParseError {
         /// Program header index.
         index: usize,
     },
+    /// A segment marked as user memory ([`FLAG_USER_MEMORY`]) has data: user memory is never
+    /// captured, so the file is not one our writer made.
+    UserMemoryWithData {
+        /// Program header index.
+        index: usize,
+    },
     /// A segment's data lies before the data area (overlapping the headers or notes).
     DataOverlapsHeaders {
         /// Program header index.
@@ -150,6 +157,12 @@ impl LoadSegment {
         self.memsz / GPU_PAGE_SIZE_U64
     }
 
+    /// Whether the segment maps memory the driver does not own (a user buffer mapped for the
+    /// firmware): never captured.
+    pub fn is_user(&self) -> bool {
+        self.flags & FLAG_USER_MEMORY != 0
+    }
+
     /// Whether `va` lies in this segment.
     pub fn contains(&self, va: u64) -> bool {
         va >= self.vaddr && va.wrapping_sub(self.vaddr) < self.memsz
@@ -174,6 +187,8 @@ pub enum VaError {
     Unmapped(u64),
     /// The address is mapped but its page was not captured (device memory, carve-outs).
     NoData(u64),
+    /// The address maps user memory (a buffer the driver does not own), never captured.
+    UserMemory(u64),
 }
 
 /// A parsed and validated dump borrowing the file's bytes.
@@ -356,6 +371,9 @@ impl<'a> Dump<'a> {
                 return Err(ParseError::OverlappingVa { index });
             }
             prev_va_last = Some(va_last);
+            if ph.p_flags & FLAG_USER_MEMORY != 0 && ph.p_filesz != 0 {
+                return Err(ParseError::UserMemoryWithData { index });
+            }
             if ph.p_filesz == 0 {
                 continue;
             }
@@ -494,6 +512,9 @@ impl<'a> Dump<'a> {
         while let Some(rest) = dst.get_mut(done..).filter(|r| !r.is_empty()) {
             let at = va.wrapping_add(u64_of(done));
             let seg = self.segment_for(at).ok_or(VaError::Unmapped(at))?;
+            if seg.is_user() {
+                return Err(VaError::UserMemory(at));
+            }
             if !seg.has_data {
                 return Err(VaError::NoData(at));
             }
@@ -518,6 +539,9 @@ impl<'a> Dump<'a> {
     /// The snapshot bytes of `va..va + len` if they lie within one segment with data.
     pub fn slice_va(&self, va: u64, len: usize) -> Result<&'a [u8], VaError> {
         let seg = self.segment_for(va).ok_or(VaError::Unmapped(va))?;
+        if seg.is_user() {
+            return Err(VaError::UserMemory(va));
+        }
         if !seg.has_data {
             return Err(VaError::NoData(va));
         }

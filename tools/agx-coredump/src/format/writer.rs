@@ -14,23 +14,27 @@
 //! // At crash time: walk the page tables, copy pages, build segments.
 //! let mut c = Coalescer::new();
 //! for page in walk {                       // in increasing VA order
-//!     if let Some(seg) = c.push(page.iova, page.pte, page.data.is_some()) {
-//!         segments.push(seg, GFP_KERNEL)?;
+//!     // PageKind::Captured, NotCaptured (not RAM) or User (memory the driver does not own)
+//!     if let Some(seg) = c.push_page(page.iova, page.pte, page.kind) {
+//!         segments.push(seg, GFP_NOWAIT)?;
 //!     }
 //! }
-//! if let Some(seg) = c.finish() { segments.push(seg, GFP_KERNEL)?; }
+//! if let Some(seg) = c.finish() { segments.push(seg, GFP_NOWAIT)?; }
 //! let info = AgxDumpInfo { .. }.to_bytes(); // keep alongside the crash log
-//! let size = Writer::new(&segments, &notes)?.total_size();
+//! let size = Writer::over(&segments, &notes)?.total_size();
 //!
 //! // In the devcoredump read callback:
 //! let notes = [Note::agx(&info), Note::rtkit(&crashlog)];
-//! Writer::new(&segments, &notes)?.read_at(&pages, offset, buf)
+//! Writer::over(&segments, &notes)?.read_at(&pages, offset, buf)
 //! ```
+//!
+//! The segment list need not be one slice: anything implementing [`SegmentList`] will do (the
+//! kernel keeps it in page-sized chunks, so that a fragmented machine still gets its dump).
 
 use super::elf::{
     Ehdr, Nhdr, Phdr, EHDR_SIZE, NHDR_SIZE, PF_R, PHDR_SIZE, PN_XNUM, PT_LOAD, PT_NOTE,
 };
-use super::pte::{pte_elf_flags, pte_paddr};
+use super::pte::{pte_elf_flags, pte_paddr, FLAG_USER_MEMORY};
 use super::{align_up, u64_of, GPU_PAGE_SIZE, GPU_PAGE_SIZE_U64};
 
 /// One `PT_LOAD`: a run of GPU pages contiguous in VA and PA with the same flags, either all
@@ -49,16 +53,49 @@ pub struct Segment {
     pub has_data: bool,
 }
 
+/// What a dump holds of one mapped page.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PageKind {
+    /// Firmware memory the driver owns, copied into the dump.
+    Captured,
+    /// Firmware memory without data in the dump (device memory, physical pages that are not
+    /// RAM the kernel may map).
+    NotCaptured,
+    /// Memory the driver does not own (a user buffer mapped for the firmware): never copied;
+    /// its segment carries [`FLAG_USER_MEMORY`].
+    User,
+}
+
 impl Segment {
     /// A segment of `pages` pages starting at `vaddr`, mapped by `pte` (the first page's PTE).
     pub fn from_pte(vaddr: u64, pte: u64, pages: u64, has_data: bool) -> Self {
+        let kind = if has_data {
+            PageKind::Captured
+        } else {
+            PageKind::NotCaptured
+        };
+        Self::of_kind(vaddr, pte, pages, kind)
+    }
+
+    /// A segment of `pages` pages of `kind` starting at `vaddr`, mapped by `pte`.
+    pub fn of_kind(vaddr: u64, pte: u64, pages: u64, kind: PageKind) -> Self {
+        let user = if kind == PageKind::User {
+            FLAG_USER_MEMORY
+        } else {
+            0
+        };
         Self {
             vaddr,
             paddr: pte_paddr(pte),
-            flags: pte_elf_flags(pte),
+            flags: pte_elf_flags(pte) | user,
             pages,
-            has_data,
+            has_data: kind == PageKind::Captured,
         }
+    }
+
+    /// Whether the segment maps memory the driver does not own (never captured).
+    pub fn is_user(&self) -> bool {
+        self.flags & FLAG_USER_MEMORY != 0
     }
 
     /// `p_memsz`: bytes of GPU VA covered; `None` on overflow.
@@ -101,26 +138,62 @@ impl Coalescer {
         Self { cur: None }
     }
 
-    /// Adds the page at `vaddr` mapped by `pte`; returns the previous segment when this page
-    /// starts a new one.
+    /// Adds the page at `vaddr` mapped by `pte`, captured or not; returns the previous segment
+    /// when this page starts a new one.
     pub fn push(&mut self, vaddr: u64, pte: u64, has_data: bool) -> Option<Segment> {
-        let paddr = pte_paddr(pte);
-        let flags = pte_elf_flags(pte);
+        let kind = if has_data {
+            PageKind::Captured
+        } else {
+            PageKind::NotCaptured
+        };
+        self.push_page(vaddr, pte, kind)
+    }
+
+    /// Adds the page at `vaddr` mapped by `pte`, of `kind`; returns the previous segment when
+    /// this page starts a new one. User pages never merge with firmware pages (their flags
+    /// differ by [`FLAG_USER_MEMORY`]).
+    pub fn push_page(&mut self, vaddr: u64, pte: u64, kind: PageKind) -> Option<Segment> {
+        let page = Segment::of_kind(vaddr, pte, 1, kind);
         if let Some(cur) = self.cur.as_mut() {
-            if cur.continues_with(vaddr, paddr, flags, has_data) {
+            if cur.continues_with(vaddr, page.paddr, page.flags, page.has_data) {
                 if let Some(pages) = cur.pages.checked_add(1) {
                     cur.pages = pages;
                     return None;
                 }
             }
         }
-        self.cur.replace(Segment::from_pte(vaddr, pte, 1, has_data))
+        self.cur.replace(page)
     }
 
     /// Returns the last segment, if any page was pushed since the last call.
     pub fn finish(&mut self) -> Option<Segment> {
         self.cur.take()
     }
+}
+
+/// The segments of a dump, in order: a slice, or any other indexable store (the kernel keeps
+/// them in page-sized chunks rather than one large allocation).
+pub trait SegmentList {
+    /// Number of segments.
+    fn count(&self) -> usize;
+
+    /// Segment `index`, or `None` past the end.
+    fn segment(&self, index: usize) -> Option<Segment>;
+}
+
+impl SegmentList for [Segment] {
+    fn count(&self) -> usize {
+        self.len()
+    }
+
+    fn segment(&self, index: usize) -> Option<Segment> {
+        self.get(index).copied()
+    }
+}
+
+/// Iterates over the segments of `list`.
+fn segments_of<L: SegmentList + ?Sized>(list: &L) -> impl Iterator<Item = Segment> + '_ {
+    (0..list.count()).map_while(|i| list.segment(i))
 }
 
 /// One ELF note: `name` (without its NUL), type and descriptor.
@@ -185,6 +258,10 @@ pub enum LayoutError {
     NoteTooLarge(usize),
     /// The file size or page count overflows.
     TooLarge,
+    /// A segment marked as user memory claims data: user memory is never captured.
+    UserData(usize),
+    /// The segment list reports more segments than it yields (this index is missing).
+    MissingSegment(usize),
 }
 
 /// Where everything goes in a dump.
@@ -211,14 +288,28 @@ impl Layout {
     ///
     /// A [`LayoutError`] names the first offending segment or note.
     pub fn new(segments: &[Segment], notes: &[Note<'_>]) -> Result<Self, LayoutError> {
-        let phnum = segments
-            .len()
+        Self::of(segments, notes)
+    }
+
+    /// [`Layout::new`] for any [`SegmentList`].
+    ///
+    /// # Errors
+    ///
+    /// As [`Layout::new`].
+    pub fn of<L: SegmentList + ?Sized>(
+        segments: &L,
+        notes: &[Note<'_>],
+    ) -> Result<Self, LayoutError> {
+        let count = segments.count();
+        let phnum = count
             .checked_add(1)
             .and_then(|n| u16::try_from(n).ok())
             .filter(|n| *n < PN_XNUM)
-            .ok_or(LayoutError::TooManySegments(segments.len()))?;
+            .ok_or(LayoutError::TooManySegments(count))?;
         let mut data_pages: u64 = 0;
-        for (i, s) in segments.iter().enumerate() {
+        let mut seen = 0usize;
+        for (i, s) in segments_of(segments).enumerate() {
+            seen = seen.saturating_add(1);
             if s.pages == 0 {
                 return Err(LayoutError::EmptySegment(i));
             }
@@ -231,9 +322,15 @@ impl Layout {
             if s.vaddr.checked_add(last).is_none() || s.paddr.checked_add(last).is_none() {
                 return Err(LayoutError::SegmentOverflow(i));
             }
+            if s.is_user() && s.has_data {
+                return Err(LayoutError::UserData(i));
+            }
             data_pages = data_pages
                 .checked_add(s.data_pages())
                 .ok_or(LayoutError::TooLarge)?;
+        }
+        if seen != count {
+            return Err(LayoutError::MissingSegment(seen));
         }
         let mut notes_size: u64 = 0;
         for (i, n) in notes.iter().enumerate() {
@@ -355,11 +452,27 @@ fn emit(out: &mut [u8], out_off: u64, piece_off: u64, piece: &[u8]) {
 }
 
 /// Renders a dump described by segments and notes, range by range.
-#[derive(Clone, Copy, Debug)]
-pub struct Writer<'a> {
+pub struct Writer<'a, L: SegmentList + ?Sized = [Segment]> {
     layout: Layout,
-    segments: &'a [Segment],
+    segments: &'a L,
     notes: &'a [Note<'a>],
+}
+
+impl<L: SegmentList + ?Sized> Clone for Writer<'_, L> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<L: SegmentList + ?Sized> Copy for Writer<'_, L> {}
+
+impl<L: SegmentList + ?Sized> core::fmt::Debug for Writer<'_, L> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Writer")
+            .field("layout", &self.layout)
+            .field("notes", &self.notes)
+            .finish_non_exhaustive()
+    }
 }
 
 impl<'a> Writer<'a> {
@@ -369,8 +482,19 @@ impl<'a> Writer<'a> {
     ///
     /// See [`Layout::new`].
     pub fn new(segments: &'a [Segment], notes: &'a [Note<'a>]) -> Result<Self, LayoutError> {
+        Writer::over(segments, notes)
+    }
+}
+
+impl<'a, L: SegmentList + ?Sized> Writer<'a, L> {
+    /// [`Writer::new`] over any [`SegmentList`].
+    ///
+    /// # Errors
+    ///
+    /// See [`Layout::new`].
+    pub fn over(segments: &'a L, notes: &'a [Note<'a>]) -> Result<Self, LayoutError> {
         Ok(Self {
-            layout: Layout::new(segments, notes)?,
+            layout: Layout::of(segments, notes)?,
             segments,
             notes,
         })
@@ -474,16 +598,14 @@ impl<'a> Writer<'a> {
             pos = pos.saturating_add(phsz);
         }
         let skip = first.saturating_sub(1);
-        let mut page = self
-            .segments
-            .iter()
+        let mut page = segments_of(self.segments)
             .take(skip)
             .fold(0u64, |acc, s| acc.saturating_add(s.data_pages()));
-        for seg in self.segments.iter().skip(skip) {
+        for seg in segments_of(self.segments).skip(skip) {
             if pos >= end {
                 break;
             }
-            emit(out, offset, pos, &self.segment_phdr(seg, page).to_bytes());
+            emit(out, offset, pos, &self.segment_phdr(&seg, page).to_bytes());
             page = page.saturating_add(seg.data_pages());
             pos = pos.saturating_add(phsz);
         }

@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 
 use agx_coredump::format::{
-    AgxDumpInfo, Coalescer, Note, PageSource, PagesRef, Segment, Writer, GPU_PAGE_SIZE,
+    AgxDumpInfo, Coalescer, Note, PageKind, PageSource, PagesRef, Segment, Writer, GPU_PAGE_SIZE,
 };
 use agx_firmware_defs::channels::{ChannelState, EventMsg, FwCtlChannelState};
 use agx_firmware_defs::event::FlagBitmask;
@@ -24,6 +24,8 @@ pub const PAGE: u64 = GPU_PAGE_SIZE as u64;
 pub struct MappedPage {
     pub pte: u64,
     pub data: Option<Box<[u8; GPU_PAGE_SIZE]>>,
+    /// User memory (a buffer the driver does not own): never captured.
+    pub user: bool,
 }
 
 /// A sparse GPU address space.
@@ -38,7 +40,22 @@ impl Image {
         for i in 0..n {
             let pte = encode_page(pa + i * PAGE, prot, Scope::Global).unwrap();
             let data = data.then(|| Box::new([0u8; GPU_PAGE_SIZE]));
-            self.pages.insert(va + i * PAGE, MappedPage { pte, data });
+            let user = false;
+            self.pages
+                .insert(va + i * PAGE, MappedPage { pte, data, user });
+        }
+    }
+
+    /// Maps `n` pages of user memory at `va` to `pa` (never captured).
+    pub fn map_user(&mut self, va: u64, pa: u64, n: u64, prot: Prot) {
+        for i in 0..n {
+            let pte = encode_page(pa + i * PAGE, prot, Scope::Global).unwrap();
+            let page = MappedPage {
+                pte,
+                data: None,
+                user: true,
+            };
+            self.pages.insert(va + i * PAGE, page);
         }
     }
 
@@ -69,7 +86,12 @@ impl Image {
         let mut segs = Vec::new();
         let mut data = Vec::new();
         for (va, p) in &self.pages {
-            if let Some(s) = c.push(*va, p.pte, p.data.is_some()) {
+            let kind = match (&p.data, p.user) {
+                (_, true) => PageKind::User,
+                (Some(_), false) => PageKind::Captured,
+                (None, false) => PageKind::NotCaptured,
+            };
+            if let Some(s) = c.push_page(*va, p.pte, kind) {
                 segs.push(s);
             }
             if let Some(d) = &p.data {
