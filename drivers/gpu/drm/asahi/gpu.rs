@@ -422,6 +422,26 @@ impl Gpu {
         }
     }
 
+    /// Completes, on every slot, the jobs whose stamps the firmware has written, whether or not
+    /// it raised their interrupt (the crash path's last look before it fails the rest). Any
+    /// context.
+    fn complete_reached(&self) {
+        let mut owners = self.owners.lock();
+        if self.event_u32(event_page::FAULT_VALID).load(Ordering::Acquire) != 0 {
+            self.handle_fault_mailbox(&owners);
+        }
+        for slot in 0..NUM_EVENTS {
+            let Some(wq) = owners.get(slot).map(core::ptr::from_ref) else {
+                continue;
+            };
+            // CAST: slots are below 128.
+            let stamp = self.slot_stamp(slot as u32);
+            // SAFETY: The queue holds the slot, so it is alive until it gives the slot back
+            // under this lock, which `complete` does last (invariant of `Owners`).
+            unsafe { &*wq }.complete(&mut owners, stamp);
+        }
+    }
+
     /// The stamp the firmware last wrote for event slot `slot`.
     fn slot_stamp(&self, slot: u32) -> EventValue {
         EventValue(self.event_u32(workqueue::stamp_offset(slot)).load(Ordering::Acquire))
@@ -590,6 +610,10 @@ impl IrqHandler for Gpu {
             let fw = self.fw.kernel_half();
             Snapshot::take(&fw, self.boot.layout().initdata, self.backend.hw(), crashlog)
         };
+        // Work the firmware finished (its stamp written, its fault reported) before it died
+        // succeeds or fails as it did, even if the interrupt saying so never came; only what did
+        // not finish fails with ENODEV.
+        self.complete_reached();
         self.fail_all_jobs(ENODEV);
         drop(signalling);
         self.cleanup.queue();
