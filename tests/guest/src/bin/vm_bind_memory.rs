@@ -323,13 +323,17 @@ fn sparse_bind(
         kib(bound.slab - before.slab)
     ));
     // Both ways: the measurement sees the tables (so it would see more), and there are no more.
+    // Each of the 2049 table allocations also records stack traces (KASAN, kmemleak) whose
+    // depot grows in pages: up to 1 KiB per table on top of the fixed slack (seen: 800 KiB
+    // over on arm64 with jobs running), still far from the old code's double cost.
+    let slack = SLACK + tables * KIB;
     tap.ok(
-        (tables * TABLE - SLACK..=(tables + TABLES_KEPT) * TABLE + SLACK).contains(&used),
+        (tables * TABLE - SLACK..=(tables + TABLES_KEPT) * TABLE + slack).contains(&used),
         format_args!(
             "{what} bind costs {} of page memory: its 2049 tables ({}), give or take {}",
             kib(used),
             kib(tables * TABLE),
-            kib(SLACK)
+            kib(slack)
         ),
     );
     tap.ok(
