@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of the project, from a fresh machine:
 #   1. installs what is needed (tools/setup.sh, idempotent);
-#   2. host crates: rustfmt, clippy -D warnings, cargo test;
+#   2. host crates: rustfmt, clippy -D warnings, cargo test; rustfmt of the kernel module;
 #   3. for each target (x86_64, then arm64 with 16K pages): builds the test kernel (cached outside
 #      the work tree), the module and the guest programs, boots QEMU and judges the console:
 #      every guest test and every KUnit suite of the module passes, no kernel splat, kmemleak
@@ -40,6 +40,11 @@ bash tools/setup.sh || { echo "setup failed"; echo "0 passed, 1 failed"; exit 1;
 if [ "${ASAHI_SKIP_HOST:-0}" != 1 ]; then
   step "host: cargo fmt"
   if cargo fmt --all -- --check; then passed=$((passed + 1)); else note_fail "cargo fmt"; fi
+  # The module is not a Cargo crate: rustfmt it from its root (following its `mod`s) with the
+  # kernel's settings (linux/.rustfmt.toml: edition 2021, Unix newlines).
+  step "host: rustfmt (kernel module)"
+  if rustfmt --edition 2021 --config newline_style=Unix --check drivers/gpu/drm/asahi/asahi_main.rs; then
+    passed=$((passed + 1)); else note_fail "rustfmt (kernel module)"; fi
   step "host: cargo clippy"
   if cargo clippy -q --locked --workspace --all-targets --all-features -- -D warnings; then
     passed=$((passed + 1)); else note_fail "cargo clippy"; fi

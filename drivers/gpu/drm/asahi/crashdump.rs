@@ -26,7 +26,9 @@
 //! (`resource_lock`) inside it. Nothing here sleeps.
 
 use crate::bindings;
-use crate::dumpfmt::{AgxDumpInfo, Coalescer, Note, PageKind, PageSource, Segment, SegmentList, Writer};
+use crate::dumpfmt::{
+    AgxDumpInfo, Coalescer, Note, PageKind, PageSource, Segment, SegmentList, Writer,
+};
 use crate::fwmem::FwMemory;
 use crate::hw::HwConfig;
 use crate::kernel_ext::devcoredump::DumpSource;
@@ -82,7 +84,10 @@ impl<T> Chunked<T> {
             if self.chunks.len() >= Self::MAX_CHUNKS {
                 return Err(E2BIG);
             }
-            let chunk = KBox::new(KVec::with_capacity(Self::PER_CHUNK, GFP_NOWAIT)?, GFP_NOWAIT)?;
+            let chunk = KBox::new(
+                KVec::with_capacity(Self::PER_CHUNK, GFP_NOWAIT)?,
+                GFP_NOWAIT,
+            )?;
             // Within the capacity reserved in `new`: no reallocation.
             self.chunks.push(chunk, GFP_NOWAIT)?;
         }
@@ -95,7 +100,9 @@ impl<T> Chunked<T> {
 
     /// Element `i`.
     pub(crate) fn get(&self, i: usize) -> Option<&T> {
-        self.chunks.get(i / Self::PER_CHUNK)?.get(i % Self::PER_CHUNK)
+        self.chunks
+            .get(i / Self::PER_CHUNK)?
+            .get(i % Self::PER_CHUNK)
     }
 
     /// Number of elements.
@@ -338,7 +345,10 @@ impl Snapshot {
         self.copied
     }
 
-    fn with_writer<R>(&self, f: impl FnOnce(&Writer<'_, Chunked<Segment>>) -> Result<R>) -> Result<R> {
+    fn with_writer<R>(
+        &self,
+        f: impl FnOnce(&Writer<'_, Chunked<Segment>>) -> Result<R>,
+    ) -> Result<R> {
         let notes = [Note::agx(&self.info), Note::rtkit(&self.crashlog)];
         let w = Writer::over(&self.segments, &notes).map_err(|_| EINVAL)?;
         f(&w)
@@ -414,13 +424,19 @@ mod tests {
                 );
             }
         }
-        let va = fw.kernel_half().map_timestamps(1, core::iter::once(user.phys()))?;
+        let va = fw
+            .kernel_half()
+            .map_timestamps(1, core::iter::once(user.phys()))?;
         let snap = Snapshot::take(&fw.kernel_half(), 0, backend.hw(), b"kunit");
         fw.kernel_half().unmap_timestamps(va, 1, &*backend, true);
         let snap = snap?;
         let mut bytes = KVec::from_elem(0u8, snap.size(), GFP_KERNEL)?;
         expect_eq!(ctx, snap.read_at(0, &mut bytes), Ok(snap.size()));
-        expect_true!(ctx, contains(&bytes, FW_MARK), "heap memory missing from the dump");
+        expect_true!(
+            ctx,
+            contains(&bytes, FW_MARK),
+            "heap memory missing from the dump"
+        );
         expect_true!(ctx, !contains(&bytes, USER_MARK), "user memory in the dump");
         let dump = Dump::parse(&bytes).map_err(|_| EINVAL)?;
         let seg = dump.segments().find(|s| s.contains(va));
@@ -429,10 +445,21 @@ mod tests {
             seg.is_some_and(|s| s.is_user() && !s.has_data),
             "timestamp segment {seg:?}"
         );
-        expect_true!(ctx, dump.segments().any(|s| s.contains(obj.va()) && s.has_data));
+        expect_true!(
+            ctx,
+            dump.segments().any(|s| s.contains(obj.va()) && s.has_data)
+        );
         // Every captured page is RAM the driver owns.
-        expect_true!(ctx, dump.segments().all(|s| !s.has_data || FwMemory::driver_owns(s.vaddr)));
-        expect_eq!(ctx, snap.pages_copied() as u64 * GPU_PAGE_SIZE + dump.data_offset(), bytes.len() as u64);
+        expect_true!(
+            ctx,
+            dump.segments()
+                .all(|s| !s.has_data || FwMemory::driver_owns(s.vaddr))
+        );
+        expect_eq!(
+            ctx,
+            snap.pages_copied() as u64 * GPU_PAGE_SIZE + dump.data_offset(),
+            bytes.len() as u64
+        );
         Ok(())
     }
 
@@ -460,15 +487,34 @@ mod tests {
         expect_eq!(ctx, l.len(), n);
         expect_true!(ctx, (0..n).all(|i| l.get(i) == Some(&(i, !(i as u64)))));
         expect_eq!(ctx, l.get(n), None);
-        expect_true!(ctx, l.largest_allocation() <= PAGE_SIZE, "{}", l.largest_allocation());
-        expect_true!(ctx, Chunked::<Segment>::max_len() >= 65533, "{}", Chunked::<Segment>::max_len());
+        expect_true!(
+            ctx,
+            l.largest_allocation() <= PAGE_SIZE,
+            "{}",
+            l.largest_allocation()
+        );
+        expect_true!(
+            ctx,
+            Chunked::<Segment>::max_len() >= 65533,
+            "{}",
+            Chunked::<Segment>::max_len()
+        );
         let mut segs = Chunked::<Segment>::new()?;
         for i in 0..300u64 {
-            segs.push(Segment::of_kind(i * 2 * GPU_PAGE_SIZE, 0, 1, PageKind::NotCaptured))?;
+            segs.push(Segment::of_kind(
+                i * 2 * GPU_PAGE_SIZE,
+                0,
+                1,
+                PageKind::NotCaptured,
+            ))?;
         }
         expect_true!(ctx, segs.largest_allocation() <= PAGE_SIZE);
         expect_eq!(ctx, segs.count(), 300);
-        expect_eq!(ctx, segs.segment(299).map(|s| s.vaddr), Some(598 * GPU_PAGE_SIZE));
+        expect_eq!(
+            ctx,
+            segs.segment(299).map(|s| s.vaddr),
+            Some(598 * GPU_PAGE_SIZE)
+        );
         Ok(())
     }
 

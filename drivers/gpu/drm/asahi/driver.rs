@@ -241,10 +241,8 @@ unsafe extern "C" fn crash_write(
     count as isize
 }
 
-static CRASH_FOPS: drm::FileOperations = drm::FileOperations::debugfs_write(
-    &raw const bindings::__this_module,
-    crash_write,
-);
+static CRASH_FOPS: drm::FileOperations =
+    drm::FileOperations::debugfs_write(&raw const bindings::__this_module, crash_write);
 
 /// debugfs `bench`: runs one benchmark command (see [`crate::bench`]).
 ///
@@ -272,10 +270,8 @@ unsafe extern "C" fn bench_write(
     }
 }
 
-static BENCH_FOPS: drm::FileOperations = drm::FileOperations::debugfs_write(
-    &raw const bindings::__this_module,
-    bench_write,
-);
+static BENCH_FOPS: drm::FileOperations =
+    drm::FileOperations::debugfs_write(&raw const bindings::__this_module, bench_write);
 
 static FOPS: drm::FileOperations = drm::FileOperations::gem(&raw const bindings::__this_module);
 static VTABLE: drm::DriverVTable = drm::DriverVTable::new::<AsahiDriver>(&FOPS);

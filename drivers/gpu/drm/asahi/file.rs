@@ -17,14 +17,14 @@
 
 use crate::bindings;
 use crate::driver::{AsahiDriver, AsahiDrmDevice};
+use crate::fw::plain::{self, Plain};
+use crate::fw::uat::Prot;
 use crate::gem;
 use crate::gpu::TimestampBuffer;
 use crate::idmap::IdMap;
 use crate::kernel_ext::drm;
-use crate::queue::{Priority, Queue};
-use crate::fw::plain::{self, Plain};
-use crate::fw::uat::Prot;
 use crate::pages::GPU_PAGE_SIZE;
+use crate::queue::{Priority, Queue};
 use crate::vm::{self, BindOp, Vm};
 use kernel::new_mutex;
 use kernel::prelude::*;
@@ -209,10 +209,14 @@ impl File {
         }
         // `drm_asahi_params_global` is `Plain` (no padding: every byte is initialised).
         let bytes = plain::bytes_of(&params);
-        let len = usize::try_from(args.size).unwrap_or(usize::MAX).min(bytes.len());
+        let len = usize::try_from(args.size)
+            .unwrap_or(usize::MAX)
+            .min(bytes.len());
         // CAST: a user address is a `usize` on every 64-bit target this driver supports.
         let ptr = args.pointer as usize;
-        UserSlice::new(ptr, len).writer().write_slice(&bytes[..len])?;
+        UserSlice::new(ptr, len)
+            .writer()
+            .write_slice(&bytes[..len])?;
         Ok(0)
     }
 
@@ -420,7 +424,12 @@ impl File {
         file: &DrmFile,
     ) -> Result<u32> {
         mbz(args.pad)?;
-        let queue = file.inner().queues.lock().remove(args.queue_id).ok_or(ENOENT)?;
+        let queue = file
+            .inner()
+            .queues
+            .lock()
+            .remove(args.queue_id)
+            .ok_or(ENOENT)?;
         drop(queue);
         Ok(0)
     }

@@ -34,12 +34,12 @@
 use crate::backend::Backend;
 use crate::channel::TxChannel;
 use crate::fw::channels::FwCtlMsg;
-use crate::fw::job::GpuContextData;
-use crate::fw::variants::g13_v13_5::DeviceControlMsg;
 use crate::fw::heap::{self, Heap, HeapError, HeapStats, PageUse};
+use crate::fw::job::GpuContextData;
 use crate::fw::plain::{self, Plain};
 use crate::fw::types::GpuPtr;
 use crate::fw::uat::Prot;
+use crate::fw::variants::g13_v13_5::DeviceControlMsg;
 use crate::fwmem::FwMemory;
 use crate::pages::{GpuPage, GPU_PAGE_SIZE};
 use core::marker::PhantomData;
@@ -130,7 +130,9 @@ impl FwAllocator {
     pub(crate) fn new(backend: Arc<dyn Backend>) -> Result<Arc<Self>> {
         let mut kernel = FwMemory::new()?;
         kernel.reserve_table_capacity(
-            HeapKind::Private.max_tables() + HeapKind::GpuRo.max_tables() + HeapKind::Shared.max_tables(),
+            HeapKind::Private.max_tables()
+                + HeapKind::GpuRo.max_tables()
+                + HeapKind::Shared.max_tables(),
         )?;
         let state = |kind: HeapKind| {
             let (base, size, deferred, prot) = kind.range();
@@ -175,7 +177,12 @@ impl FwAllocator {
     /// Counters for debugfs: cache flushes, live objects, garbage objects, range flushes (each lives as long
     /// as the allocator).
     pub(crate) fn counters(&self) -> [&AtomicU64; 4] {
-        [&self.flushes, &self.live, &self.garbage, &self.range_flushes]
+        [
+            &self.flushes,
+            &self.live,
+            &self.garbage,
+            &self.range_flushes,
+        ]
     }
 
     /// The counters of one heap, and the number of cache flushes so far.
@@ -231,7 +238,11 @@ impl FwAllocator {
         // SAFETY: `phys` starts `size` bytes of a heap page (RAM, directly mapped) that the
         // books just gave to this allocation alone.
         unsafe {
-            core::ptr::write_bytes(crate::bindings::asahi_helper_phys_to_virt(phys).cast::<u8>(), 0, size)
+            core::ptr::write_bytes(
+                crate::bindings::asahi_helper_phys_to_virt(phys).cast::<u8>(),
+                0,
+                size,
+            )
         };
         Ok((va, phys))
     }
@@ -428,7 +439,9 @@ impl FwAlloc {
         }
         // SAFETY: In bounds (checked); the firmware may read concurrently, which for plain
         // bytes it also does on hardware.
-        unsafe { core::ptr::copy_nonoverlapping(bytes.as_ptr(), self.cpu().add(offset), bytes.len()) };
+        unsafe {
+            core::ptr::copy_nonoverlapping(bytes.as_ptr(), self.cpu().add(offset), bytes.len())
+        };
         Ok(())
     }
 
@@ -440,7 +453,9 @@ impl FwAlloc {
         }
         // SAFETY: In bounds (checked); the firmware may write concurrently (shared ring memory),
         // and the reader validates what it gets, as it does on hardware.
-        unsafe { core::ptr::copy_nonoverlapping(self.cpu().add(offset), buf.as_mut_ptr(), buf.len()) };
+        unsafe {
+            core::ptr::copy_nonoverlapping(self.cpu().add(offset), buf.as_mut_ptr(), buf.len())
+        };
         Ok(())
     }
 }
@@ -453,7 +468,8 @@ impl FwAlloc {
             return;
         }
         // SAFETY: An aligned `u32` inside this live allocation (checked above).
-        unsafe { crate::pages::shared_u32(self.phys + offset as u64) }.store(value, Ordering::Release);
+        unsafe { crate::pages::shared_u32(self.phys + offset as u64) }
+            .store(value, Ordering::Release);
     }
 }
 
@@ -465,7 +481,8 @@ impl FwAlloc {
             return;
         }
         // SAFETY: An aligned `u64` inside this live allocation (checked above).
-        unsafe { crate::pages::shared_u64(self.phys + offset as u64) }.store(value, Ordering::Release);
+        unsafe { crate::pages::shared_u64(self.phys + offset as u64) }
+            .store(value, Ordering::Release);
     }
 }
 
@@ -492,7 +509,10 @@ impl<T: Plain> FwObject<T> {
         let () = Self::FITS;
         let alloc = fw.alloc(kind, size_of::<T>())?;
         alloc.write_bytes(0, plain::bytes_of(value))?;
-        Ok(Self { alloc, _t: PhantomData })
+        Ok(Self {
+            alloc,
+            _t: PhantomData,
+        })
     }
 
     /// A GPU pointer to the object, valid while the object is borrowed.
@@ -553,7 +573,12 @@ mod tests {
         for kind in [HeapKind::Private, HeapKind::GpuRo, HeapKind::Shared] {
             let a = fw.alloc(kind, 0x100)?;
             let (base, _, _, _) = kind.range();
-            expect_true!(ctx, a.va() >= base && a.va() % heap::UNIT == 0, "{:#x}", a.va());
+            expect_true!(
+                ctx,
+                a.va() >= base && a.va() % heap::UNIT == 0,
+                "{:#x}",
+                a.va()
+            );
             expect_eq!(ctx, walk(&fw, a.va()), Some(a.phys()));
         }
         // A second page once the first is full; a page-sized object gets a page of its own.
@@ -578,7 +603,12 @@ mod tests {
         }
         while held.pop().is_some() {}
         let (stats, _) = fw.stats(HeapKind::Private);
-        expect_true!(ctx, stats.garbage_objects > heap::FLUSH_GARBAGE_OBJECTS, "{:?}", stats);
+        expect_true!(
+            ctx,
+            stats.garbage_objects > heap::FLUSH_GARBAGE_OBJECTS,
+            "{:?}",
+            stats
+        );
         expect_eq!(ctx, stats.collections, 0);
         let c = fw.alloc(HeapKind::Private, 0x80)?;
         let (stats, flushes) = fw.stats(HeapKind::Private);
@@ -610,7 +640,12 @@ mod tests {
     fn bad_sizes_are_refused(ctx: &mut Context) -> Result {
         let fw = allocator()?;
         expect_eq!(ctx, fw.alloc(HeapKind::Private, 0).err(), Some(EINVAL));
-        expect_eq!(ctx, fw.alloc(HeapKind::Private, GPU_PAGE_SIZE as usize + 1).err(), Some(EINVAL));
+        expect_eq!(
+            ctx,
+            fw.alloc(HeapKind::Private, GPU_PAGE_SIZE as usize + 1)
+                .err(),
+            Some(EINVAL)
+        );
         expect_eq!(ctx, fw.stats(HeapKind::Private).0.live_objects, 0);
         Ok(())
     }

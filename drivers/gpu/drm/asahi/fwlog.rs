@@ -32,11 +32,11 @@
 
 use crate::fw::channels::{ChannelId, ChannelState, FwLogChannelState, RingPtrs, FWLOG_SUB_RINGS};
 use crate::fw::crashlog::{
-    RawFwLogMsg, RawFwLogPayloadMsg, RawKTraceMsg, RawStatsMsg, FWLOG_MSG_INDEX,
-    FWLOG_MSG_PAYLOAD, FWLOG_PAYLOADS_PER_RING,
+    RawFwLogMsg, RawFwLogPayloadMsg, RawKTraceMsg, RawStatsMsg, FWLOG_MSG_INDEX, FWLOG_MSG_PAYLOAD,
+    FWLOG_PAYLOADS_PER_RING,
 };
-use crate::fwalloc::{FwAlloc, FwAllocator, FwObject, HeapKind};
 use crate::fw::plain::{self, Plain};
+use crate::fwalloc::{FwAlloc, FwAllocator, FwObject, HeapKind};
 use crate::fwmem::zeroed;
 use crate::kernel_ext::print::{dev_print, AsRawDevice, Level};
 use crate::pages::{shared_u32, GPU_PAGE_SIZE};
@@ -117,7 +117,10 @@ impl FwSpan {
             let at = offset.checked_add(done).ok_or(EINVAL)?;
             let n = (page - at % page).min(buf.len() - done);
             let dst = buf.get_mut(done..done + n).ok_or(EINVAL)?;
-            self.pages.get(at / page).ok_or(EINVAL)?.read_bytes(at % page, dst)?;
+            self.pages
+                .get(at / page)
+                .ok_or(EINVAL)?
+                .read_bytes(at % page, dst)?;
             done += n;
         }
         Ok(())
@@ -126,7 +129,11 @@ impl FwSpan {
     /// Reads the `index`-th `T` of the span.
     fn entry<T: Plain>(&self, index: usize) -> Option<T> {
         let mut v: T = zeroed();
-        self.read(index.checked_mul(size_of::<T>())?, plain::bytes_of_mut(&mut v)).ok()?;
+        self.read(
+            index.checked_mul(size_of::<T>())?,
+            plain::bytes_of_mut(&mut v),
+        )
+        .ok()?;
         Some(v)
     }
 }
@@ -234,12 +241,18 @@ impl RxDrain {
         let state = rx.fwlog_state.alloc().phys() + (level * size_of::<ChannelState>()) as u64;
         // SAFETY: The sub-ring's state is inside `fwlog_state`, which `rx` owns.
         let (rp, wp) = unsafe { ring_ptrs(state) };
-        let Some(mut ptrs) = RingPtrs::new(FWLOG_ENTRIES, rp.load(Ordering::Relaxed), wp.load(Ordering::Acquire)) else {
+        let Some(mut ptrs) = RingPtrs::new(
+            FWLOG_ENTRIES,
+            rp.load(Ordering::Relaxed),
+            wp.load(Ordering::Acquire),
+        ) else {
             return;
         };
         let base = level * FWLOG_ENTRIES as usize;
         while let Some(next) = ptrs.consume() {
-            let msg = rx.fwlog_ring.entry::<RawFwLogMsg>(base + ptrs.read() as usize);
+            let msg = rx
+                .fwlog_ring
+                .entry::<RawFwLogMsg>(base + ptrs.read() as usize);
             let payload = msg
                 .filter(|m| m.msg_type == FWLOG_MSG_INDEX)
                 .and_then(|m| usize::try_from(m.msg_index.0).ok())
@@ -273,7 +286,11 @@ impl RxDrain {
             self.printed_in_window.store(0, Ordering::Relaxed);
             let n = self.suppressed.swap(0, Ordering::Relaxed);
             if n != 0 {
-                dev_print(dev, Level::Warn, format_args!("fw: {n} firmware log lines suppressed\n"));
+                dev_print(
+                    dev,
+                    Level::Warn,
+                    format_args!("fw: {n} firmware log lines suppressed\n"),
+                );
             }
         }
         if self.printed_in_window.fetch_add(1, Ordering::Relaxed) >= LINES_PER_SECOND {

@@ -37,8 +37,8 @@
 //! ([`crate::fwalloc::FwAllocator::kernel_half`]), which the crash path takes while it
 //! snapshots; nothing here takes another lock.
 
-use crate::channel::TxChannel;
 use crate::backend::Backend;
+use crate::channel::TxChannel;
 use crate::fw::channels::{
     ChannelId, ChannelState, FwCtlChannelState, FwCtlMsg, PipeType, NUM_PIPES, NUM_PRIORITIES,
 };
@@ -203,7 +203,8 @@ impl FwMemory {
         // The timestamp window's tables exist from the start: mapping a timestamp buffer then
         // allocates nothing under the firmware-memory lock, which the crash path (a fence
         // signalling path) takes.
-        fw.pt.populate(TIMESTAMP_BASE, TIMESTAMP_SIZE / GPU_PAGE_SIZE)?;
+        fw.pt
+            .populate(TIMESTAMP_BASE, TIMESTAMP_SIZE / GPU_PAGE_SIZE)?;
         Ok(fw)
     }
 
@@ -220,7 +221,10 @@ impl FwMemory {
 
     /// Tables that mapping one page at `va` needs beyond those reserved.
     pub(crate) fn tables_missing(&self, va: u64) -> Result<usize> {
-        Ok(self.pt.tables_needed(va, 1)?.saturating_sub(self.pt.reserved()))
+        Ok(self
+            .pt
+            .tables_needed(va, 1)?
+            .saturating_sub(self.pt.reserved()))
     }
 
     /// Adds table pages the caller allocated (taking them out of `tables`); allocates nothing.
@@ -273,7 +277,13 @@ impl FwMemory {
     /// only if `reusable`: the caller says so once the firmware flushed what it cached of them
     /// (or no firmware runs); otherwise they stay taken, so that nothing the firmware may
     /// still write back lands in another buffer mapped there later.
-    pub(crate) fn unmap_timestamps(&mut self, va: u64, pages: u64, tlb: &dyn Backend, reusable: bool) {
+    pub(crate) fn unmap_timestamps(
+        &mut self,
+        va: u64,
+        pages: u64,
+        tlb: &dyn Backend,
+        reusable: bool,
+    ) {
         let _ = self.pt.unmap(va, pages, tlb);
         let in_window = va
             .checked_sub(TIMESTAMP_BASE)
@@ -329,8 +339,8 @@ impl FwBoot {
     pub(crate) fn new(fw: &Arc<FwAllocator>) -> Result<Self> {
         let ttb1 = fw.kernel_half().ttb1();
         let ttbat = crate::pages::GpuPage::alloc()?;
-        let kernel_entry = crate::fw::uat::ttbat_entry(ttb1, crate::fw::uat::KERNEL_CONTEXT)
-            .ok_or(EINVAL)?;
+        let kernel_entry =
+            crate::fw::uat::ttbat_entry(ttb1, crate::fw::uat::KERNEL_CONTEXT).ok_or(EINVAL)?;
         // SAFETY: The TTBAT page is ours, zeroed, and the kernel slot's `ttb1` is its second
         // aligned word.
         unsafe { crate::pages::shared_u64(ttbat.phys() + 8) }
@@ -362,7 +372,8 @@ impl FwBoot {
         // The device-control channel belongs to the allocator (which flushes through it), so
         // its memory is permanent rather than objects pointing back at the allocator.
         let dc_msg = size_of::<fwv::RawDeviceControlMsg>();
-        let (dc_state_va, dc_state) = fw.alloc_permanent(HeapKind::Shared, size_of::<ChannelState>())?;
+        let (dc_state_va, dc_state) =
+            fw.alloc_permanent(HeapKind::Shared, size_of::<ChannelState>())?;
         let (dc_ring_va, dc_ring) =
             fw.alloc_permanent(HeapKind::Shared, DEVCTRL_RING_ENTRIES as usize * dc_msg)?;
         let rx = RxChannels::new(fw)?;
@@ -418,7 +429,9 @@ impl FwBoot {
         id.uat_page_size = GPU_PAGE_SIZE as u16;
         id.uat_page_bits = 14;
         id.uat_num_levels = 3;
-        initdata.alloc().write_bytes(0, crate::fw::plain::bytes_of(&id))?;
+        initdata
+            .alloc()
+            .write_bytes(0, crate::fw::plain::bytes_of(&id))?;
         // SAFETY: Both were just allocated for the GPU's lifetime, zeroed, with these sizes.
         let chan = unsafe { TxChannel::new(dc_state, dc_ring, DEVCTRL_RING_ENTRIES, dc_msg) };
         fw.install_device_control(chan);
@@ -603,11 +616,7 @@ mod tests {
             }
         }
         expect_true!(ctx, binds > 10_000, "{binds} binds, {refused} refused");
-        expect_eq!(
-            ctx,
-            w.live(),
-            live.iter().map(|(_, n)| n).sum::<usize>()
-        );
+        expect_eq!(ctx, w.live(), live.iter().map(|(_, n)| n).sum::<usize>());
         Ok(())
     }
 
@@ -623,7 +632,8 @@ mod tests {
             let va = fw.map_timestamps(pages, phys(pages))?;
             expect_true!(
                 ctx,
-                va >= TIMESTAMP_BASE && va + pages * GPU_PAGE_SIZE <= TIMESTAMP_BASE + TIMESTAMP_SIZE,
+                va >= TIMESTAMP_BASE
+                    && va + pages * GPU_PAGE_SIZE <= TIMESTAMP_BASE + TIMESTAMP_SIZE,
                 "{va:#x}"
             );
             fw.unmap_timestamps(va, pages, &*tlb, true);
@@ -641,7 +651,11 @@ mod tests {
         expect_eq!(ctx, fw.timestamp_pages_live(), 2);
         // A whole-window binding cannot fit any more.
         let whole = TIMESTAMP_PAGES as u64;
-        expect_eq!(ctx, fw.map_timestamps(whole, phys(whole)).err(), Some(ENOSPC));
+        expect_eq!(
+            ctx,
+            fw.map_timestamps(whole, phys(whole)).err(),
+            Some(ENOSPC)
+        );
         let va = fw.map_timestamps(1, phys(1))?;
         expect_eq!(ctx, va, TIMESTAMP_BASE + 2 * GPU_PAGE_SIZE);
         fw.unmap_timestamps(va, 1, &*tlb, true);

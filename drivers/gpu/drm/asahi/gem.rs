@@ -249,7 +249,10 @@ unsafe extern "C" fn get_sg_table_callback(
     let obj = unsafe { Object::from_raw(obj) };
     let build = || -> Result<*mut bindings::sg_table> {
         // SAFETY: `sg_table` is plain data; zeroed is its empty state.
-        let sgt = KBox::new(unsafe { core::mem::zeroed::<bindings::sg_table>() }, GFP_KERNEL)?;
+        let sgt = KBox::new(
+            unsafe { core::mem::zeroed::<bindings::sg_table>() },
+            GFP_KERNEL,
+        )?;
         let sgt = KBox::into_raw(sgt);
         let n = u32::try_from(obj.chunks.len())?;
         // SAFETY: `sgt` is a valid, empty table.
@@ -337,4 +340,3 @@ unsafe extern "C" fn fault_callback(vmf: *mut bindings::vm_fault) -> bindings::v
     // holds its object reference.
     unsafe { bindings::vmf_insert_pfn(vma, address, pfn) }
 }
-

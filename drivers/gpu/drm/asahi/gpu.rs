@@ -427,7 +427,11 @@ impl Gpu {
     /// context.
     fn complete_reached(&self) {
         let mut owners = self.owners.lock();
-        if self.event_u32(event_page::FAULT_VALID).load(Ordering::Acquire) != 0 {
+        if self
+            .event_u32(event_page::FAULT_VALID)
+            .load(Ordering::Acquire)
+            != 0
+        {
             self.handle_fault_mailbox(&owners);
         }
         for slot in 0..NUM_EVENTS {
@@ -444,7 +448,10 @@ impl Gpu {
 
     /// The stamp the firmware last wrote for event slot `slot`.
     fn slot_stamp(&self, slot: u32) -> EventValue {
-        EventValue(self.event_u32(workqueue::stamp_offset(slot)).load(Ordering::Acquire))
+        EventValue(
+            self.event_u32(workqueue::stamp_offset(slot))
+                .load(Ordering::Acquire),
+        )
     }
 
     /// Waits (interruptibly) for an event slot to become free, or the GPU to die. Slots are
@@ -511,10 +518,18 @@ impl Gpu {
     /// (`ETIMEDOUT`) of the work with the given slot and stamp. Hard-IRQ context, under
     /// `owners`.
     fn handle_fault_mailbox(&self, owners: &Owners) {
-        let slot = self.event_u32(event_page::FAULT_SLOT).load(Ordering::Relaxed);
-        let stamp = self.event_u32(event_page::FAULT_STAMP).load(Ordering::Relaxed);
-        let kind = self.event_u32(event_page::FAULT_KIND).load(Ordering::Relaxed);
-        let info = self.event_u64(event_page::FAULT_INFO).load(Ordering::Relaxed);
+        let slot = self
+            .event_u32(event_page::FAULT_SLOT)
+            .load(Ordering::Relaxed);
+        let stamp = self
+            .event_u32(event_page::FAULT_STAMP)
+            .load(Ordering::Relaxed);
+        let kind = self
+            .event_u32(event_page::FAULT_KIND)
+            .load(Ordering::Relaxed);
+        let info = self
+            .event_u64(event_page::FAULT_INFO)
+            .load(Ordering::Relaxed);
         // Rate-limited: any client can fault at will.
         let n = self.faults.fetch_add(1, Ordering::Relaxed);
         let log = n < 10 || n % 1000 == 0;
@@ -576,14 +591,22 @@ impl IrqHandler for Gpu {
         let _s = SignallingSection::begin();
         let mut fired = [0u32; 4];
         for (i, f) in fired.iter_mut().enumerate() {
-            *f = self.event_u32(event_page::FIRED + i * 4).swap(0, Ordering::AcqRel);
+            *f = self
+                .event_u32(event_page::FIRED + i * 4)
+                .swap(0, Ordering::AcqRel);
         }
         let mut owners = self.owners.lock();
-        if self.event_u32(event_page::FAULT_VALID).load(Ordering::Acquire) != 0 {
+        if self
+            .event_u32(event_page::FAULT_VALID)
+            .load(Ordering::Acquire)
+            != 0
+        {
             self.handle_fault_mailbox(&owners);
         }
         for slot in 0..NUM_EVENTS {
-            let bit = fired.get(slot / 32).is_some_and(|w| w & (1 << (slot % 32)) != 0);
+            let bit = fired
+                .get(slot / 32)
+                .is_some_and(|w| w & (1 << (slot % 32)) != 0);
             let Some(wq) = owners.get(slot).filter(|_| bit).map(core::ptr::from_ref) else {
                 continue;
             };
@@ -605,10 +628,18 @@ impl IrqHandler for Gpu {
     fn crashed(&self, crashlog: &[u8]) {
         let signalling = SignallingSection::begin();
         self.dead.store(true, Ordering::Release);
-        dev_err!(self, "firmware crashed: GPU is dead until the driver is reloaded\n");
+        dev_err!(
+            self,
+            "firmware crashed: GPU is dead until the driver is reloaded\n"
+        );
         let snapshot = {
             let fw = self.fw.kernel_half();
-            Snapshot::take(&fw, self.boot.layout().initdata, self.backend.hw(), crashlog)
+            Snapshot::take(
+                &fw,
+                self.boot.layout().initdata,
+                self.backend.hw(),
+                crashlog,
+            )
         };
         // Work the firmware finished (its stamp written, its fault reported) before it died
         // succeeds or fails as it did, even if the interrupt saying so never came; only what did
@@ -622,7 +653,11 @@ impl IrqHandler for Gpu {
         // holds the state from before.
         match snapshot {
             Ok(s) => {
-                dev_err!(self, "crash dump: {} bytes in /sys/class/devcoredump\n", s.size());
+                dev_err!(
+                    self,
+                    "crash dump: {} bytes in /sys/class/devcoredump\n",
+                    s.size()
+                );
                 // TIMEOUT: one hour, as downstream, unless read and dismissed earlier.
                 dev_coredump(self.dev, s, 3_600_000);
             }
@@ -675,7 +710,11 @@ impl Drop for TimestampBuffer {
             Ok(()) => true,
             Err(e) if e == ENODEV => true,
             Err(e) => {
-                dev_err!(&*self.gpu, "FwCtl flush of a timestamp buffer failed: {:?}\n", e);
+                dev_err!(
+                    &*self.gpu,
+                    "FwCtl flush of a timestamp buffer failed: {:?}\n",
+                    e
+                );
                 false
             }
         };
@@ -686,4 +725,3 @@ impl Drop for TimestampBuffer {
         let _ = &self.obj;
     }
 }
-

@@ -319,7 +319,9 @@ impl PageTables {
             return Err(page);
         }
         // Within capacity (checked above): cannot fail.
-        let _ = self.reserve.push(TablePage::from_gpu_page(page), GFP_NOWAIT);
+        let _ = self
+            .reserve
+            .push(TablePage::from_gpu_page(page), GFP_NOWAIT);
         Ok(())
     }
 
@@ -369,7 +371,9 @@ impl PageTables {
             .unmap(&mut DirectMap, va, pages)
             .map_err(engine_error)?;
         // The same range was just validated: marking cannot fail.
-        let _ = self.pt.mark_unmapped::<Infallible>(&mut self.slots, va, pages);
+        let _ = self
+            .pt
+            .mark_unmapped::<Infallible>(&mut self.slots, va, pages);
         if mapped != 0 && TLB_SKIP_INVALIDATE.load(Ordering::Relaxed) == 0 {
             tlb.tlb_invalidate(self.root_phys(), va, pages.saturating_mul(GPU_PAGE_SIZE));
         }
@@ -402,26 +406,28 @@ impl PageTables {
         };
         let (mut lo, mut hi) = (u64::MAX, 0u64);
         let linked = &mut self.linked;
-        let r = self.pt.reclaim_marked(&mut DirectMap, &self.slots, |t, level, va| {
-            let span = match level {
-                Level::Mid => Level::Root.entry_span(),
-                _ => Level::Mid.entry_span(),
-            };
-            lo = lo.min(va);
-            hi = hi.max(va.saturating_add(span));
-            *linked -= 1;
-            // SAFETY: The engine hands back each table it unlinked, once; every linked table
-            // came from `into_tree` (type invariant).
-            let page = unsafe { TablePage::from_tree(t) };
-            if freed.len() < freed.capacity() {
-                // Within capacity: cannot allocate or fail.
-                let _ = freed.push(page, GFP_NOWAIT);
-            } else {
-                // Cannot happen (at most `slots.len()` tables come back), but never free a
-                // table before the invalidation below: leak it instead.
-                core::mem::forget(page);
-            }
-        });
+        let r = self
+            .pt
+            .reclaim_marked(&mut DirectMap, &self.slots, |t, level, va| {
+                let span = match level {
+                    Level::Mid => Level::Root.entry_span(),
+                    _ => Level::Mid.entry_span(),
+                };
+                lo = lo.min(va);
+                hi = hi.max(va.saturating_add(span));
+                *linked -= 1;
+                // SAFETY: The engine hands back each table it unlinked, once; every linked table
+                // came from `into_tree` (type invariant).
+                let page = unsafe { TablePage::from_tree(t) };
+                if freed.len() < freed.capacity() {
+                    // Within capacity: cannot allocate or fail.
+                    let _ = freed.push(page, GFP_NOWAIT);
+                } else {
+                    // Cannot happen (at most `slots.len()` tables come back), but never free a
+                    // table before the invalidation below: leak it instead.
+                    core::mem::forget(page);
+                }
+            });
         self.slots.clear();
         if !freed.is_empty() {
             // Whole spans: the GPU may hold walk-cache entries through these tables for any
@@ -486,7 +492,11 @@ mod tests {
         map(&mut pt, VA + 2 * GPU_PAGE_SIZE, 3)?;
         // One invalidation for the whole range, not one per page.
         pt.unmap(VA, 8, &*tlb)?;
-        expect_eq!(ctx, rec.ranges(), (1, [pt.root_phys(), VA, 8 * GPU_PAGE_SIZE]));
+        expect_eq!(
+            ctx,
+            rec.ranges(),
+            (1, [pt.root_phys(), VA, 8 * GPU_PAGE_SIZE])
+        );
         // Nothing was mapped there any more: nothing to invalidate.
         pt.unmap(VA, 8, &*tlb)?;
         expect_eq!(ctx, rec.ranges().0, 1);
@@ -522,7 +532,12 @@ mod tests {
         expect_eq!(ctx, n, 5);
         pt.reserve(n)?;
         for (va, pages) in ranges() {
-            pt.map(va, pages, Prot::GPU_SHARED_RW, core::iter::once(0x8000_0000))?;
+            pt.map(
+                va,
+                pages,
+                Prot::GPU_SHARED_RW,
+                core::iter::once(0x8000_0000),
+            )?;
         }
         expect_eq!(ctx, pt.reserved(), 0);
         expect_eq!(ctx, pt.pages(), 6);
@@ -538,7 +553,11 @@ mod tests {
         let freed = pt.reclaim(&*tlb)?;
         expect_eq!(ctx, freed.len(), 5);
         // Unlinked and invalidated (one range over the mid table's 64 GiB) before handed back.
-        expect_eq!(ctx, rec.ranges(), (unmaps + 1, [pt.root_phys(), VA, 1 << 36]));
+        expect_eq!(
+            ctx,
+            rec.ranges(),
+            (unmaps + 1, [pt.root_phys(), VA, 1 << 36])
+        );
         expect_eq!(ctx, pt.pages(), 1);
         expect_eq!(ctx, pt.tables_needed(VA, 1)?, 2);
         // Restocking keeps two (the reserve has room for them); the other three are freed.

@@ -45,15 +45,26 @@ impl Priority {
 pub(crate) struct Queue {
     vm: Arc<Vm>,
     wq: Arc<WorkQueue>,
-    #[expect(dead_code, reason = "kept for queue parameters; its firmware priority selects the pipes")]
+    #[expect(
+        dead_code,
+        reason = "kept for queue parameters; its firmware priority selects the pipes"
+    )]
     priority: Priority,
-    #[expect(dead_code, reason = "shader addresses are not modelled by the virtual AGX")]
+    #[expect(
+        dead_code,
+        reason = "shader addresses are not modelled by the virtual AGX"
+    )]
     usc_exec_base: u64,
 }
 
 impl Queue {
     /// Creates a queue running in `vm`. It holds an event slot only while it has work.
-    pub(crate) fn new(gpu: &Arc<Gpu>, vm: Arc<Vm>, priority: Priority, usc_exec_base: u64) -> Result<Self> {
+    pub(crate) fn new(
+        gpu: &Arc<Gpu>,
+        vm: Arc<Vm>,
+        priority: Priority,
+        usc_exec_base: u64,
+    ) -> Result<Self> {
         Ok(Self {
             vm,
             wq: WorkQueue::new(gpu, priority.firmware())?,

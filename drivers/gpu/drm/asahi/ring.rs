@@ -162,5 +162,8 @@ mod tests {
         Ok(())
     }
 
-    kunit_suite!(asahi_ring, [push_front_becomes_oldest, push_front_wraps_and_fills]);
+    kunit_suite!(
+        asahi_ring,
+        [push_front_becomes_oldest, push_front_wraps_and_fills]
+    );
 }

@@ -14,17 +14,17 @@
 //! 5. publish the fence to the output syncobjs and let the job run once its inputs signal:
 //!    from here nothing can fail, and the code runs in a fence-signalling section.
 
-use crate::gpu::{Work, WorkKind, Works};
 use crate::bindings;
 use crate::file::{mbz, read_extensible, DrmFile, MAX_ATTACHMENTS, MAX_COMMANDS_PER_SUBMISSION};
 use crate::gpu::{Job, TimestampBuffer};
-use kernel::sync::Arc;
+use crate::gpu::{Work, WorkKind, Works};
 use crate::kernel_ext::dma_fence::{Fence, SignallingSection};
 use crate::kernel_ext::syncobj::{ChainNode, SyncObj};
 use crate::kernel_ext::vec::SmallVec;
 use crate::queue::Queue;
-use kernel::prelude::*;
 use core::sync::atomic::{AtomicU64, Ordering};
+use kernel::prelude::*;
+use kernel::sync::Arc;
 use kernel::time::Ktime;
 use kernel::uaccess::UserSlice;
 

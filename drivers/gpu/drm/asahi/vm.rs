@@ -42,10 +42,10 @@ use crate::mmu::{PageTables, TablePage};
 use crate::pages::GPU_PAGE_SIZE;
 use core::ops::Range;
 use core::sync::atomic::{fence, AtomicU64, AtomicUsize, Ordering};
-use kernel::sync::Arc;
 use kernel::new_mutex;
 use kernel::prelude::*;
 use kernel::rbtree::{RBTree, RBTreeNodeReservation};
+use kernel::sync::Arc;
 use kernel::sync::Mutex;
 use kernel::types::ARef;
 
@@ -157,7 +157,12 @@ impl VmInner {
                 c.peek_prev().map(|(k, m)| (*k, m.end)),
                 Some((*c.current().0, c.current().1.end)),
             ),
-            None => (self.mappings.cursor_back().map(|c| (*c.current().0, c.current().1.end)), None),
+            None => (
+                self.mappings
+                    .cursor_back()
+                    .map(|c| (*c.current().0, c.current().1.end)),
+                None,
+            ),
         };
         if let Some((k, e)) = prev {
             if e > start {
@@ -472,7 +477,6 @@ impl ActiveVm {
         vm.active_jobs.fetch_add(1, Ordering::SeqCst);
         Self(vm.clone())
     }
-
 }
 
 impl Drop for ActiveVm {

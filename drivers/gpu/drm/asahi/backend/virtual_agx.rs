@@ -81,32 +81,32 @@
 mod tlb;
 
 use super::{event_page, Backend, IrqHandler};
-use crate::fw::channels::{FwCtlChannelState, FwCtlMsg, NUM_PIPES};
-use crate::fw::job::RingState;
-use crate::fw::variants::g13_v13_5::RunWorkQueueMsg;
-use crate::fw::job::{CommandType, VirtualRunCommand};
 use crate::bindings;
-use crate::fw::fault::{FaultInfo, FaultReason};
 use crate::fw::channels::{EventMsg, RawEventMsg};
+use crate::fw::channels::{FwCtlChannelState, FwCtlMsg, NUM_PIPES};
 use crate::fw::event::FlagBitmask;
+use crate::fw::fault::{FaultInfo, FaultReason};
+use crate::fw::job::RingState;
+use crate::fw::job::{CommandType, VirtualRunCommand};
 use crate::fw::pgtable::{self, TableMemory, TablePhys, WalkError};
 use crate::fw::plain::Plain;
+use crate::fw::uat::{self, Perm};
+use crate::fw::variants::g13_v13_5::RunWorkQueueMsg;
+use crate::fw::variants::g13_v13_5::{DeviceControlMsg, RawDeviceControlMsg};
 use crate::fwmem::{
     offsets, FwLayout, DEVCTRL_RING_ENTRIES, EVENT_RING_ENTRIES, FWCTL_RING_ENTRIES,
     PIPE_RING_ENTRIES,
 };
-use crate::fw::variants::g13_v13_5::{DeviceControlMsg, RawDeviceControlMsg};
-use kernel::new_mutex;
-use kernel::sync::Mutex;
-use crate::fw::uat::{self, Perm};
 use crate::hw::{self, HwConfig};
 use crate::kernel_ext::spinlock_irq::{lock_class, SpinLockIrq};
 use crate::kernel_ext::work::{DriverWork, IrqWork, WorkHandler};
 use crate::pages::{shared_u32, shared_u64};
 use crate::ring::Ring;
-use tlb::Tlb;
 use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use kernel::c_str;
+use kernel::new_mutex;
+use kernel::sync::Mutex;
+use tlb::Tlb;
 
 mod rx;
 use kernel::prelude::*;
@@ -280,7 +280,13 @@ impl<'a> Space<'a> {
         let perm = t
             .page
             .prot
-            .map(|p| if self.firmware { p.access().0 } else { p.access().1 })
+            .map(|p| {
+                if self.firmware {
+                    p.access().0
+                } else {
+                    p.access().1
+                }
+            })
             .unwrap_or(Perm::None);
         let pa = t.page.pa & !(PAGE - 1);
         self.tlb.lock().fill(generation, self.ttb, va, pa, perm);
@@ -532,7 +538,10 @@ impl WorkHandler for CrashLine {
         fw.core.flush();
         fw.irq.sync();
         let mut log = [0u8; 256];
-        let mut w = LogWriter { buf: &mut log, len: 0 };
+        let mut w = LogWriter {
+            buf: &mut log,
+            len: 0,
+        };
         let _ = core::fmt::Write::write_fmt(
             &mut w,
             format_args!(
@@ -824,7 +833,8 @@ impl Firmware {
         if PIPE_STALL.load(Ordering::Relaxed) != 0 {
             return;
         }
-        let (Some(state), Some(ring)) = (self.pipe_state.get(pipe), self.pipe_ring.get(pipe)) else {
+        let (Some(state), Some(ring)) = (self.pipe_state.get(pipe), self.pipe_ring.get(pipe))
+        else {
             return;
         };
         let (state, ring) = (state.load(Ordering::Acquire), ring.load(Ordering::Acquire));
@@ -834,17 +844,23 @@ impl Firmware {
         let idx = (offsets::STATE_READ_PTR, offsets::STATE_WRITE_PTR);
         let mut q = self.queue.lock();
         let mut broken = false;
-        consume_ring(state, idx, ring, PIPE_RING_ENTRIES, |msg: RunWorkQueueMsg| {
-            let qi = msg.work_queue.va();
-            let context = space.read_u64(qi + offsets::QUEUE_INFO_GPU_CONTEXT as u64);
-            let run = context.ok().map(|context| QueueRun {
-                queue_info: qi,
-                wptr: msg.wptr,
-                context,
-            });
-            broken = !matches!(run.map(|run| q.push(run)), Some(Ok(())));
-            !broken
-        });
+        consume_ring(
+            state,
+            idx,
+            ring,
+            PIPE_RING_ENTRIES,
+            |msg: RunWorkQueueMsg| {
+                let qi = msg.work_queue.va();
+                let context = space.read_u64(qi + offsets::QUEUE_INFO_GPU_CONTEXT as u64);
+                let run = context.ok().map(|context| QueueRun {
+                    queue_info: qi,
+                    wptr: msg.wptr,
+                    context,
+                });
+                broken = !matches!(run.map(|run| q.push(run)), Some(Ok(())));
+                !broken
+            },
+        );
         drop(q);
         if broken {
             self.request_crash(2);
@@ -859,8 +875,12 @@ impl Firmware {
     fn run_queue(&self, run: &QueueRun) -> Result<(), u32> {
         let space = Space::new_kernel(self.ttb1.load(Ordering::Acquire), &self.tlb).ok_or(2u32)?;
         let qi = run.queue_info;
-        let state = space.read_u64(qi + offsets::QUEUE_INFO_STATE as u64).map_err(|_| 2u32)?;
-        let ring = space.read_u64(qi + offsets::QUEUE_INFO_RING as u64).map_err(|_| 2u32)?;
+        let state = space
+            .read_u64(qi + offsets::QUEUE_INFO_STATE as u64)
+            .map_err(|_| 2u32)?;
+        let ring = space
+            .read_u64(qi + offsets::QUEUE_INFO_RING as u64)
+            .map_err(|_| 2u32)?;
         let rptr_va = state + RingState::GPU_RPTR_OFFSET as u64;
         let size_va = state + core::mem::offset_of!(RingState, rb_size) as u64;
         let rb_size = space.read_u32(size_va).map_err(|_| 2u32)?;
@@ -872,7 +892,9 @@ impl Firmware {
             if self.abort_context.load(Ordering::Acquire) == run.context {
                 return Ok(());
             }
-            let cmd = space.read_u64(ring + u64::from(rptr) * 8).map_err(|_| 2u32)?;
+            let cmd = space
+                .read_u64(ring + u64::from(rptr) * 8)
+                .map_err(|_| 2u32)?;
             // Firmware invariant: a queue's ring names run commands in firmware memory.
             let work = self.read_command(&space, cmd, run.context).ok_or(2u32)?;
             // Firmware invariant: every work's address space is a page table in RAM (the
@@ -912,28 +934,34 @@ impl Firmware {
             self.dc_ring.load(Ordering::Acquire),
         );
         let idx = (offsets::STATE_READ_PTR, offsets::STATE_WRITE_PTR);
-        consume_ring(state, idx, ring, DEVCTRL_RING_ENTRIES, |raw: RawDeviceControlMsg| {
-            match DeviceControlMsg::decode(&raw) {
-                DeviceControlMsg::DestroyContext { gpu_context: 0, .. } => {
-                    // A cache flush. The model reads firmware structures through the page
-                    // tables each time it needs them and caches nothing of kernel-half memory
-                    // beyond the boot pointers (which live as long as the GPU): nothing to
-                    // write back, so the flush is counted and acknowledged.
-                    let n = self.cache_flushes.fetch_add(1, Ordering::Relaxed) + 1;
-                    self.log(rx::DEBUG, format_args!("firmware cache flush #{n}"));
+        consume_ring(
+            state,
+            idx,
+            ring,
+            DEVCTRL_RING_ENTRIES,
+            |raw: RawDeviceControlMsg| {
+                match DeviceControlMsg::decode(&raw) {
+                    DeviceControlMsg::DestroyContext { gpu_context: 0, .. } => {
+                        // A cache flush. The model reads firmware structures through the page
+                        // tables each time it needs them and caches nothing of kernel-half memory
+                        // beyond the boot pointers (which live as long as the GPU): nothing to
+                        // write back, so the flush is counted and acknowledged.
+                        let n = self.cache_flushes.fetch_add(1, Ordering::Relaxed) + 1;
+                        self.log(rx::DEBUG, format_args!("firmware cache flush #{n}"));
+                    }
+                    DeviceControlMsg::DestroyContext { gpu_context, .. } => {
+                        self.destroy_context(gpu_context);
+                        self.log(
+                            rx::DEBUG,
+                            format_args!("context destroyed: {gpu_context:#x}"),
+                        );
+                    }
+                    // Initialize, and messages this model does not act on.
+                    _ => {}
                 }
-                DeviceControlMsg::DestroyContext { gpu_context, .. } => {
-                    self.destroy_context(gpu_context);
-                    self.log(
-                        rx::DEBUG,
-                        format_args!("context destroyed: {gpu_context:#x}"),
-                    );
-                }
-                // Initialize, and messages this model does not act on.
-                _ => {}
-            }
-            true
-        });
+                true
+            },
+        );
     }
 
     /// Handles every message waiting on the FwCtl channel: each names a range of kernel memory
@@ -1037,7 +1065,11 @@ impl Firmware {
         // TIMEOUT: the driver frees the mailbox in its interrupt handler; 1 s covers a guest
         // under heavy emulation. After that the report is dropped (the job still completes).
         for _ in 0..1000 {
-            if self.event_u32(event_page::FAULT_VALID).load(Ordering::Acquire) == 0 {
+            if self
+                .event_u32(event_page::FAULT_VALID)
+                .load(Ordering::Acquire)
+                == 0
+            {
                 self.event_u32(event_page::FAULT_SLOT)
                     .store(work.slot, Ordering::Relaxed);
                 self.event_u32(event_page::FAULT_STAMP)
@@ -1178,7 +1210,10 @@ impl Backend for VirtualAgx {
         let (dc_state, dc_ring) = space.find_ring(
             rp + offsets::RUNTIME_DEVCTRL as u64,
             0x30,
-            ring_len(DEVCTRL_RING_ENTRIES, core::mem::size_of::<RawDeviceControlMsg>()),
+            ring_len(
+                DEVCTRL_RING_ENTRIES,
+                core::mem::size_of::<RawDeviceControlMsg>(),
+            ),
         )?;
         let pipe_size = ring_len(PIPE_RING_ENTRIES, core::mem::size_of::<RunWorkQueueMsg>());
         for i in 0..NUM_PIPES {

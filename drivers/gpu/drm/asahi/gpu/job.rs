@@ -206,7 +206,11 @@ impl Job {
             // callback has run.
             let r = unsafe {
                 (*dep_ptr).job = this;
-                bindings::dma_fence_add_callback(dep.fence.as_raw(), dep.cb.get(), Some(dep_signalled))
+                bindings::dma_fence_add_callback(
+                    dep.fence.as_raw(),
+                    dep.cb.get(),
+                    Some(dep_signalled),
+                )
             };
             if r == 0 {
                 // INVARIANT: the callback is registered and `job` set.
@@ -306,12 +310,20 @@ impl RetiredList {
     pub(crate) fn push(&mut self, job: JobRef) {
         let raw = Arc::into_raw(job.into_value());
         // SAFETY: `raw` is a live job (we own its reference), not on any list.
-        unsafe { (*raw).retired_next.store(ptr::null_mut(), Ordering::Relaxed) };
+        unsafe {
+            (*raw)
+                .retired_next
+                .store(ptr::null_mut(), Ordering::Relaxed)
+        };
         if self.tail.is_null() {
             self.head = raw;
         } else {
             // SAFETY: `tail` is on the list, so alive (type invariant).
-            unsafe { (*self.tail).retired_next.store(raw.cast_mut(), Ordering::Relaxed) };
+            unsafe {
+                (*self.tail)
+                    .retired_next
+                    .store(raw.cast_mut(), Ordering::Relaxed)
+            };
         }
         // INVARIANT: `raw` ends the chain and the list owns its reference.
         self.tail = raw;

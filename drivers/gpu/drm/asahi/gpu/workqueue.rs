@@ -102,7 +102,9 @@ impl WorkQueue {
         let pending = Ring::new(MAX_JOBS_PER_QUEUE)?;
         let inflight = Ring::new(MAX_JOBS_PER_QUEUE)?;
         let context = FwObject::new(&gpu.fw, HeapKind::Private, &GpuContextData::default())?;
-        let ring = gpu.fw.alloc(HeapKind::Shared, QUEUE_RING_ENTRIES as usize * 8)?;
+        let ring = gpu
+            .fw
+            .alloc(HeapKind::Shared, QUEUE_RING_ENTRIES as usize * 8)?;
         let mut rs: RingState = crate::fwmem::zeroed();
         rs.rb_size = QUEUE_RING_ENTRIES;
         let ring_state = FwObject::new(&gpu.fw, HeapKind::Shared, &rs)?;
@@ -262,7 +264,11 @@ impl WorkQueue {
                     inner.stalled = true;
                     drop(inner);
                     if e != EBUSY {
-                        dev_err!(&*self.gpu, "could not hand a job to the firmware: {:?}\n", e);
+                        dev_err!(
+                            &*self.gpu,
+                            "could not hand a job to the firmware: {:?}\n",
+                            e
+                        );
                     }
                     self.gpu.retry_stalled();
                     return;
@@ -304,7 +310,10 @@ impl WorkQueue {
             .store_u32(RingState::CPU_WPTR_OFFSET, wptr);
         let sent = {
             let mut pipes = self.gpu.pipes.lock();
-            pipes.get_mut(pipe).ok_or(EINVAL).and_then(|p| p.send(bytes))
+            pipes
+                .get_mut(pipe)
+                .ok_or(EINVAL)
+                .and_then(|p| p.send(bytes))
         };
         if let Err(e) = sent {
             self.ring_state

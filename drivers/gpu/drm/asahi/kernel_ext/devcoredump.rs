@@ -21,7 +21,11 @@ pub(crate) trait DumpSource: Send + Sync + 'static {
 }
 
 /// Publishes `dump` for `dev`, kept at most `timeout_ms` unless dismissed.
-pub(crate) fn dev_coredump<T: DumpSource>(dev: *mut bindings::device, dump: KBox<T>, timeout_ms: u32) {
+pub(crate) fn dev_coredump<T: DumpSource>(
+    dev: *mut bindings::device,
+    dump: KBox<T>,
+    timeout_ms: u32,
+) {
     let size = dump.size();
     let data = KBox::into_raw(dump);
     // SAFETY: `dev` is the bound device (callers pass their own); the data pointer is owned by

@@ -86,5 +86,7 @@ impl<T> Drop for ExplicitDrop<T> {
 /// that it exists in the object only where a drop can really happen.
 #[inline(always)]
 fn implicit_drop() -> ! {
-    kernel::build_error("ExplicitDrop value dropped implicitly: call release() where sleeping is allowed")
+    kernel::build_error(
+        "ExplicitDrop value dropped implicitly: call release() where sleeping is allowed",
+    )
 }

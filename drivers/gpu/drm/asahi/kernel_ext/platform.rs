@@ -21,7 +21,10 @@ use kernel::types::Opaque;
 /// Copies `s` into a NUL-padded C character array at compile time.
 const fn c_array<const L: usize>(s: &str) -> [c_char; L] {
     let bytes = s.as_bytes();
-    assert!(bytes.len() < L, "string does not fit with its NUL terminator");
+    assert!(
+        bytes.len() < L,
+        "string does not fit with its NUL terminator"
+    );
     let mut out = [0 as c_char; L];
     let mut i = 0;
     while i < bytes.len() {

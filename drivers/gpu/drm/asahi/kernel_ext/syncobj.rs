@@ -54,7 +54,12 @@ impl SyncObj {
         // SAFETY: All objects are live; the syncobj takes ownership of the chain node and its
         // own fence reference.
         unsafe {
-            bindings::drm_syncobj_add_point(self.0.as_ptr(), chain.into_raw(), fence.as_raw(), point)
+            bindings::drm_syncobj_add_point(
+                self.0.as_ptr(),
+                chain.into_raw(),
+                fence.as_raw(),
+                point,
+            )
         };
     }
 }

@@ -169,5 +169,8 @@ mod tests {
         Ok(())
     }
 
-    kunit_suite!(asahi_smallvec, [keeps_order_across_the_spill, drops_every_element]);
+    kunit_suite!(
+        asahi_smallvec,
+        [keeps_order_across_the_spill, drops_every_element]
+    );
 }

@@ -28,8 +28,8 @@
 use super::{LogWriter, PhysMem, Space};
 use crate::fw::channels::{ChannelState, RingPtrs, FWLOG_SUB_RINGS};
 use crate::fw::crashlog::{
-    RawFwLogMsg, RawFwLogPayloadMsg, RawKTraceMsg, RawStatsMsg, FWLOG_MSG_INDEX,
-    FWLOG_MSG_PAYLOAD, FWLOG_PAYLOADS_PER_RING, FWLOG_TEXT_SIZE, STATS_UTILIZATION,
+    RawFwLogMsg, RawFwLogPayloadMsg, RawKTraceMsg, RawStatsMsg, FWLOG_MSG_INDEX, FWLOG_MSG_PAYLOAD,
+    FWLOG_PAYLOADS_PER_RING, FWLOG_TEXT_SIZE, STATS_UTILIZATION,
 };
 use crate::fw::plain::bytes_of;
 use crate::fw::types::{Array, U64};
@@ -117,7 +117,10 @@ impl RxRings {
         let (state, ring_va) = ring(offsets::RUNTIME_FWLOG)?;
         r.fwlog_state = space.phys(state, FWLOG_SUB_RINGS * size_of::<ChannelState>())?;
         pages(ring_va, &mut r.fwlog_ring)?;
-        pages(read(rp.checked_add(offsets::RUNTIME_FWLOG_BUF as u64)?)?, &mut r.fwlog_buf)?;
+        pages(
+            read(rp.checked_add(offsets::RUNTIME_FWLOG_BUF as u64)?)?,
+            &mut r.fwlog_buf,
+        )?;
         let (state, ring_va) = ring(offsets::RUNTIME_KTRACE)?;
         r.ktrace_state = space.phys(state, size_of::<ChannelState>())?;
         pages(ring_va, &mut r.ktrace_ring)?;
@@ -174,7 +177,11 @@ impl RxRings {
                 shared_u32(state + ChannelState::WRITE_PTR_OFFSET as u64),
             )
         };
-        let ptrs = RingPtrs::new(count, rp.load(Ordering::Acquire), wp.load(Ordering::Relaxed));
+        let ptrs = RingPtrs::new(
+            count,
+            rp.load(Ordering::Acquire),
+            wp.load(Ordering::Relaxed),
+        );
         match ptrs.and_then(|p| Some((p.write(), p.produce()?.write()))) {
             Some((w, next)) => Some((w, wp, next)),
             None => {
@@ -202,7 +209,11 @@ impl RxRings {
         };
         {
             // Keep the last byte NUL.
-            let text = payload.msg.0.get_mut(..FWLOG_TEXT_SIZE - 1).unwrap_or(&mut []);
+            let text = payload
+                .msg
+                .0
+                .get_mut(..FWLOG_TEXT_SIZE - 1)
+                .unwrap_or(&mut []);
             let mut wr = LogWriter { buf: text, len: 0 };
             let _ = core::fmt::Write::write_fmt(&mut wr, args);
         }
@@ -212,8 +223,15 @@ impl RxRings {
             ..Default::default()
         };
         let slot = level * FWLOG_PAYLOADS_PER_RING + w as usize;
-        let ok = Self::write(&self.fwlog_buf, slot * size_of::<RawFwLogPayloadMsg>(), bytes_of(&payload))
-            && Self::write(&self.fwlog_ring, slot * size_of::<RawFwLogMsg>(), bytes_of(&index));
+        let ok = Self::write(
+            &self.fwlog_buf,
+            slot * size_of::<RawFwLogPayloadMsg>(),
+            bytes_of(&payload),
+        ) && Self::write(
+            &self.fwlog_ring,
+            slot * size_of::<RawFwLogMsg>(),
+            bytes_of(&index),
+        );
         if ok {
             wp.store(next, Ordering::Release);
         }
@@ -230,7 +248,11 @@ impl RxRings {
             code,
             ..Default::default()
         };
-        if Self::write(&self.ktrace_ring, w as usize * size_of::<RawKTraceMsg>(), bytes_of(&msg)) {
+        if Self::write(
+            &self.ktrace_ring,
+            w as usize * size_of::<RawKTraceMsg>(),
+            bytes_of(&msg),
+        ) {
             wp.store(next, Ordering::Release);
         }
     }
@@ -262,7 +284,11 @@ impl RxRings {
             at += f.len();
         }
         self.since_stats = 0;
-        if Self::write(&self.stats_ring, w as usize * size_of::<RawStatsMsg>(), bytes_of(&msg)) {
+        if Self::write(
+            &self.stats_ring,
+            w as usize * size_of::<RawStatsMsg>(),
+            bytes_of(&msg),
+        ) {
             wp.store(next, Ordering::Release);
         }
     }

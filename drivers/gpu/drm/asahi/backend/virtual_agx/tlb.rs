@@ -141,7 +141,8 @@ impl Tlb {
         }
         let first = va >> PAGE_SHIFT;
         let last = va.saturating_add(size - 1) >> PAGE_SHIFT;
-        let hit = |e: &Option<Entry>| e.is_some_and(|e| e.ttb == ttb && (first..=last).contains(&e.vpn));
+        let hit =
+            |e: &Option<Entry>| e.is_some_and(|e| e.ttb == ttb && (first..=last).contains(&e.vpn));
         if last - first >= SETS as u64 {
             // Every set holds pages of the range: look at every entry once.
             for e in self.entries.iter_mut().filter(|e| hit(e)) {
@@ -198,7 +199,11 @@ mod tests {
         expect_true!(ctx, tlb.lookup(TTB, VA).is_err());
         fill(&mut tlb, TTB, VA + 0x10, 0x1234_4000);
         let e = tlb.lookup(TTB, VA + 0x3ffc);
-        expect_eq!(ctx, e.map(|e| (e.pa, e.perm)).ok(), Some((0x1234_4000, Perm::Rw)));
+        expect_eq!(
+            ctx,
+            e.map(|e| (e.pa, e.perm)).ok(),
+            Some((0x1234_4000, Perm::Rw))
+        );
         // Keyed by address space and page.
         expect_true!(ctx, tlb.lookup(OTHER, VA).is_err());
         expect_true!(ctx, tlb.lookup(TTB, VA + PAGE).is_err());
@@ -216,8 +221,17 @@ mod tests {
         tlb.invalidate_range(TTB, VA + 2 * PAGE, 3 * PAGE + 1);
         for i in 0..8 {
             let gone = (2..6).contains(&i);
-            expect_eq!(ctx, tlb.lookup(TTB, VA + i * PAGE).is_err(), gone, "page {i}");
-            expect_true!(ctx, tlb.lookup(OTHER, VA + i * PAGE).is_ok(), "other page {i}");
+            expect_eq!(
+                ctx,
+                tlb.lookup(TTB, VA + i * PAGE).is_err(),
+                gone,
+                "page {i}"
+            );
+            expect_true!(
+                ctx,
+                tlb.lookup(OTHER, VA + i * PAGE).is_ok(),
+                "other page {i}"
+            );
         }
         // A range covering more pages than there are sets scans every entry.
         tlb.invalidate_range(TTB, VA, (SETS as u64 + 10) * PAGE);
