@@ -54,7 +54,7 @@
 //! # Virtual control stream
 //!
 //! A stream is a sequence of 32-byte ops at a GPU address, ended by `END` or after
-//! [`MAX_OPS`] ops. Each op is `{ u32 opcode, u32 pad, u64 a, u64 b, u64 c }`, little endian:
+//! [`stream::MAX_OPS`] ops. Each op is `{ u32 opcode, u32 pad, u64 a, u64 b, u64 c }`, little endian:
 //!
 //! | opcode | name | effect |
 //! |---|---|---|
@@ -67,7 +67,7 @@
 //! | 6 | `READ32` | read `*(u32 *)a` and discard it (to fault on purpose) |
 //!
 //! An unknown opcode or an oversize op faults the work (unit: the work's unit). A unit of work
-//! that runs longer than [`WORK_TIMEOUT_MS`] of wall-clock time, whatever it does, is stopped
+//! that runs longer than [`stream::WORK_TIMEOUT_MS`] of wall-clock time, whatever it does, is stopped
 //! and reported as timed out (the fault mailbox with kind `FAULT_KIND_TIMEOUT`, as real firmware
 //! reports a timeout event for the work's event slot); the firmware then goes on with the next
 //! work, so one client cannot hold the GPU.
@@ -78,21 +78,20 @@
 //! one is held. `tlb` is taken by the firmware core for every translation and by invalidations
 //! in any context (the driver's are under `Vm::inner` or `Gpu::fw`).
 
+mod control;
+mod memory;
+mod stream;
 mod tlb;
 
 use super::{event_page, Backend, IrqHandler};
-use crate::bindings;
 use crate::fw::channels::{EventMsg, RawEventMsg};
-use crate::fw::channels::{FwCtlChannelState, FwCtlMsg, NUM_PIPES};
+use crate::fw::channels::{FwCtlMsg, NUM_PIPES};
 use crate::fw::event::FlagBitmask;
-use crate::fw::fault::{FaultInfo, FaultReason};
 use crate::fw::job::RingState;
 use crate::fw::job::{CommandType, VirtualRunCommand};
-use crate::fw::pgtable::{self, TableMemory, TablePhys, WalkError};
-use crate::fw::plain::Plain;
-use crate::fw::uat::{self, Perm};
-use crate::fw::variants::g13_v13_5::RunWorkQueueMsg;
-use crate::fw::variants::g13_v13_5::{DeviceControlMsg, RawDeviceControlMsg};
+use crate::fw::pgtable::TablePhys;
+use crate::fw::uat;
+use crate::fw::variants::g13_v13_5::{RawDeviceControlMsg, RunWorkQueueMsg};
 use crate::fwmem::{
     offsets, FwLayout, DEVCTRL_RING_ENTRIES, EVENT_RING_ENTRIES, FWCTL_RING_ENTRIES,
     PIPE_RING_ENTRIES,
@@ -106,6 +105,8 @@ use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use kernel::c_str;
 use kernel::new_mutex;
 use kernel::sync::Mutex;
+use memory::{consume_ring, PhysMem, Space};
+use stream::Abort;
 use tlb::Tlb;
 
 mod rx;
@@ -113,29 +114,6 @@ use kernel::prelude::*;
 use kernel::str::CStr;
 use kernel::sync::Arc;
 
-/// Most ops one control stream may run.
-pub(crate) const MAX_OPS: u64 = 4096;
-/// Largest COPY or FILL.
-const MAX_BULK: u64 = 1 << 20;
-/// Longest DELAY, in microseconds.
-const MAX_DELAY_US: u64 = 100_000;
-/// Longest a unit of work may run (wall clock, whatever its ops) before the firmware stops it
-/// and reports a timeout.
-pub(crate) const WORK_TIMEOUT_MS: i64 = 2000;
-
-/// Why a unit of work stopped early.
-enum Abort {
-    /// A GPU fault.
-    Fault(Fault),
-    /// It ran past [`WORK_TIMEOUT_MS`].
-    Timeout,
-}
-
-impl From<Fault> for Abort {
-    fn from(f: Fault) -> Self {
-        Self::Fault(f)
-    }
-}
 /// debugfs `fw_stall_pipes`: while non-zero, the firmware ignores pipe doorbells (a firmware
 /// busy elsewhere, as real firmware may be), so that `RunWorkQueue` messages pile up in the pipe
 /// rings until they are full. Doorbells after it is cleared consume what waits.
@@ -180,276 +158,6 @@ struct Work {
     stream: u64,
     ts_start: u64,
     ts_end: u64,
-}
-
-/// Physical memory as the firmware sees it: RAM through the kernel's direct map, anything else
-/// unreachable.
-struct PhysMem;
-
-impl PhysMem {
-    /// The direct-map address of `len` bytes at `pa`, if they are RAM within one GPU page (a
-    /// GPU page is physically contiguous, so contiguous in the direct map too).
-    fn ptr(pa: u64, len: usize) -> Option<*mut u8> {
-        if (pa % PAGE) + len as u64 > PAGE {
-            return None;
-        }
-        let page = kernel::page::PAGE_SIZE as u64;
-        let last = pa + len.max(1) as u64 - 1;
-        // CAST: page frame numbers fit in usize.
-        // SAFETY: `pfn_valid` only inspects the memory map.
-        let ram = unsafe {
-            bindings::asahi_helper_pfn_valid((pa / page) as usize)
-                && bindings::asahi_helper_pfn_valid((last / page) as usize)
-        };
-        if !ram {
-            return None;
-        }
-        // SAFETY: `pa` is RAM (checked above), which the direct map covers.
-        Some(unsafe { bindings::asahi_helper_phys_to_virt(pa) }.cast())
-    }
-}
-
-impl TableMemory for PhysMem {
-    type Error = ();
-
-    fn read_entry(&self, table: TablePhys, index: usize) -> Result<u64, ()> {
-        let p = Self::ptr(table.addr() + index as u64 * 8, 8).ok_or(())?;
-        // SAFETY: `p` is 8 aligned bytes of RAM; the driver updates entries atomically.
-        Ok(unsafe { AtomicU64::from_ptr(p.cast()) }.load(Ordering::Acquire))
-    }
-
-    fn write_entry(&mut self, _table: TablePhys, _index: usize, _value: u64) {
-        // The firmware never writes user page tables.
-    }
-}
-
-/// A GPU fault while running a unit of work.
-struct Fault {
-    address: u64,
-    level: u8,
-    read: bool,
-    reason: FaultReason,
-}
-
-/// Access to one address space, by its page-table root, as the GPU (user half) or the
-/// firmware (kernel half) sees it, through the TLB.
-struct Space<'a> {
-    pt: pgtable::PageTable,
-    ttb: u64,
-    firmware: bool,
-    tlb: &'a SpinLockIrq<Tlb>,
-}
-
-impl<'a> Space<'a> {
-    fn new(ttb: u64, tlb: &'a SpinLockIrq<Tlb>) -> Option<Self> {
-        Some(Self {
-            pt: pgtable::PageTable::user(TablePhys::new(ttb)?, uat::OAS_T8103),
-            ttb,
-            firmware: false,
-            tlb,
-        })
-    }
-
-    fn new_kernel(ttb1: u64, tlb: &'a SpinLockIrq<Tlb>) -> Option<Self> {
-        Some(Self {
-            pt: pgtable::PageTable::kernel(TablePhys::new(ttb1)?, uat::OAS_T8103),
-            ttb: ttb1,
-            firmware: true,
-            tlb,
-        })
-    }
-
-    /// The physical page of `va` and the access this space's agent has there: from the TLB,
-    /// or by walking the page tables (and caching the result).
-    fn lookup(&self, va: u64) -> Result<(u64, Perm), Fault> {
-        let generation = match self.tlb.lock().lookup(self.ttb, va) {
-            Ok(e) => return Ok((e.pa, e.perm)),
-            Err(generation) => generation,
-        };
-        let fault = |level: u8| Fault {
-            address: va,
-            level,
-            read: true,
-            reason: FaultReason::Unmapped,
-        };
-        let t = match self.pt.translate(&PhysMem, va) {
-            Ok(t) => t,
-            Err(WalkError::Fault(f)) => return Err(fault(f.level as u8)),
-            Err(_) => return Err(fault(0)),
-        };
-        let perm = t
-            .page
-            .prot
-            .map(|p| {
-                if self.firmware {
-                    p.access().0
-                } else {
-                    p.access().1
-                }
-            })
-            .unwrap_or(Perm::None);
-        let pa = t.page.pa & !(PAGE - 1);
-        self.tlb.lock().fill(generation, self.ttb, va, pa, perm);
-        Ok((pa, perm))
-    }
-
-    /// The physical address of `va`, for a firmware structure of `len` bytes.
-    fn phys(&self, va: u64, len: usize) -> Option<u64> {
-        let p = self.translate(va, len, true).ok()?;
-        // SAFETY: Inverse of the direct map for an address `translate` just produced.
-        Some(unsafe { bindings::asahi_helper_virt_to_phys(p.cast()) })
-    }
-
-    /// Translates `va` for a GPU access of `len` bytes within one GPU page.
-    fn translate(&self, va: u64, len: usize, write: bool) -> Result<*mut u8, Fault> {
-        let fault = |level: u8, reason| Fault {
-            address: va,
-            level,
-            read: !write,
-            reason,
-        };
-        let (pa, gpu) = self.lookup(va).map_err(|f| fault(f.level, f.reason))?;
-        let allowed = match (gpu, write) {
-            (Perm::Rw, _) | (Perm::Ro, false) | (Perm::Wo, true) => true,
-            _ => false,
-        };
-        if !allowed {
-            let reason = match gpu {
-                Perm::Ro => FaultReason::ReadOnly,
-                Perm::Wo => FaultReason::WriteOnly,
-                _ => FaultReason::NoAccess,
-            };
-            return Err(fault(3, reason));
-        }
-        PhysMem::ptr(pa | (va & (PAGE - 1)), len).ok_or_else(|| fault(3, FaultReason::NoAccess))
-    }
-
-    fn read_u32(&self, va: u64) -> Result<u32, Fault> {
-        let p = self.translate(va, 4, false)?;
-        // SAFETY: `p` is 4 bytes of RAM mapped readable; shared memory, so read it volatile.
-        Ok(unsafe { p.cast::<u32>().read_volatile() })
-    }
-
-    /// Finds the `ChannelRing { state, ring }` pointer pair at `at`: the physical addresses of
-    /// its state (`state_len` bytes) and ring (`ring_len` bytes), each contiguous.
-    fn find_ring(&self, at: u64, state_len: usize, ring_len: usize) -> Result<(u64, u64)> {
-        let state_va = self.read_u64(at).map_err(|_| EIO)?;
-        let ring_va = self
-            .read_u64(at + offsets::RING_RING as u64)
-            .map_err(|_| EIO)?;
-        Ok((
-            self.phys(state_va, state_len).ok_or(EIO)?,
-            self.phys(ring_va, ring_len).ok_or(EIO)?,
-        ))
-    }
-
-    fn read_u64(&self, va: u64) -> Result<u64, Fault> {
-        let p = self.translate(va, 8, false)?;
-        // SAFETY: `p` is 8 bytes of RAM mapped readable for the GPU; user memory may change
-        // concurrently, so read it volatile.
-        Ok(unsafe { p.cast::<u64>().read_volatile() })
-    }
-
-    fn write(&self, va: u64, bytes: &[u8]) -> Result<(), Fault> {
-        let p = self.translate(va, bytes.len(), true)?;
-        // SAFETY: `p` covers `bytes.len()` bytes of RAM mapped writable for the GPU.
-        unsafe { core::ptr::copy_nonoverlapping(bytes.as_ptr(), p, bytes.len()) };
-        Ok(())
-    }
-
-    /// Splits `[va, va + len)` at GPU and CPU page boundaries and calls `f(va, n)` per piece.
-    fn for_pieces(
-        va: u64,
-        len: u64,
-        mut f: impl FnMut(u64, usize) -> Result<(), Fault>,
-    ) -> Result<(), Fault> {
-        let step = (kernel::page::PAGE_SIZE as u64).min(PAGE);
-        let mut done = 0;
-        while done < len {
-            let cur = va.wrapping_add(done);
-            let n = (step - cur % step).min(len - done);
-            // CAST: `n` is at most one page.
-            f(cur, n as usize)?;
-            done += n;
-        }
-        Ok(())
-    }
-
-    fn fill(&self, va: u64, byte: u8, len: u64) -> Result<(), Fault> {
-        Self::for_pieces(va, len, |cur, n| {
-            let p = self.translate(cur, n, true)?;
-            // SAFETY: `p` covers `n` writable bytes of RAM.
-            unsafe { core::ptr::write_bytes(p, byte, n) };
-            Ok(())
-        })
-    }
-
-    fn copy(&self, dst: u64, src: u64, len: u64) -> Result<(), Fault> {
-        let mut buf = [0u8; 256];
-        let mut done = 0;
-        while done < len {
-            let n = (len - done).min(buf.len() as u64);
-            let chunk = &mut buf[..n as usize];
-            let mut off = 0usize;
-            Self::for_pieces(src.wrapping_add(done), n, |cur, k| {
-                let p = self.translate(cur, k, false)?;
-                // SAFETY: `p` covers `k` readable bytes of RAM.
-                unsafe { core::ptr::copy_nonoverlapping(p, chunk[off..].as_mut_ptr(), k) };
-                off += k;
-                Ok(())
-            })?;
-            let mut off = 0usize;
-            Self::for_pieces(dst.wrapping_add(done), n, |cur, k| {
-                self.write(cur, &chunk[off..off + k])?;
-                off += k;
-                Ok(())
-            })?;
-            done += n;
-        }
-        Ok(())
-    }
-}
-
-/// Consumes the messages (of type `T`) waiting on a driver → firmware channel ring: `state` is
-/// the physical address of its state block, with the read and write indices at the offsets
-/// `idx`, and `ring` that of its `entries` entries. `f` handles each message in order; when it
-/// returns `false` the message stays unconsumed and consuming stops. The read index moves past
-/// each handled message, which is how the driver learns it was handled.
-fn consume_ring<T: Plain>(
-    state: u64,
-    idx: (usize, usize),
-    ring: u64,
-    entries: u32,
-    mut f: impl FnMut(T) -> bool,
-) {
-    let (read_off, write_off) = idx;
-    if PhysMem::ptr(state, read_off.max(write_off) + 4).is_none() {
-        return;
-    }
-    // SAFETY: Both are aligned `u32`s of the channel's state block (RAM, checked above).
-    let (rp, wp) = unsafe {
-        (
-            shared_u32(state + read_off as u64),
-            shared_u32(state + write_off as u64),
-        )
-    };
-    let size = core::mem::size_of::<T>();
-    loop {
-        let r = rp.load(Ordering::Acquire);
-        if r == wp.load(Ordering::Acquire) || r >= entries {
-            return;
-        }
-        let Some(p) = PhysMem::ptr(ring + u64::from(r) * size as u64, size) else {
-            return;
-        };
-        // SAFETY: `p` is a ring entry the driver published before moving the write index; `T:
-        // Plain` is valid for whatever bytes it holds.
-        let msg = unsafe { p.cast::<T>().read_unaligned() };
-        if !f(msg) {
-            return;
-        }
-        rp.store((r + 1) % entries, Ordering::Release);
-    }
 }
 
 /// The firmware's state shared between the doorbell, the firmware core and the interrupt.
@@ -713,59 +421,6 @@ impl Firmware {
         self.crash_work.queue();
     }
 
-    /// Runs one unit of work's control stream.
-    fn run_stream(&self, work: &Work) -> Result<(), Abort> {
-        if work.stream == 0 {
-            return Ok(());
-        }
-        let Some(space) = Space::new(work.ttb, &self.tlb) else {
-            return Err(Abort::Fault(Fault {
-                address: 0,
-                level: 0,
-                read: true,
-                reason: FaultReason::Unmapped,
-            }));
-        };
-        let start = kernel::time::Ktime::ktime_get();
-        let elapsed_ms = || (kernel::time::Ktime::ktime_get() - start).to_ms();
-        for i in 0..MAX_OPS {
-            if elapsed_ms() >= WORK_TIMEOUT_MS {
-                return Err(Abort::Timeout);
-            }
-            let at = work.stream.wrapping_add(i * 32);
-            let op = space.read_u64(at)?;
-            let a = space.read_u64(at.wrapping_add(8))?;
-            let b = space.read_u64(at.wrapping_add(16))?;
-            let c = space.read_u64(at.wrapping_add(24))?;
-            let bad = Fault {
-                address: at,
-                level: 3,
-                read: true,
-                reason: FaultReason::NoAccess,
-            };
-            // CAST: the opcode is the low word.
-            match op as u32 {
-                0 => return Ok(()),
-                // CAST: WRITE32 stores the low 32 bits of `b`.
-                1 => space.write(a, &(b as u32).to_le_bytes())?,
-                2 => space.write(a, &b.to_le_bytes())?,
-                3 if c <= MAX_BULK => space.copy(a, b, c)?,
-                // CAST: FILL uses the low byte of `b`.
-                4 if c <= MAX_BULK => space.fill(a, b as u8, c)?,
-                5 if c <= MAX_DELAY_US => {
-                    // CAST: at most 100 ms.
-                    // SAFETY: Plain sleep in process context (the firmware core is a work item).
-                    unsafe { bindings::asahi_helper_fsleep(c as _) };
-                }
-                6 => {
-                    space.translate(a, 4, false)?;
-                }
-                _ => return Err(Abort::Fault(bad)),
-            }
-        }
-        Ok(())
-    }
-
     /// Writes the current time (ns) at firmware address `va` (a timestamp buffer), through the
     /// kernel half's page tables.
     fn timestamp(&self, va: u64) {
@@ -923,169 +578,6 @@ impl Firmware {
             }
         }
         Ok(())
-    }
-
-    /// Handles every message waiting on the device-control channel, in the caller's context
-    /// (the driver's doorbell), and acknowledges each by advancing the read index.
-    fn device_control(&self) {
-        let _guard = self.dc_lock.lock();
-        let (state, ring) = (
-            self.dc_state.load(Ordering::Acquire),
-            self.dc_ring.load(Ordering::Acquire),
-        );
-        let idx = (offsets::STATE_READ_PTR, offsets::STATE_WRITE_PTR);
-        consume_ring(
-            state,
-            idx,
-            ring,
-            DEVCTRL_RING_ENTRIES,
-            |raw: RawDeviceControlMsg| {
-                match DeviceControlMsg::decode(&raw) {
-                    DeviceControlMsg::DestroyContext { gpu_context: 0, .. } => {
-                        // A cache flush. The model reads firmware structures through the page
-                        // tables each time it needs them and caches nothing of kernel-half memory
-                        // beyond the boot pointers (which live as long as the GPU): nothing to
-                        // write back, so the flush is counted and acknowledged.
-                        let n = self.cache_flushes.fetch_add(1, Ordering::Relaxed) + 1;
-                        self.log(rx::DEBUG, format_args!("firmware cache flush #{n}"));
-                    }
-                    DeviceControlMsg::DestroyContext { gpu_context, .. } => {
-                        self.destroy_context(gpu_context);
-                        self.log(
-                            rx::DEBUG,
-                            format_args!("context destroyed: {gpu_context:#x}"),
-                        );
-                    }
-                    // Initialize, and messages this model does not act on.
-                    _ => {}
-                }
-                true
-            },
-        );
-    }
-
-    /// Handles every message waiting on the FwCtl channel: each names a range of kernel memory
-    /// to write back and drop from the firmware's caches before the driver unmaps it. The model
-    /// caches no kernel-half data (only translations, which the driver invalidates itself), so
-    /// it logs the request and acknowledges it by advancing the read index.
-    fn fwctl(&self) {
-        let _guard = self.dc_lock.lock();
-        let (state, ring) = (
-            self.fwctl_state.load(Ordering::Acquire),
-            self.fwctl_ring.load(Ordering::Acquire),
-        );
-        let idx = (
-            FwCtlChannelState::READ_PTR_OFFSET,
-            FwCtlChannelState::WRITE_PTR_OFFSET,
-        );
-        consume_ring(state, idx, ring, FWCTL_RING_ENTRIES, |msg: FwCtlMsg| {
-            let n = self.range_flushes.fetch_add(1, Ordering::Relaxed) + 1;
-            self.log(
-                rx::DEBUG,
-                format_args!(
-                    "range flush #{n}: {:#x}, {} pages, slot {}",
-                    msg.addr.get(),
-                    msg.page_count,
-                    msg.slot
-                ),
-            );
-            true
-        });
-    }
-
-    /// Drops the queued work of context `ctx` and waits for the work of it that runs.
-    fn destroy_context(&self, ctx: u64) {
-        {
-            let mut q = self.queue.lock();
-            // Keep every other context's work, in order.
-            let n = q.len();
-            for _ in 0..n {
-                if let Some(w) = q.pop() {
-                    if w.context != ctx {
-                        let _ = q.push(w);
-                    }
-                }
-            }
-            // The core stops running the context's commands after the current one.
-            self.abort_context.store(ctx, Ordering::Release);
-        }
-        // TIMEOUT: a unit of work is stopped after WORK_TIMEOUT_MS (plus one op); wait for the
-        // one running, polling every millisecond.
-        while self.current_context.load(Ordering::Acquire) == ctx {
-            // SAFETY: Plain sleep in process context.
-            unsafe { bindings::msleep(1) };
-        }
-        self.abort_context.store(0, Ordering::Release);
-    }
-
-    /// Posts a fault (`Some`) or a timeout (`None`) of `work` in the mailbox, waiting for the
-    /// driver to free it first.
-    fn report_fault(&self, work: &Work, f: Option<&Fault>) {
-        match f {
-            Some(f) => self.log(
-                rx::WARN,
-                format_args!(
-                    "GPU fault: {:?} {} at {:#x}, unit {:#x}, level {}, slot {} stamp {:#x}",
-                    f.reason,
-                    if f.read { "read" } else { "write" },
-                    f.address,
-                    unit_code(work.tag),
-                    f.level,
-                    work.slot,
-                    work.stamp
-                ),
-            ),
-            None => self.log(
-                rx::WARN,
-                format_args!(
-                    "work timeout: unit {:#x} ran past {} ms, stopped; slot {} stamp {:#x}",
-                    unit_code(work.tag),
-                    WORK_TIMEOUT_MS,
-                    work.slot,
-                    work.stamp
-                ),
-            ),
-        }
-        let (kind, info) = match f {
-            Some(f) => {
-                let info = FaultInfo {
-                    address: f.address,
-                    sideband: 0,
-                    vm_slot: 0,
-                    unit_code: unit_code(work.tag),
-                    level: f.level,
-                    unk_5: 0,
-                    read: f.read,
-                    reason: f.reason,
-                };
-                (event_page::FAULT_KIND_FAULT, info.encode())
-            }
-            None => (event_page::FAULT_KIND_TIMEOUT, 0),
-        };
-        // TIMEOUT: the driver frees the mailbox in its interrupt handler; 1 s covers a guest
-        // under heavy emulation. After that the report is dropped (the job still completes).
-        for _ in 0..1000 {
-            if self
-                .event_u32(event_page::FAULT_VALID)
-                .load(Ordering::Acquire)
-                == 0
-            {
-                self.event_u32(event_page::FAULT_SLOT)
-                    .store(work.slot, Ordering::Relaxed);
-                self.event_u32(event_page::FAULT_STAMP)
-                    .store(work.stamp, Ordering::Relaxed);
-                self.event_u32(event_page::FAULT_KIND)
-                    .store(kind, Ordering::Relaxed);
-                self.event_u64(event_page::FAULT_INFO)
-                    .store(info, Ordering::Relaxed);
-                self.event_u32(event_page::FAULT_VALID)
-                    .store(1, Ordering::Release);
-                self.fire(work.slot);
-                return;
-            }
-            // SAFETY: Plain sleep in process context.
-            unsafe { bindings::msleep(1) };
-        }
     }
 }
 
