@@ -75,17 +75,24 @@ fn gem(dev: &Device, size: u64) -> io::Result<(u32, Mapping)> {
     Ok((c.handle, m))
 }
 
+/// Creates a VM with the kernel range Mesa asks for (the top 32 GiB, or more if the device
+/// needs it) and returns its id.
+pub fn create_vm(dev: &Device) -> io::Result<u32> {
+    let p = dev.get_params(0)?;
+    let mut vc = drm_asahi_vm_create {
+        kernel_start: p.vm_end - p.vm_kernel_min_size.max(32 << 30),
+        kernel_end: p.vm_end,
+        ..Default::default()
+    };
+    dev.vm_create(&mut vc)?;
+    Ok(vc.vm_id)
+}
+
 impl Ctx {
     /// Opens the device and sets up a context.
     pub fn new() -> io::Result<Self> {
         let dev = Device::open_render_asahi()?;
-        let p = dev.get_params(0)?;
-        let mut vc = drm_asahi_vm_create {
-            kernel_start: p.vm_end - p.vm_kernel_min_size.max(32 << 30),
-            kernel_end: p.vm_end,
-            ..Default::default()
-        };
-        dev.vm_create(&mut vc)?;
+        let vm_id = create_vm(&dev)?;
         let (data, data_map) = gem(&dev, 1 << 20)?;
         let (cmd, cmd_map) = gem(&dev, 1 << 20)?;
         let rw = DRM_ASAHI_BIND_READ | DRM_ASAHI_BIND_WRITE;
@@ -97,14 +104,14 @@ impl Ctx {
             addr,
         };
         dev.vm_bind(
-            vc.vm_id,
+            vm_id,
             &[
                 bind(data, DATA_VA, rw),
                 bind(cmd, CMD_VA, DRM_ASAHI_BIND_READ),
             ],
         )?;
         let mut qc = drm_asahi_queue_create {
-            vm_id: vc.vm_id,
+            vm_id,
             priority: DRM_ASAHI_PRIORITY_MEDIUM,
             usc_exec_base: 0x1_0000_0000,
             ..Default::default()
@@ -112,13 +119,24 @@ impl Ctx {
         dev.queue_create(&mut qc)?;
         Ok(Self {
             dev,
-            vm: vc.vm_id,
+            vm: vm_id,
             queue: qc.queue_id,
             data,
             data_map,
             cmd_map,
             next_cmd: 0,
         })
+    }
+
+    /// Creates another queue (medium priority) on this context's VM and returns its id.
+    pub fn add_queue(&self) -> io::Result<u32> {
+        let mut q = drm_asahi_queue_create {
+            vm_id: self.vm,
+            priority: DRM_ASAHI_PRIORITY_MEDIUM,
+            usc_exec_base: 1 << 32,
+            ..Default::default()
+        };
+        self.dev.queue_create(&mut q).map(|()| q.queue_id)
     }
 
     /// Writes a control stream into the command buffer and returns its GPU address.
@@ -222,17 +240,25 @@ pub fn fence_status(dev: &Device, handle: u32) -> io::Result<i32> {
     sync_file_info(fd.as_fd(), false).map(|(status, _)| status)
 }
 
-/// `SYNC_IOC_FILE_INFO` on a sync file: its status and, with `one_fence` (for a sync file of
-/// exactly one fence), that fence's driver name.
-pub fn sync_file_info(fd: BorrowedFd<'_>, one_fence: bool) -> io::Result<(i32, Option<String>)> {
-    #[repr(C)]
-    struct FenceInfo {
-        obj_name: [u8; 32],
-        driver_name: [u8; 32],
-        status: i32,
-        flags: u32,
-        timestamp_ns: u64,
-    }
+/// One fence of a sync file, as `SYNC_IOC_FILE_INFO` reports it (`struct sync_fence_info`).
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct SyncFenceInfo {
+    /// The fence's timeline name.
+    pub obj_name: [u8; 32],
+    /// The fence's driver name.
+    pub driver_name: [u8; 32],
+    /// 1 signalled, 0 pending, negative errno.
+    pub status: i32,
+    /// Fence flags.
+    pub flags: u32,
+    /// When it signalled (CLOCK_MONOTONIC ns), 0 if pending.
+    pub timestamp_ns: u64,
+}
+
+/// `SYNC_IOC_FILE_INFO` on a sync file with room for `max` fences: the file's status and its
+/// fences (at most `max`; with `max` 0, none).
+pub fn sync_file_fences(fd: BorrowedFd<'_>, max: u32) -> io::Result<(i32, Vec<SyncFenceInfo>)> {
     #[repr(C)]
     struct FileInfo {
         name: [u8; 32],
@@ -242,34 +268,48 @@ pub fn sync_file_info(fd: BorrowedFd<'_>, one_fence: bool) -> io::Result<(i32, O
         pad: u32,
         sync_fence_info: u64,
     }
-    let mut fence = FenceInfo {
+    let empty = SyncFenceInfo {
         obj_name: [0; 32],
         driver_name: [0; 32],
         status: 0,
         flags: 0,
         timestamp_ns: 0,
     };
+    let mut fences = vec![empty; max as usize];
     let mut info = FileInfo {
         name: [0; 32],
         status: 0,
         flags: 0,
-        num_fences: u32::from(one_fence),
+        num_fences: max,
         pad: 0,
-        sync_fence_info: if one_fence { &raw mut fence as u64 } else { 0 },
+        sync_fence_info: if max > 0 {
+            fences.as_mut_ptr() as u64
+        } else {
+            0
+        },
     };
     // _IOWR('>', 4, struct sync_file_info)
     const SYNC_IOC_FILE_INFO: u64 = 0xc038_3e04;
     // SAFETY: `info` matches the kernel's 56-byte struct; `sync_fence_info` is 0 (no per-fence
-    // array) or points to room for the one 80-byte `sync_fence_info` that `num_fences` asks for.
+    // array) or points to room for the `max` 80-byte `sync_fence_info`s `num_fences` asks for.
     let r = unsafe { libc::ioctl(fd.as_raw_fd(), SYNC_IOC_FILE_INFO as _, &mut info) };
     if r != 0 {
         return Err(io::Error::last_os_error());
     }
+    fences.truncate(if max > 0 { info.num_fences as usize } else { 0 });
+    Ok((info.status, fences))
+}
+
+/// `SYNC_IOC_FILE_INFO` on a sync file: its status and, with `one_fence` (for a sync file of
+/// exactly one fence), that fence's driver name.
+pub fn sync_file_info(fd: BorrowedFd<'_>, one_fence: bool) -> io::Result<(i32, Option<String>)> {
+    let (status, fences) = sync_file_fences(fd, u32::from(one_fence))?;
     let driver = one_fence.then(|| {
-        let name = fence.driver_name.split(|b| *b == 0).next().unwrap_or(&[]);
+        let name = fences.first().map_or(&[][..], |f| &f.driver_name[..]);
+        let name = name.split(|b| *b == 0).next().unwrap_or(&[]);
         String::from_utf8_lossy(name).into_owned()
     });
-    Ok((info.status, driver))
+    Ok((status, driver))
 }
 
 /// The asahi primary node's debugfs directory (`/sys/kernel/debug/dri/N`).

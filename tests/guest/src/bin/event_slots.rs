@@ -14,14 +14,13 @@ const IDLE_QUEUES: usize = 300;
 /// Queues with work at once: more than the slots too.
 const BUSY_QUEUES: usize = 150;
 
-fn queue(ctx: &Ctx) -> std::io::Result<u32> {
-    let mut q = drm_asahi_queue_create {
-        vm_id: ctx.vm,
-        priority: DRM_ASAHI_PRIORITY_MEDIUM,
-        usc_exec_base: 1 << 32,
-        ..Default::default()
-    };
-    ctx.dev.queue_create(&mut q).map(|()| q.queue_id)
+/// Runs the stream at `va` as one compute job on queue `q` and returns its fence status.
+fn run_one(ctx: &Ctx, q: u32, va: u64) -> std::io::Result<i32> {
+    let so = ctx.dev.syncobj_create(0)?;
+    ctx.dev
+        .submit(q, &[], &[gpu::sync(so)], &gpu::compute_cmd(va))?;
+    gpu::wait(&ctx.dev, so)?;
+    gpu::fence_status(&ctx.dev, so)
 }
 
 fn main() {
@@ -35,7 +34,7 @@ fn main() {
     let mut idle = Vec::new();
     let mut first_err = None;
     for _ in 0..IDLE_QUEUES {
-        match queue(&hog) {
+        match hog.add_queue() {
             Ok(q) => idle.push(q),
             Err(e) => {
                 first_err = Some(e);
@@ -52,15 +51,8 @@ fn main() {
     );
 
     // Its neighbour can still create a queue and run work on it.
-    let q = queue(&peer);
     let s = peer.put_stream(&[(op::WRITE32, DATA_VA, 0xfeed, 0)]);
-    let r = q.and_then(|q| {
-        let so = peer.dev.syncobj_create(0)?;
-        peer.dev
-            .submit(q, &[], &[gpu::sync(so)], &gpu::compute_cmd(s))?;
-        gpu::wait(&peer.dev, so)?;
-        gpu::fence_status(&peer.dev, so)
-    });
+    let r = peer.add_queue().and_then(|q| run_one(&peer, q, s));
     tap.ok(
         matches!(r, Ok(1)) && peer.read_u32(0) == 0xfeed,
         format_args!(
@@ -154,13 +146,7 @@ fn main() {
 
     // The neighbour again, now that the hog's queues are idle once more.
     let s = peer.put_stream(&[(op::WRITE32, DATA_VA + 4, 0xbeef, 0)]);
-    let r = queue(&peer).and_then(|q| {
-        let so = peer.dev.syncobj_create(0)?;
-        peer.dev
-            .submit(q, &[], &[gpu::sync(so)], &gpu::compute_cmd(s))?;
-        gpu::wait(&peer.dev, so)?;
-        gpu::fence_status(&peer.dev, so)
-    });
+    let r = peer.add_queue().and_then(|q| run_one(&peer, q, s));
     tap.ok(
         matches!(r, Ok(1)) && peer.read_u32(4) == 0xbeef,
         format_args!("the neighbour works after the hog's queues went idle ({r:?})"),

@@ -8,7 +8,6 @@
 
 use asahi_guest_tests::gpu::{self, op, Ctx, DATA_VA};
 use asahi_guest_tests::Tap;
-use asahi_uapi::*;
 
 /// Queues (one pipe: compute, medium priority) and jobs per queue: 3 x 110 > 256 messages.
 const QUEUES: usize = 3;
@@ -27,14 +26,8 @@ fn main() {
     };
     let mut queues = vec![ctx.queue];
     for _ in 1..QUEUES {
-        let mut q = drm_asahi_queue_create {
-            vm_id: ctx.vm,
-            priority: DRM_ASAHI_PRIORITY_MEDIUM,
-            usc_exec_base: 1 << 32,
-            ..Default::default()
-        };
-        if ctx.dev.queue_create(&mut q).is_ok() {
-            queues.push(q.queue_id);
+        if let Ok(q) = ctx.add_queue() {
+            queues.push(q);
         }
     }
     let r = knob("1");

@@ -27,28 +27,6 @@ struct MergeData {
 /// `SYNC_IOC_MERGE` = `_IOWR('>', 3, struct sync_merge_data)`.
 const SYNC_IOC_MERGE: libc::c_ulong = 0xc030_3e03;
 
-/// `struct sync_fence_info` and `sync_file_info`, for the signal time of a one-fence file.
-#[repr(C)]
-#[derive(Default)]
-struct FenceInfo {
-    obj_name: [u8; 32],
-    driver_name: [u8; 32],
-    status: i32,
-    flags: u32,
-    timestamp_ns: u64,
-}
-#[repr(C)]
-struct FileInfo {
-    name: [u8; 32],
-    status: i32,
-    flags: u32,
-    num_fences: u32,
-    pad: u32,
-    sync_fence_info: u64,
-}
-/// `SYNC_IOC_FILE_INFO` = `_IOWR('>', 4, struct sync_file_info)`.
-const SYNC_IOC_FILE_INFO: libc::c_ulong = 0xc038_3e04;
-
 fn merge(a: BorrowedFd<'_>, b: BorrowedFd<'_>) -> std::io::Result<OwnedFd> {
     let mut m = MergeData {
         name: [0; 32],
@@ -68,21 +46,9 @@ fn merge(a: BorrowedFd<'_>, b: BorrowedFd<'_>) -> std::io::Result<OwnedFd> {
 
 /// The fences of a sync file: (count, signal time of the first).
 fn fences(fd: BorrowedFd<'_>) -> std::io::Result<(u32, u64)> {
-    let mut fi = [FenceInfo::default(), FenceInfo::default()];
-    let mut info = FileInfo {
-        name: [0; 32],
-        status: 0,
-        flags: 0,
-        num_fences: 2,
-        pad: 0,
-        sync_fence_info: fi.as_mut_ptr() as u64,
-    };
-    // SAFETY: `info` names room for two fence infos.
-    let r = unsafe { libc::ioctl(fd.as_raw_fd(), SYNC_IOC_FILE_INFO, &mut info) };
-    if r < 0 {
-        return Err(std::io::Error::last_os_error());
-    }
-    Ok((info.num_fences, fi[0].timestamp_ns))
+    let (_, f) = gpu::sync_file_fences(fd, 2)?;
+    // CAST: at most 2.
+    Ok((f.len() as u32, f.first().map_or(0, |f| f.timestamp_ns)))
 }
 
 fn main() {
@@ -91,16 +57,10 @@ fn main() {
         tap.ok(false, "context");
         tap.finish();
     };
-    let mut q2 = drm_asahi_queue_create {
-        vm_id: ctx.vm,
-        priority: DRM_ASAHI_PRIORITY_MEDIUM,
-        usc_exec_base: 1 << 32,
-        ..Default::default()
-    };
-    if ctx.dev.queue_create(&mut q2).is_err() {
+    let Ok(q2) = ctx.add_queue() else {
         tap.ok(false, "second queue");
         tap.finish();
-    }
+    };
     // The gate: a job on another queue that every test job waits for, so that all of a round's
     // fences are still pending when they are merged (a merge of signalled fences says nothing).
     let gate = ctx.put_stream(&[(op::DELAY, 0, 0, 100_000); 12]);
@@ -114,7 +74,7 @@ fn main() {
         let dev = &ctx.dev;
         let queue = ctx.queue;
         let gate_so = match dev.syncobj_create(0).and_then(|so| {
-            dev.submit(q2.queue_id, &[], &[gpu::sync(so)], &gpu::compute_cmd(gate))
+            dev.submit(q2, &[], &[gpu::sync(so)], &gpu::compute_cmd(gate))
                 .map(|()| so)
         }) {
             Ok(so) => so,

@@ -149,17 +149,6 @@ fn kib(x: i64) -> String {
     format!("{} KiB", x / KIB)
 }
 
-fn create_vm(dev: &Device) -> io::Result<u32> {
-    let p = dev.get_params(0)?;
-    let mut vc = drm_asahi_vm_create {
-        kernel_start: p.vm_end - p.vm_kernel_min_size.max(32 << 30),
-        kernel_end: p.vm_end,
-        ..Default::default()
-    };
-    dev.vm_create(&mut vc)?;
-    Ok(vc.vm_id)
-}
-
 fn destroy_vm(dev: &Device, vm_id: u32) -> io::Result<()> {
     dev.vm_destroy(&drm_asahi_vm_destroy {
         vm_id,
@@ -192,7 +181,7 @@ fn dense(tap: &mut Tap, dev: &Device, obj: u32) {
         .map(|i| op(DRM_ASAHI_BIND_UNBIND, 0, PAGE, DENSE_VA + i * PAGE))
         .collect();
     let before = snapshot();
-    let vm = match create_vm(dev) {
+    let vm = match gpu::create_vm(dev) {
         Ok(v) => v,
         Err(e) => {
             tap.ok(false, format_args!("dense: VM_CREATE # {e}"));
@@ -393,7 +382,7 @@ fn sparse_unbind_one() -> [drm_asahi_gem_bind_op; 1] {
 fn sparse(tap: &mut Tap, dev: &Device, obj: u32) {
     let (maps, unmaps) = sparse_ops(obj);
     let base = snapshot();
-    let vm = match create_vm(dev) {
+    let vm = match gpu::create_vm(dev) {
         Ok(v) => v,
         Err(e) => {
             tap.ok(false, format_args!("sparse: VM_CREATE # {e}"));
