@@ -576,11 +576,11 @@ impl Gpu {
         self.backend.crash();
     }
 
-    /// Hands a finished job to `cleanup`, which releases it in process context. Any context;
-    /// never fails or allocates (the list is intrusive).
+    /// Puts a finished job on the retired list, which `cleanup` releases in process context.
+    /// Any context; never fails or allocates (the list is intrusive). Every caller queues
+    /// `cleanup` once when it is done (the interrupt handler, the failure paths), not per job.
     fn retire(&self, job: JobRef) {
         self.retired.lock().push(job);
-        self.cleanup.queue();
     }
 }
 
