@@ -11,7 +11,7 @@ use agx_firmware_defs::channels::{
 };
 use agx_firmware_defs::job::{ChannelRing, FwStatus};
 
-use super::memory::read_struct;
+use super::memory::{read_entry, read_struct};
 use super::VaErrorDisplay;
 use crate::format::Dump;
 
@@ -37,6 +37,39 @@ pub(super) fn channel_name(id: ChannelId) -> String {
     }
 }
 
+/// The start of a channel's status line: its name and the addresses of its state and ring.
+fn channel_prefix(id: ChannelId, ring: ChannelRing) -> String {
+    format!(
+        "    {:<20} state {:#018x} ring {:#018x}",
+        channel_name(id),
+        ring.state.va(),
+        ring.ring.va()
+    )
+}
+
+/// The address of sub-ring `sub`'s state: FwLog has one `ChannelState` per sub-ring, back to
+/// back; the other channels have only sub-ring 0.
+pub(super) fn sub_ring_state(state: u64, sub: usize) -> u64 {
+    state.wrapping_add(
+        u64::try_from(sub)
+            .unwrap_or(0)
+            .wrapping_mul(core::mem::size_of::<ChannelState>() as u64),
+    )
+}
+
+/// The indices in the `ChannelState` at `state` of a ring of `count` entries, or `None` if the
+/// state cannot be read or the indices are corrupt.
+pub(super) fn ring_ptrs(dump: &Dump<'_>, state: u64, count: u32) -> Option<RingPtrs> {
+    read_struct::<ChannelState>(dump, state)
+        .ok()
+        .and_then(|s| RingPtrs::new(count, s.read_ptr, s.write_ptr))
+}
+
+/// The index before `index` in a ring of `count` entries (walking back from a write pointer).
+pub(super) fn prev_index(index: u32, count: u32) -> u32 {
+    index.checked_sub(1).unwrap_or(count.saturating_sub(1))
+}
+
 /// Formats a ring's indices: `rptr wptr pending`, or why they cannot be read.
 fn ring_status(count: u32, read: u32, write: u32) -> (String, Option<RingPtrs>) {
     match RingPtrs::new(count, read, write) {
@@ -52,9 +85,8 @@ fn ring_status(count: u32, read: u32, write: u32) -> (String, Option<RingPtrs>) 
 }
 
 pub(super) fn channel(out: &mut String, dump: &Dump<'_>, id: ChannelId, ring: ChannelRing) {
-    let name = channel_name(id);
     let (state, ring_va) = (ring.state.va(), ring.ring.va());
-    let prefix = format!("    {name:<20} state {state:#018x} ring {ring_va:#018x}");
+    let prefix = channel_prefix(id, ring);
     if ring.state.is_null() {
         let _ = writeln!(out, "{prefix}  (not set up)");
         return;
@@ -65,18 +97,14 @@ pub(super) fn channel(out: &mut String, dump: &Dump<'_>, id: ChannelId, ring: Ch
         "fw→driver"
     };
     let count = id.entries();
-    // FwLog has one state block per sub-ring, back to back.
     let subs = id.sub_rings();
     for sub in 0..subs {
-        let off = u64::try_from(sub)
-            .unwrap_or(0)
-            .wrapping_mul(core::mem::size_of::<ChannelState>() as u64);
         let label = if subs > 1 {
             format!("{prefix} [{sub}/{FWLOG_SUB_RINGS}]")
         } else {
             prefix.clone()
         };
-        match read_struct::<ChannelState>(dump, state.wrapping_add(off)) {
+        match read_struct::<ChannelState>(dump, sub_ring_state(state, sub)) {
             Err(e) => {
                 let _ = writeln!(out, "{label}  state: {}", VaErrorDisplay(&e));
             }
@@ -97,10 +125,7 @@ fn event_messages(out: &mut String, dump: &Dump<'_>, ring: u64, ptrs: RingPtrs) 
     let mut index = ptrs.read();
     let shown = ptrs.used().min(MAX_RING_MESSAGES);
     for _ in 0..shown {
-        let at = ring.wrapping_add(
-            u64::from(index).wrapping_mul(core::mem::size_of::<RawEventMsg>() as u64),
-        );
-        match read_struct::<RawEventMsg>(dump, at) {
+        match read_entry::<RawEventMsg>(dump, ring, index) {
             Err(e) => {
                 let _ = writeln!(out, "      event [{index}]: {}", VaErrorDisplay(&e));
                 return;
@@ -160,12 +185,7 @@ pub(super) fn fw_status(out: &mut String, dump: &Dump<'_>, va: u64) {
         st.flags.halt_count, st.flags.halted, st.flags.resume
     );
     let ring = st.fwctl_channel;
-    let name = channel_name(ChannelId::FwCtl);
-    let prefix = format!(
-        "    {name:<20} state {:#018x} ring {:#018x}",
-        ring.state.va(),
-        ring.ring.va()
-    );
+    let prefix = channel_prefix(ChannelId::FwCtl, ring);
     match ring.state.get() {
         None => {
             let _ = writeln!(out, "{prefix}  (not set up)");

@@ -5,7 +5,7 @@
 
 use core::fmt::Write as _;
 
-use agx_firmware_defs::channels::{ChannelId, ChannelState, RingPtrs, FWLOG_SUB_RINGS};
+use agx_firmware_defs::channels::{ChannelId, FWLOG_SUB_RINGS};
 use agx_firmware_defs::crashlog::{
     RawFwLogMsg, RawFwLogPayloadMsg, RawKTraceMsg, FWLOG_LEVEL_NAMES, FWLOG_MSG_INDEX,
     FWLOG_MSG_PAYLOAD, FWLOG_PAYLOADS_PER_RING,
@@ -13,7 +13,8 @@ use agx_firmware_defs::crashlog::{
 use agx_firmware_defs::job::ChannelRing;
 use agx_firmware_defs::types::{GpuPtr, U64};
 
-use super::memory::read_struct;
+use super::channels::{prev_index, ring_ptrs, sub_ring_state};
+use super::memory::{read_entry, read_struct};
 use crate::format::Dump;
 
 /// Most firmware log lines printed (the newest).
@@ -52,13 +53,7 @@ pub fn fwlog_lines(dump: &Dump<'_>, ring: ChannelRing, buf: GpuPtr) -> Vec<FwLog
     for level in 0..FWLOG_SUB_RINGS {
         // Payload indices named by the index messages not yet consumed.
         let mut unread = Vec::new();
-        let state = ring
-            .state
-            .va()
-            .wrapping_add(step(level, core::mem::size_of::<ChannelState>()));
-        let ptrs = read_struct::<ChannelState>(dump, state)
-            .ok()
-            .and_then(|s| RingPtrs::new(entries, s.read_ptr, s.write_ptr));
+        let ptrs = ring_ptrs(dump, sub_ring_state(ring.state.va(), level), entries);
         if let (Some(mut p), Some(ring_va)) = (ptrs, ring.ring.get()) {
             let base = level.saturating_mul(entries as usize);
             while let Some(next) = p.consume() {
@@ -140,21 +135,15 @@ pub fn ktrace(dump: &Dump<'_>, ring: ChannelRing, max: u32) -> Vec<RawKTraceMsg>
     let (Some(state), Some(ring_va)) = (ring.state.get(), ring.ring.get()) else {
         return Vec::new();
     };
-    let Some(ptrs) = read_struct::<ChannelState>(dump, state)
-        .ok()
-        .and_then(|s| RingPtrs::new(count, s.read_ptr, s.write_ptr))
-    else {
+    let Some(ptrs) = ring_ptrs(dump, state, count) else {
         return Vec::new();
     };
     let mut records = Vec::new();
     let mut index = ptrs.write();
     // One entry always stays free, so at most count - 1 were written since it was reused.
     for _ in 0..max.min(count.saturating_sub(1)) {
-        index = index.checked_sub(1).unwrap_or(count.saturating_sub(1));
-        let at = ring_va.wrapping_add(
-            u64::from(index).wrapping_mul(core::mem::size_of::<RawKTraceMsg>() as u64),
-        );
-        match read_struct::<RawKTraceMsg>(dump, at) {
+        index = prev_index(index, count);
+        match read_entry::<RawKTraceMsg>(dump, ring_va, index) {
             Ok(m) if m != RawKTraceMsg::default() => records.push(m),
             _ => break,
         }

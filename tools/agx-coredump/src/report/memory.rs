@@ -126,8 +126,9 @@ pub(super) fn segment_table(out: &mut String, dump: &Dump<'_>) {
         out,
         "    #  gpu va range                       phys           pages  data  elf  p_flags   protection"
     );
+    segment_lines(out, dump);
     let (mut pages, mut data_pages, mut user_pages) = (0u64, 0u64, 0u64);
-    for (i, s) in dump.segments().enumerate() {
+    for s in dump.segments() {
         pages = pages.saturating_add(s.pages());
         if s.has_data {
             data_pages = data_pages.saturating_add(s.pages());
@@ -135,8 +136,6 @@ pub(super) fn segment_table(out: &mut String, dump: &Dump<'_>) {
         if s.is_user() {
             user_pages = user_pages.saturating_add(s.pages());
         }
-        out.push_str(&segment_line(i, &s));
-        out.push('\n');
     }
     let mib = |p: u64| p.saturating_mul(GPU_PAGE_SIZE_U64) as f64 / f64::from(1u32 << 20);
     let _ = writeln!(
@@ -152,11 +151,16 @@ pub(super) fn segment_table(out: &mut String, dump: &Dump<'_>) {
 /// The `--map` output: a header line, then one line per segment.
 pub fn memory_map(dump: &Dump<'_>) -> String {
     let mut out = String::from("# index vaddr-end phys pages data elf p_flags protection\n");
+    segment_lines(&mut out, dump);
+    out
+}
+
+/// Appends a [`segment_line`] for every segment.
+fn segment_lines(out: &mut String, dump: &Dump<'_>) {
     for (i, s) in dump.segments().enumerate() {
         out.push_str(&segment_line(i, &s));
         out.push('\n');
     }
-    out
 }
 
 /// The `--read ADDR LEN` output: a hex dump of GPU memory from the snapshot.
@@ -186,4 +190,14 @@ pub(super) fn read_struct<T: FromBytes + KnownLayout + Immutable>(
     dump.read_va(va, &mut buf)?;
     // The buffer has exactly the size of `T`, so this cannot fail.
     T::read_from_bytes(&buf).map_err(|_| VaError::NoData(va))
+}
+
+/// Reads entry `index` of the array of `T`s at GPU VA `base` (a ring's messages).
+pub(super) fn read_entry<T: FromBytes + KnownLayout + Immutable>(
+    dump: &Dump<'_>,
+    base: u64,
+    index: u32,
+) -> Result<T, VaError> {
+    let at = base.wrapping_add(u64::from(index).wrapping_mul(core::mem::size_of::<T>() as u64));
+    read_struct(dump, at)
 }

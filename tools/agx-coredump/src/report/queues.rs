@@ -5,13 +5,13 @@
 
 use core::fmt::Write as _;
 
-use agx_firmware_defs::channels::{ChannelId, ChannelState, RingPtrs};
+use agx_firmware_defs::channels::ChannelId;
 use agx_firmware_defs::job::{ChannelRing, CommandType, RingState, VirtualRunCommand};
 use agx_firmware_defs::types::U64;
 
-use super::channels::channel_name;
+use super::channels::{channel_name, prev_index, ring_ptrs};
 use super::firmware::{QueueInfoView, RunMsgView};
-use super::memory::read_struct;
+use super::memory::{read_entry, read_struct};
 use super::VaErrorDisplay;
 use crate::format::Dump;
 
@@ -28,27 +28,19 @@ pub(super) fn work_queues<Q: QueueInfoView, M: RunMsgView>(
     dump: &Dump<'_>,
     channels: &[(ChannelId, ChannelRing)],
 ) {
-    let msg_size = core::mem::size_of::<M>() as u64;
     let mut queues: Vec<(u64, String)> = Vec::new();
     for &(id, ring) in channels {
         if !matches!(id, ChannelId::Pipe { .. }) || ring.state.is_null() {
             continue;
         }
-        let Ok(st) = read_struct::<ChannelState>(dump, ring.state.va()) else {
-            continue;
-        };
-        let Some(p) = RingPtrs::new(id.entries(), st.read_ptr, st.write_ptr) else {
+        let Some(p) = ring_ptrs(dump, ring.state.va(), id.entries()) else {
             continue;
         };
         // Messages before the write index, newest first (the firmware consumed most of them).
         let mut index = p.write();
         for _ in 0..MAX_PIPE_LOOKBACK.min(p.count()) {
-            index = index.checked_sub(1).unwrap_or(p.count() - 1);
-            let at = ring
-                .ring
-                .va()
-                .wrapping_add(u64::from(index).wrapping_mul(msg_size));
-            let Ok(msg) = read_struct::<M>(dump, at) else {
+            index = prev_index(index, p.count());
+            let Ok(msg) = read_entry::<M>(dump, ring.ring.va(), index) else {
                 break;
             };
             let qi = msg.work_queue().va();
@@ -120,8 +112,7 @@ fn work_queue<Q: QueueInfoView>(out: &mut String, dump: &Dump<'_>, qi: u64, pipe
     };
     let mut index = rs.gpu_rptr;
     for _ in 0..n.min(MAX_QUEUE_COMMANDS) {
-        let at = q.ring().va().wrapping_add(u64::from(index) * 8);
-        let text = match read_struct::<U64>(dump, at) {
+        let text = match read_entry::<U64>(dump, q.ring().va(), index) {
             Err(e) => format!("{}", VaErrorDisplay(&e)),
             Ok(ptr) => describe_command(dump, ptr.get()),
         };
