@@ -1,0 +1,239 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+
+//! The firmware structure walk: the per-layout views of `InitData`, `RuntimePointers`,
+//! `QueueInfo` and `RunWorkQueueMsg`, the layout dispatch, and the walk from the init-data
+//! address to the channels, work queues, logs and `FwStatus`.
+
+use core::fmt::Write as _;
+
+use agx_firmware_defs::channels::{ChannelId, PipeType};
+use agx_firmware_defs::job::ChannelRing;
+use agx_firmware_defs::types::GpuPtr;
+use agx_firmware_defs::ver::Variant;
+use zerocopy::{FromBytes, Immutable, KnownLayout};
+
+use super::channels::{channel, fw_status};
+use super::identity::{firmware_version_string, guess_variant, variant_name};
+use super::logs::{firmware_log, ktrace_records};
+use super::memory::read_struct;
+use super::queues::work_queues;
+use super::VaErrorDisplay;
+use crate::format::{AgxDumpInfo, Dump};
+
+/// The parts of a versioned `InitData` the decoder follows.
+trait InitDataView: FromBytes + KnownLayout + Immutable {
+    fn runtime_pointers(&self) -> GpuPtr;
+    fn globals(&self) -> GpuPtr;
+    fn fw_status(&self) -> GpuPtr;
+    fn uat_geometry(&self) -> (u16, u8, u8);
+}
+
+/// The channels of a versioned `RuntimePointers`.
+trait RuntimePointersView: FromBytes + KnownLayout + Immutable {
+    fn channels(&self) -> Vec<(ChannelId, ChannelRing)>;
+    /// The FwLog channel and its payload buffer, and the KTrace channel.
+    fn logs(&self) -> (ChannelRing, GpuPtr, ChannelRing);
+}
+
+/// The parts of a versioned `QueueInfo` the decoder shows.
+pub(super) trait QueueInfoView: FromBytes + KnownLayout + Immutable {
+    fn state(&self) -> GpuPtr;
+    fn ring(&self) -> GpuPtr;
+    fn gpu_context(&self) -> GpuPtr;
+    fn event_id(&self) -> i32;
+    fn priority(&self) -> u32;
+}
+
+/// A versioned `RunWorkQueueMsg` (its size varies): the queue it names.
+pub(super) trait RunMsgView: FromBytes + KnownLayout + Immutable {
+    fn work_queue(&self) -> GpuPtr;
+}
+
+macro_rules! impl_views {
+    ($($m:ident),*) => {$(
+        impl QueueInfoView for agx_firmware_defs::variants::$m::QueueInfo {
+            fn state(&self) -> GpuPtr {
+                self.state
+            }
+            fn ring(&self) -> GpuPtr {
+                self.ring
+            }
+            fn gpu_context(&self) -> GpuPtr {
+                self.gpu_context
+            }
+            fn event_id(&self) -> i32 {
+                self.event_id
+            }
+            fn priority(&self) -> u32 {
+                self.priority.level
+            }
+        }
+
+        impl RunMsgView for agx_firmware_defs::variants::$m::RunWorkQueueMsg {
+            fn work_queue(&self) -> GpuPtr {
+                self.work_queue
+            }
+        }
+
+        impl InitDataView for agx_firmware_defs::variants::$m::InitData {
+            fn runtime_pointers(&self) -> GpuPtr {
+                self.runtime_pointers
+            }
+            fn globals(&self) -> GpuPtr {
+                self.globals
+            }
+            fn fw_status(&self) -> GpuPtr {
+                self.fw_status
+            }
+            fn uat_geometry(&self) -> (u16, u8, u8) {
+                (self.uat_page_size, self.uat_page_bits, self.uat_num_levels)
+            }
+        }
+
+        impl RuntimePointersView for agx_firmware_defs::variants::$m::RuntimePointers {
+            fn channels(&self) -> Vec<(ChannelId, ChannelRing)> {
+                let mut v = Vec::new();
+                for (priority, p) in (0u32..).zip(self.pipes.iter()) {
+                    for (pipe, ring) in PipeType::ALL.into_iter().zip([p.vtx, p.frag, p.comp]) {
+                        v.push((ChannelId::Pipe { pipe, priority }, ring));
+                    }
+                }
+                v.push((ChannelId::DeviceControl, self.device_control));
+                v.push((ChannelId::Event, self.event));
+                v.push((ChannelId::FwLog, self.fw_log));
+                v.push((ChannelId::KTrace, self.ktrace));
+                v.push((ChannelId::Stats, self.stats));
+                v
+            }
+            fn logs(&self) -> (ChannelRing, GpuPtr, ChannelRing) {
+                (self.fw_log, self.fwlog_buf, self.ktrace)
+            }
+        }
+    )*};
+}
+
+impl_views!(g13_v12_3, g13_v13_5, g14_v12_3, g14_v12_4, g14_v13_5);
+
+pub(super) fn firmware(
+    out: &mut String,
+    dump: &Dump<'_>,
+    info: &AgxDumpInfo,
+    forced: Option<Variant>,
+) {
+    let variant = match forced {
+        Some(v) => {
+            let _ = writeln!(
+                out,
+                "Firmware structures (layout {}, forced)",
+                variant_name(v)
+            );
+            v
+        }
+        None => match guess_variant(info) {
+            Some(v) => {
+                let _ = writeln!(
+                    out,
+                    "Firmware structures (layout {}, from G{} firmware {})",
+                    variant_name(v),
+                    info.gpu_gen,
+                    firmware_version_string(&info.firmware_version)
+                );
+                v
+            }
+            None => {
+                let _ = writeln!(
+                    out,
+                    "Firmware structures: no known layout for G{} firmware {} (use --variant)",
+                    info.gpu_gen,
+                    firmware_version_string(&info.firmware_version)
+                );
+                return;
+            }
+        },
+    };
+    use agx_firmware_defs::variants as v;
+    let va = info.initdata_address;
+    match variant_name(variant) {
+        "g13_v12_3" => walk::<
+            v::g13_v12_3::InitData,
+            v::g13_v12_3::RuntimePointers,
+            v::g13_v12_3::QueueInfo,
+            v::g13_v12_3::RunWorkQueueMsg,
+        >(out, dump, va),
+        "g13_v13_5" => walk::<
+            v::g13_v13_5::InitData,
+            v::g13_v13_5::RuntimePointers,
+            v::g13_v13_5::QueueInfo,
+            v::g13_v13_5::RunWorkQueueMsg,
+        >(out, dump, va),
+        "g14_v12_3" => walk::<
+            v::g14_v12_3::InitData,
+            v::g14_v12_3::RuntimePointers,
+            v::g14_v12_3::QueueInfo,
+            v::g14_v12_3::RunWorkQueueMsg,
+        >(out, dump, va),
+        "g14_v12_4" => walk::<
+            v::g14_v12_4::InitData,
+            v::g14_v12_4::RuntimePointers,
+            v::g14_v12_4::QueueInfo,
+            v::g14_v12_4::RunWorkQueueMsg,
+        >(out, dump, va),
+        "g14_v13_5" => walk::<
+            v::g14_v13_5::InitData,
+            v::g14_v13_5::RuntimePointers,
+            v::g14_v13_5::QueueInfo,
+            v::g14_v13_5::RunWorkQueueMsg,
+        >(out, dump, va),
+        _ => out.push_str("  no layout module for this variant\n"),
+    }
+}
+
+fn walk<I: InitDataView, R: RuntimePointersView, Q: QueueInfoView, M: RunMsgView>(
+    out: &mut String,
+    dump: &Dump<'_>,
+    va: u64,
+) {
+    let init: I = match read_struct(dump, va) {
+        Ok(i) => i,
+        Err(e) => {
+            let _ = writeln!(out, "  InitData @ {va:#x}: {}", VaErrorDisplay(&e));
+            return;
+        }
+    };
+    let (page_size, page_bits, levels) = init.uat_geometry();
+    let _ = writeln!(
+        out,
+        "  InitData @ {va:#x}: runtime_pointers {:#x}, globals {:#x}, fw_status {:#x}, uat page {page_size:#x} ({page_bits} bits, {levels} levels)",
+        init.runtime_pointers().va(),
+        init.globals().va(),
+        init.fw_status().va()
+    );
+    match init.runtime_pointers().get() {
+        None => out.push_str("  RuntimePointers: null pointer\n"),
+        Some(rp) => match read_struct::<R>(dump, rp) {
+            Err(e) => {
+                let _ = writeln!(out, "  RuntimePointers @ {rp:#x}: {}", VaErrorDisplay(&e));
+            }
+            Ok(r) => {
+                let _ = writeln!(out, "  RuntimePointers @ {rp:#x}: channels");
+                let channels = r.channels();
+                for &(id, ring) in &channels {
+                    channel(out, dump, id, ring);
+                }
+                work_queues::<Q, M>(out, dump, &channels);
+                let (fw_log, fwlog_buf, ktrace) = r.logs();
+                firmware_log(out, dump, fw_log, fwlog_buf);
+                ktrace_records(out, dump, ktrace);
+            }
+        },
+    }
+    match init.fw_status().get() {
+        None => out.push_str("  FwStatus: null pointer\n"),
+        Some(fs) => fw_status(out, dump, fs),
+    }
+    let _ = writeln!(
+        out,
+        "  Globals @ {:#x}: not decoded (firmware-defs has no Globals layout; event stamps and fault info there are skipped)",
+        init.globals().va()
+    );
+}
