@@ -24,10 +24,9 @@ use super::types::{Array, GpuPtr, Pad, U64};
 
 #[path = "job_queue.rs"]
 mod queue;
-pub use queue::{
-    ChannelRing, FwFaultInfo, FwStatus, FwStatusFlags, GpuContextData, LinkedListHead,
-    NotifierList, PendingStamp, Priority, RingState,
-};
+// A glob, so that a mount that uses only some of these (the kernel module) does not warn about
+// the others.
+pub use queue::*;
 
 /// Tag at offset 0 of every work command.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
