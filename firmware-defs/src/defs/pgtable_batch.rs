@@ -23,7 +23,8 @@
 //! freed, and keeps them while a walker may still be reading them.
 
 use super::uat::Level;
-use super::{Error, Node, PageTable, TableMemory, TablePhys, TABLE_ENTRIES};
+use super::walk::{table_is_empty, Node};
+use super::{Error, PageTable, TableMemory, TablePhys, TABLE_ENTRIES};
 
 /// Leaf-table slots in one half: one per mid-table entry of every used root entry.
 const LEAF_SLOTS: usize = Level::Root.entries() * TABLE_ENTRIES;
@@ -249,13 +250,13 @@ impl PageTable {
                 let Some(leaf) = self.next_table(pte, Level::Mid, mfirst)? else {
                     continue;
                 };
-                if super::table_is_empty(&*mem, leaf)? {
+                if table_is_empty(&*mem, leaf)? {
                     mem.write_entry(mid, mi, 0);
                     free(leaf, Level::Leaf, self.va(mfirst));
                     freed += 1;
                 }
             }
-            if mid_marked && super::table_is_empty(&*mem, mid)? {
+            if mid_marked && table_is_empty(&*mem, mid)? {
                 mem.write_entry(self.root, ri, 0);
                 free(mid, Level::Mid, self.va(rfirst));
                 freed += 1;

@@ -3,9 +3,10 @@
 //! # Mechanism
 //!
 //! The layouts that change between firmware versions are written once, in
-//! `defs/versioned/layouts.rs` (channels, queues, initdata) and `defs/versioned/commands.rs`
-//! (the `RunVertex`/`RunFragment`/`RunCompute` work commands), as ordinary items that refer to
-//! a constant `VARIANT` of the enclosing module. The [`define_variants!`] macro below creates
+//! `defs/versioned/layouts.rs` (channels, queues, initdata) and `defs/versioned/commands.rs`,
+//! `commands_compute.rs` and `commands_tests.rs` (the `RunVertex`/`RunFragment`/`RunCompute`
+//! work commands and their tests), as ordinary items that refer to a constant `VARIANT` of the
+//! enclosing module. The [`define_variants!`] macro below creates
 //! one module per variant, defines `VARIANT` in it and `include!`s those files.
 //! Version-dependent fields are sized with `Array<{ if_present(COND, N) }, T>` or
 //! `Pad<{ if COND { A } else { B } }>`, where `COND` is a `const` expression over `VARIANT` such
@@ -48,6 +49,8 @@ macro_rules! define_variants {
 
                 include!("versioned/layouts.rs");
                 include!("versioned/commands.rs");
+                include!("versioned/commands_compute.rs");
+                include!("versioned/commands_tests.rs");
             }
         )*
 
