@@ -1,0 +1,234 @@
+//! SUBMIT's command buffers: control streams written into the command buffer, and the render,
+//! compute, attachment and unknown commands around them (payload sizes, barriers, flags), each
+//! with the verdict it implies. In clean mode no defect is generated.
+
+use super::verdict::Verdict;
+use super::{Fuzzer, BUF_SIZE};
+use crate::gpu::{self, op, CMD_VA, DATA_VA, PAGE};
+use asahi_uapi::bindings::*;
+
+impl Fuzzer<'_> {
+    /// A GPU address for a stream op to touch.
+    pub(super) fn stream_target(&mut self) -> u64 {
+        match self.rng.below(12) {
+            0 => CMD_VA + self.rng.below(BUF_SIZE),
+            1 => self.pick_va(None),
+            2 => self.rng.edge_u64(),
+            3 => DATA_VA + BUF_SIZE - self.rng.below(8),
+            _ => DATA_VA + self.rng.below(BUF_SIZE / 8) * 8,
+        }
+    }
+
+    /// Writes a random control stream into the command buffer; returns its GPU address.
+    pub(super) fn gen_stream(&mut self) -> u64 {
+        let n = self.rng.range(0, 6);
+        let mut ops = Vec::new();
+        for _ in 0..n {
+            let a = self.stream_target();
+            let o = match self.rng.below(16) {
+                0..=3 => (op::WRITE32, a, self.rng.next_u64(), 0),
+                4..=6 => (op::WRITE64, a, self.rng.next_u64(), 0),
+                7..=8 => {
+                    let len = match self.rng.below(8) {
+                        0 => self.rng.edge_u64(),
+                        1 => BUF_SIZE,
+                        _ => self.rng.below(4096),
+                    };
+                    (op::COPY, a, self.stream_target(), len)
+                }
+                9..=10 => (op::FILL, a, self.rng.next_u64(), self.rng.below(2 * PAGE)),
+                11 => (op::DELAY, 0, 0, self.rng.below(500)),
+                12..=13 => (op::READ32, a, 0, 0),
+                _ => (self.rng.range(7, 1 << 20) as u32, a, 0, 0),
+            };
+            ops.push(o);
+        }
+        let bytes = gpu::stream(&ops);
+        let len = bytes.len() as u64;
+        if self.next_stream + len > BUF_SIZE {
+            self.next_stream = 0;
+        }
+        let at = self.next_stream;
+        if let Some(m) = &self.cmd.1 {
+            m.write(at as usize, &bytes);
+        }
+        self.next_stream = (at + len + 63) & !63;
+        match self.rng.below(16) {
+            0 => 0,
+            1 => self.stream_target(),
+            _ => CMD_VA + at,
+        }
+    }
+
+    /// A payload of `size` bytes from `base`, zero-extended or with a tail (verdict adjusted).
+    pub(super) fn payload(&mut self, base: &[u8], v: &mut Verdict) -> Vec<u8> {
+        let mut p = base.to_vec();
+        let k = match self.rng.below(10) {
+            2 if self.clean => 9,
+            k => k,
+        };
+        match k {
+            0 => p.truncate(self.rng.below(base.len() as u64) as usize),
+            1 => p.extend(std::iter::repeat_n(0, self.rng.range(1, 64) as usize)),
+            2 => {
+                p.extend(std::iter::repeat_n(0, self.rng.range(1, 64) as usize));
+                let last = p.len() - 1;
+                p[last] = 1;
+                *v = v.and(Verdict::Invalid("non-zero payload tail"));
+            }
+            _ => {}
+        }
+        p
+    }
+
+    pub(super) fn push_cmd(buf: &mut Vec<u8>, ty: u16, vdm: u16, cdm: u16, payload: &[u8]) {
+        buf.extend_from_slice(&ty.to_le_bytes());
+        // CAST: payloads are far below 64 KiB.
+        buf.extend_from_slice(&(payload.len() as u16).to_le_bytes());
+        buf.extend_from_slice(&vdm.to_le_bytes());
+        buf.extend_from_slice(&cdm.to_le_bytes());
+        buf.extend_from_slice(payload);
+    }
+
+    /// True with probability `num / den`, never in clean mode: whether to inject a defect.
+    pub(super) fn defect(&mut self, num: u64, den: u64) -> bool {
+        !self.clean && self.rng.chance(num, den)
+    }
+
+    pub(super) fn barrier(&mut self, seen: u32, v: &mut Verdict) -> u16 {
+        let k = if self.clean {
+            self.rng.range(1, 9)
+        } else {
+            self.rng.below(10)
+        };
+        match k {
+            0 => {
+                *v = v.and(Verdict::Invalid("barrier beyond earlier commands"));
+                // CAST: command counts are at most 65.
+                (seen + 1 + self.rng.below(3) as u32).min(0xfffe) as u16
+            }
+            1..=3 => self.rng.below(u64::from(seen) + 1) as u16,
+            _ => 0xffff,
+        }
+    }
+
+    /// A command buffer and its verdict.
+    pub(super) fn gen_cmdbuf(&mut self) -> (Vec<u8>, Verdict) {
+        let mut v = Verdict::Valid;
+        let mut buf = Vec::new();
+        let (mut renders, mut computes) = (0u32, 0u32);
+        let n = match self.rng.below(24) {
+            0 if !self.clean => 0,
+            1 => 64,
+            2 if !self.clean => 65,
+            _ => self.rng.range(1, 4),
+        };
+        for _ in 0..n {
+            let kinds = if self.clean { 18 } else { 20 };
+            match self.rng.below(kinds) {
+                0..=9 => {
+                    let vdm = self.barrier(renders, &mut v);
+                    let cdm = self.barrier(computes, &mut v);
+                    let mut c = [0u8; 64];
+                    let s = self.gen_stream();
+                    c[8..16].copy_from_slice(&s.to_le_bytes());
+                    if self.defect(1, 16) {
+                        c[0] = 1;
+                    }
+                    let p = self.payload(&c, &mut v);
+                    // A flag truncated away is not seen: the kernel zero-extends short payloads.
+                    if p.first().is_some_and(|b| *b != 0) {
+                        v = v.and(Verdict::Invalid("compute flags != 0"));
+                    }
+                    Self::push_cmd(&mut buf, 1, vdm, cdm, &p);
+                    computes += 1;
+                }
+                10..=14 => {
+                    let vdm = self.barrier(renders, &mut v);
+                    let cdm = self.barrier(computes, &mut v);
+                    let mut r = [0u8; 240];
+                    let s = self.gen_stream();
+                    r[8..16].copy_from_slice(&s.to_le_bytes());
+                    r[158] = 1;
+                    let known = DRM_ASAHI_RENDER_VERTEX_SCRATCH
+                        | DRM_ASAHI_RENDER_PROCESS_EMPTY_TILES
+                        | DRM_ASAHI_RENDER_NO_VERTEX_CLUSTERING
+                        | DRM_ASAHI_RENDER_DBIAS_IS_INT;
+                    let mut flags = (self.rng.next_u64() as u32) & known;
+                    if self.defect(1, 16) {
+                        flags |= 1 << self.rng.range(3, 17);
+                    }
+                    r[0..4].copy_from_slice(&flags.to_le_bytes());
+                    let p = self.payload(&r, &mut v);
+                    // The flags the kernel sees: bytes truncated away read as zero.
+                    let mut seen = [0u8; 4];
+                    let n = p.len().min(4);
+                    seen[..n].copy_from_slice(&p[..n]);
+                    if u32::from_le_bytes(seen) & !known != 0 {
+                        v = v.and(Verdict::Invalid("unknown render flag"));
+                    }
+                    Self::push_cmd(&mut buf, 0, vdm, cdm, &p);
+                    renders += 1;
+                }
+                15..=17 => {
+                    let ty = self.rng.range(2, 4) as u16;
+                    let mut count = self.rng.range(0, 4);
+                    if self.defect(1, 16) {
+                        count = 65;
+                        v = v.and(Verdict::Invalid("more than 64 attachments"));
+                    }
+                    let mut p = vec![0u8; count as usize * 24];
+                    for a in p.chunks_mut(24) {
+                        a[..8].copy_from_slice(&(DATA_VA + self.rng.below(BUF_SIZE)).to_le_bytes());
+                        a[8..16].copy_from_slice(&self.rng.below(PAGE).to_le_bytes());
+                    }
+                    match if self.clean { 11 } else { self.rng.below(12) } {
+                        0 if count > 0 => {
+                            let i = (self.rng.below(count) * 24 + 16 + self.rng.below(8)) as usize;
+                            p[i] = 1;
+                            v = v.and(Verdict::Invalid("attachment pad or flags != 0"));
+                        }
+                        1 => {
+                            p.extend(std::iter::repeat_n(0, self.rng.range(1, 23) as usize));
+                            v = v.and(Verdict::Invalid("attachments not a multiple of 24"));
+                        }
+                        _ => {}
+                    }
+                    let (vdm, cdm) = if self.defect(1, 12) {
+                        v = v.and(Verdict::Invalid("attachments with a barrier"));
+                        (0, 0xffff)
+                    } else {
+                        (0xffff, 0xffff)
+                    };
+                    Self::push_cmd(&mut buf, ty, vdm, cdm, &p);
+                }
+                _ => {
+                    let ty = *self.rng.pick(&[5u16, 6, 0x100, 0xffff]).unwrap_or(&5);
+                    let mut p = vec![0u8; self.rng.below(64) as usize];
+                    self.rng.fill(&mut p);
+                    Self::push_cmd(&mut buf, ty, 0xffff, 0xffff, &p);
+                    v = v.and(Verdict::Invalid("unknown command type"));
+                }
+            }
+        }
+        let commands = renders + computes;
+        if commands == 0 || commands > 64 {
+            v = v.and(Verdict::Invalid("0 or more than 64 hardware commands"));
+        }
+        match if self.clean { 23 } else { self.rng.below(24) } {
+            0 => {
+                // A truncated trailing header.
+                buf.extend(std::iter::repeat_n(0, self.rng.range(1, 7) as usize));
+                v = v.and(Verdict::Invalid("truncated header"));
+            }
+            1 if buf.len() >= 8 => {
+                // The first payload's size runs past the end.
+                let big = (buf.len() as u16).saturating_add(1);
+                buf[2..4].copy_from_slice(&big.to_le_bytes());
+                v = v.and(Verdict::Invalid("payload past the buffer"));
+            }
+            _ => {}
+        }
+        (buf, v)
+    }
+}
