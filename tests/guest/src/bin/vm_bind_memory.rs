@@ -327,12 +327,12 @@ fn sparse_bind(
         kib(bound.slab - before.slab)
     ));
     // Both ways: the measurement sees the tables (so it would see more), and there are no more.
-    // Each of the 2049 table allocations also records stack traces (KASAN, kmemleak) whose
-    // depot grows in pages, and earlier deferred frees may land meanwhile: up to 1 KiB per
-    // table either way on top of the fixed slack (seen on arm64: 800 KiB over with jobs
-    // running, 576 KiB under), still far from the old code's double cost; the exact table
-    // count is checked below.
-    let slack = SLACK + tables * KIB;
+    // MemAvailable under the debug kernels moves with more than this bind: stack-trace depots
+    // (KASAN, kmemleak) grow with new allocations, earlier deferred frees land meanwhile (seen
+    // on arm64 in the full suite: 576 KiB under, 800 KiB and 5 MiB over). So this check allows
+    // a quarter of the tables' size either way: it still catches the old code's double cost
+    // (65 MiB for these 32 MiB of tables). The exact count is the table-page counter, below.
+    let slack = SLACK + tables * TABLE / 4;
     tap.ok(
         (tables * TABLE - slack..=(tables + TABLES_KEPT) * TABLE + slack).contains(&used),
         format_args!(
