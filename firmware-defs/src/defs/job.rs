@@ -102,18 +102,9 @@ plain_layout! {
     pub struct VirtualRunCommand {
         /// [`CommandType::RunVertex`], [`CommandType::RunFragment`] or [`CommandType::RunCompute`].
         pub tag: u32,
-        /// Event slot of the submitting queue.
-        pub event_slot: u32,
-        /// Stamp value of the job the command belongs to.
-        pub stamp_value: u32,
-        /// [`VirtualRunCommand::FLAG_COMPLETE`]: write the stamp when done (the job's last
-        /// command).
-        pub flags: u32,
         /// Context slot (ASID) of the address space: the firmware finds its page-table root in the
         /// TTBAT entry of this slot (1-63; slot 0 is the kernel's).
         pub vm_slot: u32,
-        /// Padding.
-        pub pad_14: u32,
         /// GPU address of the virtual control stream (0: nothing to run).
         pub stream: GpuPtr,
         /// Firmware addresses for the start and end timestamps (`u64` ns; 0: none).
@@ -122,17 +113,22 @@ plain_layout! {
         pub ts_end: GpuPtr,
         /// The submitting queue's [`GpuContextData`] (what `DestroyContext` names).
         pub gpu_context: GpuPtr,
+        /// Completion, in the real commands' encoding: when the command completes with
+        /// `flush_stamps` set (the job's last command), the firmware writes `stamp_value` to
+        /// `stamp` and `fw_stamp` and flags `stamp_slot` in a Flag event message.
+        pub meta: JobMeta,
+        /// Padding.
+        pub pad_54: u32,
     }
 }
 
 impl VirtualRunCommand {
-    /// `flags`: the job's last command; its completion writes the stamp.
-    pub const FLAG_COMPLETE: u32 = 1;
-    /// Byte offset of `stamp_value`.
-    pub const STAMP_VALUE_OFFSET: usize = core::mem::offset_of!(VirtualRunCommand, stamp_value);
+    /// Byte offset of `meta`.
+    pub const META_OFFSET: usize = core::mem::offset_of!(VirtualRunCommand, meta);
 }
 
-const _: () = assert!(core::mem::size_of::<VirtualRunCommand>() == 0x38);
+const _: () = assert!(core::mem::offset_of!(VirtualRunCommand, meta) == 0x28);
+const _: () = assert!(core::mem::size_of::<VirtualRunCommand>() == 0x58);
 
 plain_layout! {
     /// Completion bookkeeping embedded in every run command (0x2c bytes): the stamp the firmware
@@ -173,6 +169,17 @@ const _: () = assert!(core::mem::offset_of!(JobMeta, stamp) == 0x4);
 const _: () = assert!(core::mem::offset_of!(JobMeta, stamp_value) == 0x14);
 const _: () = assert!(core::mem::offset_of!(JobMeta, event_seq) == 0x28);
 const _: () = assert!(core::mem::size_of::<JobMeta>() == 0x2c);
+
+impl JobMeta {
+    /// Byte offset of `stamp`.
+    pub const STAMP_OFFSET: usize = core::mem::offset_of!(JobMeta, stamp);
+    /// Byte offset of `fw_stamp`.
+    pub const FW_STAMP_OFFSET: usize = core::mem::offset_of!(JobMeta, fw_stamp);
+    /// Byte offset of `stamp_value`.
+    pub const STAMP_VALUE_OFFSET: usize = core::mem::offset_of!(JobMeta, stamp_value);
+    /// Byte offset of `stamp_slot`.
+    pub const STAMP_SLOT_OFFSET: usize = core::mem::offset_of!(JobMeta, stamp_slot);
+}
 
 plain_layout! {
     /// Encoder parameters embedded in every run command (0x28 bytes).

@@ -8,7 +8,8 @@ mod common;
 use agx_coredump::format::Note;
 use agx_coredump::report::{self, Options};
 use agx_firmware_defs::channels::ChannelState;
-use agx_firmware_defs::job::{ChannelRing, CommandType, RingState, VirtualRunCommand};
+use agx_firmware_defs::event::EventValue;
+use agx_firmware_defs::job::{ChannelRing, CommandType, JobMeta, RingState, VirtualRunCommand};
 use agx_firmware_defs::types::GpuPtr;
 use agx_firmware_defs::uat::Prot;
 use agx_firmware_defs::variants::g13_v13_5 as fwv;
@@ -79,9 +80,12 @@ fn image() -> Vec<u8> {
     for i in 0..3u64 {
         let cmd = VirtualRunCommand {
             tag: CommandType::RunCompute as u32,
-            event_slot: 5,
-            stamp_value: 0x100 * (i as u32 + 1),
-            flags: VirtualRunCommand::FLAG_COMPLETE,
+            meta: JobMeta {
+                stamp_slot: 5,
+                stamp_value: EventValue(0x100 * (i as u32 + 1)),
+                flush_stamps: 1,
+                ..Default::default()
+            },
             vm_slot: 3,
             stream: GpuPtr::new(0x10_0000_0000 + i * 0x40),
             gpu_context: GpuPtr::new(CONTEXT),

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 
-//! `asahi`: a DRM driver for Apple AGX GPUs (M1/M2 families), with a virtual AGX backend.
+//! `asahi`: a DRM driver for Apple AGX GPUs (M1/M2 families), with a virtual AGX behind the same
+//! hardware interface.
 //!
 //! # Architecture
 //!
@@ -18,10 +19,16 @@
 //!  fwalloc.rs   firmware heaps (private / GPU read-only / shared) and typed firmware objects
 //!  channel.rs   the driver's end of a transmit channel ring (device control)
 //!  fwlog.rs     firmware -> driver log channels (FwLog, KTrace, Stats): rings and draining
-//!  hw/          static per-SoC descriptions (identity reported to userspace)
-//!  backend.rs   THE BOUNDARY: transport to firmware + SoC identity
-//!     |-- backend/virtual_agx.rs   in-kernel firmware model (default: no Apple GPU here)
-//!     `-- (real hardware: RTKit mailbox + MMIO, bound by apple,agx-* DT nodes; later)
+//!  gpu.rs, gpu/ event slots, work queues, jobs; gpu/events.rs: the firmware's completion and
+//!               fault protocol (event channel, fault register, pending stamps, halt/resume)
+//!  hw/          per-SoC descriptions (identity reported to userspace), hw/regs.rs: MMIO registers;
+//!               `hw::identify` picks the SoC from the ID registers
+//!  backend.rs   THE BOUNDARY, the silicon's: RTKit endpoint messages, asc/sgx MMIO, the
+//!               bootloader's reserved memory, TLB invalidation (trait `Transport`)
+//!     |-- backend/virtual_agx.rs   a model of that hardware (default: no Apple GPU here):
+//!     |                            bootloader, register file, RTKit coprocessor, firmware
+//!     `-- backend/rtkit.rs         real hardware: the kernel's apple_rtkit_* over the ASC
+//!                                  mailbox, ioremap'd asc/sgx (arm64, CONFIG_APPLE_RTKIT)
 //!  kernel_ext/  safe abstractions over C APIs that 6.12's `kernel` crate lacks
 //!  bindings.rs  bindgen output for those C APIs (only kernel_ext uses it)
 //!  helpers.c    out-of-line wrappers for static inline C functions
@@ -29,20 +36,20 @@
 //!
 //! At load the module registers the `asahi` platform driver. If the device tree has no
 //! `apple,agx-*` node, it also creates an `agx-virtual` platform device, which the driver binds
-//! with the virtual backend. Unload unregisters the virtual device (unplugging its DRM device)
+//! with the virtual transport. Unload unregisters the virtual device (unplugging its DRM device)
 //! and then the driver; an open file pins the module, so unload waits for userspace.
 //!
 //! # Lock order
 //!
-//! `File::vms` / `File::queues` (never nested) → `Vm::inner` → the backend's TLB lock. Object
+//! `File::vms` / `File::queues` (never nested) → `Vm::inner` → the transport's TLB lock. Object
 //! references may be dropped under `Vm::inner`; freeing an object takes no driver lock.
 //!
-//! TLB invalidations (`Backend::tlb_invalidate*`) are made under `Vm::inner` (VM_BIND) and the
+//! TLB invalidations (`Transport::tlb_invalidate*`) are made under `Vm::inner` (VM_BIND) and the
 //! kernel half's lock (timestamp buffers); the virtual AGX takes its TLB lock
 //! (`asahi::vagx::tlb`, an irq-safe spinlock) for them, a leaf under which nothing else is taken.
 //!
 //! Firmware memory (`fwalloc.rs`): a heap's lock → the device-control channel's lock (a cache
-//! flush) → the backend's device-control lock; a heap's lock → the kernel half's lock. The FwCtl
+//! flush) → nothing of the transport (the virtual AGX handles device control on a work item); a heap's lock → the kernel half's lock. The FwCtl
 //! channel's lock is taken alone, before the kernel half's. Nothing allocates under the kernel
 //! half's lock, which the crash snapshot takes on the fence-signalling path.
 //!
@@ -50,7 +57,7 @@
 //! slots; taken by enqueue, the interrupt handler and the failure paths) → `WorkQueue::inner` →
 //! `Gpu::pipes` → the virtual AGX's run-list and TLB locks (all irq-safe spinlocks). Binding a
 //! VM to a context slot: `Gpu::slots` (a mutex, taken alone at job creation and release) → the
-//! backend's TLB lock.
+//! transport's TLB lock.
 
 // pin_init! of the firmware model state has many fields.
 #![recursion_limit = "256"]

@@ -139,7 +139,7 @@ fn snapshot(gpu: &Gpu, mib: u64, reference: bool) -> Result {
         (Ktime::ktime_get() - t0).to_ns()
     } else {
         let initdata = gpu.initdata_va();
-        let hw = gpu.backend().hw();
+        let hw = gpu.hw();
         let t0 = Ktime::ktime_get();
         let snap = Snapshot::take(&fw.kernel_half(), initdata, hw, b"benchmark snapshot\n")?;
         let ns = (Ktime::ktime_get() - t0).to_ns();

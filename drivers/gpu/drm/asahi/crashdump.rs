@@ -391,8 +391,7 @@ impl DumpSource for Snapshot {
 #[cfg(CONFIG_KUNIT)]
 mod tests {
     use super::*;
-    use crate::backend::virtual_agx::VirtualAgx;
-    use crate::backend::Backend;
+    use crate::backend::testing::Recorder;
     use crate::dumpfmt::Dump;
     use crate::fwalloc::{FwAllocator, HeapKind};
     use crate::kernel_ext::kunit::{expect_eq, expect_true, kunit_suite, Context};
@@ -409,7 +408,7 @@ mod tests {
     /// The dump holds the driver's heap memory and none of a user timestamp buffer's bytes;
     /// the buffer appears as a user-memory segment without data.
     fn dump_has_heap_memory_and_no_user_pages(ctx: &mut Context) -> Result {
-        let backend: Arc<dyn Backend> = Arc::new(VirtualAgx::new()?, GFP_KERNEL)?;
+        let (_, backend) = Recorder::new()?;
         let fw = FwAllocator::new(backend.clone())?;
         let obj = fw.alloc(HeapKind::Shared, 0x100)?;
         obj.write_bytes(0x40, FW_MARK)?;
@@ -427,7 +426,7 @@ mod tests {
         let va = fw
             .kernel_half()
             .map_timestamps(1, core::iter::once(user.phys()))?;
-        let snap = Snapshot::take(&fw.kernel_half(), 0, backend.hw(), b"kunit");
+        let snap = Snapshot::take(&fw.kernel_half(), 0, &crate::hw::t8103::HWCONFIG, b"kunit");
         fw.kernel_half().unmap_timestamps(va, 1, &*backend, true);
         let snap = snap?;
         let mut bytes = KVec::from_elem(0u8, snap.size(), GFP_KERNEL)?;

@@ -6,7 +6,7 @@
 //! per-device [`AsahiDevice`], and registers a DRM device named `asahi` with a render node.
 //! Unbinding unplugs the DRM device; files still open keep its data alive until closed.
 
-use crate::backend::{virtual_agx::VirtualAgx, Backend};
+use crate::backend::{virtual_agx::VirtualAgx, Transport};
 use crate::bindings;
 use crate::file::File;
 use crate::gpu::Gpu;
@@ -78,9 +78,9 @@ pub(crate) struct AsahiDevice {
 }
 
 impl AsahiDevice {
-    /// The backend this device talks to.
-    pub(crate) fn backend(&self) -> &Arc<dyn Backend> {
-        self.gpu.backend()
+    /// The transport this device talks to.
+    pub(crate) fn transport(&self) -> &Arc<dyn Transport> {
+        self.gpu.transport()
     }
 
     /// The GPU.
@@ -197,13 +197,9 @@ impl drm::Driver for AsahiDriver {
                 root,
                 crate::mmu::TLB_SKIP_INVALIDATE.as_ptr(),
             );
-            bindings::debugfs_create_u32(
-                c_str!("fw_stall_pipes").as_char_ptr(),
-                0o600,
-                root,
-                crate::backend::virtual_agx::PIPE_STALL.as_ptr(),
-            );
         }
+        // The transport's own debug files (the virtual AGX's firmware knobs).
+        dev.data().transport().debugfs_init(root);
     }
 
     const IOCTLS: &'static [bindings::drm_ioctl_desc] = declare_ioctls!(AsahiDriver;
@@ -236,7 +232,9 @@ unsafe extern "C" fn crash_write(
     // SAFETY: See above; the `Gpu` outlives the debugfs file (the file is removed when the DRM
     // device is unregistered, and the device data holds the `Gpu` until then).
     let gpu = unsafe { &*(*file).private_data.cast::<Gpu>() };
-    gpu.crash_firmware();
+    if let Err(e) = gpu.crash_firmware() {
+        return e.to_errno() as isize;
+    }
     // CAST: a write count fits `isize`.
     count as isize
 }
@@ -307,7 +305,7 @@ impl platform::Driver for AsahiPlatformDriver {
     }
 
     fn probe(pdev: &platform::Device, index: usize) -> Result<Pin<KBox<Binding>>> {
-        let backend: Arc<dyn Backend> = match Matched::from_index(index) {
+        let transport: Arc<dyn Transport> = match Matched::from_index(index) {
             Some(Matched::Virtual) => Arc::new(VirtualAgx::new()?, GFP_KERNEL)?,
             Some(chip) => {
                 dev_err!(
@@ -319,19 +317,22 @@ impl platform::Driver for AsahiPlatformDriver {
             }
             None => return Err(ENODEV),
         };
-        let hw = backend.hw();
+        let hw = crate::hw::identify(&*transport).map_err(|e| {
+            dev_err!(pdev, "unsupported GPU ({:?}): not driven\n", e);
+            ENODEV
+        })?;
         dev_info!(
             pdev,
-            "AGX G{}{} {}{} (chip {:#x}), {} backend\n",
+            "AGX G{}{} {}{} (chip {:#x}), {} transport\n",
             hw.gpu_gen as u32,
             char::from(hw.gpu_variant as u8),
             hw.revision_letter(),
             hw.gpu_rev & 0xf,
             hw.chip_id,
-            backend.name()
+            transport.name()
         );
 
-        let gpu = Gpu::new(backend, pdev.raw_device())?;
+        let gpu = Gpu::new(transport, hw, pdev.raw_device())?;
         // From here on, errors must stop the GPU again.
         let start = |gpu: &Arc<Gpu>| -> Result<Pin<KBox<Binding>>> {
             let data = try_pin_init!(AsahiDevice { gpu: gpu.clone() });

@@ -182,7 +182,7 @@ impl File {
         mbz(args.pad)?;
         // A crashed GPU is gone until the driver reloads: Mesa gives up on ENODEV.
         dev.data().gpu().check_alive()?;
-        let hw = dev.data().backend().hw();
+        let hw = dev.data().gpu().hw();
         let mut params = bindings::drm_asahi_params_global {
             // Hard faults: the virtual AGX fails the job on an unmapped access, so
             // DRM_ASAHI_FEATURE_SOFT_FAULTS is not offered.
@@ -241,7 +241,7 @@ impl File {
         file: &DrmFile,
     ) -> Result<u32> {
         mbz(args.pad)?;
-        let backend = dev.data().backend().clone();
+        let backend = dev.data().transport().clone();
         let vm = Vm::new(args.kernel_start..args.kernel_end, backend)?;
         let vm = Arc::pin_init(vm, GFP_KERNEL)?;
         args.vm_id = file.inner().vms.lock().insert(vm)?;

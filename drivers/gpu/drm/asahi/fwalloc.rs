@@ -31,7 +31,8 @@
 //! Nothing is allocated under the kernel half's lock (the crash snapshot takes it on a fence
 //! signalling path): pages and page tables for growth are allocated under the heap lock only.
 
-use crate::backend::Backend;
+use crate::backend::{endpoint, Transport};
+use crate::fw::channels::{DOORBELL_DEVCTRL, MSG_FWCTL, MSG_TX_DOORBELL};
 use crate::channel::TxChannel;
 use crate::fw::channels::FwCtlMsg;
 use crate::fw::heap::{self, Heap, HeapError, HeapStats, PageUse};
@@ -114,7 +115,7 @@ pub(crate) struct FwAllocator {
     /// The FwCtl channel, once the boot structures exist.
     #[pin]
     fwctl: Mutex<Option<TxChannel>>,
-    backend: Arc<dyn Backend>,
+    transport: Arc<dyn Transport>,
     /// Firmware cache flushes asked for so far (debugfs `fw_cache_flushes`).
     flushes: AtomicU64,
     /// Range flushes acknowledged on the FwCtl channel (debugfs `fw_range_flushes`).
@@ -126,8 +127,9 @@ pub(crate) struct FwAllocator {
 }
 
 impl FwAllocator {
-    /// Creates the kernel half with empty heaps; `backend` flushes the firmware's caches.
-    pub(crate) fn new(backend: Arc<dyn Backend>) -> Result<Arc<Self>> {
+    /// Creates the kernel half with empty heaps; the firmware behind `transport` is asked to
+    /// flush its caches.
+    pub(crate) fn new(transport: Arc<dyn Transport>) -> Result<Arc<Self>> {
         let mut kernel = FwMemory::new()?;
         kernel.reserve_table_capacity(
             HeapKind::Private.max_tables()
@@ -151,7 +153,7 @@ impl FwAllocator {
                 shared <- new_mutex!(state(HeapKind::Shared), "asahi::FwAllocator::shared"),
                 devctrl <- new_mutex!(None, "asahi::FwAllocator::devctrl"),
                 fwctl <- new_mutex!(None, "asahi::FwAllocator::fwctl"),
-                backend,
+                transport,
                 flushes: AtomicU64::new(0),
                 range_flushes: AtomicU64::new(0),
                 live: AtomicU64::new(0),
@@ -264,25 +266,47 @@ impl FwAllocator {
     /// there is no running firmware (not booted, crashed or shut down), `ETIMEDOUT` if it did not
     /// answer. Process context; sleeps.
     pub(crate) fn device_control(&self, msg: &DeviceControlMsg) -> Result {
+        let index = self.queue_device_control(msg)?;
+        self.doorbell_device_control()?;
+        self.wait_device_control(index)
+    }
+
+    /// Rings the device-control doorbell (`0x83 << 48 | 0x11` on the doorbell endpoint).
+    fn doorbell_device_control(&self) -> Result {
+        self.transport
+            .send(endpoint::DOORBELL, MSG_TX_DOORBELL | DOORBELL_DEVCTRL)
+    }
+
+    /// Writes `msg` on the device-control channel without ringing its doorbell (at boot, before
+    /// the firmware runs); returns its ring index for [`Self::wait_device_control`]. A full ring
+    /// (the firmware behind) is waited on, with the doorbell rung, for up to
+    /// [`crate::channel::TIMEOUT_MS`]. Process context.
+    pub(crate) fn queue_device_control(&self, msg: &DeviceControlMsg) -> Result<u32> {
         let mut guard = self.devctrl.lock();
         let chan = guard.as_mut().ok_or(ENODEV)?;
         let raw = msg.encode();
         let bytes = plain::bytes_of(&raw);
         let mut waited = 0;
-        let index = loop {
+        loop {
             match chan.send(bytes) {
-                Ok(i) => break i,
+                Ok(i) => return Ok(i),
                 Err(e) if e == EBUSY && waited < crate::channel::TIMEOUT_MS => {
                     // The ring is full: the firmware is behind; let it catch up.
-                    self.backend.doorbell_device_control()?;
+                    self.doorbell_device_control()?;
                     waited += 1;
                     // SAFETY: Plain sleep in process context.
                     unsafe { crate::bindings::msleep(1) };
                 }
                 Err(e) => return Err(e),
             }
-        };
-        self.backend.doorbell_device_control()?;
+        }
+    }
+
+    /// Waits until the firmware has consumed the device-control message at ring index `index`.
+    /// Process context.
+    pub(crate) fn wait_device_control(&self, index: u32) -> Result {
+        let mut guard = self.devctrl.lock();
+        let chan = guard.as_mut().ok_or(ENODEV)?;
         chan.wait_consumed(index)
     }
 
@@ -306,7 +330,7 @@ impl FwAllocator {
         let mut guard = self.fwctl.lock();
         let chan = guard.as_mut().ok_or(ENODEV)?;
         let index = chan.send(plain::bytes_of(&msg))?;
-        self.backend.doorbell_fwctl()?;
+        self.transport.send(endpoint::DOORBELL, MSG_FWCTL)?;
         chan.wait_consumed(index)?;
         self.range_flushes.fetch_add(1, Ordering::Relaxed);
         Ok(())
@@ -474,6 +498,16 @@ impl FwAlloc {
 }
 
 impl FwAlloc {
+    /// Loads the `u32` the firmware stored at `offset` (4-byte aligned); any context. Out of
+    /// bounds or unaligned offsets read 0.
+    pub(crate) fn load_u32(&self, offset: usize) -> u32 {
+        if offset % 4 != 0 || offset.saturating_add(4) > self.size {
+            return 0;
+        }
+        // SAFETY: An aligned `u32` inside this live allocation (checked above).
+        unsafe { crate::pages::shared_u32(self.phys + offset as u64) }.load(Ordering::Acquire)
+    }
+
     /// Stores `value` at `offset` (8-byte aligned) for the firmware to read; any context.
     /// Out-of-bounds or unaligned offsets are ignored (callers use layout constants).
     pub(crate) fn store_u64(&self, offset: usize, value: u64) {
@@ -545,14 +579,14 @@ impl<'a, T> From<GpuPointer<'a, T>> for GpuPtr {
 #[cfg(CONFIG_KUNIT)]
 mod tests {
     use super::*;
-    use crate::backend::virtual_agx::VirtualAgx;
+    use crate::backend::testing::Recorder;
     use crate::kernel_ext::kunit::{expect_eq, expect_true, kunit_suite, Context};
     use crate::kernel_ext::vec::VecExt;
 
     fn allocator() -> Result<Arc<FwAllocator>> {
-        // An unbooted virtual AGX: it acknowledges cache flushes.
-        let backend: Arc<dyn Backend> = Arc::new(VirtualAgx::new()?, GFP_KERNEL)?;
-        FwAllocator::new(backend)
+        // No firmware behind it: flushes find nothing cached (`ENODEV`).
+        let (_, transport) = Recorder::new()?;
+        FwAllocator::new(transport)
     }
 
     /// The physical address the kernel half's page tables give `va`.

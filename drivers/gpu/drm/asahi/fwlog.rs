@@ -126,6 +126,24 @@ impl FwSpan {
         Ok(())
     }
 
+    /// The page holding byte `offset` and the offset inside it.
+    fn page_of(&self, offset: usize) -> Option<(&FwAlloc, usize)> {
+        let page = GPU_PAGE_SIZE as usize;
+        Some((self.pages.get(offset / page)?, offset % page))
+    }
+
+    /// Loads the `u32` at byte `offset` (4-byte aligned; 0 outside the span). Any context.
+    pub(crate) fn load_u32(&self, offset: usize) -> u32 {
+        self.page_of(offset).map_or(0, |(p, o)| p.load_u32(o))
+    }
+
+    /// Stores `value` at byte `offset` (4-byte aligned; ignored outside the span). Any context.
+    pub(crate) fn store_u32(&self, offset: usize, value: u32) {
+        if let Some((p, o)) = self.page_of(offset) {
+            p.store_u32(o, value);
+        }
+    }
+
     /// Reads the `index`-th `T` of the span.
     fn entry<T: Plain>(&self, index: usize) -> Option<T> {
         let mut v: T = zeroed();

@@ -10,8 +10,10 @@
 //! | object | heap | contents |
 //! |---|---|---|
 //! | `InitData` (firmware 13.5, G13 layout) | private | pointers to the rest, UAT geometry |
-//! | `RuntimePointers`, `FwStatus` | private | channel rings, halt/resume flags, the FwCtl channel |
-//! | event page | shared | stamps, fired mask, fault mailbox (see `backend::event_page`) |
+//! | `RuntimePointers` | private | channel rings |
+//! | `FwStatus` | shared | halt/resume flags (a fault halts the firmware until the driver resumes it), the FwCtl channel |
+//! | `Globals` (5 pages, [`FwSpan`]) | shared | the firmware's globals; `pending_stamps` says which work a fault or timeout hit |
+//! | stamps, firmware stamps (128 × `u32` each) | shared, private | the completion stamp of each event slot, written where each command's `JobMeta` says |
 //! | channel states (event; FwLog × 6, KTrace, Stats) | shared | read and write indices |
 //! | event channel ring (256 × 0x38 bytes) | shared | Flag messages |
 //! | device-control channel state and ring (256 × 0x30 bytes) | shared, kept for good | `Initialize`, `DestroyContext` (see [`crate::channel`]) |
@@ -37,7 +39,7 @@
 //! ([`crate::fwalloc::FwAllocator::kernel_half`]), which the crash path takes while it
 //! snapshots; nothing here takes another lock.
 
-use crate::backend::Backend;
+use crate::backend::{Region, Transport};
 use crate::channel::TxChannel;
 use crate::fw::channels::{
     ChannelId, ChannelState, FwCtlChannelState, FwCtlMsg, PipeType, NUM_PIPES, NUM_PRIORITIES,
@@ -48,7 +50,8 @@ use crate::fw::types::GpuPtr;
 use crate::fw::uat::{Prot, UPPER_HALF_BASE};
 use crate::fw::variants::g13_v13_5 as fwv;
 use crate::fwalloc::{FwAlloc, FwAllocator, FwObject, HeapKind};
-use crate::fwlog::RxChannels;
+use crate::fwlog::{FwSpan, RxChannels};
+use crate::kernel_ext::memremap::RegionMap;
 use crate::kernel_ext::vec::VecExt;
 use crate::mmu::PageTables;
 use crate::pages::{GpuPage, GPU_PAGE_SIZE};
@@ -72,21 +75,28 @@ pub(crate) const DEVCTRL_RING_ENTRIES: u32 = 0x100;
 pub(crate) const PIPE_RING_ENTRIES: u32 = 0x100;
 /// Entries of the FwCtl channel ring (0x100, reference §5).
 pub(crate) const FWCTL_RING_ENTRIES: u32 = 0x100;
+// The firmware fixes every ring's size (downstream `channel.rs`).
+const _: () = assert!(
+    EVENT_RING_ENTRIES == ChannelId::Event.entries()
+        && DEVCTRL_RING_ENTRIES == ChannelId::DeviceControl.entries()
+        && FWCTL_RING_ENTRIES == ChannelId::FwCtl.entries()
+        && PIPE_RING_ENTRIES
+            == ChannelId::Pipe {
+                pipe: PipeType::Vertex,
+                priority: 0
+            }
+            .entries()
+);
 
 /// Where the firmware finds its structures.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct FwLayout {
     /// GPU VA of `InitData`.
     pub(crate) initdata: u64,
-    /// GPU VA of the event page.
-    pub(crate) event_page: u64,
-    /// Physical address of the event page (the driver's own view).
-    pub(crate) event_page_phys: u64,
-    /// Physical address of the kernel-half page-table root (TTB1).
-    pub(crate) ttb1: u64,
-    /// Physical address of the TTBAT: 64 `{ttb0, ttb1}` entries, one per context slot (ASID),
-    /// in driver memory (a reserved-memory region on real hardware).
-    pub(crate) ttbat: u64,
+    /// GPU VA of the stamps (128 × `u32`, one per event slot).
+    pub(crate) stamps: u64,
+    /// GPU VA of the firmware-private stamps.
+    pub(crate) fw_stamps: u64,
 }
 
 /// The kernel half's page tables.
@@ -281,7 +291,7 @@ impl FwMemory {
         &mut self,
         va: u64,
         pages: u64,
-        tlb: &dyn Backend,
+        tlb: &dyn Transport,
         reusable: bool,
     ) {
         let _ = self.pt.unmap(va, pages, tlb);
@@ -321,29 +331,40 @@ impl FwMemory {
 pub(crate) struct FwBoot {
     initdata: FwObject<fwv::InitData>,
     _runtime_pointers: FwObject<fwv::RuntimePointers>,
-    _fw_status: FwObject<crate::fw::job::FwStatus>,
+    fw_status: FwObject<crate::fw::job::FwStatus>,
+    globals: FwSpan,
     event_state: FwObject<ChannelState>,
     /// FwLog, KTrace and Stats (after `_runtime_pointers`, which points at them).
     rx: RxChannels,
-    _event_ring: FwAlloc,
-    event_page: FwAlloc,
-    ttb1: u64,
-    /// The TTBAT (slot 0, the kernel's, filled here; user slots by `Gpu::bind_vm`).
-    ttbat: crate::pages::GpuPage,
+    event_ring: FwAlloc,
+    stamps: FwAlloc,
+    fw_stamps: FwAlloc,
+    /// The bootloader's TTBAT (the `ttbs` region): slot 0 (the kernel's) is filled here, user
+    /// slots by `Gpu::bind_vm`.
+    ttbat: RegionMap,
     /// The pipe channels, by `ChannelId::pipe_index`, until the GPU takes them.
     pipes: Option<KVec<TxChannel>>,
 }
 
+/// Bytes of the stamp arrays: one `u32` per event slot.
+const STAMPS_SIZE: usize = crate::fw::event::NUM_EVENTS * 4;
+
 impl FwBoot {
-    /// Builds the boot structures in `fw`'s heaps.
-    pub(crate) fn new(fw: &Arc<FwAllocator>) -> Result<Self> {
+    /// Builds the boot structures in `fw`'s heaps, with the TTBAT in the `ttbs` region that
+    /// `transport`'s bootloader reserved (`ENODEV` without one).
+    pub(crate) fn new(fw: &Arc<FwAllocator>, transport: &dyn Transport) -> Result<Self> {
+        let region = transport.region(Region::Ttbs).ok_or(ENODEV)?;
+        if region.size < (crate::fw::uat::NUM_CONTEXTS * 16) as u64 {
+            return Err(EINVAL);
+        }
+        let ttbat = RegionMap::new(region.phys, region.size)?;
         let ttb1 = fw.kernel_half().ttb1();
-        let ttbat = crate::pages::GpuPage::alloc()?;
         let kernel_entry =
             crate::fw::uat::ttbat_entry(ttb1, crate::fw::uat::KERNEL_CONTEXT).ok_or(EINVAL)?;
-        // SAFETY: The TTBAT page is ours, zeroed, and the kernel slot's `ttb1` is its second
-        // aligned word.
-        unsafe { crate::pages::shared_u64(ttbat.phys() + 8) }
+        // The kernel slot's `ttb1` is the second word of entry 0.
+        ttbat
+            .u64_at(8)
+            .ok_or(EINVAL)?
             .store(kernel_entry, core::sync::atomic::Ordering::Release);
         // The init data first, so it is at the start of the private range; its pointers are
         // filled in below, once their targets exist.
@@ -352,7 +373,9 @@ impl FwBoot {
         let event_state = FwObject::new(fw, HeapKind::Shared, &zero_state)?;
         let ring_size = EVENT_RING_ENTRIES as usize * size_of::<crate::fw::channels::RawEventMsg>();
         let event_ring = fw.alloc(HeapKind::Shared, ring_size)?;
-        let event_page = fw.alloc(HeapKind::Shared, GPU_PAGE_SIZE as usize)?;
+        let stamps = fw.alloc(HeapKind::Shared, STAMPS_SIZE)?;
+        let fw_stamps = fw.alloc(HeapKind::Private, STAMPS_SIZE)?;
+        let globals = FwSpan::new(fw, crate::fw::event::globals_v13_5::SIZE)?;
         // The FwCtl channel, permanent like the device-control channel; `FwStatus` names it.
         let fwctl_msg = size_of::<FwCtlMsg>();
         let (fwctl_state_va, fwctl_state) =
@@ -364,7 +387,8 @@ impl FwBoot {
             state: GpuPtr::new(fwctl_state_va),
             ring: GpuPtr::new(fwctl_ring_va),
         };
-        let fw_status = FwObject::new(fw, HeapKind::Private, &status)?;
+        // Shared: the firmware sets `halted`, the driver `resume` (firmware-commands.md §5.1).
+        let fw_status = FwObject::new(fw, HeapKind::Shared, &status)?;
         // SAFETY: Both were just allocated for the GPU's lifetime, zeroed, sized.
         fw.install_fwctl(unsafe {
             TxChannel::new_fwctl(fwctl_state, fwctl_ring, FWCTL_RING_ENTRIES, fwctl_msg)
@@ -426,6 +450,7 @@ impl FwBoot {
         let mut id: fwv::InitData = zeroed();
         id.runtime_pointers = runtime_pointers.gpu_pointer().into();
         id.fw_status = fw_status.gpu_pointer().into();
+        id.globals = GpuPtr::new(globals.va());
         id.uat_page_size = GPU_PAGE_SIZE as u16;
         id.uat_page_bits = 14;
         id.uat_num_levels = 3;
@@ -438,12 +463,13 @@ impl FwBoot {
         Ok(Self {
             initdata,
             _runtime_pointers: runtime_pointers,
-            _fw_status: fw_status,
+            fw_status,
+            globals,
             event_state,
             rx,
-            _event_ring: event_ring,
-            event_page,
-            ttb1,
+            event_ring,
+            stamps,
+            fw_stamps,
             ttbat,
             pipes: Some(pipes),
         })
@@ -453,11 +479,39 @@ impl FwBoot {
     pub(crate) fn layout(&self) -> FwLayout {
         FwLayout {
             initdata: self.initdata.alloc().va(),
-            event_page: self.event_page.va(),
-            event_page_phys: self.event_page.phys(),
-            ttb1: self.ttb1,
-            ttbat: self.ttbat.phys(),
+            stamps: self.stamps.va(),
+            fw_stamps: self.fw_stamps.va(),
         }
+    }
+
+    /// The init data.
+    pub(crate) fn initdata(&self) -> &FwAlloc {
+        self.initdata.alloc()
+    }
+
+    /// The TTBAT (the bootloader's `ttbs` region).
+    pub(crate) fn ttbat(&self) -> &RegionMap {
+        &self.ttbat
+    }
+
+    /// The stamp the firmware last wrote for event slot `slot`. Any context.
+    pub(crate) fn stamp(&self, slot: u32) -> u32 {
+        self.stamps.load_u32(slot as usize * 4)
+    }
+
+    /// The event channel: its state and ring.
+    pub(crate) fn event_channel(&self) -> (&FwObject<ChannelState>, &FwAlloc) {
+        (&self.event_state, &self.event_ring)
+    }
+
+    /// The firmware's `Globals`.
+    pub(crate) fn globals(&self) -> &FwSpan {
+        &self.globals
+    }
+
+    /// The firmware's `FwStatus`.
+    pub(crate) fn fw_status(&self) -> &FwAlloc {
+        self.fw_status.alloc()
     }
 
     /// The driver's ends of the pipe channels (once).
@@ -465,55 +519,10 @@ impl FwBoot {
         self.pipes.take()
     }
 
-    /// Physical address of the event channel state.
-    pub(crate) fn event_state_phys(&self) -> u64 {
-        self.event_state.alloc().phys()
-    }
-
     /// The FwLog, KTrace and Stats channels.
     pub(crate) fn rx(&self) -> &RxChannels {
         &self.rx
     }
-}
-
-/// Byte offsets inside firmware structures the firmware model updates (through the kernel
-/// half's page tables).
-pub(crate) mod offsets {
-    use super::*;
-
-    /// `ChannelState::read_ptr`.
-    pub(crate) const STATE_READ_PTR: usize = offset_of!(ChannelState, read_ptr);
-    /// `ChannelState::write_ptr`.
-    pub(crate) const STATE_WRITE_PTR: usize = offset_of!(ChannelState, write_ptr);
-    /// `InitData::fw_status`.
-    pub(crate) const INITDATA_FW_STATUS: usize = offset_of!(fwv::InitData, fw_status);
-    /// `FwStatus::fwctl_channel` (a `ChannelRing`).
-    pub(crate) const FW_STATUS_FWCTL: usize = offset_of!(crate::fw::job::FwStatus, fwctl_channel);
-    /// `InitData::runtime_pointers`.
-    pub(crate) const INITDATA_RUNTIME_POINTERS: usize = offset_of!(fwv::InitData, runtime_pointers);
-    /// `RuntimePointers::event` (a `ChannelRing { state, ring }`).
-    pub(crate) const RUNTIME_EVENT: usize = offset_of!(fwv::RuntimePointers, event);
-    /// `QueueInfo::state`.
-    pub(crate) const QUEUE_INFO_STATE: usize = offset_of!(fwv::QueueInfo, state);
-    /// `QueueInfo::ring`.
-    pub(crate) const QUEUE_INFO_RING: usize = offset_of!(fwv::QueueInfo, ring);
-    /// `QueueInfo::gpu_context`.
-    pub(crate) const QUEUE_INFO_GPU_CONTEXT: usize = offset_of!(fwv::QueueInfo, gpu_context);
-    /// `RuntimePointers::pipes` (4 priorities × `PipeChannels { vtx, frag, comp }`, each a
-    /// `ChannelRing`).
-    pub(crate) const RUNTIME_PIPES: usize = offset_of!(fwv::RuntimePointers, pipes);
-    /// `RuntimePointers::device_control` (a `ChannelRing`).
-    pub(crate) const RUNTIME_DEVCTRL: usize = offset_of!(fwv::RuntimePointers, device_control);
-    /// `RuntimePointers::fw_log`.
-    pub(crate) const RUNTIME_FWLOG: usize = offset_of!(fwv::RuntimePointers, fw_log);
-    /// `RuntimePointers::ktrace`.
-    pub(crate) const RUNTIME_KTRACE: usize = offset_of!(fwv::RuntimePointers, ktrace);
-    /// `RuntimePointers::stats`.
-    pub(crate) const RUNTIME_STATS: usize = offset_of!(fwv::RuntimePointers, stats);
-    /// `RuntimePointers::fwlog_buf`.
-    pub(crate) const RUNTIME_FWLOG_BUF: usize = offset_of!(fwv::RuntimePointers, fwlog_buf);
-    /// `ChannelRing::ring` (after `state`).
-    pub(crate) const RING_RING: usize = offset_of!(crate::fw::job::ChannelRing, ring);
 }
 
 #[cfg(CONFIG_KUNIT)]

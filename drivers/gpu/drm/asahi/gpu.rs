@@ -5,7 +5,7 @@
 //! # Object graph
 //!
 //! ```text
-//! File ──> Queue ──> WorkQueue ──> Gpu ──> Backend
+//! File ──> Queue ──> WorkQueue ──> Gpu ──> Transport
 //!             │          ▲   ▲
 //!             └─> Vm     │   └── Job (pending / in flight / retired) ──> Vm, Fence, deps
 //!                        └── owners[slot] (non-owning; cleared when the WorkQueue drops)
@@ -21,9 +21,13 @@
 //! worker, never in the interrupt handler (job references are [`ExplicitDrop`]s: an implicit
 //! drop does not build); the retired list is intrusive, so retiring never fails or allocates.
 //!
-//! A unit of work that runs past the firmware's time limit is stopped by the firmware and its
-//! job fails with `ETIMEDOUT` (the fault mailbox's timeout kind); a pipe ring found full leaves
-//! the job first in line, retried by the worker (`Gpu::kick_stalled`).
+//! Completion and errors follow the firmware's own protocol ([`events`]): the firmware writes
+//! each command's stamp where its `JobMeta` says, posts Flag, Fault and Timeout messages on the
+//! event channel and sends the RX doorbell; the handler drains the channel, signals fences from
+//! the stamps, fails faulting work from the fault register and `Globals.pending_stamps`
+//! (`EIO`), timed-out work (`ETIMEDOUT`), and resumes the halted firmware through `FwStatus`. A
+//! pipe ring found full leaves the job first in line, retried by the worker
+//! (`Gpu::kick_stalled`).
 //!
 //! What the firmware may touch, and what keeps it alive:
 //! - a job's context slot (the TTBAT entry naming its VM's page tables): the job's `VmSlot`
@@ -35,7 +39,7 @@
 //!   keeps about them): destroyed with a DeviceControl `DestroyContext`, which the firmware
 //!   acknowledges once it is done with it, before the slot is released and the context memory
 //!   freed (the GpuContext invalidation of the real firmware);
-//! - the firmware's own memory (init data, rings, event page, timestamp mappings): the `Gpu`,
+//! - the firmware's own memory (init data, rings, stamps, globals, timestamp mappings): the `Gpu`,
 //!   for its lifetime; timestamp buffers by the jobs that write into them.
 //!
 //! - a job's commands (one per unit of work, in the firmware-private heap): the job, until it is
@@ -46,42 +50,43 @@
 //! # Fence signalling path
 //!
 //! From the moment a job's fence is published (attached to a syncobj) to its signal, the path
-//! is: input-fence callbacks → [`WorkQueue::kick`] → `Backend::doorbell_pipe` → firmware → the
-//! interrupt handler. None of it allocates or sleeps: rings are preallocated, locks are
+//! is: input-fence callbacks → [`WorkQueue::kick`] → the pipe's TX doorbell
+//! (`Transport::send`) → firmware → RX doorbell → the message handler. None of it allocates or sleeps: rings are preallocated, locks are
 //! [`SpinLockIrq`]s, and the handler and the submit tail run in a [`SignallingSection`]. A kick
 //! never signals a fence (it runs inside other fences' callbacks); fences are signalled by the
 //! interrupt handler and the failure paths (crash, shutdown, kill).
 //!
 //! # Lock order
 //!
-//! `Gpu::owners` → `WorkQueue::inner` → `Gpu::pipes` → the backend's locks (its queue lock, in
-//! `kick`'s doorbell); `Gpu::retired` is a leaf. `Gpu::slots` (a mutex) is taken alone, in
+//! `Gpu::owners` → `WorkQueue::inner` → `Gpu::pipes` → the transport's locks (the virtual
+//! AGX's queue lock, in `kick`'s doorbell); `Gpu::retired` is a leaf. `Gpu::slots` (a mutex) is taken alone, in
 //! process context. Never the other way round.
 
+mod events;
 mod job;
 mod workqueue;
 
 pub(crate) use job::{Job, JobRef, Work, WorkKind, Works};
 pub(crate) use workqueue::WorkQueue;
 
-use crate::backend::{event_page, Backend, IrqHandler};
+use crate::backend::{endpoint, MessageHandler, Mmio, Transport};
 use crate::bindings;
 use crate::channel::TxChannel;
 use crate::crashdump::Snapshot;
+use crate::fw::channels::{init_msg, DOORBELL_DEVCTRL, DOORBELL_KICKFW, MSG_TX_DOORBELL};
 use crate::fw::event::{EventValue, NUM_EVENTS};
-use crate::fw::fault::{unit_name, FaultInfo};
 use crate::fw::uat::{ttbat_entry, FIRST_USER_CONTEXT, NUM_CONTEXTS};
 use crate::fwalloc::FwAllocator;
-use crate::fwmem::{offsets, FwBoot};
+use crate::fwmem::FwBoot;
+use crate::hw::HwConfig;
 use crate::gem;
 use crate::kernel_ext::devcoredump::{dev_coredump, DumpSource};
 use crate::kernel_ext::dma_fence::{FenceNames, FenceOps, SignallingSection};
 use crate::kernel_ext::print::dev_err;
 use crate::kernel_ext::spinlock_irq::{lock_class, SpinLockIrq};
 use crate::kernel_ext::work::{DriverWork, WorkHandler};
-use crate::pages::{shared_u32, shared_u64};
 use crate::vm::Vm;
-use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use job::RetiredList;
 use kernel::c_str;
 use kernel::new_mutex;
@@ -196,19 +201,16 @@ pub(crate) struct Gpu {
     // Dropped first (see `DriverWork`).
     #[pin]
     cleanup: DriverWork<Gpu>,
-    backend: Arc<dyn Backend>,
+    transport: Arc<dyn Transport>,
+    /// The SoC, identified from the ID registers at probe.
+    hw: &'static HwConfig,
     /// The structures the firmware found at boot (dropped before their heaps).
     boot: FwBoot,
     /// The firmware's memory: the kernel half (locked while it is snapshotted) and its heaps.
     fw: Arc<FwAllocator>,
-    /// Physical addresses of the event page and the event channel state, fixed at boot.
-    event_page: u64,
-    /// Physical address of the TTBAT (in `boot`).
-    ttbat: u64,
     /// Which VM each user context slot (ASID) holds.
     #[pin]
     slots: Mutex<SlotTable>,
-    event_state: u64,
     dev: *mut bindings::device,
     /// The driver's ends of the 12 pipe channels, by `ChannelId::pipe_index`.
     #[pin]
@@ -220,8 +222,10 @@ pub(crate) struct Gpu {
     dead: AtomicBool,
     /// Set while some queue's head job waits for room in a full pipe ring (`cleanup` retries).
     stalled: AtomicBool,
-    /// GPU faults so far (fault messages are rate-limited).
+    /// GPU faults and timeouts so far (their messages are rate-limited).
     faults: AtomicU32,
+    /// Unexpected firmware messages so far (rate-limited too).
+    strange: AtomicU32,
     /// The driver's side of the firmware log, trace and stats channels (drained by `cleanup`).
     rx_drain: crate::fwlog::RxDrain,
 }
@@ -239,24 +243,34 @@ impl crate::kernel_ext::print::AsRawDevice for Gpu {
 }
 
 impl Gpu {
-    /// Creates the GPU state and boots the firmware.
-    pub(crate) fn new(backend: Arc<dyn Backend>, dev: *mut bindings::device) -> Result<Arc<Self>> {
-        let fw = FwAllocator::new(backend.clone())?;
-        let mut boot = FwBoot::new(&fw)?;
+    /// Creates the GPU state for the identified SoC `hw` and boots the firmware through
+    /// `transport`, in the real order (downstream `GpuManager::init`, firmware-commands.md §7.3):
+    /// start the coprocessor's CPU, build the init data, queue `Initialize` on device control,
+    /// boot RTKit and its endpoints, `MSG_INIT` with the init data's address, the device-control
+    /// doorbell, the kick; then wait until the firmware has consumed `Initialize`.
+    pub(crate) fn new(
+        transport: Arc<dyn Transport>,
+        hw: &'static HwConfig,
+        dev: *mut bindings::device,
+    ) -> Result<Arc<Self>> {
+        let ctl = transport.read32(Mmio::Asc, crate::hw::regs::CPU_CONTROL);
+        transport.write32(
+            Mmio::Asc,
+            crate::hw::regs::CPU_CONTROL,
+            ctl | crate::hw::regs::CPU_CONTROL_RUN,
+        );
+        let fw = FwAllocator::new(transport.clone())?;
+        let mut boot = FwBoot::new(&fw, &*transport)?;
         let pipes = boot.take_pipes().ok_or(EINVAL)?;
-        let layout = boot.layout();
-        let event_state = boot.event_state_phys();
         let gpu = Arc::pin_init(
             pin_init!(&this in Gpu {
                 // SAFETY: `this` is the pinned `Gpu` being built; the work is its first field.
                 cleanup <- unsafe { DriverWork::new(this.as_ptr(), lock_class!()) },
-                backend,
+                transport,
+                hw,
                 boot,
                 fw,
-                event_page: layout.event_page_phys,
-                ttbat: layout.ttbat,
                 slots <- new_mutex!(SlotTable::new(), "asahi::Gpu::slots"),
-                event_state,
                 dev,
                 pipes <- SpinLockIrq::new(pipes, c_str!("asahi::Gpu::pipes"), lock_class!()),
                 owners <- SpinLockIrq::new(
@@ -274,21 +288,34 @@ impl Gpu {
                 dead: AtomicBool::new(false),
                 stalled: AtomicBool::new(false),
                 faults: AtomicU32::new(0),
+                strange: AtomicU32::new(0),
                 rx_drain: crate::fwlog::RxDrain::new(),
             }),
             GFP_KERNEL,
         )?;
-        let handler: Arc<dyn IrqHandler> = gpu.clone();
-        gpu.backend.boot(layout, handler)?;
-        // The firmware's first device-control message; its consumption proves the channel.
-        if let Err(e) = gpu
-            .fw
-            .device_control(&crate::fw::variants::g13_v13_5::DeviceControlMsg::Initialize)
-        {
+        let boot = || -> Result {
+            let init = gpu
+                .fw
+                .queue_device_control(&crate::fw::variants::g13_v13_5::DeviceControlMsg::Initialize)?;
+            let handler: Arc<dyn MessageHandler> = gpu.clone();
+            gpu.transport.start(handler)?;
+            let t = &gpu.transport;
+            t.send(endpoint::FIRMWARE, init_msg(gpu.boot.layout().initdata))?;
+            t.send(endpoint::DOORBELL, MSG_TX_DOORBELL | DOORBELL_DEVCTRL)?;
+            t.send(endpoint::DOORBELL, MSG_TX_DOORBELL | DOORBELL_KICKFW)?;
+            // The firmware's first device-control message; its consumption proves the boot.
+            gpu.fw.wait_device_control(init)
+        };
+        if let Err(e) = boot() {
             gpu.shutdown();
             return Err(e);
         }
         Ok(gpu)
+    }
+
+    /// The SoC.
+    pub(crate) fn hw(&self) -> &'static HwConfig {
+        self.hw
     }
 
     /// The firmware's memory.
@@ -325,12 +352,14 @@ impl Gpu {
                         let old = t.ttb[i];
                         // CAST: slots are below 64.
                         let entry = ttbat_entry(vm.ttb(), i as u32).ok_or(EINVAL)?;
-                        // SAFETY: The TTBAT is a page the GPU owns for its lifetime; slot `i`'s
-                        // `ttb0` is an aligned word of it.
-                        unsafe { shared_u64(self.ttbat + i as u64 * 16) }
+                        // Slot `i`'s `ttb0` is the first word of its 16-byte entry.
+                        self.boot
+                            .ttbat()
+                            .u64_at(i * 16)
+                            .ok_or(EINVAL)?
                             .store(entry, Ordering::Release);
                         if old != 0 {
-                            self.backend.tlb_invalidate_all(old);
+                            self.transport.tlb_invalidate_all(old);
                         }
                         t.vm[i] = vm.serial();
                         t.ttb[i] = vm.ttb();
@@ -352,9 +381,9 @@ impl Gpu {
         }
     }
 
-    /// The backend.
-    pub(crate) fn backend(&self) -> &Arc<dyn Backend> {
-        &self.backend
+    /// The transport.
+    pub(crate) fn transport(&self) -> &Arc<dyn Transport> {
+        &self.transport
     }
 
     /// Whether the GPU can take work (`ENODEV` once it is shut down).
@@ -366,22 +395,11 @@ impl Gpu {
         }
     }
 
-    fn event_u32(&self, offset: usize) -> &AtomicU32 {
-        // SAFETY: The event page is ours for the GPU's lifetime, and `offset` is an aligned
-        // offset within it.
-        unsafe { shared_u32(self.event_page + offset as u64) }
-    }
-
-    fn event_u64(&self, offset: usize) -> &AtomicU64 {
-        // SAFETY: As in `event_u32`.
-        unsafe { shared_u64(self.event_page + offset as u64) }
-    }
-
     /// Stops the GPU: the firmware stops, then every job not yet complete fails with `ENODEV`
     /// and every later submit is refused. Process context.
     pub(crate) fn shutdown(&self) {
         self.dead.store(true, Ordering::Release);
-        self.backend.shutdown();
+        self.transport.shutdown();
         // Failing the jobs is fence signalling; freeing them afterwards is not (it takes locks
         // that are held around allocations), so the signalling section ends before the flush.
         self.fail_all_jobs(ENODEV);
@@ -391,20 +409,6 @@ impl Gpu {
         // device after it is unbound (a drain already running finishes before the second flush).
         self.rx_drain.close();
         self.cleanup.flush();
-    }
-
-    /// Consumes the event channel: the driver reads completions from the fired mask, so the
-    /// messages are acknowledged by moving the read pointer up to the write pointer.
-    fn ack_event_channel(&self) {
-        // SAFETY: The channel state is in a firmware page kept for the GPU's lifetime; the
-        // pointer offsets are aligned.
-        let (rp, wp) = unsafe {
-            (
-                shared_u32(self.event_state + offsets::STATE_READ_PTR as u64),
-                shared_u32(self.event_state + offsets::STATE_WRITE_PTR as u64),
-            )
-        };
-        rp.store(wp.load(Ordering::Acquire), Ordering::Release);
     }
 
     /// Fails every job not yet complete with `err`. Every queue with such a job holds an event
@@ -426,14 +430,9 @@ impl Gpu {
     /// it raised their interrupt (the crash path's last look before it fails the rest). Any
     /// context.
     fn complete_reached(&self) {
+        // What the firmware posted before it died (a fault it reported, completions it flagged).
+        self.poll_events();
         let mut owners = self.owners.lock();
-        if self
-            .event_u32(event_page::FAULT_VALID)
-            .load(Ordering::Acquire)
-            != 0
-        {
-            self.handle_fault_mailbox(&owners);
-        }
         for slot in 0..NUM_EVENTS {
             let Some(wq) = owners.get(slot).map(core::ptr::from_ref) else {
                 continue;
@@ -448,10 +447,7 @@ impl Gpu {
 
     /// The stamp the firmware last wrote for event slot `slot`.
     fn slot_stamp(&self, slot: u32) -> EventValue {
-        EventValue(
-            self.event_u32(workqueue::stamp_offset(slot))
-                .load(Ordering::Acquire),
-        )
+        EventValue(self.boot.stamp(slot))
     }
 
     /// Waits (interruptibly) for an event slot to become free, or the GPU to die. Slots are
@@ -514,66 +510,9 @@ impl Gpu {
         })
     }
 
-    /// Reads and frees the fault mailbox: a GPU fault (the job fails with `EIO`) or a timeout
-    /// (`ETIMEDOUT`) of the work with the given slot and stamp. Hard-IRQ context, under
-    /// `owners`.
-    fn handle_fault_mailbox(&self, owners: &Owners) {
-        let slot = self
-            .event_u32(event_page::FAULT_SLOT)
-            .load(Ordering::Relaxed);
-        let stamp = self
-            .event_u32(event_page::FAULT_STAMP)
-            .load(Ordering::Relaxed);
-        let kind = self
-            .event_u32(event_page::FAULT_KIND)
-            .load(Ordering::Relaxed);
-        let info = self
-            .event_u64(event_page::FAULT_INFO)
-            .load(Ordering::Relaxed);
-        // Rate-limited: any client can fault at will.
-        let n = self.faults.fetch_add(1, Ordering::Relaxed);
-        let log = n < 10 || n % 1000 == 0;
-        let err = if kind == event_page::FAULT_KIND_TIMEOUT {
-            if log {
-                dev_err!(
-                    self,
-                    "GPU timeout #{}: work of slot {} stamp {:#x} ran too long and was stopped\n",
-                    n + 1,
-                    slot,
-                    stamp
-                );
-            }
-            // CAST: errno constants are small positive numbers.
-            Error::from_errno(-(kernel::bindings::ETIMEDOUT as i32))
-        } else {
-            if let Some(f) = FaultInfo::decode(info).filter(|_| log) {
-                let unit = unit_name(f.unit_code).map(|(n, _)| n).unwrap_or("?");
-                dev_err!(
-                    self,
-                    "GPU fault #{}: {:?} {} at {:#x}, unit {} ({:#x}), level {}, slot {} stamp {:#x}\n",
-                    n + 1,
-                    f.reason,
-                    if f.read { "read" } else { "write" },
-                    f.address,
-                    unit,
-                    f.unit_code,
-                    f.level,
-                    slot,
-                    stamp
-                );
-            }
-            EIO
-        };
-        if let Some(wq) = owners.get(slot as usize) {
-            wq.mark_failed(stamp, err);
-        }
-        self.event_u32(event_page::FAULT_VALID)
-            .store(0, Ordering::Release);
-    }
-
     /// Makes the firmware crash (debugfs `crash_firmware`).
-    pub(crate) fn crash_firmware(&self) {
-        self.backend.crash();
+    pub(crate) fn crash_firmware(&self) -> Result {
+        self.transport.crash()
     }
 
     /// Puts a finished job on the retired list, which `cleanup` releases in process context.
@@ -584,41 +523,25 @@ impl Gpu {
     }
 }
 
-impl IrqHandler for Gpu {
-    /// Hard-IRQ context: faults first (so a faulting job is marked before it completes), then
-    /// completions of every fired slot.
-    fn handle_irq(&self) {
-        let _s = SignallingSection::begin();
-        let mut fired = [0u32; 4];
-        for (i, f) in fired.iter_mut().enumerate() {
-            *f = self
-                .event_u32(event_page::FIRED + i * 4)
-                .swap(0, Ordering::AcqRel);
+impl MessageHandler for Gpu {
+    /// The RX doorbell ("poll the rings", downstream `recv_message`): the event channel is
+    /// drained here (completions and errors, any context), the log, trace and stats channels by
+    /// `cleanup` in process context. Anything else is logged (rate-limited) and ignored.
+    fn recv_message(&self, ep: u8, msg: u64) {
+        if ep == endpoint::FIRMWARE && msg == crate::fw::channels::MSG_RX_DOORBELL {
+            self.poll_events();
+            self.cleanup.queue();
+        } else {
+            let n = self.strange.fetch_add(1, Ordering::Relaxed);
+            if n < 10 {
+                dev_err!(
+                    self,
+                    "unknown firmware message {:#x} on endpoint {:#x}\n",
+                    msg,
+                    ep
+                );
+            }
         }
-        let mut owners = self.owners.lock();
-        if self
-            .event_u32(event_page::FAULT_VALID)
-            .load(Ordering::Acquire)
-            != 0
-        {
-            self.handle_fault_mailbox(&owners);
-        }
-        for slot in 0..NUM_EVENTS {
-            let bit = fired
-                .get(slot / 32)
-                .is_some_and(|w| w & (1 << (slot % 32)) != 0);
-            let Some(wq) = owners.get(slot).filter(|_| bit).map(core::ptr::from_ref) else {
-                continue;
-            };
-            // CAST: slots are below 128.
-            let stamp = self.slot_stamp(slot as u32);
-            // SAFETY: The queue holds the slot, so it is alive until it gives the slot back
-            // under this lock, which `complete` does last (invariant of `Owners`).
-            unsafe { &*wq }.complete(&mut owners, stamp);
-        }
-        drop(owners);
-        self.ack_event_channel();
-        self.cleanup.queue();
     }
 
     /// The firmware crashed: refuse new work, snapshot the firmware's memory, fail every job
@@ -634,12 +557,7 @@ impl IrqHandler for Gpu {
         );
         let snapshot = {
             let fw = self.fw.kernel_half();
-            Snapshot::take(
-                &fw,
-                self.boot.layout().initdata,
-                self.backend.hw(),
-                crashlog,
-            )
+            Snapshot::take(&fw, self.boot.layout().initdata, self.hw, crashlog)
         };
         // Work the firmware finished (its stamp written, its fault reported) before it died
         // succeeds or fails as it did, even if the interrupt saying so never came; only what did
@@ -721,7 +639,7 @@ impl Drop for TimestampBuffer {
         self.gpu
             .fw
             .kernel_half()
-            .unmap_timestamps(self.va, pages, &*self.gpu.backend, reusable);
+            .unmap_timestamps(self.va, pages, &*self.gpu.transport, reusable);
         let _ = &self.obj;
     }
 }

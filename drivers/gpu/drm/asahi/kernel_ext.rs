@@ -14,6 +14,7 @@ pub(crate) mod devcoredump;
 pub(crate) mod dma_fence;
 pub(crate) mod drm;
 pub(crate) mod explicit_drop;
+pub(crate) mod memremap;
 // Only with KUnit: the module's unit tests (`#[cfg(CONFIG_KUNIT)] mod tests` in driver files).
 #[cfg(CONFIG_KUNIT)]
 pub(crate) mod kunit;

@@ -27,11 +27,11 @@
 //! Entries are read and written with atomic 64-bit accesses: the GPU walks the same memory.
 //!
 //! The GPU caches translations, so the one way to remove entries, [`PageTables::unmap`], also
-//! invalidates them through the backend before returning (see "TLB invalidation" in
+//! invalidates them through the transport before returning (see "TLB invalidation" in
 //! [`crate::backend`]); whoever drops a [`PageTables`] invalidates its whole address space first
-//! ([`Backend::tlb_invalidate_all`]), since its root page may name a new address space later.
+//! ([`Transport::tlb_invalidate_all`]), since its root page may name a new address space later.
 
-use crate::backend::Backend;
+use crate::backend::Transport;
 use crate::bindings;
 use crate::fw::pgtable::{self, Error as PtError, SlotSet, TableMemory, TablePhys, TableSource};
 use crate::fw::uat::{self, Level, Prot};
@@ -365,7 +365,7 @@ impl PageTables {
     /// there through these tables, except for accesses already in flight (work running in the
     /// address space: see `Vm`'s graveyard). The tables stay linked; the ones this leaves
     /// empty are freed by the next [`Self::reclaim`]. Allocates nothing.
-    pub(crate) fn unmap(&mut self, va: u64, pages: u64, tlb: &dyn Backend) -> Result {
+    pub(crate) fn unmap(&mut self, va: u64, pages: u64, tlb: &dyn Transport) -> Result {
         let mapped = self
             .pt
             .unmap(&mut DirectMap, va, pages)
@@ -387,7 +387,7 @@ impl PageTables {
     /// While debugfs `tlb_skip_invalidate` is set, nothing is reclaimed (the marks are kept for
     /// later): freeing a table needs the invalidation the knob stands for leaving out, and
     /// the invalidation would also drop the stale translations the knob is there to keep.
-    pub(crate) fn reclaim(&mut self, tlb: &dyn Backend) -> Result<KVec<TablePage>> {
+    pub(crate) fn reclaim(&mut self, tlb: &dyn Transport) -> Result<KVec<TablePage>> {
         if TLB_SKIP_INVALIDATE.load(Ordering::Relaxed) != 0 {
             return Ok(KVec::new());
         }

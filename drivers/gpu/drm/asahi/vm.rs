@@ -30,11 +30,11 @@
 //!
 //! # Lock order
 //!
-//! Under `Vm::inner` only the backend's TLB invalidation runs (a leaf spinlock in the virtual
+//! Under `Vm::inner` only the transport's TLB invalidation runs (a leaf spinlock in the virtual
 //! AGX); no other driver lock is taken while it is held (dropping an object reference under it
 //! may free the object, which takes no driver lock).
 
-use crate::backend::Backend;
+use crate::backend::Transport;
 use crate::fw::uat::Prot;
 use crate::gem;
 use crate::kernel_ext::vec::VecExt;
@@ -199,7 +199,7 @@ pub(crate) struct Vm {
     /// Physical address of the page-table root (fixed for the VM's lifetime).
     ttb: u64,
     /// Where cached translations are invalidated.
-    backend: Arc<dyn Backend>,
+    transport: Arc<dyn Transport>,
     /// Jobs created in this VM and not yet dropped.
     active_jobs: AtomicUsize,
     kernel_range: Range<u64>,
@@ -210,10 +210,10 @@ pub(crate) struct Vm {
 impl Vm {
     /// Validates `kernel_range` (inside [`USER_RANGE`], at least [`KERNEL_MIN_SIZE`], GPU-page
     /// aligned; `EINVAL` otherwise) and returns an initialiser for the VM, whose cached
-    /// translations `backend` invalidates.
+    /// translations `transport` invalidates.
     pub(crate) fn new(
         kernel_range: Range<u64>,
-        backend: Arc<dyn Backend>,
+        transport: Arc<dyn Transport>,
     ) -> Result<impl PinInit<Self, Error>> {
         let aligned = |x: u64| x % GPU_PAGE_SIZE == 0;
         if kernel_range.start < USER_RANGE.start
@@ -230,7 +230,7 @@ impl Vm {
         Ok(try_pin_init!(Vm {
             serial: NEXT_SERIAL.fetch_add(1, Ordering::Relaxed),
             ttb,
-            backend,
+            transport,
             active_jobs: AtomicUsize::new(0),
             kernel_range,
             inner <- new_mutex!(
@@ -263,7 +263,7 @@ impl Vm {
         let mut guard = self.inner.lock();
         let inner = &mut *guard;
         let spare_before = inner.spare.len();
-        let r = Self::prepare(inner, &ops).and_then(|()| Self::apply(inner, ops, &*self.backend));
+        let r = Self::prepare(inner, &ops).and_then(|()| Self::apply(inner, ops, &*self.transport));
         self.finish(inner);
         let spare_after = inner.spare.len();
         drop(guard);
@@ -310,7 +310,7 @@ impl Vm {
     }
 
     /// Applies `ops` with everything `prepare` reserved.
-    fn apply(inner: &mut VmInner, ops: KVec<BindOp>, tlb: &dyn Backend) -> Result {
+    fn apply(inner: &mut VmInner, ops: KVec<BindOp>, tlb: &dyn Transport) -> Result {
         for op in ops {
             match op {
                 BindOp::Unmap { va, pages } => Self::unmap_locked(inner, va, pages, tlb)?,
@@ -347,7 +347,7 @@ impl Vm {
     /// drops the objects they removed, or, if a job is in the VM, parks both until the last job
     /// is done; then cuts the reserves back to their bounds.
     fn finish(&self, inner: &mut VmInner) {
-        let tlb = &*self.backend;
+        let tlb = &*self.transport;
         // Unlinks the emptied tables and invalidates their spans. Without room to park them it
         // unlinks nothing (they stay linked, which is always safe, and go with the VM or a later
         // bind).
@@ -406,7 +406,7 @@ impl Vm {
     /// through `tlb`) and the bookkeeping, splitting mappings that straddle the edges: O(log n)
     /// per mapping touched. The removed mappings' objects go to the graveyard (`finish` decides
     /// when they are dropped). Needs no allocation beyond what `bind` reserved.
-    fn unmap_locked(inner: &mut VmInner, va: u64, pages: u64, tlb: &dyn Backend) -> Result {
+    fn unmap_locked(inner: &mut VmInner, va: u64, pages: u64, tlb: &dyn Transport) -> Result {
         let end = va + pages * GPU_PAGE_SIZE;
         // Page tables first, then the TLB; only then may the references below be dropped.
         inner.pt.unmap(va, pages, tlb)?;
@@ -460,7 +460,7 @@ impl PinnedDrop for Vm {
     /// and root page are freed after this, and the root may become a new VM's: the GPU forgets
     /// every translation of this one first.
     fn drop(self: Pin<&mut Self>) {
-        self.backend.tlb_invalidate_all(self.ttb);
+        self.transport.tlb_invalidate_all(self.ttb);
         // CAST: a length fits in u64.
         let spare = self.inner.lock().spare.len() as u64;
         SPARE_NODES.fetch_sub(spare, Ordering::Relaxed);

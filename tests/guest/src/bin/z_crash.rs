@@ -202,6 +202,15 @@ fn main() {
         faulted == Some(-libc::EIO) && logged,
         format_args!("the firmware's fault log line reaches the kernel log (fence {faulted:?})"),
     );
+    // The driver's side: the Fault message made it read the fault register over MMIO and
+    // decode it (reason, access, address, unit, context slot of the faulting VM).
+    let decoded = gpu::poll_until(3000, || {
+        kmsg_has(&["GPU fault #1: Unmapped read ", &addr, "unit ", "vm slot "])
+    });
+    tap.ok(
+        decoded,
+        "the driver decodes the fault from the fault register (reason, access, address, unit)",
+    );
     tap.ok(
         kmsg_has(&["fw: virtual AGX firmware 13.5 booted"]),
         "the firmware's boot log line is in the kernel log",

@@ -140,9 +140,9 @@ pub fn describe_command(dump: &Dump<'_>, va: u64) -> String {
             format!(
                 "command @ {va:#x}: {kind} (tag {}), slot {}, stamp {:#x}{}, vm slot {}, stream {:#x}, context {:#x}",
                 c.tag,
-                c.event_slot,
-                c.stamp_value,
-                if c.flags & VirtualRunCommand::FLAG_COMPLETE != 0 {
+                { c.meta.stamp_slot },
+                { c.meta.stamp_value.0 },
+                if c.meta.flush_stamps != 0 {
                     " (completes the job)"
                 } else {
                     ""

@@ -1,55 +1,62 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 
-//! The virtual AGX: an in-kernel model of AGX firmware, the default backend when no Apple GPU
-//! is present.
+//! The virtual AGX: a model of an AGX's hardware interface, the default transport when no
+//! Apple GPU is present.
 //!
-//! It presents itself as an M1 (`t8103`, G13G). Like AGX firmware it is driven through
-//! channel rings in its memory and doorbells:
+//! It models what real silicon and firmware present to the driver, through [`Transport`] only
+//! (see [`crate::backend`]):
 //!
-//! - a pipe doorbell (vertex, fragment, compute × 4 priorities) makes it consume the
-//!   `RunWorkQueue` messages on that pipe, each naming a queue's `QueueInfo` and the new write
-//!   index of its command ring; it adds them to its run list (in the caller's context, as the
-//!   real firmware accepts messages at once and schedules later);
-//! - its "firmware core", a work item, takes queues off the run list in order and runs each
-//!   queue's commands from the ring's firmware read index (`RingState::gpu_rptr`, which it
-//!   advances) up to the announced write index: it reads each run command
-//!   (`fw::job::VirtualRunCommand`, which the driver wrote in the firmware-private heap) and runs
+//! - **the bootloader** ([`bootloader`], m1n1's role): before probe it reserves the `ttbs`
+//!   region (the TTBAT, whose physical address the GPU is configured with) that the driver
+//!   fills, as a bootloader hands it over;
+//! - **a register file** ([`regs`]) behind the `asc` and `sgx` MMIO ranges: the ID registers
+//!   and core mask of an M1 (`t8103`, G13G C0), the coprocessor's `CPU_CONTROL`, and the fault
+//!   register, latched on every GPU fault;
+//! - **an RTKit coprocessor** ([`rtkit`]): it starts only once `CPU_CONTROL`'s run bit is set,
+//!   then takes endpoint messages with their real encodings: `MSG_INIT` on the firmware endpoint
+//!   boots the firmware from the init data it names, found through the kernel half's page tables
+//!   whose root is TTBAT slot 0's `ttb1`; TX doorbells on the doorbell endpoint name a pipe
+//!   (`pipe_type | priority << 2`), device control (0x11) or the kick (0x10); `0x84 << 48` is the
+//!   FwCtl doorbell. The firmware checks what real firmware depends on (non-null InitData
+//!   pointers, ring geometry) and crashes, with the reason in its crash log, when something is
+//!   missing;
+//! - **the firmware**: a pipe doorbell makes it consume the `RunWorkQueue` messages on that pipe
+//!   (in the caller's context, as the real firmware accepts messages at once and schedules
+//!   later) into its run list; its "firmware core", a work item, runs each queue's commands from
+//!   the ring's firmware read index (`RingState::gpu_rptr`, which it advances) up to the
+//!   announced write index: it reads each run command (`fw::job::VirtualRunCommand`) and runs
 //!   its *virtual control stream* (below). With one core, a queue's commands run in ring order
-//!   whatever their unit, which honours every barrier of the uAPI;
-//! - the FwCtl doorbell makes it drop what it cached of a range of kernel memory (it caches no
-//!   kernel-half data, so it logs and acknowledges);
-//! - the device-control doorbell makes it handle `Initialize` and `DestroyContext` (drop the
-//!   context's queued runs, stop its commands after the one running, and acknowledge; context
-//!   0xff is a cache flush) by advancing the channel's read index.
+//!   whatever their unit, which honours every barrier of the uAPI. Device control (`Initialize`,
+//!   `DestroyContext`: drop the context's queued runs, stop its commands after the one running,
+//!   acknowledge; context 0 is a cache flush) and FwCtl run on a work item of their own and are
+//!   acknowledged by advancing the channels' read indices;
+//! - **the completion and error protocol** ([`events`]): when a job's last command completes it
+//!   writes the command's stamp value where its `JobMeta` says, posts a Flag message on the event
+//!   channel and sends the RX doorbell (`0x42 << 48` on the firmware endpoint), delivered to the
+//!   driver's handler in hard-IRQ context (`irq_work`). A fault latches the fault register,
+//!   records the work in `Globals.pending_stamps`, sets `FwStatus.halted`, posts a Fault
+//!   message and waits for the driver to resume it (`FwStatus.resume`); a timeout does the same
+//!   with a Timeout message naming the slot.
 //!
 //! It reads messages, queues, rings and commands only through the kernel half's page tables,
 //! and the memory a command names only by walking the page tables of the command's address
 //! space (the same UAT format the hardware walks, through the shared `fw::pgtable` engine): a
-//! missing or wrongly-permissioned page is a GPU fault, never a silent access. When a job's last
-//! command completes it writes the slot's stamp in the event page, marks the slot fired and
-//! raises its interrupt, which calls the driver's handler in hard-IRQ context (`irq_work`).
+//! missing or wrongly-permissioned page is a GPU fault, never a silent access. Ring sizes and
+//! structure offsets come from the firmware's own layouts (`crate::fw`), never from the
+//! driver's choices.
 //!
-//! At boot it finds its runtime structures by reading the init data through the kernel half's
-//! page tables, and it posts a Flag message on the event channel ring for every completion (the
-//! driver consumes the ring; the ring state is what a crash dump shows). Like real firmware it
-//! writes a firmware log (boot, faults, context destruction, cache flushes, crash), a
-//! kernel-trace record per unit of work started and completed, and utilization statistics to
-//! the FwLog, KTrace and Stats rings, and interrupts so that the driver drains them (see
-//! [`rx`]). It crashes on demand
-//! (debugfs `crash_firmware`) and when its own invariants are violated (a message or ring names
-//! no queue or run command in firmware memory, or a command names an address space whose
-//! page-table root is not a table in RAM): it stops, and reports the crash with a crash log.
+//! Like real firmware it writes a firmware log (boot, faults, context destruction, cache
+//! flushes, crash), a kernel-trace record per unit of work started and completed, and
+//! utilization statistics to the FwLog, KTrace and Stats rings, and rings the RX doorbell so
+//! that the driver drains them (see [`rx`]). It crashes on demand (debugfs `crash_firmware`)
+//! and when its own invariants are violated; its crash log is in RTKit's crash-log format.
 //!
 //! Translations are cached in a small TLB (256 entries, 4-way set associative, keyed by page-table
 //! root and GPU page, for user address spaces and the kernel half alike; see [`tlb`]): a
 //! translation the driver changes or removes stays in use until the driver invalidates it
-//! through [`Backend::tlb_invalidate`] or [`Backend::tlb_invalidate_all`], as on the hardware. A
+//! through [`Transport::tlb_invalidate`] or [`Transport::tlb_invalidate_all`], as on the hardware. A
 //! walk happens only on a miss; a fault (missing entry) is never cached, a permission fault is
 //! checked against the cached permissions.
-//!
-//! A fault is reported through the event page's fault mailbox with the fault register encoding
-//! (address, unit, read/write, level); the firmware waits for the mailbox to be free, then
-//! continues with the next work, as AGX firmware does after a recoverable fault.
 //!
 //! # Virtual control stream
 //!
@@ -68,51 +75,52 @@
 //!
 //! An unknown opcode or an oversize op faults the work (unit: the work's unit). A unit of work
 //! that runs longer than [`stream::WORK_TIMEOUT_MS`] of wall-clock time, whatever it does, is stopped
-//! and reported as timed out (the fault mailbox with kind `FAULT_KIND_TIMEOUT`, as real firmware
-//! reports a timeout event for the work's event slot); the firmware then goes on with the next
+//! and reported as timed out (a Timeout message naming the work's event slot, as real firmware
+//! reports it); the firmware then goes on with the next
 //! work, so one client cannot hold the GPU.
 //!
 //! # Locks
 //!
-//! `queue`, `handler` and `tlb` are irq-safe spinlocks, each a leaf: nothing else is taken while
-//! one is held. `tlb` is taken by the firmware core for every translation and by invalidations
+//! `queue`, `handler`, `rx` and `tlb` are irq-safe spinlocks, each a leaf: nothing else is taken
+//! while one is held; `dc_lock` (a mutex) serialises device control and FwCtl, taken alone. `tlb` is taken by the firmware core for every translation and by invalidations
 //! in any context (the driver's are under `Vm::inner` or `Gpu::fw`).
 
+mod bootloader;
 mod control;
+mod events;
+mod layout;
 mod memory;
+mod regs;
+mod rtkit;
+mod rx;
 mod stream;
+#[cfg(CONFIG_KUNIT)]
+mod tests;
 mod tlb;
 
-use super::{event_page, Backend, IrqHandler};
-use crate::fw::channels::{EventMsg, RawEventMsg};
-use crate::fw::channels::{FwCtlMsg, NUM_PIPES};
-use crate::fw::event::FlagBitmask;
+use super::{MessageHandler, Mmio, Region, RegionInfo, Transport};
+use crate::fw::channels::{ChannelId, NUM_PIPES};
 use crate::fw::job::RingState;
 use crate::fw::job::{CommandType, VirtualRunCommand};
 use crate::fw::pgtable::TablePhys;
 use crate::fw::uat;
-use crate::fw::variants::g13_v13_5::{RawDeviceControlMsg, RunWorkQueueMsg};
-use crate::fwmem::{
-    offsets, FwLayout, DEVCTRL_RING_ENTRIES, EVENT_RING_ENTRIES, FWCTL_RING_ENTRIES,
-    PIPE_RING_ENTRIES,
-};
-use crate::hw::{self, HwConfig};
+use crate::fw::variants::g13_v13_5::{QueueInfo, RunWorkQueueMsg};
 use crate::kernel_ext::spinlock_irq::{lock_class, SpinLockIrq};
 use crate::kernel_ext::work::{DriverWork, IrqWork, WorkHandler};
-use crate::pages::{shared_u32, shared_u64};
 use crate::ring::Ring;
+use core::mem::offset_of;
 use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use kernel::c_str;
 use kernel::new_mutex;
-use kernel::sync::Mutex;
-use memory::{consume_ring, PhysMem, Space};
-use stream::Abort;
-use tlb::Tlb;
-
-mod rx;
 use kernel::prelude::*;
 use kernel::str::CStr;
-use kernel::sync::Arc;
+use kernel::sync::{Arc, Mutex};
+use memory::{consume_ring, PhysMem, Space};
+use control::ControlLine;
+use layout as offsets;
+use rtkit::{CrashLine, LogWriter};
+use stream::Abort;
+use tlb::Tlb;
 
 /// debugfs `fw_stall_pipes`: while non-zero, the firmware ignores pipe doorbells (a firmware
 /// busy elsewhere, as real firmware may be), so that `RunWorkQueue` messages pile up in the pipe
@@ -149,9 +157,15 @@ fn unit_code(tag: CommandType) -> u8 {
 
 /// A command as the firmware core read it.
 struct Work {
+    /// From the command's `JobMeta`: the event slot to flag, the stamp value and where to
+    /// write it, and whether the command completes its job (`flush_stamps`).
     slot: u32,
     stamp: u32,
+    stamp_va: u64,
+    fw_stamp_va: u64,
     complete: bool,
+    /// The context slot of the command's address space.
+    vm_slot: u32,
     /// The page-table root of the command's context slot, from the TTBAT (0: none).
     ttb: u64,
     tag: CommandType,
@@ -171,21 +185,30 @@ struct Firmware {
     core: DriverWork<Firmware>,
     #[pin]
     irq: IrqWork<IrqLine>,
+    /// Device control and FwCtl, in process context.
+    #[pin]
+    control: DriverWork<ControlLine>,
     #[pin]
     queue: SpinLockIrq<Ring<QueueRun>>,
     #[pin]
-    handler: SpinLockIrq<Option<Arc<dyn IrqHandler>>>,
+    handler: SpinLockIrq<Option<Arc<dyn MessageHandler>>>,
     /// Cached translations of every address space.
     #[pin]
     tlb: SpinLockIrq<Tlb>,
     /// The FwLog, KTrace and Stats rings (a leaf lock: nothing is taken under it).
     #[pin]
     rx: SpinLockIrq<rx::RxRings>,
-    event_page: AtomicU64,
-    /// The kernel half's page-table root.
+    /// The register file behind the MMIO ranges.
+    regs: regs::Regs,
+    /// RTKit booted (endpoint messages accepted).
+    rtkit_up: AtomicBool,
+    /// The kernel half's page-table root (TTBAT slot 0's `ttb1`, read at `MSG_INIT`).
     ttb1: AtomicU64,
-    /// Physical address of the driver's TTBAT (context slot → page-table roots).
-    ttbat: AtomicU64,
+    /// Physical address of the TTBAT (the bootloader's `ttbs` region, the GPU's configuration).
+    ttbat: u64,
+    /// Firmware addresses of `Globals` and `FwStatus`, from the init data.
+    globals: AtomicU64,
+    fw_status: AtomicU64,
     /// Physical addresses of the event channel's state and ring, found at boot by walking the
     /// init data through the kernel half's page tables.
     event_state: AtomicU64,
@@ -219,80 +242,32 @@ struct Firmware {
     crash_reason: AtomicU32,
     line: IrqLine,
     crash_line: CrashLine,
+    control_line: ControlLine,
 }
 
-/// Crash reasons, as the crash log states them.
-const CRASH_REASONS: [&str; 3] = [
+/// Crash reasons, as the crash log states them (indices: the `CRASH_*` constants).
+const CRASH_REASONS: [&str; 6] = [
     "crash requested (debugfs crash_firmware)",
     "firmware assertion: work names a context slot whose TTBAT entry is not a page table in RAM",
     "firmware assertion: a RunWorkQueue message or queue ring names no queue or run command in firmware memory",
+    "firmware assertion: InitData is unreadable or names no RuntimePointers, Globals or FwStatus, or a channel ring is missing",
+    "firmware assertion: halted on a fault and never resumed (FwStatus.resume)",
+    "firmware assertion: TTBAT slot 0 names no kernel page table",
 ];
+/// `CRASH_REASONS` index: requested.
+const CRASH_REQUESTED: u32 = 0;
+/// `CRASH_REASONS` index: bad context slot.
+const CRASH_BAD_TTB: u32 = 1;
+/// `CRASH_REASONS` index: bad queue or command.
+const CRASH_BAD_QUEUE: u32 = 2;
+/// `CRASH_REASONS` index: incomplete init data.
+const CRASH_BAD_INITDATA: u32 = 3;
+/// `CRASH_REASONS` index: not resumed after a fault.
+const CRASH_NOT_RESUMED: u32 = 4;
+/// `CRASH_REASONS` index: no kernel page table.
+const CRASH_NO_KERNEL_TTB: u32 = 5;
 
-/// What the crash work item runs.
-struct CrashLine {
-    fw: *const Firmware,
-}
-
-// SAFETY: As for `IrqLine`.
-unsafe impl Send for CrashLine {}
-// SAFETY: As for `IrqLine`.
-unsafe impl Sync for CrashLine {}
-
-impl WorkHandler for CrashLine {
-    /// Reports the crash to the driver once the core has stopped, in process context.
-    fn run(&self) {
-        // SAFETY: See the `Send` impl of `IrqLine`.
-        let fw = unsafe { &*self.fw };
-        fw.core.flush();
-        fw.irq.sync();
-        let mut log = [0u8; 256];
-        let mut w = LogWriter {
-            buf: &mut log,
-            len: 0,
-        };
-        let _ = core::fmt::Write::write_fmt(
-            &mut w,
-            format_args!(
-                "virtual AGX firmware crash\nreason: {}\nwork completed: {}\nwork queued: {}\n\
-                 cache flushes: {}\ntlb entries: {}\n",
-                CRASH_REASONS
-                    .get(fw.crash_reason.load(Ordering::Relaxed) as usize)
-                    .unwrap_or(&"?"),
-                fw.completed.load(Ordering::Relaxed),
-                fw.queue.lock().len(),
-                fw.cache_flushes.load(Ordering::Relaxed),
-                fw.tlb.lock().len()
-            ),
-        );
-        let _ = core::fmt::Write::write_fmt(
-            &mut w,
-            format_args!("log entries dropped: {}\n", fw.rx.lock().dropped()),
-        );
-        let len = w.len;
-        let handler = fw.handler.lock().clone();
-        if let Some(h) = handler {
-            h.crashed(&log[..len]);
-        }
-    }
-}
-
-/// Formats into a fixed buffer, truncating.
-struct LogWriter<'a> {
-    buf: &'a mut [u8],
-    len: usize,
-}
-
-impl core::fmt::Write for LogWriter<'_> {
-    fn write_str(&mut self, s: &str) -> core::fmt::Result {
-        let room = self.buf.len() - self.len;
-        let n = s.len().min(room);
-        self.buf[self.len..self.len + n].copy_from_slice(&s.as_bytes()[..n]);
-        self.len += n;
-        Ok(())
-    }
-}
-
-/// The interrupt line: what the hard-IRQ work calls.
+/// The interrupt line: the mailbox's receive interrupt, which delivers the RX doorbell.
 struct IrqLine {
     fw: *const Firmware,
 }
@@ -313,7 +288,10 @@ impl WorkHandler for IrqLine {
         // stored reference outlives this clone (shutdown syncs this work before dropping it).
         let handler = fw.handler.lock().clone();
         if let Some(h) = handler {
-            h.handle_irq();
+            h.recv_message(
+                crate::fw::channels::EP_FIRMWARE,
+                crate::fw::channels::MSG_RX_DOORBELL,
+            );
         }
     }
 }
@@ -339,67 +317,6 @@ impl Firmware {
         rx.ktrace(code, args);
         if code == rx::KTRACE_WORK_END {
             rx.work_done();
-        }
-    }
-
-    fn event_u32(&self, offset: usize) -> &AtomicU32 {
-        let pa = self.event_page.load(Ordering::Acquire);
-        // SAFETY: The event page is a driver-owned RAM page set at boot, alive until shutdown
-        // (the driver frees it only after `shutdown` returns); offsets are within the page and
-        // aligned.
-        unsafe { shared_u32(pa + offset as u64) }
-    }
-
-    fn event_u64(&self, offset: usize) -> &AtomicU64 {
-        let pa = self.event_page.load(Ordering::Acquire);
-        // SAFETY: As in `event_u32`.
-        unsafe { shared_u64(pa + offset as u64) }
-    }
-
-    /// Marks `slot` fired, posts a Flag message on the event channel and interrupts.
-    fn fire(&self, slot: u32) {
-        self.event_u32(event_page::FIRED + (slot as usize / 32) * 4)
-            .fetch_or(1 << (slot % 32), Ordering::AcqRel);
-        self.post_flag(slot);
-        self.irq.raise();
-    }
-
-    /// Appends a Flag event to the event channel ring (dropped when the ring is full, as the
-    /// driver also reads the fired mask).
-    fn post_flag(&self, slot: u32) {
-        let (state, ring) = (
-            self.event_state.load(Ordering::Acquire),
-            self.event_ring.load(Ordering::Acquire),
-        );
-        if state == 0 || ring == 0 {
-            return;
-        }
-        if PhysMem::ptr(state, 0x30).is_none() {
-            return;
-        }
-        // SAFETY: Both are aligned `u32`s of the firmware's channel state page (RAM, checked).
-        let (wp, rp) = unsafe {
-            (
-                shared_u32(state + offsets::STATE_WRITE_PTR as u64),
-                shared_u32(state + offsets::STATE_READ_PTR as u64),
-            )
-        };
-        let w = wp.load(Ordering::Acquire);
-        let next = (w + 1) % EVENT_RING_ENTRIES;
-        if next == rp.load(Ordering::Acquire) {
-            return;
-        }
-        let msg = EventMsg::Flag {
-            firing: FlagBitmask::default().with(slot),
-            unk_14: 0,
-        }
-        .encode();
-        let size = core::mem::size_of::<RawEventMsg>();
-        if let Some(p) = PhysMem::ptr(ring + u64::from(w) * size as u64, size) {
-            let bytes = crate::fw::plain::bytes_of(&msg);
-            // SAFETY: `p` is a ring entry of `size` bytes in the firmware's ring page (RAM).
-            unsafe { core::ptr::copy_nonoverlapping(bytes.as_ptr(), p, size) };
-            wp.store(next, Ordering::Release);
         }
     }
 
@@ -470,9 +387,12 @@ impl Firmware {
             return None;
         }
         Some(Work {
-            slot: c.event_slot,
-            stamp: c.stamp_value,
-            complete: c.flags & VirtualRunCommand::FLAG_COMPLETE != 0,
+            slot: c.meta.stamp_slot,
+            stamp: c.meta.stamp_value.0,
+            stamp_va: c.meta.stamp.va(),
+            fw_stamp_va: c.meta.fw_stamp.va(),
+            complete: c.meta.flush_stamps != 0,
+            vm_slot: c.vm_slot,
             ttb: self.slot_ttb(c.vm_slot),
             tag,
             stream: c.stream.va(),
@@ -503,7 +423,7 @@ impl Firmware {
             state,
             idx,
             ring,
-            PIPE_RING_ENTRIES,
+            offsets::PIPE_ENTRIES,
             |msg: RunWorkQueueMsg| {
                 let qi = msg.work_queue.va();
                 let context = space.read_u64(qi + offsets::QUEUE_INFO_GPU_CONTEXT as u64);
@@ -518,7 +438,7 @@ impl Firmware {
         );
         drop(q);
         if broken {
-            self.request_crash(2);
+            self.request_crash(CRASH_BAD_QUEUE);
         } else {
             self.core.queue();
         }
@@ -528,36 +448,36 @@ impl Firmware {
     /// advancing the read index (`RingState::gpu_rptr`) after each. Stops early if the queue's
     /// context is being destroyed. `Err` is a firmware crash reason.
     fn run_queue(&self, run: &QueueRun) -> Result<(), u32> {
-        let space = Space::new_kernel(self.ttb1.load(Ordering::Acquire), &self.tlb).ok_or(2u32)?;
+        let space = Space::new_kernel(self.ttb1.load(Ordering::Acquire), &self.tlb).ok_or(CRASH_BAD_QUEUE)?;
         let qi = run.queue_info;
         let state = space
             .read_u64(qi + offsets::QUEUE_INFO_STATE as u64)
-            .map_err(|_| 2u32)?;
+            .map_err(|_| CRASH_BAD_QUEUE)?;
         let ring = space
             .read_u64(qi + offsets::QUEUE_INFO_RING as u64)
-            .map_err(|_| 2u32)?;
+            .map_err(|_| CRASH_BAD_QUEUE)?;
         let rptr_va = state + RingState::GPU_RPTR_OFFSET as u64;
         let size_va = state + core::mem::offset_of!(RingState, rb_size) as u64;
-        let rb_size = space.read_u32(size_va).map_err(|_| 2u32)?;
+        let rb_size = space.read_u32(size_va).map_err(|_| CRASH_BAD_QUEUE)?;
         if rb_size == 0 || rb_size > 0x10000 || run.wptr >= rb_size {
-            return Err(2);
+            return Err(CRASH_BAD_QUEUE);
         }
-        let mut rptr = space.read_u32(rptr_va).map_err(|_| 2u32)? % rb_size;
+        let mut rptr = space.read_u32(rptr_va).map_err(|_| CRASH_BAD_QUEUE)? % rb_size;
         while rptr != run.wptr && self.running.load(Ordering::Acquire) {
             if self.abort_context.load(Ordering::Acquire) == run.context {
                 return Ok(());
             }
             let cmd = space
                 .read_u64(ring + u64::from(rptr) * 8)
-                .map_err(|_| 2u32)?;
+                .map_err(|_| CRASH_BAD_QUEUE)?;
             // Firmware invariant: a queue's ring names run commands in firmware memory.
-            let work = self.read_command(&space, cmd, run.context).ok_or(2u32)?;
+            let work = self.read_command(&space, cmd, run.context).ok_or(CRASH_BAD_QUEUE)?;
             // Firmware invariant: every work's address space is a page table in RAM (the
             // driver only ever names its own). Real firmware asserts and dies on such
             // corruption; so does this model.
             let root_ok = TablePhys::new(work.ttb).is_some() && PhysMem::ptr(work.ttb, 8).is_some();
             if !root_ok {
-                return Err(1);
+                return Err(CRASH_BAD_TTB);
             }
             self.timestamp(work.ts_start);
             self.trace_work(rx::KTRACE_WORK_START, &work);
@@ -572,9 +492,7 @@ impl Firmware {
             rptr = (rptr + 1) % rb_size;
             let _ = space.write(rptr_va, &rptr.to_le_bytes());
             if work.complete {
-                self.event_u32(event_page::STAMPS + work.slot as usize * 4)
-                    .store(work.stamp, Ordering::Release);
-                self.fire(work.slot);
+                self.complete(&work);
             }
         }
         Ok(())
@@ -607,15 +525,18 @@ impl WorkHandler for Firmware {
     }
 }
 
-/// The virtual AGX backend.
+/// The virtual AGX: its bootloader's regions and the hardware behind the transport.
 pub(crate) struct VirtualAgx {
-    hw: &'static HwConfig,
+    // The firmware first: it drops (stopping its work items) before the regions it points at.
     fw: Pin<KBox<Firmware>>,
+    boot: bootloader::Bootloader,
 }
 
 impl VirtualAgx {
-    /// Creates the model of an M1 GPU (not yet booted).
+    /// Creates the model of an M1 GPU, its coprocessor stopped, with the reserved memory a
+    /// bootloader would hand over.
     pub(crate) fn new() -> Result<Self> {
+        let boot = bootloader::Bootloader::new()?;
         let queue = Ring::new(QUEUE_DEPTH)?;
         let tlb = Tlb::new()?;
         let fw = KBox::pin_init(
@@ -631,13 +552,20 @@ impl VirtualAgx {
                 irq <- unsafe {
                     IrqWork::new(&raw const (*this.as_ptr()).line)
                 },
+                // SAFETY: As for `crash_work`.
+                control <- unsafe {
+                    DriverWork::new(&raw const (*this.as_ptr()).control_line, lock_class!())
+                },
                 queue <- SpinLockIrq::new(queue, c_str!("asahi::vagx::queue"), lock_class!()),
                 handler <- SpinLockIrq::new(None, c_str!("asahi::vagx::handler"), lock_class!()),
                 tlb <- SpinLockIrq::new(tlb, c_str!("asahi::vagx::tlb"), lock_class!()),
                 rx <- SpinLockIrq::new(rx::RxRings::new(), c_str!("asahi::vagx::rx"), lock_class!()),
-                event_page: AtomicU64::new(0),
+                regs: regs::Regs::new(),
+                rtkit_up: AtomicBool::new(false),
                 ttb1: AtomicU64::new(0),
-                ttbat: AtomicU64::new(0),
+                ttbat: boot.ttbat_phys(),
+                globals: AtomicU64::new(0),
+                fw_status: AtomicU64::new(0),
                 event_state: AtomicU64::new(0),
                 event_ring: AtomicU64::new(0),
                 running: AtomicBool::new(false),
@@ -657,107 +585,47 @@ impl VirtualAgx {
                 crash_reason: AtomicU32::new(0),
                 line: IrqLine { fw: this.as_ptr() },
                 crash_line: CrashLine { fw: this.as_ptr() },
+                control_line: ControlLine { fw: this.as_ptr() },
             }),
             GFP_KERNEL,
         )?;
-        Ok(Self {
-            hw: &hw::t8103::HWCONFIG,
-            fw,
-        })
-    }
-
-    /// A doorbell: the firmware consumes a ring with `consume`, if it is running (`ENODEV`
-    /// once it crashed or shut down).
-    fn ring_doorbell(&self, consume: impl FnOnce(&Firmware)) -> Result {
-        if !self.fw.running.load(Ordering::Acquire) {
-            return Err(ENODEV);
-        }
-        consume(&self.fw);
-        Ok(())
+        Ok(Self { fw, boot })
     }
 }
 
-impl Backend for VirtualAgx {
+impl Transport for VirtualAgx {
     fn name(&self) -> &'static CStr {
         c_str!("virtual")
     }
 
-    fn hw(&self) -> &'static HwConfig {
-        self.hw
+    fn region(&self, region: Region) -> Option<RegionInfo> {
+        self.boot.region(region)
     }
 
-    fn boot(&self, layout: FwLayout, irq: Arc<dyn IrqHandler>) -> Result {
-        // Like the firmware at boot: find the runtime structures from the init data, reading
-        // only through the kernel half's page tables.
-        let space = Space::new_kernel(layout.ttb1, &self.fw.tlb).ok_or(EINVAL)?;
-        let rp = space
-            .read_u64(layout.initdata + offsets::INITDATA_RUNTIME_POINTERS as u64)
-            .map_err(|_| EIO)?;
-        let ring_len = |entries: u32, msg: usize| entries as usize * msg;
-        let (state, ring) = space.find_ring(
-            rp + offsets::RUNTIME_EVENT as u64,
-            0x30,
-            ring_len(EVENT_RING_ENTRIES, core::mem::size_of::<RawEventMsg>()),
-        )?;
-        let (dc_state, dc_ring) = space.find_ring(
-            rp + offsets::RUNTIME_DEVCTRL as u64,
-            0x30,
-            ring_len(
-                DEVCTRL_RING_ENTRIES,
-                core::mem::size_of::<RawDeviceControlMsg>(),
-            ),
-        )?;
-        let pipe_size = ring_len(PIPE_RING_ENTRIES, core::mem::size_of::<RunWorkQueueMsg>());
-        for i in 0..NUM_PIPES {
-            // `RuntimePointers::pipes` is 4 priorities × (vertex, fragment, compute), each a
-            // `ChannelRing { state, ring }`, the order of `ChannelId::pipe_index`.
-            let at = rp + offsets::RUNTIME_PIPES as u64 + i as u64 * 16;
-            let (state, ring) = space.find_ring(at, 0x30, pipe_size)?;
-            if let (Some(s), Some(r)) = (self.fw.pipe_state.get(i), self.fw.pipe_ring.get(i)) {
-                s.store(state, Ordering::Release);
-                r.store(ring, Ordering::Release);
-            }
+    fn read32(&self, mmio: Mmio, offset: usize) -> u32 {
+        self.fw.regs.read32(mmio, offset)
+    }
+
+    fn read64(&self, mmio: Mmio, offset: usize) -> u64 {
+        self.fw.regs.read64(mmio, offset)
+    }
+
+    fn write32(&self, mmio: Mmio, offset: usize, value: u32) {
+        self.fw.regs.write32(mmio, offset, value)
+    }
+
+    fn start(&self, handler: Arc<dyn MessageHandler>) -> Result {
+        // RTKit runs on the coprocessor's CPU, which the driver starts through `CPU_CONTROL`.
+        if !self.fw.regs.cpu_running() {
+            return Err(ENODEV);
         }
-        let fs = space
-            .read_u64(layout.initdata + offsets::INITDATA_FW_STATUS as u64)
-            .map_err(|_| EIO)?;
-        let (fwctl_state, fwctl_ring) = space.find_ring(
-            fs + offsets::FW_STATUS_FWCTL as u64,
-            0x20,
-            ring_len(FWCTL_RING_ENTRIES, core::mem::size_of::<FwCtlMsg>()),
-        )?;
-        let event_page = space.phys(layout.event_page, 0x400).ok_or(EIO)?;
-        if event_page != layout.event_page_phys {
-            return Err(EIO);
-        }
-        let rings = rx::RxRings::find(&space, rp).ok_or(EIO)?;
-        *self.fw.handler.lock() = Some(irq);
-        self.fw.event_page.store(event_page, Ordering::Release);
-        self.fw.ttb1.store(layout.ttb1, Ordering::Release);
-        self.fw.ttbat.store(layout.ttbat, Ordering::Release);
-        self.fw.event_state.store(state, Ordering::Release);
-        self.fw.event_ring.store(ring, Ordering::Release);
-        self.fw.fwctl_state.store(fwctl_state, Ordering::Release);
-        self.fw.fwctl_ring.store(fwctl_ring, Ordering::Release);
-        self.fw.dc_state.store(dc_state, Ordering::Release);
-        self.fw.dc_ring.store(dc_ring, Ordering::Release);
-        self.fw.running.store(true, Ordering::Release);
-        *self.fw.rx.lock() = rings;
-        self.fw
-            .log(rx::INFO, format_args!("virtual AGX firmware 13.5 booted"));
+        *self.fw.handler.lock() = Some(handler);
+        self.fw.rtkit_up.store(true, Ordering::Release);
         Ok(())
     }
 
-    fn doorbell_pipe(&self, pipe: usize) -> Result {
-        self.ring_doorbell(|fw| fw.consume_pipe(pipe))
-    }
-
-    fn doorbell_fwctl(&self) -> Result {
-        self.ring_doorbell(|fw| fw.fwctl())
-    }
-
-    fn doorbell_device_control(&self) -> Result {
-        self.ring_doorbell(|fw| fw.device_control())
+    fn send(&self, endpoint: u8, msg: u64) -> Result {
+        self.receive(endpoint, msg)
     }
 
     fn tlb_invalidate(&self, ttb: u64, va: u64, size: u64) {
@@ -768,18 +636,34 @@ impl Backend for VirtualAgx {
         self.fw.tlb.lock().invalidate_all(ttb);
     }
 
-    fn crash(&self) {
-        self.fw.request_crash(0);
+    fn crash(&self) -> Result {
+        self.fw.request_crash(CRASH_REQUESTED);
+        Ok(())
     }
 
     fn shutdown(&self) {
+        self.fw.rtkit_up.store(false, Ordering::Release);
         self.fw.running.store(false, Ordering::Release);
         self.fw.crash_work.flush();
+        self.fw.control.flush();
         self.fw.core.flush();
         self.fw.irq.sync();
         // No more log, trace or stats writes: the driver may free the rings after this.
         self.fw.rx.lock().disable();
         let handler = self.fw.handler.lock().take();
         drop(handler);
+    }
+
+    fn debugfs_init(&self, root: *mut crate::bindings::dentry) {
+        // SAFETY: `root` is the device's debugfs directory; the name is static and the counter a
+        // static. Failure to create a debug file is not an error.
+        unsafe {
+            crate::bindings::debugfs_create_u32(
+                c_str!("fw_stall_pipes").as_char_ptr(),
+                0o600,
+                root,
+                PIPE_STALL.as_ptr(),
+            );
+        }
     }
 }

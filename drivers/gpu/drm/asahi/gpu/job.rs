@@ -21,7 +21,7 @@
 
 use super::{TimestampBuffer, VmSlot, WorkQueue};
 use crate::bindings;
-use crate::fw::job::{CommandType, VirtualRunCommand};
+use crate::fw::job::{CommandType, JobMeta, VirtualRunCommand};
 use crate::fw::types::GpuPtr;
 use crate::fwalloc::{FwObject, HeapKind};
 use crate::kernel_ext::dma_fence::Fence;
@@ -135,20 +135,18 @@ impl Job {
             };
             let cmd = VirtualRunCommand {
                 tag: tag as u32,
-                // Both written when the job is queued (`WorkQueue::enqueue`).
-                event_slot: 0,
-                stamp_value: 0,
-                flags: if i + 1 == works.len() {
-                    VirtualRunCommand::FLAG_COMPLETE
-                } else {
-                    0
-                },
                 vm_slot: slot.slot(),
-                pad_14: 0,
                 stream: GpuPtr::new(w.stream),
                 ts_start: GpuPtr::new(w.ts_start),
                 ts_end: GpuPtr::new(w.ts_end),
                 gpu_context: wq.context.gpu_pointer().into(),
+                // The stamps' addresses, value and slot are written when the job is queued
+                // (`WorkQueue::enqueue`); the last command completes the job.
+                meta: JobMeta {
+                    flush_stamps: u32::from(i + 1 == works.len()),
+                    ..JobMeta::default()
+                },
+                pad_54: 0,
             };
             commands.push(FwObject::new(wq.gpu.fw(), HeapKind::Private, &cmd)?)?;
         }

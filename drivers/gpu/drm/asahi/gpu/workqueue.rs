@@ -21,17 +21,17 @@
 //!
 //! # Lock order
 //!
-//! `Gpu::owners` → `WorkQueue::inner` → `Gpu::pipes` → the backend's locks. Completion, failure
+//! `Gpu::owners` → `WorkQueue::inner` → `Gpu::pipes` → the transport's locks. Completion, failure
 //! and slot changes run under `owners` (the interrupt handler, `fail_all`, `enqueue`); `kick`
 //! (fence callbacks, any context) takes only `inner`, then `pipes`. Fences are signalled with
 //! `inner` dropped: a signal runs other waiters' callbacks, which may kick this queue.
 
 use super::job::{Job, JobRef};
 use super::{Gpu, Owners};
-use crate::backend::event_page;
-use crate::fw::channels::ChannelId;
+use crate::backend::endpoint;
+use crate::fw::channels::{pipe_doorbell, ChannelId};
 use crate::fw::event::EventValue;
-use crate::fw::job::{GpuContextData, RingState, VirtualRunCommand};
+use crate::fw::job::{GpuContextData, JobMeta, RingState, VirtualRunCommand};
 use crate::fw::types::GpuPtr;
 use crate::fw::variants::g13_v13_5 as fwv;
 use crate::fwalloc::{FwAlloc, FwObject, HeapKind};
@@ -194,10 +194,19 @@ impl WorkQueue {
                 let stamp = inner.last_stamp.next();
                 inner.last_stamp = stamp;
                 job.stamp.store(stamp.0, Ordering::Relaxed);
+                // Where and what the firmware writes on completion (`JobMeta`): the slot's stamp
+                // in the shared and the firmware-private stamp arrays.
+                let layout = self.gpu.boot.layout();
+                let meta = VirtualRunCommand::META_OFFSET;
                 for c in job.commands.iter() {
                     let a = c.alloc();
-                    a.store_u32(VirtualRunCommand::STAMP_VALUE_OFFSET, stamp.0);
-                    a.store_u32(core::mem::offset_of!(VirtualRunCommand, event_slot), slot);
+                    a.store_u32(meta + JobMeta::STAMP_VALUE_OFFSET, stamp.0);
+                    a.store_u32(meta + JobMeta::STAMP_SLOT_OFFSET, slot);
+                    // Unaligned (packed) pointers: written as bytes, before the ring publishes
+                    // the command.
+                    let at = |base: u64| (base + u64::from(slot) * 4).to_le_bytes();
+                    a.write_bytes(meta + JobMeta::STAMP_OFFSET, &at(layout.stamps))?;
+                    a.write_bytes(meta + JobMeta::FW_STAMP_OFFSET, &at(layout.fw_stamps))?;
                 }
                 // SAFETY: The fence is this queue's, made by `Job::new` and not yet published
                 // (SUBMIT publishes it after this returns); numbering under `inner` gives
@@ -297,6 +306,7 @@ impl WorkQueue {
             wptr = (wptr + 1) % QUEUE_RING_ENTRIES;
         }
         let pipe = ChannelId::pipe_index(job.pipe, self.priority);
+        let doorbell = pipe_doorbell(job.pipe, self.priority);
         let msg = fwv::RunWorkQueueMsg::new(
             job.pipe,
             self.queue_info.alloc().va(),
@@ -321,7 +331,7 @@ impl WorkQueue {
                 .store_u32(RingState::CPU_WPTR_OFFSET, old);
             if e == EBUSY {
                 // Nudge the firmware to consume what waits; the job is sent again later.
-                let _ = self.gpu.backend.doorbell_pipe(pipe);
+                let _ = self.gpu.transport.send(endpoint::DOORBELL, doorbell);
             }
             return Err(e);
         }
@@ -329,7 +339,7 @@ impl WorkQueue {
         inner.new = false;
         // The message is sent: the job is in flight. If the firmware is dead the doorbell fails,
         // and the crash or shutdown path fails every job in flight.
-        let _ = self.gpu.backend.doorbell_pipe(pipe);
+        let _ = self.gpu.transport.send(endpoint::DOORBELL, doorbell);
         Ok(())
     }
 
@@ -363,14 +373,15 @@ impl WorkQueue {
         }
     }
 
-    /// Records `err` for the in-flight job with `stamp` (its fence will carry it).
-    pub(super) fn mark_failed(&self, stamp: u32, err: Error) {
+    /// Records `err` for every in-flight job whose stamp `upto` reaches (their fences will carry
+    /// it): the work a pending-stamp entry names (downstream `mark_pending_events`).
+    pub(super) fn mark_failed(&self, upto: EventValue, err: Error) {
         let inner = self.inner.lock();
-        let job = inner
+        for job in inner
             .inflight
             .iter()
-            .find(|j| j.stamp.load(Ordering::Relaxed) == stamp);
-        if let Some(job) = job {
+            .filter(|j| EventValue(j.stamp.load(Ordering::Relaxed)).is_reached_by(upto))
+        {
             job.set_error(err);
         }
         drop(inner);
@@ -454,9 +465,4 @@ impl PinnedDrop for WorkQueue {
             owners.release(slot, &self);
         }
     }
-}
-
-/// The event page's stamp of `slot`.
-pub(super) fn stamp_offset(slot: u32) -> usize {
-    event_page::STAMPS + slot as usize * 4
 }

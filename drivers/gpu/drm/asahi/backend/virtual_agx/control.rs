@@ -2,19 +2,44 @@
 
 //! The virtual AGX's device-control and FwCtl channels: `Initialize`, `DestroyContext` (drop
 //! a context's queued work, wait for what runs, acknowledge; context 0 is a cache flush) and
-//! range flushes, each handled in the caller's context (the driver's doorbell) and
-//! acknowledged by advancing the channel's read index.
+//! range flushes, handled on the firmware's control work item (queued by the device-control and
+//! FwCtl doorbells, so that a doorbell never sleeps) and acknowledged by advancing the channel's
+//! read index.
 
 use super::memory::consume_ring;
-use super::{offsets, rx, Firmware, DEVCTRL_RING_ENTRIES, FWCTL_RING_ENTRIES};
+use super::layout::{self as offsets, DEVCTRL_ENTRIES as DEVCTRL_RING_ENTRIES, FWCTL_ENTRIES as FWCTL_RING_ENTRIES};
+use super::{rx, Firmware};
 use crate::bindings;
+use crate::kernel_ext::work::WorkHandler;
 use crate::fw::channels::{FwCtlChannelState, FwCtlMsg};
 use crate::fw::variants::g13_v13_5::{DeviceControlMsg, RawDeviceControlMsg};
 use core::sync::atomic::Ordering;
 
+/// What the control work item runs: both channels, whichever doorbell queued it.
+pub(super) struct ControlLine {
+    pub(super) fw: *const Firmware,
+}
+
+// SAFETY: `fw` points to the pinned `Firmware` containing this line, which outlives it (its
+// work items are flushed before it drops).
+unsafe impl Send for ControlLine {}
+// SAFETY: As above; `Firmware` is `Sync`.
+unsafe impl Sync for ControlLine {}
+
+impl WorkHandler for ControlLine {
+    fn run(&self) {
+        // SAFETY: See the `Send` impl.
+        let fw = unsafe { &*self.fw };
+        if fw.running.load(Ordering::Acquire) {
+            fw.device_control();
+            fw.fwctl();
+        }
+    }
+}
+
 impl Firmware {
-    /// Handles every message waiting on the device-control channel, in the caller's context
-    /// (the driver's doorbell), and acknowledges each by advancing the read index.
+    /// Handles every message waiting on the device-control channel (process context) and
+    /// acknowledges each by advancing the read index.
     pub(super) fn device_control(&self) {
         let _guard = self.dc_lock.lock();
         let (state, ring) = (

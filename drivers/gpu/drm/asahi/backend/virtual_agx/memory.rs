@@ -12,7 +12,7 @@ use crate::fw::fault::FaultReason;
 use crate::fw::pgtable::{self, TableMemory, TablePhys, WalkError};
 use crate::fw::plain::Plain;
 use crate::fw::uat::{self, Perm};
-use crate::fwmem::offsets;
+use super::layout as offsets;
 use crate::kernel_ext::spinlock_irq::SpinLockIrq;
 use crate::pages::shared_u32;
 use core::sync::atomic::{AtomicU64, Ordering};

@@ -33,11 +33,10 @@ use crate::fw::crashlog::{
 };
 use crate::fw::plain::bytes_of;
 use crate::fw::types::{Array, U64};
-use crate::fwlog::{
-    FWLOG_BUF_PAGES, FWLOG_ENTRIES, FWLOG_RING_PAGES, KTRACE_ENTRIES, KTRACE_RING_PAGES,
-    STATS_ENTRIES, STATS_RING_PAGES,
+use super::layout::{
+    self as offsets, FWLOG_BUF_PAGES, FWLOG_ENTRIES, FWLOG_RING_PAGES, KTRACE_ENTRIES,
+    KTRACE_RING_PAGES, STATS_ENTRIES, STATS_RING_PAGES,
 };
-use crate::fwmem::offsets;
 use crate::pages::shared_u32;
 use core::mem::size_of;
 use core::sync::atomic::{AtomicU32, Ordering};

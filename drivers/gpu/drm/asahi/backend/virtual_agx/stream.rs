@@ -1,14 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 
 //! The firmware core's execution of one unit of work: its virtual control stream (see the
-//! table in [`super`]), the wall-clock limit past which it is stopped, and the report of a
-//! fault or timeout through the event page's fault mailbox.
+//! table in [`super`]) and the wall-clock limit past which it is stopped (the report of a fault
+//! or timeout is in [`super::events`]).
 
 use super::memory::{Fault, Space};
-use super::{rx, unit_code, Firmware, Work};
-use crate::backend::event_page;
+use super::{Firmware, Work};
 use crate::bindings;
-use crate::fw::fault::{FaultInfo, FaultReason};
+use crate::fw::fault::FaultReason;
 use core::sync::atomic::Ordering;
 
 /// Most ops one control stream may run.
@@ -87,75 +86,5 @@ impl Firmware {
             }
         }
         Ok(())
-    }
-
-    /// Posts a fault (`Some`) or a timeout (`None`) of `work` in the mailbox, waiting for the
-    /// driver to free it first.
-    pub(super) fn report_fault(&self, work: &Work, f: Option<&Fault>) {
-        match f {
-            Some(f) => self.log(
-                rx::WARN,
-                format_args!(
-                    "GPU fault: {:?} {} at {:#x}, unit {:#x}, level {}, slot {} stamp {:#x}",
-                    f.reason,
-                    if f.read { "read" } else { "write" },
-                    f.address,
-                    unit_code(work.tag),
-                    f.level,
-                    work.slot,
-                    work.stamp
-                ),
-            ),
-            None => self.log(
-                rx::WARN,
-                format_args!(
-                    "work timeout: unit {:#x} ran past {} ms, stopped; slot {} stamp {:#x}",
-                    unit_code(work.tag),
-                    WORK_TIMEOUT_MS,
-                    work.slot,
-                    work.stamp
-                ),
-            ),
-        }
-        let (kind, info) = match f {
-            Some(f) => {
-                let info = FaultInfo {
-                    address: f.address,
-                    sideband: 0,
-                    vm_slot: 0,
-                    unit_code: unit_code(work.tag),
-                    level: f.level,
-                    unk_5: 0,
-                    read: f.read,
-                    reason: f.reason,
-                };
-                (event_page::FAULT_KIND_FAULT, info.encode())
-            }
-            None => (event_page::FAULT_KIND_TIMEOUT, 0),
-        };
-        // TIMEOUT: the driver frees the mailbox in its interrupt handler; 1 s covers a guest
-        // under heavy emulation. After that the report is dropped (the job still completes).
-        for _ in 0..1000 {
-            if self
-                .event_u32(event_page::FAULT_VALID)
-                .load(Ordering::Acquire)
-                == 0
-            {
-                self.event_u32(event_page::FAULT_SLOT)
-                    .store(work.slot, Ordering::Relaxed);
-                self.event_u32(event_page::FAULT_STAMP)
-                    .store(work.stamp, Ordering::Relaxed);
-                self.event_u32(event_page::FAULT_KIND)
-                    .store(kind, Ordering::Relaxed);
-                self.event_u64(event_page::FAULT_INFO)
-                    .store(info, Ordering::Relaxed);
-                self.event_u32(event_page::FAULT_VALID)
-                    .store(1, Ordering::Release);
-                self.fire(work.slot);
-                return;
-            }
-            // SAFETY: Plain sleep in process context.
-            unsafe { bindings::msleep(1) };
-        }
     }
 }
