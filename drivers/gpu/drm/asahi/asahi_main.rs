@@ -60,7 +60,7 @@
 //! transport's TLB lock.
 
 // pin_init! of the firmware model state has many fields.
-#![recursion_limit = "256"]
+#![recursion_limit = "512"]
 
 mod backend;
 mod bench;

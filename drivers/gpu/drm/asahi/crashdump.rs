@@ -396,7 +396,6 @@ mod tests {
     use crate::fwalloc::{FwAllocator, HeapKind};
     use crate::kernel_ext::kunit::{expect_eq, expect_true, kunit_suite, Context};
     use crate::pages::GpuPage;
-    use kernel::sync::Arc;
 
     const FW_MARK: &[u8; 16] = b"asahi-fw-heap-m!";
     const USER_MARK: &[u8; 16] = b"user-secret-tsb!";

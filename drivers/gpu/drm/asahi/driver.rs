@@ -14,7 +14,7 @@ use crate::kernel_ext::drm::declare_ioctls;
 use crate::kernel_ext::drm::ioctl_flags::{AUTH, RENDER_ALLOW};
 use crate::kernel_ext::drm::{self, feature};
 use crate::kernel_ext::platform::{self, IdTable, OfTable};
-use crate::kernel_ext::print::{dev_err, dev_info};
+use crate::kernel_ext::print::{dev_dbg, dev_err, dev_info};
 use kernel::c_str;
 use kernel::prelude::*;
 use kernel::str::CStr;
@@ -318,7 +318,7 @@ impl platform::Driver for AsahiPlatformDriver {
             None => return Err(ENODEV),
         };
         let hw = crate::hw::identify(&*transport).map_err(|e| {
-            dev_err!(pdev, "unsupported GPU ({:?}): not driven\n", e);
+            dev_err!(pdev, "unsupported GPU: {}; not driven\n", e);
             ENODEV
         })?;
         dev_info!(
@@ -331,6 +331,31 @@ impl platform::Driver for AsahiPlatformDriver {
             hw.chip_id,
             transport.name()
         );
+        {
+            use crate::backend::{Mmio, Region};
+            use crate::hw::regs;
+            let id = |off| transport.read32(Mmio::Sgx, off);
+            dev_dbg!(
+                pdev,
+                "ID words {:#x} {:#x} {:#x}, GPs per cluster {}\n",
+                id(regs::ID_VERSION),
+                id(regs::ID_UNK08),
+                id(regs::ID_UNK18),
+                (id(regs::ID_COUNTS_2) >> 16) & 0xff
+            );
+            for r in Region::ALL {
+                match transport.region(r) {
+                    Some(i) => dev_dbg!(
+                        pdev,
+                        "reserved region {}: {:#x}, {:#x} bytes\n",
+                        r.name(),
+                        i.phys,
+                        i.size
+                    ),
+                    None => dev_dbg!(pdev, "reserved region {}: none\n", r.name()),
+                }
+            }
+        }
 
         let gpu = Gpu::new(transport, hw, pdev.raw_device())?;
         // From here on, errors must stop the GPU again.

@@ -67,17 +67,6 @@ pub(crate) const fn span_pages(size: usize) -> usize {
     size.div_ceil(GPU_PAGE_SIZE as usize)
 }
 
-/// Pages of each span.
-pub(crate) const FWLOG_RING_PAGES: usize = span_pages(FWLOG_RING_SIZE);
-/// See [`FWLOG_RING_PAGES`].
-pub(crate) const FWLOG_BUF_PAGES: usize = span_pages(FWLOG_BUF_SIZE);
-/// See [`FWLOG_RING_PAGES`].
-pub(crate) const KTRACE_RING_PAGES: usize = span_pages(KTRACE_RING_SIZE);
-/// See [`FWLOG_RING_PAGES`].
-pub(crate) const STATS_RING_PAGES: usize = span_pages(STATS_RING_SIZE);
-
-const _: () = assert!(FWLOG_RING_PAGES == 6 && FWLOG_BUF_PAGES == 21);
-const _: () = assert!(KTRACE_RING_PAGES == 2 && STATS_RING_PAGES == 1);
 
 /// Most firmware log lines printed per second.
 pub(crate) const LINES_PER_SECOND: u32 = 20;

@@ -55,7 +55,7 @@ use crate::kernel_ext::memremap::RegionMap;
 use crate::kernel_ext::vec::VecExt;
 use crate::mmu::PageTables;
 use crate::pages::{GpuPage, GPU_PAGE_SIZE};
-use core::mem::{offset_of, size_of};
+use core::mem::size_of;
 use kernel::prelude::*;
 use kernel::sync::Arc;
 

@@ -110,3 +110,23 @@ pub(crate) fn identify(t: &dyn Transport) -> core::result::Result<&'static HwCon
     }
     Ok(hw)
 }
+
+impl core::fmt::Display for Unsupported {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Self::Model(id) => write!(
+                f,
+                "no SoC table for generation {} variant {} revision {:#x}",
+                id.generation, id.variant, id.revision
+            ),
+            Self::Counts {
+                clusters,
+                cores,
+                mask,
+            } => write!(
+                f,
+                "{clusters} clusters of {cores} cores, core mask {mask:#x}: not the SoC's table"
+            ),
+        }
+    }
+}

@@ -99,16 +99,15 @@ mod tests;
 mod tlb;
 
 use super::{MessageHandler, Mmio, Region, RegionInfo, Transport};
-use crate::fw::channels::{ChannelId, NUM_PIPES};
+use crate::fw::channels::NUM_PIPES;
 use crate::fw::job::RingState;
 use crate::fw::job::{CommandType, VirtualRunCommand};
 use crate::fw::pgtable::TablePhys;
 use crate::fw::uat;
-use crate::fw::variants::g13_v13_5::{QueueInfo, RunWorkQueueMsg};
+use crate::fw::variants::g13_v13_5::RunWorkQueueMsg;
 use crate::kernel_ext::spinlock_irq::{lock_class, SpinLockIrq};
 use crate::kernel_ext::work::{DriverWork, IrqWork, WorkHandler};
 use crate::ring::Ring;
-use core::mem::offset_of;
 use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use kernel::c_str;
 use kernel::new_mutex;
@@ -358,7 +357,7 @@ impl Firmware {
         if slot < uat::FIRST_USER_CONTEXT || slot as usize >= uat::NUM_CONTEXTS {
             return 0;
         }
-        let at = self.ttbat.load(Ordering::Acquire) + u64::from(slot) * 16;
+        let at = self.ttbat + u64::from(slot) * 16;
         let Some(p) = PhysMem::ptr(at, 8) else {
             return 0;
         };
@@ -537,6 +536,7 @@ impl VirtualAgx {
     /// bootloader would hand over.
     pub(crate) fn new() -> Result<Self> {
         let boot = bootloader::Bootloader::new()?;
+        let ttbat = boot.ttbat_phys();
         let queue = Ring::new(QUEUE_DEPTH)?;
         let tlb = Tlb::new()?;
         let fw = KBox::pin_init(
@@ -563,7 +563,7 @@ impl VirtualAgx {
                 regs: regs::Regs::new(),
                 rtkit_up: AtomicBool::new(false),
                 ttb1: AtomicU64::new(0),
-                ttbat: boot.ttbat_phys(),
+                ttbat,
                 globals: AtomicU64::new(0),
                 fw_status: AtomicU64::new(0),
                 event_state: AtomicU64::new(0),

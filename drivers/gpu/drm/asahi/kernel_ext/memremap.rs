@@ -6,7 +6,7 @@
 
 use crate::bindings;
 use core::ptr::NonNull;
-use core::sync::atomic::{AtomicU32, AtomicU64};
+use core::sync::atomic::AtomicU64;
 use kernel::prelude::*;
 
 /// A write-back CPU mapping of `size` bytes of reserved RAM; unmapped on drop.
@@ -17,7 +17,6 @@ use kernel::prelude::*;
 pub(crate) struct RegionMap {
     ptr: NonNull<u8>,
     size: usize,
-    phys: u64,
 }
 
 // SAFETY: The mapping is plain memory with no thread affinity; `&RegionMap` only hands out
@@ -42,18 +41,7 @@ impl RegionMap {
         Ok(Self {
             ptr: NonNull::new(p.cast()).ok_or(ENOMEM)?,
             size,
-            phys,
         })
-    }
-
-    /// Size of the region in bytes.
-    pub(crate) fn size(&self) -> usize {
-        self.size
-    }
-
-    /// Physical address of the region.
-    pub(crate) fn phys(&self) -> u64 {
-        self.phys
     }
 
     /// The `u64` at byte `offset`, shared with the firmware (`None` if outside or unaligned).
@@ -64,15 +52,6 @@ impl RegionMap {
         // SAFETY: In bounds and aligned (checked), mapped while `self` lives (type invariant);
         // the firmware accesses it only atomically-sized as well.
         Some(unsafe { AtomicU64::from_ptr(self.ptr.as_ptr().add(offset).cast()) })
-    }
-
-    /// The `u32` at byte `offset` (`None` if outside or unaligned).
-    pub(crate) fn u32_at(&self, offset: usize) -> Option<&AtomicU32> {
-        if offset % 4 != 0 || offset.checked_add(4)? > self.size {
-            return None;
-        }
-        // SAFETY: As in `u64_at`.
-        Some(unsafe { AtomicU32::from_ptr(self.ptr.as_ptr().add(offset).cast()) })
     }
 }
 

@@ -125,8 +125,7 @@ impl Firmware {
             let info = FaultInfo {
                 address: f.address,
                 sideband: 0,
-                // CAST: context slots are below 64.
-                vm_slot: work.vm_slot as u8,
+                vm_slot: work.vm_slot,
                 unit_code: unit_code(work.tag),
                 level: f.level,
                 unk_5: 0,
@@ -140,7 +139,7 @@ impl Firmware {
         let base = globals + globals_v13_5::PENDING_STAMPS as u64;
         let free = (0..PENDING_STAMPS as u64)
             .map(|i| base + i * entry)
-            .find(|&at| space.read_u32(at) == Ok(0));
+            .find(|&at| space.read_u32(at).is_ok_and(|v| v == 0));
         if let Some(at) = free {
             let p = PendingStamp::new_v13_5(work.slot, work.stamp);
             let _ = space.write(at + 4, &p.wait_value.to_le_bytes());
@@ -163,7 +162,7 @@ impl Firmware {
         // TIMEOUT: the driver resumes from its doorbell handler; 1 s covers a guest under heavy
         // emulation, polled every millisecond. A firmware never resumed is dead.
         for _ in 0..1000 {
-            if space.read_u32(status + RESUME) == Ok(1) {
+            if space.read_u32(status + RESUME).is_ok_and(|v| v == 1) {
                 let _ = space.write(status + RESUME, &0u32.to_le_bytes());
                 return;
             }

@@ -8,7 +8,6 @@ use super::memory::{Fault, Space};
 use super::{Firmware, Work};
 use crate::bindings;
 use crate::fw::fault::FaultReason;
-use core::sync::atomic::Ordering;
 
 /// Most ops one control stream may run.
 pub(crate) const MAX_OPS: u64 = 4096;
