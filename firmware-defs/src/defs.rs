@@ -35,6 +35,8 @@
 //!   messages.
 //! - [`fault`]: decoding of the MMU fault-status register.
 //! - [`job`]: version-independent work-queue and command layouts.
+//! - [`hwdata`]: the version-independent parts of `HwDataA`, `HwDataB` and `Globals` (shared
+//!   power tables, I/O mappings, [`F32`](hwdata::F32)) and the statistics buffers.
 //! - [`crashlog`]: firmware log and kernel-trace ring entries.
 //! - [`heap`]: the books of the kernel-half heaps (private, GPU read-only, shared) that hold
 //!   kernel-owned firmware objects, with garbage held back until a firmware cache flush.
@@ -75,6 +77,9 @@ pub mod job;
 
 #[path = "defs/heap.rs"]
 pub mod heap;
+
+#[path = "defs/hwdata.rs"]
+pub mod hwdata;
 
 #[path = "defs/crashlog.rs"]
 pub mod crashlog;

@@ -5,7 +5,8 @@
 //! The layouts that change between firmware versions are written once, in
 //! `defs/versioned/layouts.rs` (channels, queues, initdata) and `defs/versioned/commands.rs`,
 //! `commands_compute.rs` and `commands_tests.rs` (the `RunVertex`/`RunFragment`/`RunCompute`
-//! work commands and their tests), as ordinary items that refer to a constant `VARIANT` of the
+//! work commands and their tests), `hwdata.rs` and `globals.rs` (`HwDataA`, `HwDataB`,
+//! `Globals`, the runtime scratch area), as ordinary items that refer to a constant `VARIANT` of the
 //! enclosing module. The [`define_variants!`] macro below creates
 //! one module per variant, defines `VARIANT` in it and `include!`s those files.
 //! Version-dependent fields are sized with `Array<{ if_present(COND, N) }, T>` or
@@ -31,11 +32,15 @@ macro_rules! define_variants {
             pub mod $name {
                 use super::super::channels::PipeType;
                 use super::super::event::EventValue;
+                use super::super::hwdata::{
+                    AuxLeakCoef, HwDataA130Extra, HwDataBAuxPStates, HwDataShared1,
+                    HwDataShared2, HwDataShared3, IoMapping, PowerZoneGlobal, T81xxData, F32,
+                };
                 use super::super::job::{
                     ArrayAddr, BackgroundProgram, ChannelRing, ComputeJobParams1,
-                    EncoderParams, EotProgram, FragmentJobParams2, JobMeta, LinkedListHead,
-                    Priority, RegisterArray, TimestampPointers, VertexJobParams2,
-                    VertexTilingParams,
+                    EncoderParams, EotProgram, FragmentJobParams2, FwFaultInfo, JobMeta,
+                    LinkedListHead, PendingStamp, Priority, RegisterArray, TimestampPointers,
+                    VertexJobParams2, VertexTilingParams,
                 };
                 use super::super::plain::{plain_derive, plain_fields, plain_layout, Plain};
                 use super::super::types::{
@@ -51,6 +56,8 @@ macro_rules! define_variants {
                 include!("versioned/commands.rs");
                 include!("versioned/commands_compute.rs");
                 include!("versioned/commands_tests.rs");
+                include!("versioned/hwdata.rs");
+                include!("versioned/globals.rs");
             }
         )*
 
@@ -113,6 +120,88 @@ mod tests {
         assert_eq!(size_of::<g13_v13_5::InitData>(), 0xbc);
         assert_eq!(offset_of!(g13_v13_5::RuntimePointers, device_control), 0xc0);
         assert_eq!(size_of::<g13_v13_5::RuntimePointers>(), 0x280);
+    }
+
+    /// HwDataA/B and Globals sizes and the runtime offsets the driver touches, per variant
+    /// (m1n1 `raw.rs` sizes and firmware-commands.md §5.2 offsets); G14G shares G13's layout.
+    #[test]
+    fn hwdata_and_globals_layout() {
+        macro_rules! check {
+            ($m:ident, $a:expr, $b:expr, $g:expr, [$ps:expr, $fc:expr, $idle:expr, $stamps:expr]) => {{
+                use $m::{Globals, HwDataA, HwDataB};
+                assert_eq!(size_of::<HwDataA>(), $a, stringify!($m));
+                assert_eq!(size_of::<HwDataB>(), $b, stringify!($m));
+                assert_eq!(size_of::<Globals>(), $g, stringify!($m));
+                assert_eq!(
+                    [
+                        offset_of!(Globals, pending_submissions),
+                        offset_of!(Globals, fault_control),
+                        offset_of!(Globals, idle_off_delay_ms),
+                        offset_of!(Globals, pending_stamps),
+                    ],
+                    [$ps, $fc, $idle, $stamps],
+                    stringify!($m)
+                );
+                assert_eq!(
+                    size_of::<Array<0x100, super::super::job::PendingStamp>>(),
+                    Globals::PENDING_STAMPS * 8
+                );
+            }};
+        }
+        const V12: [usize; 4] = [0x8904, 0x10e80, 0x11030, 0x1103c];
+        const V13: [usize; 4] = [0x8974, 0x10fd8, 0x1119c, 0x111a8];
+        check!(
+            g13_v12_3,
+            0x3d6c,
+            0xb6c,
+            0x11d40,
+            [V12[0], V12[1], V12[2], V12[3]]
+        );
+        check!(
+            g14_v12_3,
+            0x3d6c,
+            0xb6c,
+            0x11d40,
+            [V12[0], V12[1], V12[2], V12[3]]
+        );
+        check!(
+            g14_v12_4,
+            0x3d6c,
+            0xb6c,
+            0x11d40,
+            [V12[0], V12[1], V12[2], V12[3]]
+        );
+        check!(
+            g13_v13_5,
+            0x421c,
+            0x1884,
+            0x12394,
+            [V13[0], V13[1], V13[2], V13[3]]
+        );
+        check!(
+            g14_v13_5,
+            0x421c,
+            0x1884,
+            0x12394,
+            [V13[0], V13[1], V13[2], V13[3]]
+        );
+        assert_eq!(offset_of!(g13_v12_3::HwDataB, io_mappings), 0x1d0);
+        assert_eq!(offset_of!(g13_v13_5::HwDataB, io_mappings), 0x640);
+        assert_eq!(g13_v12_3::IO_MAPPING_COUNT, 0x14);
+        assert_eq!(g13_v13_5::IO_MAPPING_COUNT, 0x19);
+        assert_eq!(offset_of!(g13_v13_5::HwDataB, sgx_sram_ptr), 0x960);
+        assert_eq!(offset_of!(g13_v12_3::HwDataB, num_cores), 0x568);
+        assert_eq!(offset_of!(g13_v13_5::HwDataB, num_cores), 0xa88);
+        assert_eq!(size_of::<g13_v12_3::RuntimeScratch>(), 0x6940);
+        assert_eq!(
+            offset_of!(g13_v12_3::RuntimeScratch, unk_6b38),
+            0x6b38 - 0x280
+        );
+        assert_eq!(
+            g13_v13_5::INITDATA_VER_INFO_WORDS,
+            [0x6ba0, 0x1f28, 0x601, 0xb0]
+        );
+        assert_eq!(g13_v12_3::INITDATA_VER_INFO_WORDS, [0; 4]);
     }
 
     #[test]
