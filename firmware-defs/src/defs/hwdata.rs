@@ -60,6 +60,150 @@ impl F32 {
     }
 }
 
+/// Soft-float arithmetic on [`F32`]: integer-only IEEE-754 single precision with
+/// round-to-nearest-even, so builders may compute power coefficients at run time in the kernel
+/// (which must not execute floating-point instructions) and get the very bits the host FPU
+/// would. Inputs must be finite (no infinities or NaNs); subnormal results are produced, and
+/// results too large become infinity.
+impl F32 {
+    /// Splits finite bits into (sign, significand, exponent) with value = ±m × 2^e.
+    const fn unpack(self) -> (u32, u64, i32) {
+        let sign = self.0 >> 31;
+        let exp = ((self.0 >> 23) & 0xff) as i32;
+        let frac = (self.0 & 0x7f_ffff) as u64;
+        if exp == 0 {
+            (sign, frac, -149)
+        } else {
+            (sign, frac | 0x80_0000, exp - 150)
+        }
+    }
+
+    /// Rounds ±m × 2^e to the nearest single (ties to even).
+    const fn round_pack(sign: u32, m: u128, e: i32) -> F32 {
+        if m == 0 {
+            return F32(sign << 31);
+        }
+        let n = 128 - m.leading_zeros() as i32;
+        let exp = e + n - 1;
+        // Normal: keep 24 significant bits; subnormal: keep the bits at or above 2^-149.
+        let (shift, field) = if exp >= -126 {
+            (n - 24, exp + 126)
+        } else {
+            (-(e + 149), 0)
+        };
+        let q = if shift <= 0 {
+            // CAST: at most 24 significant bits after the shift.
+            (m << (-shift) as u32) as u64
+        } else if shift >= 127 {
+            0
+        } else {
+            let q = m >> shift as u32;
+            let rem = m & ((1u128 << shift as u32) - 1);
+            let half = 1u128 << (shift as u32 - 1);
+            // CAST: q has at most 24 significant bits.
+            let q = q as u64;
+            if rem > half || (rem == half && q & 1 == 1) {
+                q + 1
+            } else {
+                q
+            }
+        };
+        // The implicit bit of a normal significand adds one to the exponent field, and a
+        // rounding carry to 2^24 moves to the next binade: both fall out of the addition.
+        // CAST: field is at most 254 + 1 here; q at most 2^24.
+        let bits = ((field as u64) << 23) + q;
+        if bits >= 0x7f80_0000 {
+            F32((sign << 31) | 0x7f80_0000)
+        } else {
+            // CAST: bits < 0x7f80_0000.
+            F32((sign << 31) | bits as u32)
+        }
+    }
+
+    /// The single nearest to `n`.
+    pub const fn from_u32(n: u32) -> F32 {
+        F32::round_pack(0, n as u128, 0)
+    }
+
+    /// The single nearest to `n`.
+    pub const fn from_i32(n: i32) -> F32 {
+        let sign = if n < 0 { 1 } else { 0 };
+        F32::round_pack(sign, n.unsigned_abs() as u128, 0)
+    }
+
+    /// `-self`.
+    pub const fn neg(self) -> F32 {
+        F32(self.0 ^ 0x8000_0000)
+    }
+
+    /// `self × rhs`, rounded.
+    pub const fn mul(self, rhs: F32) -> F32 {
+        let (sa, ma, ea) = self.unpack();
+        let (sb, mb, eb) = rhs.unpack();
+        F32::round_pack(sa ^ sb, (ma * mb) as u128, ea + eb)
+    }
+
+    /// `self / rhs`, rounded; division by zero gives infinity (or NaN for 0/0).
+    pub const fn div(self, rhs: F32) -> F32 {
+        let (sa, ma, ea) = self.unpack();
+        let (sb, mb, eb) = rhs.unpack();
+        if mb == 0 {
+            return if ma == 0 {
+                F32(0x7fc0_0000)
+            } else {
+                F32(((sa ^ sb) << 31) | 0x7f80_0000)
+            };
+        }
+        // 64 extra quotient bits are plenty for the 24 kept plus guard bits; the remainder
+        // becomes a sticky bit below them.
+        let num = (ma as u128) << 64;
+        let q = num / mb as u128;
+        let sticky = if num % mb as u128 != 0 { 1 } else { 0 };
+        F32::round_pack(sa ^ sb, (q << 1) | sticky, ea - eb - 65)
+    }
+
+    /// `self + rhs`, rounded.
+    pub const fn add(self, rhs: F32) -> F32 {
+        let (sa, ma, ea) = self.unpack();
+        let (sb, mb, eb) = rhs.unpack();
+        if ma == 0 {
+            return if mb == 0 { F32((sa & sb) << 31) } else { rhs };
+        }
+        if mb == 0 {
+            return self;
+        }
+        // Align on the smaller exponent in 128 bits; exponents of finite singles differ by
+        // at most 277, so clamp the shift and keep a sticky bit for what falls off.
+        let (big_s, big_m, big_e, small_s, small_m, small_e) = if ea > eb || (ea == eb && ma >= mb)
+        {
+            (sa, ma, ea, sb, mb, eb)
+        } else {
+            (sb, mb, eb, sa, ma, ea)
+        };
+        let d = big_e - small_e;
+        let (bm, sm, e) = if d <= 64 {
+            ((big_m as u128) << d as u32, small_m as u128, small_e)
+        } else {
+            // The small operand is far below the rounding position: only its stickiness
+            // matters.
+            ((big_m as u128) << 64, 1, big_e - 64)
+        };
+        if big_s == small_s {
+            F32::round_pack(big_s, bm + sm, e)
+        } else if bm == sm {
+            // Exact cancellation is +0 when rounding to nearest.
+            F32(0)
+        } else {
+            F32::round_pack(big_s, bm - sm, e)
+        }
+    }
+
+    /// `self - rhs`, rounded.
+    pub const fn sub(self, rhs: F32) -> F32 {
+        self.add(rhs.neg())
+    }
+}
+
 impl fmt::Debug for F32 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // Bits only: formatting a float may use float arithmetic, which kernel code avoids.
@@ -418,5 +562,80 @@ mod tests {
         assert_eq!(F32::from_bits(0x4080_0000).to_f32(), 4.0);
         extern crate std;
         assert_eq!(std::format!("{:?}", F32::ONE), "F32(0x3f800000)");
+    }
+
+    /// Soft-float results equal the host FPU's, bit for bit, over many random finite inputs
+    /// and the edge cases (cancellation, ties, subnormals, overflow).
+    #[test]
+    fn soft_float_matches_hardware() {
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            // CAST: keep the low 32 bits.
+            x as u32
+        };
+        let finite = |b: u32| (b >> 23) & 0xff != 0xff;
+        let check = |a: u32, b: u32| {
+            let (fa, fb) = (f32::from_bits(a), f32::from_bits(b));
+            let (sa, sb) = (F32::from_bits(a), F32::from_bits(b));
+            let same = |soft: F32, hard: f32, op: &str| {
+                let ok =
+                    soft.to_bits() == hard.to_bits() || (hard.is_nan() && soft.to_f32().is_nan());
+                assert!(
+                    ok,
+                    "{a:#x} {op} {b:#x}: soft {:#x} hard {:#x}",
+                    soft.to_bits(),
+                    hard.to_bits()
+                );
+            };
+            same(sa.mul(sb), fa * fb, "*");
+            same(sa.add(sb), fa + fb, "+");
+            same(sa.sub(sb), fa - fb, "-");
+            if b & 0x7fff_ffff != 0 {
+                same(sa.div(sb), fa / fb, "/");
+            }
+        };
+        for _ in 0..200_000 {
+            let (a, b) = (next(), next());
+            if finite(a) && finite(b) {
+                check(a, b);
+            }
+            // Nearby exponents exercise cancellation and ties.
+            let c = (a & 0x807f_ffff) | (b & 0x7f80_0000);
+            if finite(c) && finite(b) {
+                check(c, b);
+            }
+        }
+        let edge = [
+            0,
+            0x8000_0000,
+            1,
+            0x007f_ffff,
+            0x0080_0000,
+            0x3f80_0000,
+            0xbf80_0000,
+            0x3f80_0001,
+            0x7f7f_ffff,
+            0xff7f_ffff,
+            0x3400_0000,
+            0x4b80_0000,
+            0x3f00_0000,
+        ];
+        for a in edge {
+            for b in edge {
+                check(a, b);
+            }
+        }
+        for n in [0u32, 1, 3, 100, 1000, 16_777_217, 16_777_219, u32::MAX] {
+            // CAST: the conversion under test.
+            assert_eq!(F32::from_u32(n).to_bits(), (n as f32).to_bits(), "{n}");
+        }
+        for n in [0i32, -1, -220, i32::MIN, i32::MAX] {
+            // CAST: the conversion under test.
+            assert_eq!(F32::from_i32(n).to_bits(), (n as f32).to_bits(), "{n}");
+        }
+        assert_eq!(F32::ONE.neg().to_f32(), -1.0);
     }
 }
