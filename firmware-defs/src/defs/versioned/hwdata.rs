@@ -464,7 +464,7 @@ plain_layout! {
         unk_18: U64,
         unk_20: U64,
         unk_28: U64,
-        /// The per-VM dummy page VA (2^39 - 32 KiB).
+        /// A user VA (downstream writes 0x6f_ffff_8000).
         pub unk_30: U64,
         unkptr_38: U64,
         pad_40: Array<0x20, u8>,
