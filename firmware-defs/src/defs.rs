@@ -35,6 +35,10 @@
 //!   messages.
 //! - [`fault`]: decoding of the MMU fault-status register.
 //! - [`job`]: version-independent work-queue and command layouts.
+//! - [`hwdata`]: the version-independent parts of `HwDataA`, `HwDataB` and `Globals` (shared
+//!   power tables, I/O mappings, [`F32`](hwdata::F32)) and the statistics buffers.
+//! - [`hwdata_soc`]: the per-SoC inputs of the `HwDataA`/`HwDataB`/`Globals` builders and the
+//!   t8103 values.
 //! - [`crashlog`]: firmware log and kernel-trace ring entries.
 //! - [`heap`]: the books of the kernel-half heaps (private, GPU read-only, shared) that hold
 //!   kernel-owned firmware objects, with garbage held back until a firmware cache flush.
@@ -75,6 +79,12 @@ pub mod job;
 
 #[path = "defs/heap.rs"]
 pub mod heap;
+
+#[path = "defs/hwdata.rs"]
+pub mod hwdata;
+
+#[path = "defs/hwdata_soc.rs"]
+pub mod hwdata_soc;
 
 #[path = "defs/crashlog.rs"]
 pub mod crashlog;

@@ -5,7 +5,8 @@
 //! The layouts that change between firmware versions are written once, in
 //! `defs/versioned/layouts.rs` (channels, queues, initdata) and `defs/versioned/commands.rs`,
 //! `commands_compute.rs` and `commands_tests.rs` (the `RunVertex`/`RunFragment`/`RunCompute`
-//! work commands and their tests), as ordinary items that refer to a constant `VARIANT` of the
+//! work commands and their tests), `hwdata.rs` and `globals.rs` (`HwDataA`, `HwDataB`,
+//! `Globals`, the runtime scratch area), as ordinary items that refer to a constant `VARIANT` of the
 //! enclosing module. The [`define_variants!`] macro below creates
 //! one module per variant, defines `VARIANT` in it and `include!`s those files.
 //! Version-dependent fields are sized with `Array<{ if_present(COND, N) }, T>` or
@@ -31,11 +32,15 @@ macro_rules! define_variants {
             pub mod $name {
                 use super::super::channels::PipeType;
                 use super::super::event::EventValue;
+                use super::super::hwdata::{
+                    AuxLeakCoef, HwDataA130Extra, HwDataBAuxPStates, HwDataShared1,
+                    HwDataShared2, HwDataShared3, IoMapping, PowerZoneGlobal, T81xxData, F32,
+                };
                 use super::super::job::{
                     ArrayAddr, BackgroundProgram, ChannelRing, ComputeJobParams1,
-                    EncoderParams, EotProgram, FragmentJobParams2, JobMeta, LinkedListHead,
-                    Priority, RegisterArray, TimestampPointers, VertexJobParams2,
-                    VertexTilingParams,
+                    EncoderParams, EotProgram, FragmentJobParams2, FwFaultInfo, JobMeta,
+                    LinkedListHead, PendingStamp, Priority, RegisterArray, TimestampPointers,
+                    VertexJobParams2, VertexTilingParams,
                 };
                 use super::super::plain::{plain_derive, plain_fields, plain_layout, Plain};
                 use super::super::types::{
@@ -43,6 +48,7 @@ macro_rules! define_variants {
                     U64,
                 };
                 use super::super::ver::{FwVersion, Gen, Variant};
+                use super::super::hwdata_soc::{HwDataError, HwInputs, SocConfig};
 
                 /// The (generation, firmware) pair these layouts are for.
                 pub const VARIANT: Variant = Variant::new(Gen::$gen, FwVersion::$fw);
@@ -51,6 +57,9 @@ macro_rules! define_variants {
                 include!("versioned/commands.rs");
                 include!("versioned/commands_compute.rs");
                 include!("versioned/commands_tests.rs");
+                include!("versioned/hwdata.rs");
+                include!("versioned/globals.rs");
+                include!("versioned/initdata_build.rs");
             }
         )*
 
@@ -113,6 +122,88 @@ mod tests {
         assert_eq!(size_of::<g13_v13_5::InitData>(), 0xbc);
         assert_eq!(offset_of!(g13_v13_5::RuntimePointers, device_control), 0xc0);
         assert_eq!(size_of::<g13_v13_5::RuntimePointers>(), 0x280);
+    }
+
+    /// HwDataA/B and Globals sizes and the runtime offsets the driver touches, per variant
+    /// (m1n1 `raw.rs` sizes and firmware-commands.md §5.2 offsets); G14G shares G13's layout.
+    #[test]
+    fn hwdata_and_globals_layout() {
+        macro_rules! check {
+            ($m:ident, $a:expr, $b:expr, $g:expr, [$ps:expr, $fc:expr, $idle:expr, $stamps:expr]) => {{
+                use $m::{Globals, HwDataA, HwDataB};
+                assert_eq!(size_of::<HwDataA>(), $a, stringify!($m));
+                assert_eq!(size_of::<HwDataB>(), $b, stringify!($m));
+                assert_eq!(size_of::<Globals>(), $g, stringify!($m));
+                assert_eq!(
+                    [
+                        offset_of!(Globals, pending_submissions),
+                        offset_of!(Globals, fault_control),
+                        offset_of!(Globals, idle_off_delay_ms),
+                        offset_of!(Globals, pending_stamps),
+                    ],
+                    [$ps, $fc, $idle, $stamps],
+                    stringify!($m)
+                );
+                assert_eq!(
+                    size_of::<Array<0x100, super::super::job::PendingStamp>>(),
+                    Globals::PENDING_STAMPS * 8
+                );
+            }};
+        }
+        const V12: [usize; 4] = [0x8904, 0x10e80, 0x11030, 0x1103c];
+        const V13: [usize; 4] = [0x8974, 0x10fd8, 0x1119c, 0x111a8];
+        check!(
+            g13_v12_3,
+            0x3d6c,
+            0xb6c,
+            0x11d40,
+            [V12[0], V12[1], V12[2], V12[3]]
+        );
+        check!(
+            g14_v12_3,
+            0x3d6c,
+            0xb6c,
+            0x11d40,
+            [V12[0], V12[1], V12[2], V12[3]]
+        );
+        check!(
+            g14_v12_4,
+            0x3d6c,
+            0xb6c,
+            0x11d40,
+            [V12[0], V12[1], V12[2], V12[3]]
+        );
+        check!(
+            g13_v13_5,
+            0x421c,
+            0x1884,
+            0x12394,
+            [V13[0], V13[1], V13[2], V13[3]]
+        );
+        check!(
+            g14_v13_5,
+            0x421c,
+            0x1884,
+            0x12394,
+            [V13[0], V13[1], V13[2], V13[3]]
+        );
+        assert_eq!(offset_of!(g13_v12_3::HwDataB, io_mappings), 0x1d0);
+        assert_eq!(offset_of!(g13_v13_5::HwDataB, io_mappings), 0x640);
+        assert_eq!(g13_v12_3::IO_MAPPING_COUNT, 0x14);
+        assert_eq!(g13_v13_5::IO_MAPPING_COUNT, 0x19);
+        assert_eq!(offset_of!(g13_v13_5::HwDataB, sgx_sram_ptr), 0x960);
+        assert_eq!(offset_of!(g13_v12_3::HwDataB, num_cores), 0x568);
+        assert_eq!(offset_of!(g13_v13_5::HwDataB, num_cores), 0xa88);
+        assert_eq!(size_of::<g13_v12_3::RuntimeScratch>(), 0x6940);
+        assert_eq!(
+            offset_of!(g13_v12_3::RuntimeScratch, unk_6b38),
+            0x6b38 - 0x280
+        );
+        assert_eq!(
+            g13_v13_5::INITDATA_VER_INFO_WORDS,
+            [0x6ba0, 0x1f28, 0x601, 0xb0]
+        );
+        assert_eq!(g13_v12_3::INITDATA_VER_INFO_WORDS, [0; 4]);
     }
 
     #[test]
@@ -289,5 +380,174 @@ mod tests {
             g13_v12_3::DeviceControlMsg::decode(&unknown),
             g13_v12_3::DeviceControlMsg::Unknown(unknown)
         );
+    }
+}
+
+#[cfg(test)]
+mod build_tests {
+    extern crate std;
+    use super::super::hwdata::{IoMapping, F32};
+    use super::super::hwdata_soc::*;
+    use super::super::plain::{bytes_of, zeroed};
+    use super::*;
+    use std::boxed::Box;
+    use std::vec::Vec;
+
+    fn inputs(maps: &[IoMapping]) -> HwInputs<'_> {
+        HwInputs {
+            soc: &T8103,
+            pwr: &T8103_POWER,
+            id: T8103_IDENTITY,
+            uat_ttb_base: 0x8_0000_0000,
+            io_mappings: maps,
+        }
+    }
+
+    fn maps() -> Vec<IoMapping> {
+        T8103
+            .io_mappings
+            .iter()
+            .enumerate()
+            .map(|(i, r)| {
+                r.map_or(IoMapping::default(), |r| {
+                    r.mapped_at(0xffff_fa00_0000_0000 + 0x10_0000 * i as u64)
+                })
+            })
+            .collect()
+    }
+
+    macro_rules! build_t8103 {
+        ($m:ident) => {{
+            use $m::*;
+            let maps = maps();
+            let hw = inputs(&maps);
+            let mut a: Box<HwDataA> = Box::new(zeroed());
+            let mut b: Box<HwDataB> = Box::new(zeroed());
+            let mut g: Box<Globals> = Box::new(zeroed());
+            fill_hwdata_a(&mut a, &hw).unwrap();
+            fill_hwdata_b(&mut b, &hw).unwrap();
+            fill_globals(&mut g, &hw, 0xb).unwrap();
+            // Identity and clocks.
+            assert_eq!(b.chip_id, 0x8103);
+            assert_eq!(b.gpu_core_id, 11);
+            assert_eq!(b.num_cores, 8);
+            assert_eq!(b.num_frags, 8);
+            assert_eq!(b.base_clock_khz, 24_000);
+            assert_eq!(b.uat_ttb_base.get(), 0x8_0000_0000);
+            assert_eq!(b.unk_30.get(), 0x6f_ffff_8000);
+            // Performance states: MHz, voltages padded to 8 clusters, SRAM floor 850 mV.
+            assert_eq!(b.max_pstate, 6);
+            assert_eq!(&b.frequencies[..7], &[0, 396, 528, 720, 924, 1128, 1278]);
+            assert_eq!(b.voltages[6].0, [931; 8]);
+            assert_eq!(b.voltages_sram[1].0, [850; 8]);
+            assert_eq!(b.rel_max_powers[6], 100);
+            assert_eq!(b.rel_max_powers[1], 3714 * 100 / 19551);
+            assert_eq!(b.rel_boost_freqs[1], 0);
+            assert_eq!(
+                b.rel_boost_freqs[6],
+                (1_278_000_000 - 396_000_000) / ((1_278_000_000 - 396_000_000) / 100)
+            );
+            assert_eq!(b.io_mappings[3].phys_addr.get(), 0x2_0400_0000);
+            assert_eq!(b.io_mappings[4], IoMapping::default());
+            // Power: the float coefficients are what the FPU gives.
+            let f = |v: f32| F32::from_f32(v);
+            assert_eq!(a.pwr_filter_a, f(1.0 / 313.0));
+            assert_eq!(a.pwr_filter_a_neg, f(1.0 - 1.0 / 313.0));
+            assert_eq!(a.ppm_ki_dt, f(91.5 * (8.0 / 1000.0)));
+            assert_eq!(a.pwr_pstate_related_k, f(-600.0 / 19551.0));
+            assert_eq!(a.boost_state_unk_k, f(5.0 / 0.95));
+            assert_eq!(a.max_pstate_scaled, 600);
+            assert_eq!(a.base_pstate_scaled, 100);
+            assert_eq!(a.max_freq_mhz, 1278);
+            assert_eq!(a.power_zone_count, 1);
+            assert_eq!(a.power_zones[0].target_off, 29900);
+            assert_eq!(a.power_zones[0].filter_a, f(1.0 / 6875.0));
+            assert_eq!(a.hws1.table[1], 0x7282);
+            assert_eq!(a.sram_k[6], f(1.02));
+            assert_eq!(a.sram_k[7], F32::ZERO);
+            assert_eq!(a.clocks_per_period, 192_000);
+            // Globals.
+            assert_eq!(g.fault_control, 0xb);
+            assert_eq!(g.idle_off_delay_ms, 2);
+            assert_eq!(g.max_power, 19551);
+            assert_eq!(g.sub.unk_54, 0xffff);
+            assert_eq!(g.hws2.unk_508, 0xc00007);
+            assert!(g.pending_stamps.iter().all(|p| p.info == 0));
+            // The m1n1 path: the blobs the bootloader hands over load back to the same
+            // structures, with the driver's overrides.
+            let mut sa: Box<HwDataA> = Box::new(zeroed());
+            let blob_a = hw_cal_a_blob(&mut sa, &hw).unwrap().to_vec();
+            assert_eq!(blob_a.len(), HWDATA_A_SIZE);
+            let mut la: Box<HwDataA> = Box::new(zeroed());
+            load_hwdata_a(&mut la, &blob_a).unwrap();
+            assert_eq!(bytes_of(&*la), bytes_of(&*a));
+            let mut sb: Box<HwDataB> = Box::new(zeroed());
+            let blob_b = hw_cal_b_blob(&mut sb, &hw).unwrap().to_vec();
+            let mut lb: Box<HwDataB> = Box::new(zeroed());
+            load_hwdata_b(&mut lb, &blob_b, &maps[..2], None).unwrap();
+            assert_eq!(lb.chip_id, 0x8103);
+            assert_eq!(lb.io_mappings[1], maps[1]);
+            assert_eq!(lb.io_mappings[3], IoMapping::default());
+            let mut sg: Box<Globals> = Box::new(zeroed());
+            let mut blob_g = globals_blob(&mut sg, &hw).unwrap().to_vec();
+            // A bootloader's stale counter is cleared.
+            blob_g[Globals::PENDING_SUBMISSIONS_OFFSET] = 7;
+            let mut lg: Box<Globals> = Box::new(zeroed());
+            load_globals(&mut lg, &blob_g, 0xb).unwrap();
+            assert_eq!(lg.pending_submissions, 0);
+            assert_eq!(bytes_of(&*lg), bytes_of(&*g));
+            // Wrong-ABI blobs and hostile inputs are refused and write nothing.
+            let mut untouched: Box<Globals> = Box::new(zeroed());
+            untouched.counter = 0x55;
+            assert_eq!(
+                load_globals(&mut untouched, &blob_g[1..], 0xb),
+                Err(HwDataError::BlobSize {
+                    expected: GLOBALS_SIZE,
+                    got: GLOBALS_SIZE - 1
+                })
+            );
+            let bad = PowerConfig {
+                power_sample_period: 0,
+                ..T8103_POWER
+            };
+            let bad_hw = HwInputs { pwr: &bad, ..hw };
+            assert_eq!(
+                fill_globals(&mut untouched, &bad_hw, 0xb),
+                Err(HwDataError::ZeroTimeConstant)
+            );
+            let too_many = [IoMapping::default(); IO_MAPPING_COUNT + 1];
+            let bad_hw = HwInputs {
+                io_mappings: &too_many,
+                ..hw
+            };
+            assert_eq!(
+                fill_hwdata_b(&mut lb, &bad_hw),
+                Err(HwDataError::IoMappings)
+            );
+            assert_eq!(untouched.counter, 0x55);
+            assert_eq!(lb.chip_id, 0x8103);
+            (a, b, g)
+        }};
+    }
+
+    #[test]
+    fn t8103_builders_v12_3() {
+        let (a, b, _) = build_t8103!(g13_v12_3);
+        assert_eq!(a.t81xx_data.max_pstate_scaled, 600);
+        assert_eq!(b.min_sram_volt[0].get(), 850);
+        assert_eq!(b.num_pstates[0].get(), 7);
+    }
+
+    #[test]
+    fn t8103_builders_v13_5() {
+        let (a, b, _) = build_t8103!(g13_v13_5);
+        // 13.3+ leaves the t81xx block alone and fills the 13.0b4 extra block.
+        assert_eq!(a.t81xx_data.max_pstate_scaled, 0);
+        assert_eq!(a.unk_e10_0[0].gpu_se_filter_a, F32::from_f32(1.0 / 9.0));
+        assert_eq!(
+            a.unk_e10_0[0].gpu_se_filter_time_constant_clks.get(),
+            9 * 192_000
+        );
+        assert_eq!(b.frequencies[6], 1278);
     }
 }
