@@ -32,9 +32,9 @@
 //! signalling path): pages and page tables for growth are allocated under the heap lock only.
 
 use crate::backend::{endpoint, Transport};
-use crate::fw::channels::{DOORBELL_DEVCTRL, MSG_FWCTL, MSG_TX_DOORBELL};
 use crate::channel::TxChannel;
 use crate::fw::channels::FwCtlMsg;
+use crate::fw::channels::{DOORBELL_DEVCTRL, MSG_FWCTL, MSG_TX_DOORBELL};
 use crate::fw::heap::{self, Heap, HeapError, HeapStats, PageUse};
 use crate::fw::job::GpuContextData;
 use crate::fw::plain::{self, Plain};

@@ -67,7 +67,6 @@ pub(crate) const fn span_pages(size: usize) -> usize {
     size.div_ceil(GPU_PAGE_SIZE as usize)
 }
 
-
 /// Most firmware log lines printed per second.
 pub(crate) const LINES_PER_SECOND: u32 = 20;
 

@@ -78,8 +78,8 @@ use crate::fw::event::{EventValue, NUM_EVENTS};
 use crate::fw::uat::{ttbat_entry, FIRST_USER_CONTEXT, NUM_CONTEXTS};
 use crate::fwalloc::FwAllocator;
 use crate::fwmem::FwBoot;
-use crate::hw::HwConfig;
 use crate::gem;
+use crate::hw::HwConfig;
 use crate::kernel_ext::devcoredump::{dev_coredump, DumpSource};
 use crate::kernel_ext::dma_fence::{FenceNames, FenceOps, SignallingSection};
 use crate::kernel_ext::print::dev_err;
@@ -294,9 +294,9 @@ impl Gpu {
             GFP_KERNEL,
         )?;
         let boot = || -> Result {
-            let init = gpu
-                .fw
-                .queue_device_control(&crate::fw::variants::g13_v13_5::DeviceControlMsg::Initialize)?;
+            let init = gpu.fw.queue_device_control(
+                &crate::fw::variants::g13_v13_5::DeviceControlMsg::Initialize,
+            )?;
             let handler: Arc<dyn MessageHandler> = gpu.clone();
             gpu.transport.start(handler)?;
             let t = &gpu.transport;

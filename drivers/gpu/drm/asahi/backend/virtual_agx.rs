@@ -108,15 +108,15 @@ use crate::fw::variants::g13_v13_5::RunWorkQueueMsg;
 use crate::kernel_ext::spinlock_irq::{lock_class, SpinLockIrq};
 use crate::kernel_ext::work::{DriverWork, IrqWork, WorkHandler};
 use crate::ring::Ring;
+use control::ControlLine;
 use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use kernel::c_str;
 use kernel::new_mutex;
 use kernel::prelude::*;
 use kernel::str::CStr;
 use kernel::sync::{Arc, Mutex};
-use memory::{consume_ring, PhysMem, Space};
-use control::ControlLine;
 use layout as offsets;
+use memory::{consume_ring, PhysMem, Space};
 use rtkit::{CrashLine, LogWriter};
 use stream::Abort;
 use tlb::Tlb;
@@ -447,7 +447,8 @@ impl Firmware {
     /// advancing the read index (`RingState::gpu_rptr`) after each. Stops early if the queue's
     /// context is being destroyed. `Err` is a firmware crash reason.
     fn run_queue(&self, run: &QueueRun) -> Result<(), u32> {
-        let space = Space::new_kernel(self.ttb1.load(Ordering::Acquire), &self.tlb).ok_or(CRASH_BAD_QUEUE)?;
+        let space = Space::new_kernel(self.ttb1.load(Ordering::Acquire), &self.tlb)
+            .ok_or(CRASH_BAD_QUEUE)?;
         let qi = run.queue_info;
         let state = space
             .read_u64(qi + offsets::QUEUE_INFO_STATE as u64)
@@ -470,7 +471,9 @@ impl Firmware {
                 .read_u64(ring + u64::from(rptr) * 8)
                 .map_err(|_| CRASH_BAD_QUEUE)?;
             // Firmware invariant: a queue's ring names run commands in firmware memory.
-            let work = self.read_command(&space, cmd, run.context).ok_or(CRASH_BAD_QUEUE)?;
+            let work = self
+                .read_command(&space, cmd, run.context)
+                .ok_or(CRASH_BAD_QUEUE)?;
             // Firmware invariant: every work's address space is a page table in RAM (the
             // driver only ever names its own). Real firmware asserts and dies on such
             // corruption; so does this model.

@@ -44,7 +44,10 @@ impl Gpu {
         let _s = SignallingSection::begin();
         let mut owners = self.owners.lock();
         let (state, ring) = self.boot.event_channel();
-        let (rp_at, wp_at) = (ChannelState::READ_PTR_OFFSET, ChannelState::WRITE_PTR_OFFSET);
+        let (rp_at, wp_at) = (
+            ChannelState::READ_PTR_OFFSET,
+            ChannelState::WRITE_PTR_OFFSET,
+        );
         let mut rp = state.alloc().load_u32(rp_at);
         let wp = state.alloc().load_u32(wp_at);
         if rp >= EVENT_RING_ENTRIES || wp >= EVENT_RING_ENTRIES {
@@ -127,7 +130,9 @@ impl Gpu {
 
     /// A GPU fault: decode the fault register, fail the pending work, resume.
     fn handle_fault(&self, owners: &Owners) {
-        let info = self.transport.read64(Mmio::Sgx, crate::hw::regs::FAULT_INFO);
+        let info = self
+            .transport
+            .read64(Mmio::Sgx, crate::hw::regs::FAULT_INFO);
         let fault = FaultInfo::decode(info);
         if self.note_error() {
             match fault {

@@ -6,13 +6,15 @@
 //! FwCtl doorbells, so that a doorbell never sleeps) and acknowledged by advancing the channel's
 //! read index.
 
+use super::layout::{
+    self as offsets, DEVCTRL_ENTRIES as DEVCTRL_RING_ENTRIES, FWCTL_ENTRIES as FWCTL_RING_ENTRIES,
+};
 use super::memory::consume_ring;
-use super::layout::{self as offsets, DEVCTRL_ENTRIES as DEVCTRL_RING_ENTRIES, FWCTL_ENTRIES as FWCTL_RING_ENTRIES};
 use super::{rx, Firmware};
 use crate::bindings;
-use crate::kernel_ext::work::WorkHandler;
 use crate::fw::channels::{FwCtlChannelState, FwCtlMsg};
 use crate::fw::variants::g13_v13_5::{DeviceControlMsg, RawDeviceControlMsg};
+use crate::kernel_ext::work::WorkHandler;
 use core::sync::atomic::Ordering;
 
 /// What the control work item runs: both channels, whichever doorbell queued it.

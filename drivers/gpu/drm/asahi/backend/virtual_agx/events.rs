@@ -17,7 +17,8 @@ use core::mem::{offset_of, size_of};
 use core::sync::atomic::Ordering;
 
 /// `FwStatus.flags.halt_count`, `.halted` and `.resume`.
-const HALT_COUNT: u64 = (offset_of!(FwStatus, flags) + offset_of!(FwStatusFlags, halt_count)) as u64;
+const HALT_COUNT: u64 =
+    (offset_of!(FwStatus, flags) + offset_of!(FwStatusFlags, halt_count)) as u64;
 const HALTED: u64 = (offset_of!(FwStatus, flags) + offset_of!(FwStatusFlags, halted)) as u64;
 const RESUME: u64 = (offset_of!(FwStatus, flags) + offset_of!(FwStatusFlags, resume)) as u64;
 
@@ -146,7 +147,10 @@ impl Firmware {
             let _ = space.write(at, &p.info.to_le_bytes());
         }
         let status = self.fw_status.load(Ordering::Acquire);
-        let halts = space.read_u32(status + HALT_COUNT).unwrap_or(0).wrapping_add(1);
+        let halts = space
+            .read_u32(status + HALT_COUNT)
+            .unwrap_or(0)
+            .wrapping_add(1);
         let _ = space.write(status + HALT_COUNT, &halts.to_le_bytes());
         let _ = space.write(status + HALTED, &1u32.to_le_bytes());
         self.post_event(match f {

@@ -5,6 +5,7 @@
 //! and the TLB ([`Space`]: the GPU's user half, the firmware's kernel half), and the
 //! driver-to-firmware channel rings it consumes ([`consume_ring`]).
 
+use super::layout as offsets;
 use super::tlb::Tlb;
 use super::PAGE;
 use crate::bindings;
@@ -12,7 +13,6 @@ use crate::fw::fault::FaultReason;
 use crate::fw::pgtable::{self, TableMemory, TablePhys, WalkError};
 use crate::fw::plain::Plain;
 use crate::fw::uat::{self, Perm};
-use super::layout as offsets;
 use crate::kernel_ext::spinlock_irq::SpinLockIrq;
 use crate::pages::shared_u32;
 use core::sync::atomic::{AtomicU64, Ordering};

@@ -59,7 +59,9 @@ impl Regs {
             (Mmio::Sgx, regs::ID_COUNTS_1) => COUNTS_1,
             (Mmio::Sgx, regs::ID_CLUSTERS) => CLUSTERS,
             (Mmio::Sgx, regs::CORE_MASK_0) => CORE_MASK,
-            (Mmio::Sgx, o) if o == regs::FAULT_INFO => self.fault_info.load(Ordering::Acquire) as u32,
+            (Mmio::Sgx, o) if o == regs::FAULT_INFO => {
+                self.fault_info.load(Ordering::Acquire) as u32
+            }
             (Mmio::Sgx, o) if o == regs::FAULT_INFO + 4 => {
                 // CAST: the high word.
                 (self.fault_info.load(Ordering::Acquire) >> 32) as u32

@@ -143,8 +143,10 @@ impl Firmware {
             )
             .ok()?;
         // `Globals` must hold its pending stamps; `FwStatus` its flags.
-        space
-            .phys(globals + crate::fw::event::globals_v13_5::PENDING_STAMPS as u64, 8)?;
+        space.phys(
+            globals + crate::fw::event::globals_v13_5::PENDING_STAMPS as u64,
+            8,
+        )?;
         space.phys(fs, size_of::<crate::fw::job::FwStatus>())?;
         let rings = rx::RxRings::find(space, rp)?;
         self.globals.store(globals, Ordering::Release);

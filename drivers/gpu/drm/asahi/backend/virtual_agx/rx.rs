@@ -25,6 +25,10 @@
 //! Payload sequence numbers count from 1 across all levels; timestamps are nanoseconds of the
 //! monotonic clock (real firmware uses GPU ticks). The KTrace codes are the model's own.
 
+use super::layout::{
+    self as offsets, FWLOG_BUF_PAGES, FWLOG_ENTRIES, FWLOG_RING_PAGES, KTRACE_ENTRIES,
+    KTRACE_RING_PAGES, STATS_ENTRIES, STATS_RING_PAGES,
+};
 use super::{LogWriter, PhysMem, Space};
 use crate::fw::channels::{ChannelState, RingPtrs, FWLOG_SUB_RINGS};
 use crate::fw::crashlog::{
@@ -33,10 +37,6 @@ use crate::fw::crashlog::{
 };
 use crate::fw::plain::bytes_of;
 use crate::fw::types::{Array, U64};
-use super::layout::{
-    self as offsets, FWLOG_BUF_PAGES, FWLOG_ENTRIES, FWLOG_RING_PAGES, KTRACE_ENTRIES,
-    KTRACE_RING_PAGES, STATS_ENTRIES, STATS_RING_PAGES,
-};
 use crate::pages::shared_u32;
 use core::mem::size_of;
 use core::sync::atomic::{AtomicU32, Ordering};

@@ -54,7 +54,11 @@ fn identity_and_cpu_start(ctx: &mut Context) -> Result {
     let h = Arc::new(Catch::default(), GFP_KERNEL)?;
     let handler: Arc<dyn MessageHandler> = h.clone();
     expect_eq!(ctx, v.start(handler.clone()).err(), Some(ENODEV));
-    expect_eq!(ctx, v.send(endpoint::DOORBELL, 0x83 << 48 | 0x10).err(), Some(ENODEV));
+    expect_eq!(
+        ctx,
+        v.send(endpoint::DOORBELL, 0x83 << 48 | 0x10).err(),
+        Some(ENODEV)
+    );
     v.write32(Mmio::Asc, regs::CPU_CONTROL, regs::CPU_CONTROL_RUN);
     expect_eq!(ctx, v.start(handler).err(), None);
     v.shutdown();
@@ -83,9 +87,17 @@ fn missing_initdata_pointer_crashes(ctx: &mut Context) -> Result {
     }
     expect_eq!(ctx, h.crashed.load(Ordering::Acquire), 1);
     expect_true!(ctx, h.header.load(Ordering::Relaxed), "CLHE header");
-    expect_true!(ctx, h.reason.load(Ordering::Relaxed), "reason in the crash log");
+    expect_true!(
+        ctx,
+        h.reason.load(Ordering::Relaxed),
+        "reason in the crash log"
+    );
     // After the crash no message is taken.
-    expect_eq!(ctx, v.send(endpoint::DOORBELL, 0x83 << 48 | 0x10).err(), Some(ENODEV));
+    expect_eq!(
+        ctx,
+        v.send(endpoint::DOORBELL, 0x83 << 48 | 0x10).err(),
+        Some(ENODEV)
+    );
     v.shutdown();
     drop(boot);
     Ok(())
