@@ -91,70 +91,9 @@ impl FlagBitmask {
     }
 }
 
-plain_layout! {
-    /// One entry of `Globals.pending_stamps`: the firmware records here, before it reports a
-    /// fault or a timeout, which event slot's work was running and up to which stamp value it
-    /// is to be failed; the driver fails those commands and zeroes the entry.
-    ///
-    /// Source: downstream `fw/initdata.rs` `PendingStamp` and `gpu.rs` `mark_pending_events`
-    /// (shared/reference/firmware-commands.md §4.3).
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-    #[repr(C)]
-    pub struct PendingStamp {
-        /// Bit 0: valid; firmware 13.5: bits \[3:0\] flags, \[10:4\] event slot.
-        pub info: u32,
-        /// The highest stamp value of the slot to fail.
-        pub wait_value: u32,
-    }
-}
-
-/// Entries of `Globals.pending_stamps` (0x100).
-pub const PENDING_STAMPS: usize = 0x100;
-
-impl PendingStamp {
-    /// The firmware 13.5 entry for `slot` up to `wait_value`.
-    pub const fn new_v13_5(slot: u32, wait_value: u32) -> Self {
-        Self {
-            info: 1 | (slot & 0x7f) << 4,
-            wait_value,
-        }
-    }
-
-    /// The slot of a firmware 13.5 entry, `None` when it is not valid.
-    pub const fn slot_v13_5(self) -> Option<u32> {
-        if self.info & 1 == 0 {
-            None
-        } else {
-            Some((self.info >> 4) & 0x7f)
-        }
-    }
-}
-
-/// Where `Globals` keeps what the completion and fault protocol uses, for G13 and G14G with
-/// firmware 13.5 (m1n1 `raw.rs` sizes and offsets, shared/reference/firmware-commands.md §5.2).
-pub mod globals_v13_5 {
-    /// Size of `Globals`.
-    pub const SIZE: usize = 0x12394;
-    /// Offset of `pending_stamps` (`PENDING_STAMPS` × [`super::PendingStamp`]).
-    pub const PENDING_STAMPS: usize = 0x111a8;
-}
-
-const _: () = assert!(
-    globals_v13_5::PENDING_STAMPS + PENDING_STAMPS * core::mem::size_of::<PendingStamp>()
-        <= globals_v13_5::SIZE
-);
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn pending_stamp_v13_5() {
-        let p = PendingStamp::new_v13_5(0x45, 0x1200);
-        assert_eq!(p.info, 0x451);
-        assert_eq!(p.slot_v13_5(), Some(0x45));
-        assert_eq!(PendingStamp::default().slot_v13_5(), None);
-    }
 
     #[test]
     fn value_steps_and_wraparound() {

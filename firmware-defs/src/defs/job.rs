@@ -585,5 +585,8 @@ mod tests {
             wait_value: 0,
         };
         assert_eq!(p.slot(), 0x7f);
+        let n = PendingStamp::new(0x45, 0x1200);
+        assert_eq!((n.info, n.slot(), n.is_valid()), (0x451, 0x45, true));
+        assert!(!PendingStamp::default().is_valid());
     }
 }

@@ -279,11 +279,28 @@ plain_layout! {
     }
 }
 
+/// Entries of the globals' `pending_stamps` array.
+pub const PENDING_STAMPS: usize = 0x100;
+
 impl PendingStamp {
     /// Event slot of this entry, as decoded on firmware ≥ 13.5 (`(info >> 4) & 0x7f`,
     /// reference §5).
     pub const fn slot(self) -> u32 {
         (self.info >> 4) & 0x7f
+    }
+
+    /// Whether the entry names work (bit 0 of `info`; downstream `mark_pending_events`).
+    pub const fn is_valid(self) -> bool {
+        self.info & 1 != 0
+    }
+
+    /// The valid firmware ≥ 13.5 entry naming `slot`'s work up to `wait_value`, as the
+    /// firmware records it before reporting a fault or timeout.
+    pub const fn new(slot: u32, wait_value: u32) -> Self {
+        Self {
+            info: 1 | (slot & 0x7f) << 4,
+            wait_value,
+        }
     }
 }
 
@@ -308,4 +325,4 @@ plain_layout! {
 }
 
 const _: () = assert!(core::mem::size_of::<FwFaultInfo>() == 0x18);
-const _: () = assert!(core::mem::size_of::<Array<0x100, PendingStamp>>() == 0x800);
+const _: () = assert!(core::mem::size_of::<Array<PENDING_STAMPS, PendingStamp>>() == 0x800);

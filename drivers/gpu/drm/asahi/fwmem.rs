@@ -375,7 +375,7 @@ impl FwBoot {
         let event_ring = fw.alloc(HeapKind::Shared, ring_size)?;
         let stamps = fw.alloc(HeapKind::Shared, STAMPS_SIZE)?;
         let fw_stamps = fw.alloc(HeapKind::Private, STAMPS_SIZE)?;
-        let globals = FwSpan::new(fw, crate::fw::event::globals_v13_5::SIZE)?;
+        let globals = FwSpan::new(fw, fwv::GLOBALS_SIZE)?;
         // The FwCtl channel, permanent like the device-control channel; `FwStatus` names it.
         let fwctl_msg = size_of::<FwCtlMsg>();
         let (fwctl_state_va, fwctl_state) =

@@ -23,20 +23,16 @@
 use super::{Gpu, Owners};
 use crate::backend::Mmio;
 use crate::fw::channels::{next_index, ChannelState, EventMsg, RawEventMsg};
-use crate::fw::event::{globals_v13_5, EventValue, PendingStamp, PENDING_STAMPS};
+use crate::fw::event::EventValue;
 use crate::fw::fault::{unit_name, FaultInfo};
-use crate::fw::job::{FwStatus, FwStatusFlags};
+use crate::fw::job::{FwStatus, PendingStamp, PENDING_STAMPS};
+use crate::fw::variants::g13_v13_5::Globals;
 use crate::fwmem::EVENT_RING_ENTRIES;
 use crate::kernel_ext::dma_fence::SignallingSection;
 use crate::kernel_ext::print::dev_err;
-use core::mem::{offset_of, size_of};
+use core::mem::size_of;
 use core::sync::atomic::Ordering;
 use kernel::prelude::*;
-
-/// Offset of `FwStatus.flags.halted`.
-const HALTED: usize = offset_of!(FwStatus, flags) + offset_of!(FwStatusFlags, halted);
-/// Offset of `FwStatus.flags.resume`.
-const RESUME: usize = offset_of!(FwStatus, flags) + offset_of!(FwStatusFlags, resume);
 
 impl Gpu {
     /// Drains the event channel (see the module docs). Any context.
@@ -181,14 +177,15 @@ impl Gpu {
         let g = self.boot.globals();
         let entry = size_of::<PendingStamp>();
         for i in 0..PENDING_STAMPS {
-            let at = globals_v13_5::PENDING_STAMPS + i * entry;
+            let at = Globals::PENDING_STAMPS_OFFSET + i * entry;
             let p = PendingStamp {
                 info: g.load_u32(at),
                 wait_value: g.load_u32(at + 4),
             };
-            let Some(slot) = p.slot_v13_5() else {
+            if !p.is_valid() {
                 continue;
-            };
+            }
+            let slot = p.slot();
             let e = match culprit {
                 // CAST: errno constants are small positive numbers.
                 Some(c) if c != slot => Error::from_errno(-(kernel::bindings::ECANCELED as i32)),
@@ -206,11 +203,11 @@ impl Gpu {
     /// firmware sets `halted` before it reports, so a clear flag means it cannot be resumed.
     fn recover(&self) {
         let status = self.boot.fw_status();
-        if status.load_u32(HALTED) == 0 {
+        if status.load_u32(FwStatus::HALTED_OFFSET) == 0 {
             dev_err!(self, "firmware not halted after a fault: cannot recover\n");
             return;
         }
-        status.store_u32(HALTED, 0);
-        status.store_u32(RESUME, 1);
+        status.store_u32(FwStatus::HALTED_OFFSET, 0);
+        status.store_u32(FwStatus::RESUME_OFFSET, 1);
     }
 }

@@ -9,18 +9,18 @@ use super::memory::{Fault, PhysMem, Space};
 use super::{rx, unit_code, Firmware, Work, CRASH_NOT_RESUMED};
 use crate::bindings;
 use crate::fw::channels::{next_index, ChannelId, ChannelState, EventMsg, RawEventMsg};
-use crate::fw::event::{globals_v13_5, FlagBitmask, PendingStamp, PENDING_STAMPS};
+use crate::fw::event::FlagBitmask;
 use crate::fw::fault::FaultInfo;
-use crate::fw::job::{FwStatus, FwStatusFlags};
+use crate::fw::job::{FwStatus, PendingStamp, PENDING_STAMPS};
+use crate::fw::variants::g13_v13_5::Globals;
 use crate::pages::shared_u32;
-use core::mem::{offset_of, size_of};
+use core::mem::size_of;
 use core::sync::atomic::Ordering;
 
 /// `FwStatus.flags.halt_count`, `.halted` and `.resume`.
-const HALT_COUNT: u64 =
-    (offset_of!(FwStatus, flags) + offset_of!(FwStatusFlags, halt_count)) as u64;
-const HALTED: u64 = (offset_of!(FwStatus, flags) + offset_of!(FwStatusFlags, halted)) as u64;
-const RESUME: u64 = (offset_of!(FwStatus, flags) + offset_of!(FwStatusFlags, resume)) as u64;
+const HALT_COUNT: u64 = FwStatus::HALT_COUNT_OFFSET as u64;
+const HALTED: u64 = FwStatus::HALTED_OFFSET as u64;
+const RESUME: u64 = FwStatus::RESUME_OFFSET as u64;
 
 impl Firmware {
     /// The kernel half, as the firmware sees it.
@@ -137,12 +137,12 @@ impl Firmware {
         }
         let globals = self.globals.load(Ordering::Acquire);
         let entry = size_of::<PendingStamp>() as u64;
-        let base = globals + globals_v13_5::PENDING_STAMPS as u64;
+        let base = globals + Globals::PENDING_STAMPS_OFFSET as u64;
         let free = (0..PENDING_STAMPS as u64)
             .map(|i| base + i * entry)
             .find(|&at| space.read_u32(at).is_ok_and(|v| v == 0));
         if let Some(at) = free {
-            let p = PendingStamp::new_v13_5(work.slot, work.stamp);
+            let p = PendingStamp::new(work.slot, work.stamp);
             let _ = space.write(at + 4, &p.wait_value.to_le_bytes());
             let _ = space.write(at, &p.info.to_le_bytes());
         }

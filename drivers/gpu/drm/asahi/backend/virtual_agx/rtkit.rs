@@ -144,7 +144,7 @@ impl Firmware {
             .ok()?;
         // `Globals` must hold its pending stamps; `FwStatus` its flags.
         space.phys(
-            globals + crate::fw::event::globals_v13_5::PENDING_STAMPS as u64,
+            globals + crate::fw::variants::g13_v13_5::Globals::PENDING_STAMPS_OFFSET as u64,
             8,
         )?;
         space.phys(fs, size_of::<crate::fw::job::FwStatus>())?;
