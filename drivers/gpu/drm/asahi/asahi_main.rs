@@ -84,8 +84,9 @@ mod vm;
 #[allow(dead_code, unreachable_pub, unexpected_cfgs)]
 mod fw;
 
-// The crash-dump format, shared with its decoder (tools/agx-coredump), which tests it.
-#[path = "../../../../tools/agx-coredump/src/format.rs"]
+// The crash-dump format (ELF writer and reader, no_std), the crate asahi-coredump-format in
+// uapi/coredump/ that the decoder tools/agx-coredump depends on and tests.
+#[path = "../../../../uapi/coredump/src/format.rs"]
 #[allow(dead_code, unreachable_pub, unused_imports)]
 #[deny(
     clippy::indexing_slicing,
