@@ -13,7 +13,7 @@
 //!  vm.rs        GPU address spaces: page tables + the object references they need
 //!  gem.rs       buffer objects (16 KiB GPU pages, mmap, PRIME)
 //!  queue.rs     command queues
-//!  mmu.rs       page-table memory for the shared UAT engine (fw::pgtable)
+//!  mmu.rs       page-table memory for the shared UAT engine (fw::engine::pgtable)
 //!  fwmem.rs     the kernel half of the GPU address space, the structures the firmware boots from
 //!  fwalloc.rs   firmware heaps (private / GPU read-only / shared) and typed firmware objects
 //!  channel.rs   the driver's end of a transmit channel ring (device control)
@@ -78,8 +78,8 @@ mod submit;
 mod uapi_plain;
 mod vm;
 
-// The firmware ABI and the UAT page-table engine, shared with the host tools (which test them).
-// The driver uses part of it; the rest serves the tools and the firmware model.
+// The firmware layouts (firmware-defs/src/defs/) and the engines on them (src/engine/: UAT page
+// tables, heap books), shared with the host crate agx-firmware-defs, which tests them.
 #[path = "../../../../firmware-defs/src/defs.rs"]
 #[allow(dead_code, unreachable_pub, unexpected_cfgs)]
 mod fw;

@@ -3,8 +3,8 @@
 //! Firmware heaps: memory for kernel-owned firmware objects in the kernel half.
 //!
 //! The [`FwAllocator`] owns the kernel (TTBR1) half of the GPU address space ([`FwMemory`]: its
-//! page tables and the timestamp window) and three heaps in it, whose books are kept by the
-//! shared, host-tested `fw::heap`:
+//! page tables and the timestamp window) and three heaps in it (ranges: the layout `fw::heap`),
+//! whose books are kept by the shared, host-tested engine `fw::engine::heap`:
 //!
 //! | heap | range | firmware mapping | freed memory |
 //! |---|---|---|---|
@@ -34,7 +34,8 @@
 use crate::backend::Backend;
 use crate::channel::TxChannel;
 use crate::fw::channels::FwCtlMsg;
-use crate::fw::heap::{self, Heap, HeapError, HeapStats, PageUse};
+use crate::fw::engine::heap::{self as books, Heap, HeapError, HeapStats, PageUse};
+use crate::fw::heap;
 use crate::fw::job::GpuContextData;
 use crate::fw::plain::{self, Plain};
 use crate::fw::types::GpuPtr;
@@ -598,14 +599,14 @@ mod tests {
         expect_eq!(ctx, fw.stats(HeapKind::Private).1, 0);
         // Enough garbage makes the next allocation flush and collect.
         let mut held = KVec::new();
-        for _ in 0..=heap::FLUSH_GARBAGE_OBJECTS {
+        for _ in 0..=books::FLUSH_GARBAGE_OBJECTS {
             held.push(fw.alloc(HeapKind::Private, 0x80)?, GFP_KERNEL)?;
         }
         while held.pop().is_some() {}
         let (stats, _) = fw.stats(HeapKind::Private);
         expect_true!(
             ctx,
-            stats.garbage_objects > heap::FLUSH_GARBAGE_OBJECTS,
+            stats.garbage_objects > books::FLUSH_GARBAGE_OBJECTS,
             "{:?}",
             stats
         );
