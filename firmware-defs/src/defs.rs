@@ -27,6 +27,8 @@
 //!
 //! - [`plain`]: the [`Plain`](plain::Plain) trait that bounds every byte view of a type, and
 //!   [`plain_layout!`](plain::plain_layout) that defines firmware layouts as plain data.
+//! - [`bitfield`]: `bitfield!`, registers and table entries declared field by field with
+//!   generated accessors (the fault register, PTEs, TTBAT entries).
 //! - [`types`]: unaligned integer wrappers, explicit padding, arrays, GPU pointers.
 //! - [`ver`]: GPU generations, firmware versions and their (generation, firmware) variants.
 //! - [`uat`]: the UAT (GPU MMU) page-table format, TTBAT and handoff region.
@@ -52,6 +54,9 @@
 
 #[path = "defs/plain.rs"]
 pub mod plain;
+
+#[path = "defs/bitfield.rs"]
+pub mod bitfield;
 
 #[path = "defs/types.rs"]
 pub mod types;

@@ -297,13 +297,7 @@ impl FwAllocator {
     /// unmaps kernel memory), and waits until it has. `ENODEV` without running firmware.
     /// Process context; sleeps.
     pub(crate) fn flush_range(&self, va: u64, pages: u64) -> Result {
-        let msg = FwCtlMsg {
-            addr: crate::fw::types::U64::new(va),
-            unk_8: 0,
-            slot: 64,
-            page_count: u16::try_from(pages).map_err(|_| EINVAL)?,
-            unk_12: 2,
-        };
+        let msg = FwCtlMsg::flush_kernel_range(va, u16::try_from(pages).map_err(|_| EINVAL)?);
         let mut guard = self.fwctl.lock();
         let chan = guard.as_mut().ok_or(ENODEV)?;
         let index = chan.send(plain::bytes_of(&msg))?;
@@ -317,18 +311,7 @@ impl FwAllocator {
     /// the context's queued work and finishes what it runs; afterwards it touches nothing of
     /// the context. Process context.
     pub(crate) fn destroy_context(&self, ctx: &FwObject<GpuContextData>) -> Result {
-        let d = GpuContextData::default();
-        self.device_control(&DeviceControlMsg::DestroyContext {
-            unk_4: 0,
-            ctx_23: d.unk_23,
-            unk_c: 0,
-            unk_10: 0,
-            ctx_0: d.unk_0,
-            ctx_1: d.unk_1,
-            ctx_4: d.unk_4,
-            unk_18: 0,
-            gpu_context: ctx.alloc().va(),
-        })
+        self.device_control(&DeviceControlMsg::destroy_context(ctx.alloc().va()))
     }
 
     /// Maps one more page at the end of heap `h`: the page, the books' entry and any page
@@ -369,18 +352,7 @@ impl FwAllocator {
     /// firmware nothing is cached and the garbage is collected at once; if the firmware does
     /// not answer, the garbage stays.
     fn flush_and_collect(&self, h: &mut HeapState) {
-        let flush = DeviceControlMsg::DestroyContext {
-            unk_4: 0,
-            ctx_23: 0,
-            unk_c: 0,
-            unk_10: 0,
-            ctx_0: 0xff,
-            ctx_1: 0xff,
-            ctx_4: 0xff,
-            unk_18: 0,
-            gpu_context: 0,
-        };
-        match self.device_control(&flush) {
+        match self.device_control(&DeviceControlMsg::flush_all()) {
             Ok(()) => {
                 self.flushes.fetch_add(1, Ordering::Relaxed);
             }
