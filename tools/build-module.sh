@@ -19,9 +19,13 @@ esac
 
 out="$top/build/$ARCH_NAME/module"
 mkdir -p "$out"
+# The module's sources: drivers/ and what it mounts by #[path] (firmware-defs/, uapi/ with the
+# crash-dump format in uapi/coredump/). Nothing under tools/ is kernel code: a mirror from an
+# older layout is removed so that it cannot satisfy a stale #[path].
+rm -rf "$out/tools"
 rsync -a --exclude 'bindings_generated.rs' --exclude 'target/' --exclude 'fuzz/' --include '*/' --include '*.rs' --include '*.c' \
   --include '*.h' --include 'Kbuild' --include 'bindgen_parameters' --exclude '*' \
-  "$top/Kbuild" "$top/drivers" "$top/firmware-defs" "$top/uapi" "$top/tools" "$out/"
+  "$top/Kbuild" "$top/drivers" "$top/firmware-defs" "$top/uapi" "$out/"
 
 log="$out/build.log"
 if ! make -C "$KDIR" M="$out" ARCH="$KARCH" LLVM=-14 RUSTC=/usr/bin/rustc \

@@ -27,9 +27,13 @@
 //!
 //! - [`plain`]: the [`Plain`](plain::Plain) trait that bounds every byte view of a type, and
 //!   [`plain_layout!`](plain::plain_layout) that defines firmware layouts as plain data.
+//! - [`bitfield`]: `bitfield!`, registers and table entries declared field by field with
+//!   generated accessors (the fault register, PTEs, TTBAT entries).
 //! - [`types`]: unaligned integer wrappers, explicit padding, arrays, GPU pointers.
 //! - [`ver`]: GPU generations, firmware versions and their (generation, firmware) variants.
 //! - [`uat`]: the UAT (GPU MMU) page-table format, TTBAT and handoff region.
+//! - [`heap`]: where the kernel-half firmware heaps (private, GPU read-only, shared) lie and
+//!   their allocation unit.
 //! - [`event`]: event stamps, their wrapping values and the completion bitmask.
 //! - [`channels`]: ring-buffer channels, ring arithmetic, doorbells and version-independent
 //!   messages.
@@ -40,9 +44,11 @@
 //! - [`hwdata_soc`]: the per-SoC inputs of the `HwDataA`/`HwDataB`/`Globals` builders and the
 //!   t8103 values.
 //! - [`crashlog`]: firmware log and kernel-trace ring entries.
-//! - [`heap`]: the books of the kernel-half heaps (private, GPU read-only, shared) that hold
-//!   kernel-owned firmware objects, with garbage held back until a firmware cache flush.
 //! - [`variants`]: one module per (generation, firmware) pair holding the versioned layouts.
+//!
+//! The engines that operate on these layouts are not layouts and live apart, in `src/engine.rs`
+//! and `src/engine/`, mounted here as [`engine`]: the UAT page-table engine
+//! ([`engine::pgtable`], re-exported as [`pgtable`]) and the heap books ([`engine::heap`]).
 //!
 //! # Sources
 //!
@@ -53,6 +59,9 @@
 #[path = "defs/plain.rs"]
 pub mod plain;
 
+#[path = "defs/bitfield.rs"]
+pub mod bitfield;
+
 #[path = "defs/types.rs"]
 pub mod types;
 
@@ -61,9 +70,6 @@ pub mod ver;
 
 #[path = "defs/uat.rs"]
 pub mod uat;
-
-#[path = "defs/pgtable.rs"]
-pub mod pgtable;
 
 #[path = "defs/event.rs"]
 pub mod event;
@@ -85,6 +91,13 @@ pub mod hwdata;
 
 #[path = "defs/hwdata_soc.rs"]
 pub mod hwdata_soc;
+
+// Not a layout: the engines (page tables, heap books), in src/engine/.
+#[path = "engine.rs"]
+pub mod engine;
+
+/// The UAT page-table engine at its historic path `fw::pgtable`, which the module's users name.
+pub use engine::pgtable;
 
 #[path = "defs/crashlog.rs"]
 pub mod crashlog;

@@ -1,8 +1,10 @@
 //! AGX GPU firmware ABI: `#[repr(C)]` layouts and pure helpers.
 //!
 //! This crate is a thin host-side root around [`defs`](self). All content lives in
-//! `src/defs.rs` and `src/defs/*.rs` so that the out-of-tree kernel module (built by Kbuild, no
-//! Cargo) can mount the very same files as a submodule:
+//! `src/defs.rs` and `src/defs/*.rs` (the firmware layouts) and in `src/engine.rs` and
+//! `src/engine/*.rs` (the engines that operate on them: the UAT page-table engine, the heap
+//! books; mounted from `defs.rs` as [`engine`]), so that the out-of-tree kernel module (built
+//! by Kbuild, no Cargo) can mount the very same files as a submodule:
 //!
 //! ```text
 //! #[path = "../../../../firmware-defs/src/defs.rs"]

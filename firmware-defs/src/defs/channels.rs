@@ -375,6 +375,33 @@ plain_layout! {
     }
 }
 
+impl FwCtlMsg {
+    /// Asks the firmware to write back and drop what it cached of `page_count` 16 KiB pages at
+    /// `addr`, for the handoff flush slot `slot` (a context slot, or
+    /// [`HANDOFF_KERNEL_FLUSH_SLOT`](super::uat::HANDOFF_KERNEL_FLUSH_SLOT) for kernel
+    /// mappings).
+    pub const fn flush_range(addr: u64, slot: u32, page_count: u16) -> Self {
+        Self {
+            addr: U64::new(addr),
+            unk_8: 0,
+            slot,
+            page_count,
+            unk_12: 2,
+        }
+    }
+
+    /// [`FwCtlMsg::flush_range`] of kernel memory (the kernel's flush slot 64), as downstream
+    /// sends before it unmaps kernel memory.
+    pub const fn flush_kernel_range(addr: u64, page_count: u16) -> Self {
+        // CAST: the slot is 64.
+        Self::flush_range(
+            addr,
+            super::uat::HANDOFF_KERNEL_FLUSH_SLOT as u32,
+            page_count,
+        )
+    }
+}
+
 const _: () = assert!(core::mem::size_of::<FwCtlMsg>() == 0x14);
 const _: () = assert!(core::mem::offset_of!(FwCtlMsg, slot) == 0xc);
 const _: () = assert!(core::mem::offset_of!(FwCtlMsg, page_count) == 0x10);
@@ -694,5 +721,20 @@ mod tests {
             data: [1; 13],
         };
         assert_eq!(EventMsg::decode(&raw), EventMsg::Unknown(raw));
+    }
+
+    #[test]
+    fn fwctl_flush_range_message() {
+        use super::super::plain::bytes_of;
+        let m = FwCtlMsg::flush_kernel_range(0xffff_ffa0_0001_4000, 3);
+        let b = bytes_of(&m);
+        assert_eq!(b.len(), 0x14);
+        assert_eq!(b[0..8], 0xffff_ffa0_0001_4000u64.to_le_bytes());
+        assert_eq!(b[8..0xc], [0; 4]);
+        assert_eq!(b[0xc..0x10], 64u32.to_le_bytes());
+        assert_eq!(b[0x10..0x12], 3u16.to_le_bytes());
+        assert_eq!(b[0x12..0x14], 2u16.to_le_bytes());
+        let user = FwCtlMsg::flush_range(0x4000, 5, u16::MAX);
+        assert_eq!((user.slot, user.page_count, user.unk_12), (5, u16::MAX, 2));
     }
 }

@@ -5,7 +5,12 @@
 //! \[29:23\] sideband, and the faulting address (in 64-byte units) from bit 30 up. G14X moves the
 //! register to 0xd8c0 and the address to its own register at 0xd8c8.
 //!
+//! The register is declared once, field by field, as [`FaultInfoReg`]; [`FaultInfo`] is its
+//! decoded form.
+//!
 //! Source: downstream `regs.rs` (`get_fault_info`, `FaultReason`, `FaultUnit`); reference §5.
+
+use super::bitfield::{bitfield, Bits};
 
 /// Offset of the fault-info register in the SGX MMIO region (G13/G14).
 pub const FAULT_INFO_REG: usize = 0x17030;
@@ -13,6 +18,34 @@ pub const FAULT_INFO_REG: usize = 0x17030;
 pub const FAULT_INFO_REG_G14X: usize = 0xd8c0;
 /// Offset of the fault-address register on G14X.
 pub const FAULT_ADDR_REG_G14X: usize = 0xd8c8;
+
+bitfield! {
+    /// The G13/G14 fault-info register (SGX+0x17030); on G14X the same fields without the
+    /// address, which has its own register.
+    pub struct FaultInfoReg(u64) {
+        /// The register holds a fault report.
+        VALID @ 0:0 valid, set_valid: bool;
+        /// Why the UAT faulted ([`FaultReason::from_code`]).
+        REASON @ 3:1 reason, set_reason: u8;
+        /// The access was a read.
+        READ @ 4:4 read, set_read: bool;
+        /// Unknown.
+        UNK_5 @ 6:5 unk_5, set_unk_5: u8;
+        /// Page-table level of the fault.
+        LEVEL @ 8:7 level, set_level: u8;
+        /// The unit that faulted ([`unit_name`]).
+        UNIT @ 16:9 unit, set_unit: u8;
+        /// VM slot (TTBAT context) of the access.
+        VM_SLOT @ 22:17 vm_slot, set_vm_slot: u8;
+        /// Sideband bits.
+        SIDEBAND @ 29:23 sideband, set_sideband: u8;
+        /// The faulting address in 64-byte units (G13/G14 only).
+        ADDRESS @ 63:30 address_units, set_address_units: u64;
+    }
+}
+
+/// log2 of the granule of the fault address.
+pub const FAULT_ADDRESS_SHIFT: u32 = 6;
 
 /// Why the UAT faulted.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -81,25 +114,26 @@ pub struct FaultInfo {
 impl FaultInfo {
     /// Decodes the G13/G14 fault-info register; `None` if the valid bit is clear.
     pub const fn decode(info: u64) -> Option<Self> {
-        Self::decode_with_address(info, info >> 30)
+        Self::decode_with_address(info, FaultInfoReg(info).address_units())
     }
 
     /// Decodes a fault-info register whose address field (in 64-byte units) comes from
     /// elsewhere, as on G14X.
     pub const fn decode_with_address(info: u64, addr_units: u64) -> Option<Self> {
-        if info & 1 == 0 {
+        let r = FaultInfoReg(info);
+        if !r.valid() {
             return None;
         }
-        // CAST: each field is masked to its width first.
         Some(Self {
-            address: addr_units << 6,
-            sideband: ((info >> 23) & 0x7f) as u8,
-            vm_slot: ((info >> 17) & 0x3f) as u32,
-            unit_code: ((info >> 9) & 0xff) as u8,
-            level: ((info >> 7) & 3) as u8,
-            unk_5: ((info >> 5) & 3) as u8,
-            read: info & (1 << 4) != 0,
-            reason: FaultReason::from_code(((info >> 1) & 7) as u8),
+            address: addr_units << FAULT_ADDRESS_SHIFT,
+            sideband: r.sideband(),
+            // CAST: widening.
+            vm_slot: r.vm_slot() as u32,
+            unit_code: r.unit(),
+            level: r.level(),
+            unk_5: r.unk_5(),
+            read: r.read(),
+            reason: FaultReason::from_code(r.reason()),
         })
     }
 
@@ -107,15 +141,23 @@ impl FaultInfo {
     /// [`FaultInfo::decode`]); the address is truncated to 64-byte units. Used by the virtual
     /// AGX to raise faults.
     pub const fn encode(&self) -> u64 {
-        // CAST: widening.
-        1 | (self.reason.code() as u64) << 1
-            | (self.read as u64) << 4
-            | ((self.unk_5 & 3) as u64) << 5
-            | ((self.level & 3) as u64) << 7
-            | (self.unit_code as u64) << 9
-            | ((self.vm_slot & 0x3f) as u64) << 17
-            | ((self.sideband & 0x7f) as u64) << 23
-            | (self.address >> 6) << 30
+        self.register().0
+    }
+
+    /// This report as the G13/G14 fault-info register (see [`FaultInfo::encode`]); fields wider
+    /// than the register's are truncated to its widths.
+    pub const fn register(&self) -> FaultInfoReg {
+        FaultInfoReg(0)
+            .set_valid(true)
+            .set_reason(self.reason.code())
+            .set_read(self.read)
+            .set_unk_5(self.unk_5)
+            .set_level(self.level)
+            .set_unit(self.unit_code)
+            // CAST: truncated to the field's 6 bits by the setter.
+            .set_vm_slot(self.vm_slot as u8)
+            .set_sideband(self.sideband)
+            .set_address_units(self.address >> FAULT_ADDRESS_SHIFT)
     }
 }
 
@@ -219,6 +261,58 @@ mod tests {
         assert_eq!(FaultReason::from_code(6), FaultReason::Unknown(6));
         assert_eq!(unit_name(0xe3), Some(("gVDM_ILF_SP", 0)));
         assert_eq!(unit_name(0xc0), None);
+    }
+
+    /// The bit positions as the register was documented before `FaultInfoReg` (shifts written
+    /// out): every field of the declaration sits exactly there.
+    #[test]
+    fn register_fields_match_the_documented_positions() {
+        assert_eq!(FaultInfoReg::VALID.mask(), 1);
+        assert_eq!(FaultInfoReg::REASON.mask(), 7 << 1);
+        assert_eq!(FaultInfoReg::READ.mask(), 1 << 4);
+        assert_eq!(FaultInfoReg::UNK_5.mask(), 3 << 5);
+        assert_eq!(FaultInfoReg::LEVEL.mask(), 3 << 7);
+        assert_eq!(FaultInfoReg::UNIT.mask(), 0xff << 9);
+        assert_eq!(FaultInfoReg::VM_SLOT.mask(), 0x3f << 17);
+        assert_eq!(FaultInfoReg::SIDEBAND.mask(), 0x7f << 23);
+        assert_eq!(FaultInfoReg::ADDRESS.mask(), u64::MAX << 30);
+        // Together they cover the whole register.
+        let all = FaultInfoReg::FIELDS
+            .iter()
+            .fold(0u64, |a, (_, b)| a | b.mask());
+        assert_eq!(all, u64::MAX);
+    }
+
+    #[test]
+    fn every_register_value_with_the_valid_bit_round_trips() {
+        // Decode then encode is the identity on valid registers (every field is kept) ...
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        for _ in 0..1000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let info = x | 1;
+            let f = FaultInfo::decode(info).unwrap();
+            assert_eq!(f.encode(), info, "{info:#x}");
+            assert_eq!(FaultInfo::decode(info & !1), None);
+        }
+        // ... and out-of-range fields of a FaultInfo are truncated, not spilled into the next.
+        let f = FaultInfo {
+            address: 0,
+            sideband: 0xff,
+            vm_slot: 0x40,
+            unit_code: 0,
+            level: 7,
+            unk_5: 0,
+            read: false,
+            reason: FaultReason::Unmapped,
+        };
+        let r = f.register();
+        assert_eq!(
+            (r.vm_slot(), r.sideband(), r.level(), r.unk_5()),
+            (0, 0x7f, 3, 0)
+        );
+        assert_eq!(r.address_units(), 0);
     }
 
     #[test]

@@ -14,6 +14,7 @@
 //! indices), `mmu.rs` (TTBAT entry, handoff layout, VA ranges), `gpu.rs` (kernel VA ranges),
 //! `hw/t8103.rs` (`uat_oas: 40`); reference §5.
 
+use super::bitfield::{bitfield, Bits};
 use super::plain::{plain_derive, plain_fields, plain_layout, Plain};
 use core::ops::Range;
 
@@ -186,28 +187,53 @@ pub enum Perm {
     Rw,
 }
 
+bitfield! {
+    /// A UAT page-table entry, table or leaf (the output address is [`oa_mask`]'s bits).
+    pub struct Pte(u64) {
+        /// Entry type: [`PTE_TYPE_VALID`] for a valid table or page; any other non-zero value
+        /// is invalid.
+        TYPE @ 1:0 ty, set_ty: u8;
+        /// Memory attribute ([`MemAttr`]).
+        MEMATTR @ 4:2 memattr, set_memattr: u8;
+        /// Access-permission class ([`Ap`]).
+        AP @ 7:6 ap, set_ap: u8;
+        /// Access flag; set in every leaf PTE.
+        AF @ 10:10 af, set_af: bool;
+        /// Non-global: set in user (TTBR0, driver-owned table) leaves, clear in kernel ones.
+        NG @ 11:11 ng, set_ng: bool;
+        /// Output address in 16 KiB pages (the first [`MAX_OAS`] bits of the address).
+        OA @ 47:14 oa_page, set_oa_page: u64;
+        /// PXN; part of the permission encoding (see [`Prot`]).
+        PXN @ 53:53 pxn, set_pxn: bool;
+        /// UXN; part of the permission encoding (see [`Prot`]).
+        UXN @ 54:54 uxn, set_uxn: bool;
+        /// GPU access; set by every driver mapping.
+        GPU_ACCESS @ 55:55 gpu_access, set_gpu_access: bool;
+    }
+}
+
 /// Page-type field value for valid table and page entries (bits \[1:0\]).
 pub const PTE_TYPE_VALID: u64 = 3;
 /// Mask of the page-type field.
-pub const PTE_TYPE_MASK: u64 = 3;
+pub const PTE_TYPE_MASK: u64 = Pte::TYPE.mask();
 /// Shift of the memory attribute field.
-pub const PTE_MEMATTR_SHIFT: u32 = 2;
+pub const PTE_MEMATTR_SHIFT: u32 = Pte::MEMATTR.lo;
 /// Mask of the memory attribute field.
-pub const PTE_MEMATTR_MASK: u64 = 7 << PTE_MEMATTR_SHIFT;
+pub const PTE_MEMATTR_MASK: u64 = Pte::MEMATTR.mask();
 /// Shift of the access-permission field.
-pub const PTE_AP_SHIFT: u32 = 6;
+pub const PTE_AP_SHIFT: u32 = Pte::AP.lo;
 /// Mask of the access-permission field.
-pub const PTE_AP_MASK: u64 = 3 << PTE_AP_SHIFT;
-/// Access flag; set in every leaf PTE.
-pub const PTE_AF: u64 = 1 << 10;
-/// Non-global: set in user (TTBR0, driver-owned table) leaf PTEs, clear in kernel ones.
-pub const PTE_NG: u64 = 1 << 11;
-/// PXN bit; part of the permission encoding (see [`Prot`]).
-pub const PTE_PXN: u64 = 1 << 53;
-/// UXN bit; part of the permission encoding (see [`Prot`]).
-pub const PTE_UXN: u64 = 1 << 54;
-/// GPU-access bit; set by every driver mapping.
-pub const PTE_GPU_ACCESS: u64 = 1 << 55;
+pub const PTE_AP_MASK: u64 = Pte::AP.mask();
+/// Access flag ([`Pte::af`]).
+pub const PTE_AF: u64 = Pte::AF.mask();
+/// Non-global bit ([`Pte::ng`]).
+pub const PTE_NG: u64 = Pte::NG.mask();
+/// PXN bit ([`Pte::pxn`]).
+pub const PTE_PXN: u64 = Pte::PXN.mask();
+/// UXN bit ([`Pte::uxn`]).
+pub const PTE_UXN: u64 = Pte::UXN.mask();
+/// GPU-access bit ([`Pte::gpu_access`]).
+pub const PTE_GPU_ACCESS: u64 = Pte::GPU_ACCESS.mask();
 /// All protection bits (AP, memattr, PXN/UXN/GPU-access), as replaced by a re-protect.
 pub const PTE_PROT_MASK: u64 = PTE_AP_MASK | PTE_MEMATTR_MASK | PTE_PXN | PTE_UXN | PTE_GPU_ACCESS;
 /// Highest output address size the PTE format can hold.
@@ -291,29 +317,34 @@ impl Prot {
     /// The PTE bits of this protection, including the AF and GPU-access bits.
     pub const fn pte_bits(self) -> u64 {
         // CAST: fieldless enum discriminants, all below 8.
-        (self.ap as u64) << PTE_AP_SHIFT
-            | (self.memattr as u64) << PTE_MEMATTR_SHIFT
-            | if self.uxn { PTE_UXN } else { 0 }
-            | if self.pxn { PTE_PXN } else { 0 }
-            | PTE_GPU_ACCESS
-            | PTE_AF
+        Pte(0)
+            .set_ap(self.ap as u8)
+            .set_memattr(self.memattr as u8)
+            .set_uxn(self.uxn)
+            .set_pxn(self.pxn)
+            .set_gpu_access(true)
+            .set_af(true)
+            .0
     }
 
     /// Decodes the protection of a PTE; `None` for reserved AP or memattr values.
     pub const fn from_pte(pte: u64) -> Option<Self> {
-        let memattr = match MemAttr::from_bits((pte & PTE_MEMATTR_MASK) >> PTE_MEMATTR_SHIFT) {
+        let pte = Pte(pte);
+        // CAST: widening.
+        let memattr = match MemAttr::from_bits(pte.memattr() as u64) {
             Some(m) => m,
             None => return None,
         };
-        let ap = match Ap::from_bits((pte & PTE_AP_MASK) >> PTE_AP_SHIFT) {
+        // CAST: widening.
+        let ap = match Ap::from_bits(pte.ap() as u64) {
             Some(a) => a,
             None => return None,
         };
         Some(Self {
             memattr,
             ap,
-            uxn: pte & PTE_UXN != 0,
-            pxn: pte & PTE_PXN != 0,
+            uxn: pte.uxn(),
+            pxn: pte.pxn(),
         })
     }
 
@@ -373,11 +404,8 @@ pub const fn encode_page(pa: u64, prot: Prot, scope: Scope) -> Result<u64, PteEr
         Ok(pa) => pa,
         Err(e) => return Err(e),
     };
-    let ng = match scope {
-        Scope::Global => 0,
-        Scope::NonGlobal => PTE_NG,
-    };
-    Ok(pa | prot.pte_bits() | ng | PTE_TYPE_VALID)
+    let ng = matches!(scope, Scope::NonGlobal);
+    Ok(Pte(pa | prot.pte_bits()).set_ng(ng).0 | PTE_TYPE_VALID)
 }
 
 /// Encodes a table PTE pointing at the next-level table at `pa`.
@@ -412,7 +440,8 @@ pub struct PageEntry {
 
 /// `true` if the entry's type field marks a valid table or page.
 pub const fn is_valid(pte: u64) -> bool {
-    pte & PTE_TYPE_MASK == PTE_TYPE_VALID
+    // CAST: widening.
+    Pte(pte).ty() as u64 == PTE_TYPE_VALID
 }
 
 /// Decodes a leaf PTE; `None` if it is not valid.
@@ -420,16 +449,17 @@ pub const fn decode_page(pte: u64, oas: u32) -> Option<PageEntry> {
     if !is_valid(pte) {
         return None;
     }
+    let bits = Pte(pte);
     Some(PageEntry {
         pa: pte & oa_mask(oas),
         prot: Prot::from_pte(pte),
-        scope: if pte & PTE_NG != 0 {
+        scope: if bits.ng() {
             Scope::NonGlobal
         } else {
             Scope::Global
         },
-        af: pte & PTE_AF != 0,
-        gpu_access: pte & PTE_GPU_ACCESS != 0,
+        af: bits.af(),
+        gpu_access: bits.gpu_access(),
     })
 }
 
@@ -448,12 +478,27 @@ pub const NUM_CONTEXTS: usize = 64;
 pub const KERNEL_CONTEXT: u32 = 0;
 /// First slot available to user VMs (63 user slots).
 pub const FIRST_USER_CONTEXT: u32 = 1;
-/// Valid bit of a TTBAT entry.
-pub const TTB_VALID: u64 = 1;
+
+bitfield! {
+    /// A TTBAT entry: one half ([`SlotTtbs::ttb0`] or [`SlotTtbs::ttb1`]) of a context's slot.
+    ///
+    /// Source: downstream `mmu.rs` (`TTBR_VALID`, `TTBR_ASID_SHIFT`); reference §5.
+    pub struct TtbatEntry(u64) {
+        /// The entry is valid.
+        VALID @ 0:0 valid, set_valid: bool;
+        /// The root table's address in 16 KiB pages.
+        BASE @ 47:14 base_page, set_base_page: u64;
+        /// The context's slot (ASID).
+        ASID @ 63:48 asid, set_asid: u16;
+    }
+}
+
+/// Valid bit of a TTBAT entry ([`TtbatEntry::valid`]).
+pub const TTB_VALID: u64 = TtbatEntry::VALID.mask();
 /// Shift of the slot (ASID) field of a TTBAT entry.
-pub const TTB_ASID_SHIFT: u32 = 48;
-/// Mask of the table-base field of a TTBAT entry.
-pub const TTB_BASE_MASK: u64 = ((1 << TTB_ASID_SHIFT) - 1) & !PAGE_MASK;
+pub const TTB_ASID_SHIFT: u32 = TtbatEntry::ASID.lo;
+/// Mask of the table-base field of a TTBAT entry (the base address in place).
+pub const TTB_BASE_MASK: u64 = TtbatEntry::BASE.mask();
 
 /// Encodes a TTBAT entry `base | 1 | slot << 48`; `None` if `base` is misaligned or out of
 /// range or `slot` is not below [`NUM_CONTEXTS`].
@@ -464,20 +509,18 @@ pub const fn ttbat_entry(base: u64, slot: u32) -> Option<u64> {
     if base & !TTB_BASE_MASK != 0 || slot as usize >= NUM_CONTEXTS {
         return None;
     }
-    // CAST: widening.
-    Some(base | TTB_VALID | (slot as u64) << TTB_ASID_SHIFT)
+    // CAST: `slot` is below NUM_CONTEXTS, checked above.
+    Some(TtbatEntry(base).set_valid(true).set_asid(slot as u16).0)
 }
 
 /// Decodes a TTBAT entry to `(base, slot)`; `None` if the valid bit is clear.
 pub const fn decode_ttbat_entry(entry: u64) -> Option<(u64, u32)> {
-    if entry & TTB_VALID == 0 {
+    let e = TtbatEntry(entry);
+    if !e.valid() {
         return None;
     }
-    // CAST: the shifted value has 16 bits.
-    Some((
-        entry & TTB_BASE_MASK,
-        (entry >> TTB_ASID_SHIFT) as u32 & 0xffff,
-    ))
+    // CAST: widening.
+    Some((entry & TTB_BASE_MASK, e.asid() as u32))
 }
 
 plain_layout! {
@@ -623,144 +666,5 @@ pub const BUFMGR_CTL_LOW: u64 = 0x20_0000_0000;
 pub const BUFMGR_CTL_HIGH: u64 = 0xffff_ffae_ffff_0000;
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    const ALL_PROTS: [Prot; 11] = [
-        Prot::FW_MMIO_RW,
-        Prot::FW_MMIO_RO,
-        Prot::FW_SHARED_RW,
-        Prot::FW_SHARED_RO,
-        Prot::FW_PRIV_RW,
-        Prot::GPU_FW_SHARED_RW,
-        Prot::GPU_FW_PRIV_RW,
-        Prot::GPU_RO_FW_PRIV_RW,
-        Prot::GPU_SHARED_RW,
-        Prot::GPU_SHARED_RO,
-        Prot::GPU_SHARED_WO,
-    ];
-
-    #[test]
-    fn prot_encodings_match_downstream_bits() {
-        // AP=1 (FW), memattr=2 (uncached), UXN, GPU access, AF.
-        assert_eq!(
-            Prot::FW_SHARED_RW.pte_bits(),
-            1 << 6 | 2 << 2 | 1 << 54 | 1 << 55 | 1 << 10
-        );
-        // AP=0, memattr=0, UXN+PXN.
-        assert_eq!(
-            Prot::GPU_FW_PRIV_RW.pte_bits(),
-            1 << 53 | 1 << 54 | 1 << 55 | 1 << 10
-        );
-        // AP=2, memattr=2, PXN only.
-        assert_eq!(
-            Prot::GPU_SHARED_WO.pte_bits(),
-            2 << 6 | 2 << 2 | 1 << 53 | 1 << 55 | 1 << 10
-        );
-        assert_eq!(Prot::FW_MMIO_RW.memattr, MemAttr::Device);
-        assert_eq!(Prot::GPU_SHARED_RW.access(), (Perm::None, Perm::Rw));
-        assert_eq!(Prot::GPU_RO_FW_PRIV_RW.access(), (Perm::Rw, Perm::Ro));
-        assert_eq!(Prot::GPU_FW_SHARED_RW.access(), (Perm::Rw, Perm::Rw));
-        assert!(Prot::FW_PRIV_RW.is_cached_noncoherent());
-        assert!(!Prot::FW_SHARED_RW.is_cached_noncoherent());
-    }
-
-    #[test]
-    fn page_pte_round_trip() {
-        let pa = 0xab_cdef_4000;
-        for prot in ALL_PROTS {
-            for scope in [Scope::Global, Scope::NonGlobal] {
-                let pte = encode_page(pa, prot, scope).unwrap();
-                assert!(is_valid(pte));
-                let e = decode_page(pte, OAS_T8103).unwrap();
-                assert_eq!(e.pa, pa);
-                assert_eq!(e.prot, Some(prot));
-                assert_eq!(e.scope, scope);
-                assert!(e.af && e.gpu_access);
-            }
-        }
-    }
-
-    #[test]
-    fn pte_errors_and_invalid() {
-        assert_eq!(
-            encode_page(0x1000, Prot::FW_PRIV_RW, Scope::Global),
-            Err(PteError::Misaligned)
-        );
-        assert_eq!(encode_table(1 << 48), Err(PteError::OutOfRange));
-        assert_eq!(decode_page(0, 40), None);
-        assert_eq!(decode_page(0x4000 | 1, 40), None);
-        let t = encode_table(0x8_0000_4000).unwrap();
-        assert_eq!(t & 3, 3);
-        assert_eq!(decode_table(t, 40), Some(0x8_0000_4000));
-        // Bits above the OAS are not part of the address.
-        assert_eq!(decode_table(t | 1 << 45, 40), Some(0x8_0000_4000));
-        // Reserved AP value decodes without a protection.
-        let odd = encode_page(0x4000, Prot::FW_PRIV_RW, Scope::Global).unwrap() | 3 << 6;
-        assert_eq!(decode_page(odd, 40).unwrap().prot, None);
-    }
-
-    #[test]
-    fn reprotect_keeps_address_and_scope() {
-        let pte = encode_page(0x1234_4000, Prot::FW_PRIV_RW, Scope::NonGlobal).unwrap();
-        let re = reprotect(pte, Prot::FW_PRIV_RW.with_memattr(MemAttr::Uncached));
-        let e = decode_page(re, 40).unwrap();
-        assert_eq!(e.pa, 0x1234_4000);
-        assert_eq!(e.scope, Scope::NonGlobal);
-        assert_eq!(e.prot, Some(Prot::FW_SHARED_RW));
-    }
-
-    #[test]
-    fn level_geometry() {
-        assert_eq!(Level::Leaf.shift(), 14);
-        assert_eq!(Level::Mid.shift(), 25);
-        assert_eq!(Level::Root.shift(), 36);
-        assert_eq!(Level::Root.entries(), 8);
-        assert_eq!(Level::Mid.entry_span(), 32 << 20);
-        assert_eq!(ENTRIES_PER_TABLE as u64 * PTE_SIZE, PAGE_SIZE);
-        assert_eq!(oa_mask(40), 0xff_ffff_c000);
-    }
-
-    #[test]
-    fn index_computation() {
-        assert_eq!(indices(0), [0, 0, 0]);
-        assert_eq!(indices(0x4000), [0, 0, 1]);
-        assert_eq!(indices(0x200_0000), [0, 1, 0]);
-        assert_eq!(indices(USER_VA_TOP - PAGE_SIZE), [7, 2047, 2047]);
-        // Upper half: the same per-half offset gives the same indices.
-        assert_eq!(indices(UPPER_HALF_BASE), [0, 0, 0]);
-        assert_eq!(indices(0xffff_ffa0_0000_4000), [2, 0, 1]);
-        assert_eq!(indices(!PAGE_MASK), [7, 2047, 2047]);
-        for va in [
-            0x4000u64,
-            0x12_3456_c000,
-            USER_UNK_PAGE,
-            0xffff_ffa8_0123_4000,
-            BUFMGR_CTL_HIGH,
-        ] {
-            let h = half(va).unwrap();
-            assert_eq!(va_from_indices(h, indices(va)), va);
-        }
-        assert_eq!(half(1 << 39), None);
-        assert_eq!(half(0xffff_ff7f_ffff_ffff), None);
-        assert_eq!(half(UPPER_HALF_BASE), Some(Half::Upper));
-    }
-
-    #[test]
-    fn ttbat_entries() {
-        let e = ttbat_entry(0x8_0001_c000, 5).unwrap();
-        assert_eq!(e, 0x8_0001_c000 | 1 | 5 << 48);
-        assert_eq!(decode_ttbat_entry(e), Some((0x8_0001_c000, 5)));
-        assert_eq!(ttbat_entry(0x8_0001_c000, 64), None);
-        assert_eq!(ttbat_entry(0x8_0001_c004, 1), None);
-        assert_eq!(decode_ttbat_entry(0x8_0001_c000), None);
-        assert_eq!(ttbat_entry(0x4000, KERNEL_CONTEXT), Some(0x4001));
-    }
-
-    #[test]
-    fn handoff_slot() {
-        assert_eq!(handoff_current_slot(0), None);
-        assert_eq!(handoff_current_slot(u32::MAX), None);
-        assert_eq!(handoff_current_slot(3), Some(3));
-    }
-}
+#[path = "uat_tests.rs"]
+mod tests;

@@ -38,7 +38,7 @@ macro_rules! define_variants {
                 };
                 use super::super::job::{
                     ArrayAddr, BackgroundProgram, ChannelRing, ComputeJobParams1,
-                    EncoderParams, EotProgram, FragmentJobParams2, FwFaultInfo, JobMeta,
+                    EncoderParams, EotProgram, FragmentJobParams2, FwFaultInfo, GpuContextData, JobMeta,
                     LinkedListHead, PendingStamp, Priority, RegisterArray, TimestampPointers,
                     VertexJobParams2, VertexTilingParams,
                 };
@@ -380,6 +380,58 @@ mod tests {
             g13_v12_3::DeviceControlMsg::decode(&unknown),
             g13_v12_3::DeviceControlMsg::Unknown(unknown)
         );
+    }
+
+    /// The constructors build the messages the driver sent as struct literals before, byte for
+    /// byte, in both DestroyContext layouts (packed from 13.3 and not before).
+    #[test]
+    fn device_control_constructors() {
+        use g13_v12_3::DeviceControlMsg as D12;
+        use g13_v13_5::DeviceControlMsg as D13;
+        let va = 0xffff_ffa0_0000_0080;
+        let raw = D13::destroy_context(va).encode();
+        assert_eq!(raw.msg_type, g13_v13_5::DC_DESTROY_CONTEXT);
+        let d = &raw.data.0;
+        // Packed 13.5 layout: ctx_23 at +0x08, ctx_0/1/4 at +0x11..0x13, the pointer at +0x14
+        // (payload offsets are message offsets minus 4); GpuContextData::default()'s bytes.
+        assert_eq!(d[0x8 - 4], 2);
+        assert_eq!(d[0x11 - 4..0x14 - 4], [0xff, 0xff, 0]);
+        assert_eq!(d[0x14 - 4..0x1c - 4], va.to_le_bytes());
+        let zero_at = |d: &[u8], r: core::ops::Range<usize>| d[r].iter().all(|&b| b == 0);
+        assert!(zero_at(d, 0..4) && zero_at(d, 0x9 - 4..0x11 - 4) && zero_at(d, 0x1c - 4..0x2c));
+        assert_eq!(
+            D13::decode(&raw),
+            D13::DestroyContext {
+                unk_4: 0,
+                ctx_23: 2,
+                unk_c: 0,
+                unk_10: 0,
+                ctx_0: 0xff,
+                ctx_1: 0xff,
+                ctx_4: 0,
+                unk_18: 0,
+                gpu_context: va,
+            }
+        );
+        let flush = D13::flush_all().encode();
+        assert_eq!(flush.msg_type, g13_v13_5::DC_DESTROY_CONTEXT);
+        assert_eq!(flush.data.0[0x11 - 4..0x14 - 4], [0xff, 0xff, 0xff]);
+        assert!(flush.data.0[0x14 - 4..].iter().all(|&b| b == 0));
+        assert_eq!(flush.data.0[0x8 - 4], 0);
+        // 12.3: the unpacked layout, ctx bytes at +0x14..0x16 and the pointer at +0x1c.
+        let old = D12::destroy_context(va).encode();
+        assert_eq!(old.msg_type, g13_v12_3::DC_DESTROY_CONTEXT);
+        assert_eq!(old.data.0[0x14 - 4..0x17 - 4], [0xff, 0xff, 0]);
+        assert_eq!(old.data.0[0x1c - 4..0x24 - 4], va.to_le_bytes());
+        assert_eq!(
+            D12::flush_all().encode().data.0[0x14 - 4..0x17 - 4],
+            [0xff; 3]
+        );
+        assert_eq!(
+            D13::initialize().encode().msg_type,
+            g13_v13_5::DC_INITIALIZE
+        );
+        assert_eq!(D13::decode(&D13::initialize().encode()), D13::Initialize);
     }
 }
 

@@ -14,7 +14,7 @@
 //!  vm.rs        GPU address spaces: page tables + the object references they need
 //!  gem.rs       buffer objects (16 KiB GPU pages, mmap, PRIME)
 //!  queue.rs     command queues
-//!  mmu.rs       page-table memory for the shared UAT engine (fw::pgtable)
+//!  mmu.rs       page-table memory for the shared UAT engine (fw::engine::pgtable)
 //!  fwmem.rs     the kernel half of the GPU address space, the structures the firmware boots from
 //!  fwalloc.rs   firmware heaps (private / GPU read-only / shared) and typed firmware objects
 //!  channel.rs   the driver's end of a transmit channel ring (device control)
@@ -85,14 +85,15 @@ mod submit;
 mod uapi_plain;
 mod vm;
 
-// The firmware ABI and the UAT page-table engine, shared with the host tools (which test them).
-// The driver uses part of it; the rest serves the tools and the firmware model.
+// The firmware layouts (firmware-defs/src/defs/) and the engines on them (src/engine/: UAT page
+// tables, heap books), shared with the host crate agx-firmware-defs, which tests them.
 #[path = "../../../../firmware-defs/src/defs.rs"]
 #[allow(dead_code, unreachable_pub, unexpected_cfgs)]
 mod fw;
 
-// The crash-dump format, shared with its decoder (tools/agx-coredump), which tests it.
-#[path = "../../../../tools/agx-coredump/src/format.rs"]
+// The crash-dump format (ELF writer and reader, no_std), the crate asahi-coredump-format in
+// uapi/coredump/ that the decoder tools/agx-coredump depends on and tests.
+#[path = "../../../../uapi/coredump/src/format.rs"]
 #[allow(dead_code, unreachable_pub, unused_imports)]
 #[deny(
     clippy::indexing_slicing,

@@ -18,8 +18,8 @@
 //! allocates with `GFP_NOWAIT`: it never enters reclaim, which could wait on those very jobs.
 //! Its lists (segments, copy runs) grow in page-sized chunks ([`Chunked`]), never as one large
 //! allocation that a fragmented machine could refuse. Any allocation failure abandons the dump;
-//! the caller still fails the jobs. The dump format is shared with the decoder,
-//! `tools/agx-coredump` (see its `FORMAT.md`); every byte of the file is defined.
+//! the caller still fails the jobs. The dump format is the crate in `uapi/coredump/` (see its
+//! `FORMAT.md`), shared with the decoder `tools/agx-coredump`; every byte of the file is defined.
 //!
 //! Locking: the caller holds the kernel half ([`FwMemory`], behind the firmware allocator's
 //! mutex) across [`Snapshot::take`]; the RAM check takes the kernel's resource-tree read lock

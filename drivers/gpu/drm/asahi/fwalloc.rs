@@ -3,8 +3,8 @@
 //! Firmware heaps: memory for kernel-owned firmware objects in the kernel half.
 //!
 //! The [`FwAllocator`] owns the kernel (TTBR1) half of the GPU address space ([`FwMemory`]: its
-//! page tables and the timestamp window) and three heaps in it, whose books are kept by the
-//! shared, host-tested `fw::heap`:
+//! page tables and the timestamp window) and three heaps in it (ranges: the layout `fw::heap`),
+//! whose books are kept by the shared, host-tested engine `fw::engine::heap`:
 //!
 //! | heap | range | firmware mapping | freed memory |
 //! |---|---|---|---|
@@ -35,7 +35,8 @@ use crate::backend::{endpoint, Transport};
 use crate::channel::TxChannel;
 use crate::fw::channels::FwCtlMsg;
 use crate::fw::channels::{DOORBELL_DEVCTRL, MSG_FWCTL, MSG_TX_DOORBELL};
-use crate::fw::heap::{self, Heap, HeapError, HeapStats, PageUse};
+use crate::fw::engine::heap::{self as books, Heap, HeapError, HeapStats, PageUse};
+use crate::fw::heap;
 use crate::fw::job::GpuContextData;
 use crate::fw::plain::{self, Plain};
 use crate::fw::types::GpuPtr;
@@ -320,13 +321,7 @@ impl FwAllocator {
     /// unmaps kernel memory), and waits until it has. `ENODEV` without running firmware.
     /// Process context; sleeps.
     pub(crate) fn flush_range(&self, va: u64, pages: u64) -> Result {
-        let msg = FwCtlMsg {
-            addr: crate::fw::types::U64::new(va),
-            unk_8: 0,
-            slot: 64,
-            page_count: u16::try_from(pages).map_err(|_| EINVAL)?,
-            unk_12: 2,
-        };
+        let msg = FwCtlMsg::flush_kernel_range(va, u16::try_from(pages).map_err(|_| EINVAL)?);
         let mut guard = self.fwctl.lock();
         let chan = guard.as_mut().ok_or(ENODEV)?;
         let index = chan.send(plain::bytes_of(&msg))?;
@@ -340,18 +335,7 @@ impl FwAllocator {
     /// the context's queued work and finishes what it runs; afterwards it touches nothing of
     /// the context. Process context.
     pub(crate) fn destroy_context(&self, ctx: &FwObject<GpuContextData>) -> Result {
-        let d = GpuContextData::default();
-        self.device_control(&DeviceControlMsg::DestroyContext {
-            unk_4: 0,
-            ctx_23: d.unk_23,
-            unk_c: 0,
-            unk_10: 0,
-            ctx_0: d.unk_0,
-            ctx_1: d.unk_1,
-            ctx_4: d.unk_4,
-            unk_18: 0,
-            gpu_context: ctx.alloc().va(),
-        })
+        self.device_control(&DeviceControlMsg::destroy_context(ctx.alloc().va()))
     }
 
     /// Maps one more page at the end of heap `h`: the page, the books' entry and any page
@@ -392,18 +376,7 @@ impl FwAllocator {
     /// firmware nothing is cached and the garbage is collected at once; if the firmware does
     /// not answer, the garbage stays.
     fn flush_and_collect(&self, h: &mut HeapState) {
-        let flush = DeviceControlMsg::DestroyContext {
-            unk_4: 0,
-            ctx_23: 0,
-            unk_c: 0,
-            unk_10: 0,
-            ctx_0: 0xff,
-            ctx_1: 0xff,
-            ctx_4: 0xff,
-            unk_18: 0,
-            gpu_context: 0,
-        };
-        match self.device_control(&flush) {
+        match self.device_control(&DeviceControlMsg::flush_all()) {
             Ok(()) => {
                 self.flushes.fetch_add(1, Ordering::Relaxed);
             }
@@ -632,14 +605,14 @@ mod tests {
         expect_eq!(ctx, fw.stats(HeapKind::Private).1, 0);
         // Enough garbage makes the next allocation flush and collect.
         let mut held = KVec::new();
-        for _ in 0..=heap::FLUSH_GARBAGE_OBJECTS {
+        for _ in 0..=books::FLUSH_GARBAGE_OBJECTS {
             held.push(fw.alloc(HeapKind::Private, 0x80)?, GFP_KERNEL)?;
         }
         while held.pop().is_some() {}
         let (stats, _) = fw.stats(HeapKind::Private);
         expect_true!(
             ctx,
-            stats.garbage_objects > heap::FLUSH_GARBAGE_OBJECTS,
+            stats.garbage_objects > books::FLUSH_GARBAGE_OBJECTS,
             "{:?}",
             stats
         );

@@ -2,10 +2,10 @@
 
 //! GPU page tables (UAT) in kernel memory.
 //!
-//! The table format and the walking, mapping and unmapping logic live in the shared
-//! `firmware-defs` engine ([`fw::pgtable`]), which is unit-tested on the host; this module
-//! gives it memory: every table is one [`TablePage`] (a [`GpuPage`]), reached through the
-//! kernel's direct map.
+//! The table format (`fw::uat`) and the walking, mapping and unmapping logic (the shared
+//! `firmware-defs` engine [`fw::engine::pgtable`], unit-tested on the host) are shared; this
+//! module gives the engine memory: every table is one [`TablePage`] (a [`GpuPage`]), reached
+//! through the kernel's direct map.
 //!
 //! # Ownership of table memory
 //!
@@ -33,7 +33,9 @@
 
 use crate::backend::Transport;
 use crate::bindings;
-use crate::fw::pgtable::{self, Error as PtError, SlotSet, TableMemory, TablePhys, TableSource};
+use crate::fw::engine::pgtable::{
+    self, Error as PtError, SlotSet, TableMemory, TablePhys, TableSource,
+};
 use crate::fw::uat::{self, Level, Prot};
 use crate::kernel_ext::vec::VecExt;
 use crate::pages::GpuPage;

@@ -168,6 +168,46 @@ pub enum DeviceControlMsg {
 }
 
 impl DeviceControlMsg {
+    /// `DestroyContext` for the context whose `GpuContextData` is at `gpu_context`: the
+    /// firmware drops the context's queued work and forgets it. The message repeats bytes 0, 1,
+    /// 4 and 0x23 of the context data as [`GpuContextData::default`] initialises them, which is
+    /// what the driver writes (downstream sends the values it wrote).
+    pub fn destroy_context(gpu_context: u64) -> Self {
+        let d = GpuContextData::default();
+        DeviceControlMsg::DestroyContext {
+            unk_4: 0,
+            ctx_23: d.unk_23,
+            unk_c: 0,
+            unk_10: 0,
+            ctx_0: d.unk_0,
+            ctx_1: d.unk_1,
+            ctx_4: d.unk_4,
+            unk_18: 0,
+            gpu_context,
+        }
+    }
+
+    /// The firmware cache flush: a `DestroyContext` for no context, with every context byte
+    /// 0xff (reference §2). After it the firmware holds nothing of freed private memory.
+    pub fn flush_all() -> Self {
+        DeviceControlMsg::DestroyContext {
+            unk_4: 0,
+            ctx_23: 0,
+            unk_c: 0,
+            unk_10: 0,
+            ctx_0: 0xff,
+            ctx_1: 0xff,
+            ctx_4: 0xff,
+            unk_18: 0,
+            gpu_context: 0,
+        }
+    }
+
+    /// `Initialize`, sent once before the firmware's first boot.
+    pub fn initialize() -> Self {
+        DeviceControlMsg::Initialize
+    }
+
     /// Encodes this message as a ring entry (unused bytes are zero).
     pub fn encode(&self) -> RawDeviceControlMsg {
         let mut raw = RawDeviceControlMsg {

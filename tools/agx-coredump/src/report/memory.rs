@@ -5,7 +5,7 @@
 
 use core::fmt::Write as _;
 
-use agx_firmware_defs::uat::{Ap, MemAttr, Perm, Prot, PTE_GPU_ACCESS};
+use agx_firmware_defs::uat::{Ap, MemAttr, Perm, Prot, Pte};
 use zerocopy::{FromBytes, Immutable, KnownLayout};
 
 use super::Error;
@@ -64,7 +64,7 @@ fn rwx_string(rwx: u32) -> String {
 /// firmware and GPU permissions per `firmware-defs` [`Prot::access`].
 pub fn describe_flags(flags: u32) -> String {
     let pte = flags_pte_bits(flags);
-    let gpu_bit = if pte & PTE_GPU_ACCESS != 0 {
+    let gpu_bit = if Pte(pte).gpu_access() {
         ""
     } else {
         " no-gpu-bit"

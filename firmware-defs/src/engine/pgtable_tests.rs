@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::vec;
 use std::vec::Vec;
 
-use super::super::uat::{
+use super::uat::{
     Ap, MemAttr, Prot, KERNEL_VA_PRIVATE, KERNEL_VA_SHARED, OAS_T8103, PAGE_SIZE, UPPER_HALF_BASE,
     USER_VA_TOP,
 };

@@ -67,7 +67,7 @@
 //!   [`PageTable::reclaim`]);
 //! - `batch` (`pgtable_batch.rs`): batches of operations ([`SlotSet`]).
 
-use super::uat::{self, Half, Level, PageEntry, Scope, PAGE_MASK, PAGE_SHIFT};
+use super::super::uat::{self, Half, Level, PageEntry, Scope, PAGE_MASK, PAGE_SHIFT};
 
 #[path = "pgtable_walk.rs"]
 mod walk;

@@ -4,8 +4,8 @@ extern crate std;
 
 use std::vec::Vec;
 
-use super::super::super::uat::{Prot, PAGE_SIZE};
 use super::super::tests::{map_ok, user, FakeMem, DATA, GARBAGE, LEAF_SPAN, MIB, MID_SPAN};
+use super::super::uat::{Prot, PAGE_SIZE};
 use super::super::{Prealloc, HALF_PAGES, PAGE_SHIFT};
 use super::*;
 

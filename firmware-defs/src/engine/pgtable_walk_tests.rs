@@ -6,12 +6,12 @@ use std::vec::Vec;
 
 use core::ops::ControlFlow;
 
-use super::super::super::uat::{
-    Half, Prot, Scope, KERNEL_VA_PRIVATE, PAGE_SIZE, UPPER_HALF_BASE, VA_MASK,
-};
 use super::super::tests::{
     fault_of, kernel, leaves, map_ok, user, FakeMem, NoTable, DATA, GIB, LEAF_SPAN, MIB, MID_SPAN,
     OAS,
+};
+use super::super::uat::{
+    Half, Prot, Scope, KERNEL_VA_PRIVATE, PAGE_SIZE, UPPER_HALF_BASE, VA_MASK,
 };
 use super::super::{Prealloc, HALF_PAGES};
 use super::*;

@@ -4,9 +4,10 @@
 //!
 //! This module is shared by the kernel writer and the host decoder. It is compiled in two ways:
 //!
-//! - by the host crate `agx-coredump` as `pub mod format;` (from `src/lib.rs`), and
+//! - by the host crate `asahi-coredump-format` as `mod format;` (from `src/lib.rs`, which
+//!   re-exports it; the decoder `agx-coredump` re-exports that crate as `agx_coredump::format`), and
 //! - by the kernel module as
-//!   `#[path = ".../tools/agx-coredump/src/format.rs"] pub mod dumpfmt;`.
+//!   `#[path = ".../uapi/coredump/src/format.rs"] mod dumpfmt;`.
 //!
 //! To make both work, every file here follows the `firmware-defs` rules: submodules are declared
 //! with explicit `#[path]` attributes (resolved relative to this file either way), there are no
@@ -15,9 +16,9 @@
 //! between the two builds; the few UAT PTE bits it needs are plain constants in [`pte`].
 //!
 //! The host crate mounts this module with
-//! `#[deny(clippy::indexing_slicing, clippy::arithmetic_side_effects, clippy::as_conversions,
-//! clippy::unwrap_used, clippy::expect_used, clippy::panic)]` on the `mod` item (inner
-//! attributes are not allowed here); the kernel mount may do the same. No code here can panic:
+//! `#[deny(clippy::indexing_slicing, clippy::arithmetic_side_effects, clippy::unwrap_used,
+//! clippy::expect_used, clippy::panic)]` on the `mod` item (inner attributes are not allowed
+//! here); the kernel mount does the same. No code here can panic:
 //! slices are accessed with `get`, arithmetic is checked, and conversions use `TryFrom`.
 //!
 //! # File layout
@@ -32,7 +33,7 @@
 //! data    page data             16 KiB per captured page, in segment order
 //! ```
 //!
-//! See `tools/agx-coredump/FORMAT.md` for the field-by-field description and the differences
+//! See `uapi/coredump/FORMAT.md` for the field-by-field description and the differences
 //! from the downstream Asahi driver's `crashdump.rs`, which this layout stays compatible with.
 //!
 //! # Modules
