@@ -66,6 +66,8 @@
 //! in process context, under `Vm::inner` or `Gpu::fw`). They are valid before boot and after
 //! shutdown (then they only drop what is cached).
 
+#[cfg(CONFIG_APPLE_RTKIT)]
+pub(crate) mod rtkit;
 pub(crate) mod virtual_agx;
 
 use crate::fwmem::FwLayout;
@@ -150,6 +152,132 @@ pub(crate) trait Backend: Send + Sync {
     /// Makes the firmware crash (test and debug aid, debugfs `crash_firmware`). The crash is
     /// reported through [`IrqHandler::crashed`]. Any later call does nothing.
     fn crash(&self);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The transport boundary (replaces `Backend`; see /work/notes/transport.rs, the lead's definitive
+// version). Until the GPU is built on it, only the real transport (`rtkit`, arm64) uses it.
+// ---------------------------------------------------------------------------------------------
+
+/// The GPU firmware's RTKit application endpoints (downstream `gpu.rs`, firmware-commands.md
+/// §7.3).
+#[allow(dead_code)]
+pub(crate) mod endpoint {
+    /// The firmware endpoint: `MSG_INIT` from the driver, the RX doorbell from the firmware.
+    pub(crate) const FIRMWARE: u8 = 0x20;
+    /// The doorbell endpoint: TX doorbells, FwCtl doorbell, kick.
+    pub(crate) const DOORBELL: u8 = 0x21;
+}
+
+/// The MMIO register ranges of an AGX (upstream binding `reg-names`).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[cfg_attr(not(CONFIG_APPLE_RTKIT), allow(dead_code))]
+pub(crate) enum Mmio {
+    /// `asc`: the GPU coprocessor's control registers (`CPU_CONTROL` at 0x44).
+    Asc,
+    /// `sgx`: the GPU's registers (ID registers at 0xd04000, core masks, fault registers).
+    Sgx,
+}
+
+/// The bootloader's reserved memory regions, in the binding's `memory-region-names` order.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[repr(usize)]
+#[cfg_attr(not(CONFIG_APPLE_RTKIT), allow(dead_code))]
+pub(crate) enum Region {
+    /// The TTBAT: the page-table roots of the 64 context slots (slot 0 the kernel half's).
+    Ttbs = 0,
+    /// The kernel half's top-level page table (the root the firmware was started with).
+    Pagetables,
+    /// The handoff page: magic words and the lock AP and firmware take around page-table changes.
+    Handoff,
+    /// Calibration blob A (HwDataA's per-chip values).
+    HwCalA,
+    /// Calibration blob B (HwDataB's per-chip values).
+    HwCalB,
+    /// The firmware's `Globals` as the bootloader prepared them.
+    Globals,
+}
+
+#[cfg_attr(not(CONFIG_APPLE_RTKIT), allow(dead_code))]
+impl Region {
+    /// Every region, in `memory-region-names` order.
+    pub(crate) const ALL: [Region; 6] = [
+        Self::Ttbs,
+        Self::Pagetables,
+        Self::Handoff,
+        Self::HwCalA,
+        Self::HwCalB,
+        Self::Globals,
+    ];
+
+    /// The name in `memory-region-names`.
+    pub(crate) fn name(self) -> &'static CStr {
+        match self {
+            Self::Ttbs => kernel::c_str!("ttbs"),
+            Self::Pagetables => kernel::c_str!("pagetables"),
+            Self::Handoff => kernel::c_str!("handoff"),
+            Self::HwCalA => kernel::c_str!("hw-cal-a"),
+            Self::HwCalB => kernel::c_str!("hw-cal-b"),
+            Self::Globals => kernel::c_str!("globals"),
+        }
+    }
+}
+
+/// A reserved region: physical RAM the bootloader set aside and filled.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[cfg_attr(not(CONFIG_APPLE_RTKIT), allow(dead_code))]
+pub(crate) struct RegionInfo {
+    /// Physical address (page aligned).
+    pub(crate) phys: u64,
+    /// Size in bytes.
+    pub(crate) size: u64,
+}
+
+/// What the driver does with what the firmware sends.
+#[cfg_attr(not(CONFIG_APPLE_RTKIT), allow(dead_code))]
+pub(crate) trait MessageHandler: Send + Sync {
+    /// A message from the firmware on application endpoint `endpoint`. May be called in hard-IRQ
+    /// context (the mailbox interrupt) or from RTKit's workqueue: never sleeps, never allocates.
+    fn recv_message(&self, endpoint: u8, msg: u64);
+    /// The firmware crashed and is dead; `crashlog` is its crash log in RTKit's format
+    /// (`fw::crashlog`). Process context; called at most once.
+    fn crashed(&self, crashlog: &[u8]);
+}
+
+/// A transport to an AGX.
+#[cfg_attr(not(CONFIG_APPLE_RTKIT), allow(dead_code))]
+pub(crate) trait Transport: Send + Sync {
+    /// A short name for logs ("virtual", "rtkit").
+    fn name(&self) -> &'static CStr;
+    /// The physical range of reserved region `region`, `None` when the device has none.
+    fn region(&self, region: Region) -> Option<RegionInfo>;
+    /// Reads the 32-bit register at `offset` of range `mmio`. Any context. An offset outside the
+    /// range reads all ones (as an unclaimed bus access does).
+    fn read32(&self, mmio: Mmio, offset: usize) -> u32;
+    /// Reads the 64-bit register at `offset` (the fault register). Any context.
+    fn read64(&self, mmio: Mmio, offset: usize) -> u64;
+    /// Writes the 32-bit register at `offset` of range `mmio`. Any context. Writes outside the
+    /// range are dropped.
+    fn write32(&self, mmio: Mmio, offset: usize, value: u32);
+    /// Boots the coprocessor's RTKit (the ASC CPU must have been started through
+    /// `asc`+`CPU_CONTROL`) and starts both application endpoints; from then on the firmware's
+    /// messages go to `handler`. Process context.
+    fn start(&self, handler: Arc<dyn MessageHandler>) -> Result;
+    /// Sends `msg` on application endpoint `endpoint`. Any context; never sleeps or allocates.
+    /// `ENODEV` when the coprocessor is not running (not started, crashed, shut down).
+    fn send(&self, endpoint: u8, msg: u64) -> Result;
+    /// Invalidates the GPU's cached translations of `[va, va + size)` in the address space whose
+    /// page-table root is `ttb` (see "TLB invalidation"). Any context; never sleeps or
+    /// allocates.
+    fn tlb_invalidate(&self, ttb: u64, va: u64, size: u64);
+    /// Invalidates every cached translation of the address space whose root is `ttb`.
+    fn tlb_invalidate_all(&self, ttb: u64);
+    /// Stops the coprocessor: no message reaches the handler after this returns, and the
+    /// handler reference is dropped. Process context.
+    fn shutdown(&self);
+    /// Makes the firmware crash (test and debug aid, debugfs `crash_firmware`); the crash is
+    /// reported through [`MessageHandler::crashed`]. `EOPNOTSUPP` where the transport cannot.
+    fn crash(&self) -> Result;
 }
 
 /// A backend for the module's KUnit tests: it runs nothing and records the TLB invalidations
