@@ -103,7 +103,10 @@ impl Description {
         let Some(&(compatible, gen, variant)) =
             COMPATIBLES.iter().find(|(c, _, _)| props.is_compatible(c))
         else {
-            dev_err!(dev, "no known apple,agx-* compatible: refusing the device\n");
+            dev_err!(
+                dev,
+                "no known apple,agx-* compatible: refusing the device\n"
+            );
             return Err(ENODEV);
         };
         let Some(abi_property) = ABI_PROPERTIES.into_iter().find(|p| props.present(p)) else {
@@ -178,7 +181,11 @@ pub(crate) fn check_resources(pdev: &platform::Device, desc: &Description) -> Re
     let compat = desc.compatible;
     let mut missing = 0u32;
     if !props.has_of_node() {
-        dev_err!(pdev, "{}: not a device-tree node: refusing the device\n", compat);
+        dev_err!(
+            pdev,
+            "{}: not a device-tree node: refusing the device\n",
+            compat
+        );
         return Err(ENODEV);
     }
     for name in [c_str!("asc"), c_str!("sgx")] {
@@ -203,7 +210,12 @@ pub(crate) fn check_resources(pdev: &platform::Device, desc: &Description) -> Re
             missing += 1;
         }
         Err(e) => {
-            dev_err!(pdev, "{}: malformed mboxes ({:?}): unusable mailbox\n", compat, e);
+            dev_err!(
+                pdev,
+                "{}: malformed mboxes ({:?}): unusable mailbox\n",
+                compat,
+                e
+            );
             missing += 1;
         }
     }
@@ -262,7 +274,11 @@ mod tests {
     }
 
     fn compatible_table(ctx: &mut Context) {
-        let pos = |name: &[u8]| COMPATIBLES.iter().position(|(c, _, _)| c.as_bytes() == name);
+        let pos = |name: &[u8]| {
+            COMPATIBLES
+                .iter()
+                .position(|(c, _, _)| c.as_bytes() == name)
+        };
         // A -g1Xc/-g1Xd node lists its -g1Xs fallback too: the specific entry must come first.
         for (specific, fallback) in [
             (&b"apple,agx-g13c"[..], &b"apple,agx-g13s"[..]),
@@ -273,11 +289,31 @@ mod tests {
             let (a, b) = (pos(specific), pos(fallback));
             expect_true!(ctx, a.is_some() && b.is_some() && a < b);
         }
-        let get = |name: &[u8]| pos(name).and_then(|i| COMPATIBLES.get(i)).map(|e| (e.1, e.2));
-        expect_eq!(ctx, get(b"apple,agx-t8103"), Some((GpuGen::G13, GpuVariant::G)));
-        expect_eq!(ctx, get(b"apple,agx-t6002"), Some((GpuGen::G13, GpuVariant::D)));
-        expect_eq!(ctx, get(b"apple,agx-t8112"), Some((GpuGen::G14, GpuVariant::G)));
-        expect_eq!(ctx, get(b"apple,agx-t6021"), Some((GpuGen::G14, GpuVariant::C)));
+        let get = |name: &[u8]| {
+            pos(name)
+                .and_then(|i| COMPATIBLES.get(i))
+                .map(|e| (e.1, e.2))
+        };
+        expect_eq!(
+            ctx,
+            get(b"apple,agx-t8103"),
+            Some((GpuGen::G13, GpuVariant::G))
+        );
+        expect_eq!(
+            ctx,
+            get(b"apple,agx-t6002"),
+            Some((GpuGen::G13, GpuVariant::D))
+        );
+        expect_eq!(
+            ctx,
+            get(b"apple,agx-t8112"),
+            Some((GpuGen::G14, GpuVariant::G))
+        );
+        expect_eq!(
+            ctx,
+            get(b"apple,agx-t6021"),
+            Some((GpuGen::G14, GpuVariant::C))
+        );
     }
 
     kunit_suite!(asahi_desc, [abi_table, compatible_table]);

@@ -8,6 +8,7 @@
 
 use crate::backend::{virtual_agx::VirtualAgx, Backend};
 use crate::bindings;
+use crate::desc::{self, Description};
 use crate::file::File;
 use crate::gpu::Gpu;
 use crate::kernel_ext::drm::declare_ioctls;
@@ -15,7 +16,6 @@ use crate::kernel_ext::drm::ioctl_flags::{AUTH, RENDER_ALLOW};
 use crate::kernel_ext::drm::{self, feature};
 use crate::kernel_ext::platform::{self, IdTable, OfTable};
 use crate::kernel_ext::print::{dev_err, dev_info};
-use crate::desc::{self, Description};
 use crate::kernel_ext::property::{SwProps, SwValue};
 use kernel::c_str;
 use kernel::prelude::*;
@@ -328,6 +328,22 @@ impl platform::Driver for AsahiPlatformDriver {
             Matched::DeviceTree => return probe_real(pdev, &desc),
         };
         let hw = backend.hw();
+        // The backend must model what the node describes (the virtual AGX: its software node).
+        if desc.gen != hw.gpu_gen
+            || desc.variant != hw.gpu_variant
+            || desc.abi != desc::FwAbi::V13_5
+        {
+            dev_err!(
+                pdev,
+                "{}: {:?} {:?} firmware {:?} is not what the {} backend models\n",
+                desc.compatible,
+                desc.gen,
+                desc.variant,
+                desc.abi,
+                backend.name()
+            );
+            return Err(ENODEV);
+        }
         let [a, b, c] = desc.abi_cells;
         dev_info!(
             pdev,

@@ -35,7 +35,10 @@ use kernel::sync::{Arc, Mutex};
 
 /// Maps the buffers RTKit gives the coprocessor (crash log, syslog, ioreport) into the
 /// firmware's address space: implemented by the owner of the kernel half's page tables.
-#[allow(dead_code, reason = "the GPU (the lead's) implements it when it is wired to the transport")]
+#[allow(
+    dead_code,
+    reason = "the GPU (the lead's) implements it when it is wired to the transport"
+)]
 pub(crate) trait ShmemMapper: Send + Sync {
     /// Maps `size` bytes of RAM at `phys` for the firmware (read-write, shared) and returns the
     /// firmware address. Process context.
@@ -88,7 +91,7 @@ impl rtkit::Handler for Dispatch {
 pub(crate) struct RtkitTransport {
     asc: IoMem,
     sgx: IoMem,
-    regions: [Option<RegionInfo>; Region::ALL.len()],
+    regions: [Option<RegionInfo>; 6],
     /// The TTBAT, `None` when it could not be mapped (then invalidations are conservative).
     ttbat: Option<WbMem>,
     dispatch: Arc<Dispatch>,
@@ -99,11 +102,6 @@ pub(crate) struct RtkitTransport {
     #[pin]
     live: SpinLockIrq<Option<Arc<RtKit>>>,
 }
-
-/// `ASC` `CPU_CONTROL` (firmware-commands.md §6.3): bit 4 runs the coprocessor's CPU.
-pub(crate) const ASC_CPU_CONTROL: usize = 0x44;
-/// `CPU_CONTROL` RUN bit.
-pub(crate) const ASC_CPU_CONTROL_RUN: u32 = 1 << 4;
 
 /// Size of the TTBAT the transport reads (`fw::uat::TTBAT_SIZE`: 64 slots of `ttb0`, `ttb1`).
 const TTBAT_SIZE: u64 = crate::fw::uat::TTBAT_SIZE as u64;
@@ -117,7 +115,14 @@ impl RtkitTransport {
         let map = |name: &'static CStr| -> Result<IoMem> {
             let (start, size) = pdev.mem_resource(name).ok_or(ENODEV)?;
             IoMem::map(start, size).inspect_err(|e| {
-                dev_err!(pdev, "cannot map reg \"{}\" ({:#x}+{:#x}): {:?}\n", name, start, size, e)
+                dev_err!(
+                    pdev,
+                    "cannot map reg \"{}\" ({:#x}+{:#x}): {:?}\n",
+                    name,
+                    start,
+                    size,
+                    e
+                )
             })
         };
         let asc = map(c_str!("asc"))?;
@@ -132,7 +137,10 @@ impl RtkitTransport {
             .filter(|r| r.size >= TTBAT_SIZE)
             .and_then(|r| WbMem::map(r.phys, TTBAT_SIZE).ok());
         if ttbat.is_none() {
-            dev_err!(pdev, "cannot map the TTBAT: TLB invalidations flush everything\n");
+            dev_err!(
+                pdev,
+                "cannot map the TTBAT: TLB invalidations flush everything\n"
+            );
         }
         let dispatch = Arc::pin_init(
             pin_init!(Dispatch {
@@ -147,7 +155,10 @@ impl RtkitTransport {
             }
         })?;
         let rtk = Arc::new(rtk, GFP_KERNEL)?;
-        dev_info!(pdev, "RTKit transport ready (asc, sgx mapped; mailbox started)\n");
+        dev_info!(
+            pdev,
+            "RTKit transport ready (asc, sgx mapped; mailbox started)\n"
+        );
         Arc::pin_init(
             pin_init!(Self {
                 asc,
@@ -165,7 +176,10 @@ impl RtkitTransport {
     /// Sets who maps RTKit's buffers for the firmware. Must be called before
     /// [`Transport::start`]: without a mapper the coprocessor's buffer requests (its crash log
     /// among them) are refused, and a crash is reported with an empty log.
-    #[allow(dead_code, reason = "called by the GPU once it is wired to the transport")]
+    #[allow(
+        dead_code,
+        reason = "called by the GPU once it is wired to the transport"
+    )]
     pub(crate) fn set_shmem_mapper(&self, mapper: Arc<dyn ShmemMapper>) {
         *self.dispatch.mapper.lock() = Some(mapper);
     }
@@ -211,27 +225,41 @@ mod tlbi {
     /// `tlbi vmalle1os; dsb sy`: everything, every ASID.
     pub(super) fn vmalle1os() {
         // SAFETY: TLB maintenance only drops cached translations; it touches no memory.
-        unsafe { asm!("dsb ishst", "sys #0, c8, c1, #0", "dsb sy", "isb", options(nostack)) };
+        unsafe {
+            asm!(
+                "dsb ishst",
+                "sys #0, c8, c1, #0",
+                "dsb sy",
+                "isb",
+                options(nostack)
+            )
+        };
     }
 
     /// `tlbi aside1os, asid<<48; dsb sy`: one ASID.
     pub(super) fn aside1os(asid: u16) {
         let arg = u64::from(asid) << 48;
         // SAFETY: As in `vmalle1os`.
-        unsafe { asm!("dsb ishst", "sys #0, c8, c1, #2, {0}", "dsb sy", "isb", in(reg) arg, options(nostack)) };
+        unsafe {
+            asm!("dsb ishst", "sys #0, c8, c1, #2, {0}", "dsb sy", "isb", in(reg) arg, options(nostack))
+        };
     }
 
     /// `tlbi vae1os` for each `step`-byte page of `[va, va + size)` in `asid`, then `dsb sy`.
     pub(super) fn vae1os_range(asid: u16, va: u64, size: u64, step: u64) {
         // SAFETY: As in `vmalle1os`.
         unsafe { asm!("dsb ishst", options(nostack)) };
+        let end = va.saturating_add(size);
         let mut a = va;
-        while a < va.saturating_add(size) {
+        while a < end {
             // `__TLBI_VADDR`: VA[55:12] in bits 43:0, ASID in 63:48.
             let arg = ((a >> 12) & ((1 << 44) - 1)) | u64::from(asid) << 48;
             // SAFETY: As in `vmalle1os`.
             unsafe { asm!("sys #0, c8, c1, #1, {0}", in(reg) arg, options(nostack)) };
-            a += step;
+            let Some(next) = a.checked_add(step) else {
+                break;
+            };
+            a = next;
         }
         // SAFETY: As in `vmalle1os`.
         unsafe { asm!("dsb sy", "isb", options(nostack)) };

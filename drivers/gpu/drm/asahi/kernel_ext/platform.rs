@@ -169,9 +169,10 @@ impl<T: Driver> Registration<T> {
     /// The number of devices bound to the driver right now.
     pub(crate) fn bound_devices(&self) -> usize {
         let mut count = 0usize;
+        // It fails only for a null driver, which this is not.
         // SAFETY: The driver is registered (it is until `drop`); the callback only increments
         // the counter `data` points to, which outlives the call.
-        unsafe {
+        let _ = unsafe {
             bindings::driver_for_each_device(
                 &raw mut (*self.drv.get()).driver,
                 core::ptr::null_mut(),
@@ -303,7 +304,10 @@ impl Device {
         // as the device.
         let (start, end) = unsafe { ((*res).start, (*res).end) };
         // CAST: `resource_size_t` is at most 64 bits. A resource is inclusive of `end`.
-        Some((start as u64, (end as u64).wrapping_sub(start as u64).wrapping_add(1)))
+        Some((
+            start as u64,
+            (end as u64).wrapping_sub(start as u64).wrapping_add(1),
+        ))
     }
 }
 
@@ -324,20 +328,8 @@ unsafe impl Send for DeviceRegistration {}
 unsafe impl Sync for DeviceRegistration {}
 
 impl DeviceRegistration {
-    /// Creates and registers a resource-less platform device `name.id`; a matching driver binds
-    /// to it immediately.
-    pub(crate) fn new_simple(name: &'static CStr, id: i32) -> Result<Self> {
-        // SAFETY: `platform_device_info` is plain data; zero means "no parent, no resources".
-        let mut info: bindings::platform_device_info = unsafe { core::mem::zeroed() };
-        info.name = name.as_char_ptr();
-        info.id = id;
-        // SAFETY: `info` is valid for the call; the core copies what it keeps.
-        let pdev = from_err_ptr(unsafe { bindings::platform_device_register_full(&info) })?;
-        Ok(Self { pdev })
-    }
-
-    /// Like [`Self::new_simple`], with a software node carrying `props` as the device's firmware
-    /// node: the driver reads them with the device property API, as it reads a device-tree node.
+    /// Creates and registers a resource-less platform device `name.id` (a matching driver binds
+    /// to it immediately), with a software node carrying `props` as its firmware node: the driver reads them with the device property API, as it reads a device-tree node.
     pub(crate) fn new_with_props(
         name: &'static CStr,
         id: i32,
@@ -357,8 +349,7 @@ impl DeviceRegistration {
 
 impl Drop for DeviceRegistration {
     fn drop(&mut self) {
-        // SAFETY: `pdev` was registered in `new_simple`/`new_with_props` and not unregistered
-        // since.
+        // SAFETY: `pdev` was registered in `new_with_props` and not unregistered since.
         unsafe { bindings::platform_device_unregister(self.pdev) };
     }
 }

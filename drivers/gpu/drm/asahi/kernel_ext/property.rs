@@ -85,7 +85,11 @@ impl<'a> DeviceProps<'a> {
     pub(crate) fn match_string(&self, name: &CStr, value: &CStr) -> Result<usize> {
         // SAFETY: As in `present`; both strings are NUL-terminated.
         let i = unsafe {
-            bindings::device_property_match_string(self.dev, name.as_char_ptr(), value.as_char_ptr())
+            bindings::device_property_match_string(
+                self.dev,
+                name.as_char_ptr(),
+                value.as_char_ptr(),
+            )
         };
         // CAST: non-negative indices fit `usize`.
         kernel::error::to_result(i).map(|()| i as usize)
@@ -93,7 +97,8 @@ impl<'a> DeviceProps<'a> {
 
     /// Whether the device's `compatible` lists `value`.
     pub(crate) fn is_compatible(&self, value: &CStr) -> bool {
-        self.match_string(kernel::c_str!("compatible"), value).is_ok()
+        self.match_string(kernel::c_str!("compatible"), value)
+            .is_ok()
     }
 
     /// The device's device-tree node, `None` on a device without one (the virtual AGX).
@@ -117,7 +122,12 @@ impl<'a> DeviceProps<'a> {
         // SAFETY: `np` is the live device's node (its reference is the device's); `name` is
         // NUL-terminated; the outputs are valid for writes.
         kernel::error::to_result(unsafe {
-            bindings::asahi_helper_of_reserved_mem_by_name(np, name.as_char_ptr(), &mut base, &mut size)
+            bindings::asahi_helper_of_reserved_mem_by_name(
+                np,
+                name.as_char_ptr(),
+                &mut base,
+                &mut size,
+            )
         })?;
         // CAST: `phys_addr_t` is at most 64 bits.
         Ok((base as u64, size as u64))
@@ -162,7 +172,9 @@ pub(crate) enum SwValue {
 /// # Invariants
 ///
 /// Every pointer is a `&'static CStr`'s, so valid forever.
-struct StrPtrs(KVec<*const c_char>);
+struct StrPtrs {
+    _ptrs: KVec<*const c_char>,
+}
 
 /// The properties of a software node, in the C layout `platform_device_register_full` takes
 /// (`platform_device_info::properties`, copied by the core when it creates the node).
@@ -200,7 +212,7 @@ impl SwProps {
                     e.type_ = bindings::DEV_PROP_STRING;
                     // The KVec's buffer does not move when the KVec itself is moved below.
                     e.__bindgen_anon_1.pointer = ptrs.as_ptr().cast();
-                    strings.push(StrPtrs(ptrs), GFP_KERNEL)?;
+                    strings.push(StrPtrs { _ptrs: ptrs }, GFP_KERNEL)?;
                 }
             }
             entries.push(e, GFP_KERNEL)?;

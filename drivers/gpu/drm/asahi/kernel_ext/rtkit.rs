@@ -26,6 +26,7 @@
 
 use crate::bindings;
 use crate::kernel_ext::print::AsRawDevice;
+use crate::kernel_ext::vec::VecExt;
 use core::ptr::NonNull;
 use kernel::ffi::{c_int, c_void};
 use kernel::new_mutex;
@@ -150,13 +151,18 @@ unsafe extern "C" fn crashed_cb(cookie: *mut c_void) {
 /// As for [`crashed_cb`].
 unsafe extern "C" fn recv_message_cb(cookie: *mut c_void, endpoint: u8, msg: u64) {
     // SAFETY: See above.
-    unsafe { shared(cookie) }.handler.recv_message(endpoint, msg);
+    unsafe { shared(cookie) }
+        .handler
+        .recv_message(endpoint, msg);
 }
 
 /// # Safety
 ///
 /// As for [`crashed_cb`]; `bfr` points to the instance's buffer descriptor being set up.
-unsafe extern "C" fn shmem_setup_cb(cookie: *mut c_void, bfr: *mut bindings::apple_rtkit_shmem) -> c_int {
+unsafe extern "C" fn shmem_setup_cb(
+    cookie: *mut c_void,
+    bfr: *mut bindings::apple_rtkit_shmem,
+) -> c_int {
     // SAFETY: See above.
     let shared = unsafe { shared(cookie) };
     // SAFETY: RTKit hands us its descriptor for the duration of the call, exclusively.
@@ -175,14 +181,15 @@ fn shmem_setup(shared: &Shared, bfr: &mut bindings::apple_rtkit_shmem) -> Result
         return Err(EINVAL);
     }
     let size = bfr.size;
-    let pages = size.div_ceil(bindings::PAGE_SIZE as usize);
+    let pages = size.div_ceil(kernel::page::PAGE_SIZE);
     let order = pages.next_power_of_two().trailing_zeros();
     if order > MAX_SHMEM_ORDER {
         return Err(ENOMEM);
     }
     let gfp = bindings::GFP_KERNEL | bindings::__GFP_ZERO | bindings::__GFP_NOWARN;
     // SAFETY: Allocating pages has no precondition; the result is checked.
-    let page = NonNull::new(unsafe { bindings::asahi_helper_alloc_pages(gfp, order) }).ok_or(ENOMEM)?;
+    let page =
+        NonNull::new(unsafe { bindings::asahi_helper_alloc_pages(gfp, order) }).ok_or(ENOMEM)?;
     // SAFETY: `page` is a live allocation.
     let phys = unsafe { bindings::asahi_helper_page_to_phys(page.as_ptr()) };
     // SAFETY: `phys` is RAM in the kernel's linear map (`alloc_pages` without highmem).
@@ -202,7 +209,10 @@ fn shmem_setup(shared: &Shared, bfr: &mut bindings::apple_rtkit_shmem) -> Result
     // CAST: `phys_addr_t` is at most 64 bits.
     buf.iova = shared.handler.shmem_map(phys as u64, size)?;
     // `reserve` above made room: this push does not allocate.
-    shared.bufs.lock().push((vaddr as usize, size), GFP_NOWAIT)?;
+    shared
+        .bufs
+        .lock()
+        .push((vaddr as usize, size), GFP_NOWAIT)?;
     bfr.buffer = vaddr.cast();
     bfr.iomem = core::ptr::null_mut();
     // CAST: `dma_addr_t` is 64 bits on the targets RTKit exists on.
@@ -229,10 +239,17 @@ unsafe extern "C" fn shmem_destroy_cb(cookie: *mut c_void, bfr: *mut bindings::a
     let buf = unsafe { KBox::from_raw(bfr.private.cast::<ShmemBuf>()) };
     bfr.private = core::ptr::null_mut();
     bfr.buffer = core::ptr::null_mut();
-    shared
-        .bufs
-        .lock()
-        .retain(|&(vaddr, _)| vaddr != buf.vaddr as usize);
+    {
+        let mut bufs = shared.bufs.lock();
+        let found = bufs
+            .iter()
+            .position(|&(vaddr, _)| vaddr == buf.vaddr as usize);
+        if let Some(i) = found {
+            let last = bufs.len() - 1;
+            bufs.as_mut_slice().swap(i, last);
+            let _ = bufs.pop();
+        }
+    }
     shared.handler.shmem_unmap(buf.iova, buf.size);
     drop(buf);
 }
@@ -275,7 +292,13 @@ impl RtKit {
         // which outlives the instance (type invariant); `OPS` is static; a null name selects
         // the `mboxes` entry at index 0.
         let rtk = kernel::error::from_err_ptr(unsafe {
-            bindings::apple_rtkit_init(raw_dev, cookie.cast_mut().cast(), core::ptr::null(), 0, &OPS)
+            bindings::apple_rtkit_init(
+                raw_dev,
+                cookie.cast_mut().cast(),
+                core::ptr::null(),
+                0,
+                &OPS,
+            )
         })?;
         let rtk = NonNull::new(rtk).ok_or(ENOMEM)?;
         // SAFETY: `raw_dev` is live; the reference is put in `drop`.
@@ -301,7 +324,9 @@ impl RtKit {
     pub(crate) fn start_ep(&self, endpoint: u8) -> Result {
         let _l = self.shared.lifecycle.lock();
         // SAFETY: As in `boot`.
-        kernel::error::to_result(unsafe { bindings::apple_rtkit_start_ep(self.rtk.as_ptr(), endpoint) })
+        kernel::error::to_result(unsafe {
+            bindings::apple_rtkit_start_ep(self.rtk.as_ptr(), endpoint)
+        })
     }
 
     /// Sends `msg` on endpoint `endpoint`, waiting for mailbox space by polling (the atomic
@@ -311,7 +336,13 @@ impl RtKit {
         // SAFETY: `rtk` is live (type invariant); the library serialises sends (mailbox
         // `tx_lock`), and with `atomic` set neither sleeps nor allocates; no completion.
         kernel::error::to_result(unsafe {
-            bindings::apple_rtkit_send_message(self.rtk.as_ptr(), endpoint, msg, core::ptr::null_mut(), true)
+            bindings::apple_rtkit_send_message(
+                self.rtk.as_ptr(),
+                endpoint,
+                msg,
+                core::ptr::null_mut(),
+                true,
+            )
         })
     }
 
