@@ -67,6 +67,7 @@
 //! shutdown (then they only drop what is cached).
 
 #[cfg(CONFIG_APPLE_RTKIT)]
+#[allow(dead_code, reason = "the GPU does not call the transport yet")]
 pub(crate) mod rtkit;
 pub(crate) mod virtual_agx;
 
@@ -171,7 +172,7 @@ pub(crate) mod endpoint {
 
 /// The MMIO register ranges of an AGX (upstream binding `reg-names`).
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-#[cfg_attr(not(CONFIG_APPLE_RTKIT), allow(dead_code))]
+#[allow(dead_code, reason = "the GPU does not call the transport yet")]
 pub(crate) enum Mmio {
     /// `asc`: the GPU coprocessor's control registers (`CPU_CONTROL` at 0x44).
     Asc,
@@ -182,7 +183,7 @@ pub(crate) enum Mmio {
 /// The bootloader's reserved memory regions, in the binding's `memory-region-names` order.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 #[repr(usize)]
-#[cfg_attr(not(CONFIG_APPLE_RTKIT), allow(dead_code))]
+#[allow(dead_code, reason = "the GPU does not call the transport yet")]
 pub(crate) enum Region {
     /// The TTBAT: the page-table roots of the 64 context slots (slot 0 the kernel half's).
     Ttbs = 0,
@@ -198,7 +199,7 @@ pub(crate) enum Region {
     Globals,
 }
 
-#[cfg_attr(not(CONFIG_APPLE_RTKIT), allow(dead_code))]
+#[allow(dead_code, reason = "the GPU does not call the transport yet")]
 impl Region {
     /// Every region, in `memory-region-names` order.
     pub(crate) const ALL: [Region; 6] = [
@@ -225,7 +226,7 @@ impl Region {
 
 /// A reserved region: physical RAM the bootloader set aside and filled.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-#[cfg_attr(not(CONFIG_APPLE_RTKIT), allow(dead_code))]
+#[allow(dead_code, reason = "the GPU does not call the transport yet")]
 pub(crate) struct RegionInfo {
     /// Physical address (page aligned).
     pub(crate) phys: u64,
@@ -234,7 +235,7 @@ pub(crate) struct RegionInfo {
 }
 
 /// What the driver does with what the firmware sends.
-#[cfg_attr(not(CONFIG_APPLE_RTKIT), allow(dead_code))]
+#[allow(dead_code, reason = "the GPU does not call the transport yet")]
 pub(crate) trait MessageHandler: Send + Sync {
     /// A message from the firmware on application endpoint `endpoint`. May be called in hard-IRQ
     /// context (the mailbox interrupt) or from RTKit's workqueue: never sleeps, never allocates.
@@ -245,7 +246,7 @@ pub(crate) trait MessageHandler: Send + Sync {
 }
 
 /// A transport to an AGX.
-#[cfg_attr(not(CONFIG_APPLE_RTKIT), allow(dead_code))]
+#[allow(dead_code, reason = "the GPU does not call the transport yet")]
 pub(crate) trait Transport: Send + Sync {
     /// A short name for logs ("virtual", "rtkit").
     fn name(&self) -> &'static CStr;

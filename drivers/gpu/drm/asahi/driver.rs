@@ -386,15 +386,19 @@ fn probe_real(pdev: &platform::Device, desc: &Description) -> Result<Pin<KBox<Bi
     desc::check_resources(pdev, desc)?;
     #[cfg(CONFIG_APPLE_RTKIT)]
     {
-        let _transport = crate::backend::rtkit::RtkitTransport::new(pdev)?;
+        // What the GPU will be built on once its constructor takes a transport.
+        let transport: Arc<dyn crate::backend::Transport> =
+            crate::backend::rtkit::RtkitTransport::new(pdev)?;
         dev_err!(
             pdev,
-            "{}: AGX G{}{} firmware {:?}: transport ready, GPU bring-up on real hardware not yet wired\n",
+            "{}: AGX G{}{} firmware {:?}: {} transport ready, GPU bring-up on real hardware not yet wired\n",
             desc.compatible,
             desc.gen as u32,
             char::from(desc.variant as u8),
-            desc.abi
+            desc.abi,
+            transport.name()
         );
+        transport.shutdown();
         Err(ENODEV)
     }
     #[cfg(not(CONFIG_APPLE_RTKIT))]

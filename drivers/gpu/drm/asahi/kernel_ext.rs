@@ -15,7 +15,10 @@ pub(crate) mod dma_fence;
 pub(crate) mod drm;
 pub(crate) mod explicit_drop;
 // Used by the real transport only, so not on kernels without RTKit.
-#[cfg_attr(not(CONFIG_APPLE_RTKIT), allow(dead_code))]
+#[allow(
+    dead_code,
+    reason = "used by the real transport, which the GPU does not call yet"
+)]
 pub(crate) mod io;
 // Only with KUnit: the module's unit tests (`#[cfg(CONFIG_KUNIT)] mod tests` in driver files).
 #[cfg(CONFIG_KUNIT)]
@@ -25,6 +28,10 @@ pub(crate) mod print;
 pub(crate) mod property;
 // Only where the kernel has the RTKit library (arm64 test kernel).
 #[cfg(CONFIG_APPLE_RTKIT)]
+#[allow(
+    dead_code,
+    reason = "used by the real transport, which the GPU does not call yet"
+)]
 pub(crate) mod rtkit;
 pub(crate) mod spinlock_irq;
 pub(crate) mod syncobj;

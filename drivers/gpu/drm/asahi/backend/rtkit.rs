@@ -371,6 +371,7 @@ impl Transport for RtkitTransport {
     }
 
     fn crash(&self) -> Result {
-        Err(EOPNOTSUPP)
+        // CAST: errno constants fit `i32`.
+        Err(Error::from_errno(-(kernel::bindings::EOPNOTSUPP as i32)))
     }
 }
