@@ -67,6 +67,7 @@ mod bench;
 mod bindings;
 mod channel;
 mod crashdump;
+mod desc;
 mod driver;
 mod file;
 mod fwalloc;
@@ -123,12 +124,16 @@ struct AsahiModule {
 impl kernel::Module for AsahiModule {
     fn init(module: &'static ThisModule) -> Result<Self> {
         let driver = kernel_ext::platform::Registration::new(module)?;
-        let virtual_device = if kernel_ext::platform::of_match_exists(driver::OF_TABLE.as_ptr()) {
+        // Registration probed every device present (synchronously): a bound one is a real AGX.
+        // Without one (no node, or every node refused), the virtual AGX takes its place.
+        let virtual_device = if driver.bound_devices() != 0 {
             None
         } else {
-            Some(kernel_ext::platform::DeviceRegistration::new_simple(
+            let props = driver::virtual_device_properties()?;
+            Some(kernel_ext::platform::DeviceRegistration::new_with_props(
                 driver::VIRTUAL_DEVICE_NAME,
                 -1,
+                &props,
             )?)
         };
         Ok(AsahiModule {

@@ -63,6 +63,8 @@
 //! in process context, under `Vm::inner` or `Gpu::fw`). They are valid before start and after
 //! shutdown (then they only drop what is cached).
 
+#[cfg(CONFIG_APPLE_RTKIT)]
+pub(crate) mod rtkit;
 pub(crate) mod virtual_agx;
 
 use kernel::prelude::*;
@@ -146,6 +148,24 @@ pub(crate) trait MessageHandler: Send + Sync {
     /// The firmware crashed and is dead; `crashlog` is its crash log in RTKit's format
     /// (`fw::crashlog`). Process context; called at most once.
     fn crashed(&self, crashlog: &[u8]);
+    /// Maps `size` bytes of physically contiguous RAM at `phys` (a buffer RTKit gives the
+    /// coprocessor: crash log, syslog, ioreport) into the firmware's address space, shared and
+    /// read-write, and returns the address the firmware sees it at. `phys` is GPU-page aligned.
+    /// Process context (during [`Transport::start`] or later). A handler that serves no such
+    /// buffers refuses with `ENODEV` (the default).
+    #[cfg_attr(
+        not(CONFIG_APPLE_RTKIT),
+        allow(dead_code, reason = "only the real transport has RTKit buffers")
+    )]
+    fn shmem_map(&self, _phys: u64, _size: usize) -> Result<u64> {
+        Err(ENODEV)
+    }
+    /// Undoes a [`MessageHandler::shmem_map`]; the buffer is freed after this returns.
+    #[cfg_attr(
+        not(CONFIG_APPLE_RTKIT),
+        allow(dead_code, reason = "only the real transport has RTKit buffers")
+    )]
+    fn shmem_unmap(&self, _iova: u64, _size: usize) {}
 }
 
 /// A transport to an AGX.

@@ -27,6 +27,14 @@
 #include <linux/module.h>
 #include <linux/of.h>
 #include <linux/platform_device.h>
+#include <linux/property.h>
+#include <linux/io.h>
+#include <linux/ioport.h>
+#include <linux/mailbox_client.h>
+/* The RTKit library exists only where it is built (arm64 test kernel: APPLE_RTKIT=y). */
+#if IS_ENABLED(CONFIG_APPLE_RTKIT)
+#include <linux/soc/apple/rtkit.h>
+#endif
 
 #include <drm/asahi_drm.h>
 
@@ -42,3 +50,4 @@ const gfp_t ASAHI_CONST___GFP_NOWARN = __GFP_NOWARN;
 const gfp_t ASAHI_CONST___GFP_RETRY_MAYFAIL = __GFP_RETRY_MAYFAIL;
 const vm_fault_t ASAHI_CONST_VM_FAULT_SIGBUS = VM_FAULT_SIGBUS;
 const long ASAHI_CONST_MAX_SCHEDULE_TIMEOUT = MAX_SCHEDULE_TIMEOUT;
+const unsigned long ASAHI_CONST_IORESOURCE_MEM = IORESOURCE_MEM;

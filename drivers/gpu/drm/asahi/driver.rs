@@ -8,6 +8,7 @@
 
 use crate::backend::{virtual_agx::VirtualAgx, Transport};
 use crate::bindings;
+use crate::desc::{self, Description};
 use crate::file::File;
 use crate::gpu::Gpu;
 use crate::kernel_ext::drm::declare_ioctls;
@@ -15,6 +16,7 @@ use crate::kernel_ext::drm::ioctl_flags::{AUTH, RENDER_ALLOW};
 use crate::kernel_ext::drm::{self, feature};
 use crate::kernel_ext::platform::{self, IdTable, OfTable};
 use crate::kernel_ext::print::{dev_dbg, dev_err, dev_info};
+use crate::kernel_ext::property::{SwProps, SwValue};
 use kernel::c_str;
 use kernel::prelude::*;
 use kernel::str::CStr;
@@ -27,49 +29,59 @@ pub(crate) const VIRTUAL_DEVICE_NAME: &CStr = c_str!("agx-virtual");
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 #[repr(usize)]
 enum Matched {
+    /// The virtual AGX this module creates (`agx-virtual`).
     Virtual = 1,
-    T8103,
-    T8112,
-    T6000,
-    T6001,
-    T6002,
-    T6020,
-    T6021,
-    T6022,
+    /// An `apple,agx-*` device-tree node; which GPU it is comes from its properties
+    /// ([`Description`]).
+    DeviceTree,
 }
 
 impl Matched {
-    const ALL: [Matched; 9] = [
-        Self::Virtual,
-        Self::T8103,
-        Self::T8112,
-        Self::T6000,
-        Self::T6001,
-        Self::T6002,
-        Self::T6020,
-        Self::T6021,
-        Self::T6022,
-    ];
-
     fn from_index(index: usize) -> Option<Self> {
-        Self::ALL.into_iter().find(|m| *m as usize == index)
+        [Self::Virtual, Self::DeviceTree]
+            .into_iter()
+            .find(|m| *m as usize == index)
     }
 }
 
-/// Device-tree nodes of real Apple GPUs; a real-hardware backend binds here.
-pub(crate) static OF_TABLE: OfTable<8> = OfTable::new([
-    ("apple,agx-t8103", Matched::T8103 as usize),
-    ("apple,agx-t8112", Matched::T8112 as usize),
-    ("apple,agx-t6000", Matched::T6000 as usize),
-    ("apple,agx-t6001", Matched::T6001 as usize),
-    ("apple,agx-t6002", Matched::T6002 as usize),
-    ("apple,agx-t6020", Matched::T6020 as usize),
-    ("apple,agx-t6021", Matched::T6021 as usize),
-    ("apple,agx-t6022", Matched::T6022 as usize),
+/// Device-tree nodes of real Apple GPUs: the upstream binding's compatibles (a `-g13c`/`-g13d`
+/// node also lists `-g13s`, a `-g14c`/`-g14d` node `-g14s`, so those match through their
+/// fallback; firmware-commands.md §6.1) and the downstream ones (§6.2). The real transport binds
+/// here (`backend::rtkit`).
+pub(crate) static OF_TABLE: OfTable<12> = OfTable::new([
+    ("apple,agx-g13g", Matched::DeviceTree as usize),
+    ("apple,agx-g13s", Matched::DeviceTree as usize),
+    ("apple,agx-g14g", Matched::DeviceTree as usize),
+    ("apple,agx-g14s", Matched::DeviceTree as usize),
+    ("apple,agx-t8103", Matched::DeviceTree as usize),
+    ("apple,agx-t8112", Matched::DeviceTree as usize),
+    ("apple,agx-t6000", Matched::DeviceTree as usize),
+    ("apple,agx-t6001", Matched::DeviceTree as usize),
+    ("apple,agx-t6002", Matched::DeviceTree as usize),
+    ("apple,agx-t6020", Matched::DeviceTree as usize),
+    ("apple,agx-t6021", Matched::DeviceTree as usize),
+    ("apple,agx-t6022", Matched::DeviceTree as usize),
 ]);
 
 /// The virtual AGX device, created by this module.
 static ID_TABLE: IdTable<1> = IdTable::new([("agx-virtual", Matched::Virtual as usize)]);
+
+/// The firmware ABI the virtual AGX's software node announces (`apple,firmware-abi`).
+const VIRTUAL_FIRMWARE_ABI: [u32; 3] = [13, 5, 0];
+/// The compatibles of the virtual AGX's software node: the modelled SoC (an M1, `hw::t8103`).
+const VIRTUAL_COMPATIBLE: [&CStr; 2] = [c_str!("apple,agx-t8103"), c_str!("apple,agx-g13g")];
+
+/// The properties of the virtual AGX's software node: the same ones a device-tree node has, read
+/// by probe through the same code ([`Description::read`]).
+pub(crate) fn virtual_device_properties() -> Result<SwProps> {
+    SwProps::new(&[
+        (c_str!("compatible"), SwValue::Strings(&VIRTUAL_COMPATIBLE)),
+        (
+            c_str!("apple,firmware-abi"),
+            SwValue::U32(&VIRTUAL_FIRMWARE_ABI),
+        ),
+    ])
+}
 
 /// Per-device state shared by every file and job of one GPU.
 #[pin_data]
@@ -305,31 +317,58 @@ impl platform::Driver for AsahiPlatformDriver {
     }
 
     fn probe(pdev: &platform::Device, index: usize) -> Result<Pin<KBox<Binding>>> {
-        let transport: Arc<dyn Transport> = match Matched::from_index(index) {
-            Some(Matched::Virtual) => Arc::new(VirtualAgx::new()?, GFP_KERNEL)?,
-            Some(chip) => {
-                dev_err!(
-                    pdev,
-                    "{:?}: the real-hardware (RTKit) backend is not implemented yet\n",
-                    chip
-                );
-                return Err(ENODEV);
-            }
-            None => return Err(ENODEV),
+        let matched = Matched::from_index(index).ok_or(ENODEV)?;
+        // The same description code on both paths: a device-tree node or the virtual device's
+        // software node.
+        let desc = Description::read(pdev)?;
+        let transport: Arc<dyn Transport> = match matched {
+            Matched::Virtual => Arc::new(VirtualAgx::new()?, GFP_KERNEL)?,
+            Matched::DeviceTree => real_transport(pdev, &desc)?,
+        };
+        // Nothing has started the coprocessor yet: on a refusal below, shutting the transport
+        // down only frees it.
+        let refuse = |e: Error| {
+            transport.shutdown();
+            e
         };
         let hw = crate::hw::identify(&*transport).map_err(|e| {
             dev_err!(pdev, "unsupported GPU: {}; not driven\n", e);
-            ENODEV
+            refuse(ENODEV)
         })?;
+        // The node must describe the GPU the registers identify, with a firmware ABI the driver
+        // has layouts for.
+        if desc.gen != hw.gpu_gen
+            || desc.variant != hw.gpu_variant
+            || desc.abi != desc::FwAbi::V13_5
+        {
+            dev_err!(
+                pdev,
+                "{}: node says {:?} {:?} firmware {:?}, the ID registers say G{}{} (chip {:#x}): not driven\n",
+                desc.compatible,
+                desc.gen,
+                desc.variant,
+                desc.abi,
+                hw.gpu_gen as u32,
+                char::from(hw.gpu_variant as u8),
+                hw.chip_id
+            );
+            return Err(refuse(ENODEV));
+        }
+        let [a, b, c] = desc.abi_cells;
         dev_info!(
             pdev,
-            "AGX G{}{} {}{} (chip {:#x}), {} transport\n",
+            "AGX G{}{} {}{} (chip {:#x}), {} transport; {} firmware ABI {}.{}.{} ({})\n",
             hw.gpu_gen as u32,
             char::from(hw.gpu_variant as u8),
             hw.revision_letter(),
             hw.gpu_rev & 0xf,
             hw.chip_id,
-            transport.name()
+            transport.name(),
+            desc.compatible,
+            a,
+            b,
+            c,
+            desc.abi_property
         );
         {
             use crate::backend::{Mmio, Region};
@@ -357,7 +396,9 @@ impl platform::Driver for AsahiPlatformDriver {
             }
         }
 
-        let gpu = Gpu::new(transport, hw, pdev.raw_device())?;
+        // `Gpu::new` stops what it started on failure; what it failed before starting is freed
+        // here (shutting down twice is harmless).
+        let gpu = Gpu::new(transport.clone(), hw, pdev.raw_device()).map_err(refuse)?;
         // From here on, errors must stop the GPU again.
         let start = |gpu: &Arc<Gpu>| -> Result<Pin<KBox<Binding>>> {
             let data = try_pin_init!(AsahiDevice { gpu: gpu.clone() });
@@ -373,5 +414,25 @@ impl platform::Driver for AsahiPlatformDriver {
             )?)
         };
         start(&gpu).inspect_err(|_| gpu.shutdown())
+    }
+}
+
+/// The transport of a device-tree AGX node: every resource is checked before any MMIO access,
+/// then the real transport is built on them.
+fn real_transport(pdev: &platform::Device, desc: &Description) -> Result<Arc<dyn Transport>> {
+    desc::check_resources(pdev, desc)?;
+    #[cfg(CONFIG_APPLE_RTKIT)]
+    {
+        let transport: Arc<dyn Transport> = crate::backend::rtkit::RtkitTransport::new(pdev)?;
+        Ok(transport)
+    }
+    #[cfg(not(CONFIG_APPLE_RTKIT))]
+    {
+        dev_err!(
+            pdev,
+            "{}: the real transport needs CONFIG_APPLE_RTKIT, which this kernel lacks: refusing the node\n",
+            desc.compatible
+        );
+        Err(ENODEV)
     }
 }

@@ -544,6 +544,38 @@ impl MessageHandler for Gpu {
         }
     }
 
+    /// RTKit's buffers go into the kernel half's window for memory the driver maps but does not
+    /// own (the one user timestamp buffers use; a crash dump copies nothing from it).
+    fn shmem_map(&self, phys: u64, size: usize) -> Result<u64> {
+        use crate::pages::GPU_PAGE_SIZE;
+        // CAST: `usize` is at most 64 bits.
+        let size = size as u64;
+        if size == 0 || phys % GPU_PAGE_SIZE != 0 {
+            dev_err!(
+                self,
+                "RTKit buffer at {:#x} ({:#x} bytes) is not GPU-page aligned: not mapped\n",
+                phys,
+                size
+            );
+            return Err(EINVAL);
+        }
+        let pages = size.div_ceil(GPU_PAGE_SIZE);
+        self.fw
+            .kernel_half()
+            .map_timestamps(pages, (0..pages).map(|i| phys + i * GPU_PAGE_SIZE))
+    }
+
+    fn shmem_unmap(&self, iova: u64, size: usize) {
+        // CAST: `usize` is at most 64 bits.
+        let pages = (size as u64).div_ceil(crate::pages::GPU_PAGE_SIZE);
+        // RTKit frees its buffers when the coprocessor is stopped or dead; the addresses are
+        // not reused while a running firmware might still write back to them.
+        let reusable = self.dead.load(Ordering::Acquire);
+        self.fw
+            .kernel_half()
+            .unmap_timestamps(iova, pages, &*self.transport, reusable);
+    }
+
     /// The firmware crashed: refuse new work, snapshot the firmware's memory, fail every job
     /// (after the snapshot, so the dump shows the state the jobs were in), then publish the
     /// dump. A dump that cannot be made (out of memory) is dropped; the jobs are failed

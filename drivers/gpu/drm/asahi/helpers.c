@@ -20,6 +20,7 @@
 #include <linux/module.h>
 #include <linux/of.h>
 #include <linux/of_device.h>
+#include <linux/of_reserved_mem.h>
 #include <linux/scatterlist.h>
 #include <linux/platform_device.h>
 
@@ -40,15 +41,6 @@ void asahi_helper_platform_set_drvdata(struct platform_device *pdev, void *data)
 const void *asahi_helper_of_device_get_match_data(const struct device *dev)
 {
 	return of_device_get_match_data(dev);
-}
-
-/* Whether the device tree has a node matching @matches (always false without CONFIG_OF). */
-bool asahi_helper_of_match_exists(const struct of_device_id *matches)
-{
-	struct device_node *np = of_find_matching_node(NULL, matches);
-
-	of_node_put(np);
-	return np != NULL;
 }
 
 void asahi_helper_drm_gem_object_get(struct drm_gem_object *obj)
@@ -297,4 +289,88 @@ bool asahi_helper_check_release_context(void)
 		return true;
 	might_sleep();
 	return false;
+}
+
+struct device *asahi_helper_get_device(struct device *dev)
+{
+	return get_device(dev);
+}
+
+/* The device's device-tree node, or NULL (no OF, or a device without a node). */
+struct device_node *asahi_helper_dev_of_node(struct device *dev)
+{
+	return dev_of_node(dev);
+}
+
+/*
+ * The reserved-memory region named @name in @np's memory-region-names: 0 and its range, -ENOENT
+ * when the name is not listed, -ENODEV when its phandle does not resolve to a reserved-memory
+ * node the kernel registered (-ENODEV too without OF).
+ */
+int asahi_helper_of_reserved_mem_by_name(struct device_node *np, const char *name,
+					 phys_addr_t *base, phys_addr_t *size)
+{
+	struct device_node *target;
+	struct reserved_mem *rmem;
+	int index;
+
+	if (!IS_ENABLED(CONFIG_OF_RESERVED_MEM))
+		return -ENODEV;
+	index = of_property_match_string(np, "memory-region-names", name);
+	if (index < 0)
+		return -ENOENT;
+	target = of_parse_phandle(np, "memory-region", index);
+	if (!target)
+		return -ENODEV;
+	rmem = of_reserved_mem_lookup(target);
+	of_node_put(target);
+	if (!rmem)
+		return -ENODEV;
+	*base = rmem->base;
+	*size = rmem->size;
+	return 0;
+}
+
+/*
+ * Whether entry @index of phandle list @list (cell counts in @cells, or none when NULL) names an
+ * available node compatible with @compatible: 1 if so, 0 if it names another node, -ENOENT if the
+ * list has no such entry, -EINVAL if it is malformed.
+ */
+int asahi_helper_of_phandle_target(struct device_node *np, const char *list, const char *cells,
+				   int index, const char *compatible)
+{
+	struct of_phandle_args args;
+	int ret;
+
+	ret = of_parse_phandle_with_args(np, list, cells, index, &args);
+	if (ret)
+		return ret == -ENOENT ? -ENOENT : -EINVAL;
+	ret = of_device_is_compatible(args.np, compatible) && of_device_is_available(args.np);
+	of_node_put(args.np);
+	return ret;
+}
+
+void __iomem *asahi_helper_ioremap(phys_addr_t phys, size_t size)
+{
+	return ioremap(phys, size);
+}
+
+void *asahi_helper_memremap_wb(phys_addr_t phys, size_t size)
+{
+	return memremap(phys, size, MEMREMAP_WB);
+}
+
+u32 asahi_helper_readl(const void __iomem *addr)
+{
+	return readl(addr);
+}
+
+u64 asahi_helper_readq(const void __iomem *addr)
+{
+	return readq(addr);
+}
+
+void asahi_helper_writel(u32 value, void __iomem *addr)
+{
+	writel(value, addr);
 }

@@ -12,7 +12,21 @@
 void *asahi_helper_platform_get_drvdata(const struct platform_device *pdev);
 void asahi_helper_platform_set_drvdata(struct platform_device *pdev, void *data);
 const void *asahi_helper_of_device_get_match_data(const struct device *dev);
-bool asahi_helper_of_match_exists(const struct of_device_id *matches);
+
+/* Device properties, OF, reserved memory, MMIO (kernel_ext/property.rs, kernel_ext/io.rs). */
+struct device_node;
+struct resource;
+struct device *asahi_helper_get_device(struct device *dev);
+struct device_node *asahi_helper_dev_of_node(struct device *dev);
+int asahi_helper_of_reserved_mem_by_name(struct device_node *np, const char *name,
+					 phys_addr_t *base, phys_addr_t *size);
+int asahi_helper_of_phandle_target(struct device_node *np, const char *list, const char *cells,
+				   int index, const char *compatible);
+void __iomem *asahi_helper_ioremap(phys_addr_t phys, size_t size);
+void *asahi_helper_memremap_wb(phys_addr_t phys, size_t size);
+u32 asahi_helper_readl(const void __iomem *addr);
+u64 asahi_helper_readq(const void __iomem *addr);
+void asahi_helper_writel(u32 value, void __iomem *addr);
 
 struct drm_gem_object;
 struct page;

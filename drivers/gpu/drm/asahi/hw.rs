@@ -14,7 +14,6 @@ use crate::backend::{Mmio, Transport};
 /// GPU generation, as reported to userspace (`gpu_generation`).
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 #[repr(u32)]
-#[expect(dead_code, reason = "uAPI encodings; only the M1 table exists so far")]
 pub(crate) enum GpuGen {
     /// G13 (M1 family).
     G13 = 13,
@@ -25,7 +24,6 @@ pub(crate) enum GpuGen {
 /// GPU variant letter, as reported to userspace (`gpu_variant`, ASCII).
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 #[repr(u32)]
-#[expect(dead_code, reason = "uAPI encodings; only the M1 table exists so far")]
 pub(crate) enum GpuVariant {
     /// Base SoC (M1, M2).
     G = b'G' as u32,

@@ -15,11 +15,21 @@ pub(crate) mod dma_fence;
 pub(crate) mod drm;
 pub(crate) mod explicit_drop;
 pub(crate) mod memremap;
+// Used by the real transport only, so not on kernels without RTKit.
+#[cfg_attr(
+    not(CONFIG_APPLE_RTKIT),
+    allow(dead_code, reason = "used by the real transport only")
+)]
+pub(crate) mod io;
 // Only with KUnit: the module's unit tests (`#[cfg(CONFIG_KUNIT)] mod tests` in driver files).
 #[cfg(CONFIG_KUNIT)]
 pub(crate) mod kunit;
 pub(crate) mod platform;
 pub(crate) mod print;
+pub(crate) mod property;
+// Only where the kernel has the RTKit library (arm64 test kernel).
+#[cfg(CONFIG_APPLE_RTKIT)]
+pub(crate) mod rtkit;
 pub(crate) mod spinlock_irq;
 pub(crate) mod syncobj;
 pub(crate) mod vec;

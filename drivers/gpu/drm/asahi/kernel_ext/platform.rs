@@ -165,6 +165,36 @@ impl<T: Driver> Registration<T> {
     }
 }
 
+impl<T: Driver> Registration<T> {
+    /// The number of devices bound to the driver right now.
+    pub(crate) fn bound_devices(&self) -> usize {
+        let mut count = 0usize;
+        // It fails only for a null driver, which this is not.
+        // SAFETY: The driver is registered (it is until `drop`); the callback only increments
+        // the counter `data` points to, which outlives the call.
+        let _ = unsafe {
+            bindings::driver_for_each_device(
+                &raw mut (*self.drv.get()).driver,
+                core::ptr::null_mut(),
+                (&raw mut count).cast(),
+                Some(count_device),
+            )
+        };
+        count
+    }
+}
+
+/// `driver_for_each_device` callback: counts one device.
+///
+/// # Safety
+///
+/// `data` must point to a `usize`.
+unsafe extern "C" fn count_device(_dev: *mut bindings::device, data: *mut c_void) -> c_int {
+    // SAFETY: See above.
+    unsafe { *data.cast::<usize>() += 1 };
+    0
+}
+
 impl<T: Driver> Drop for Registration<T> {
     fn drop(&mut self) {
         // SAFETY: The driver was registered in `new` and is still registered.
@@ -253,16 +283,38 @@ impl Device {
     }
 }
 
+impl Device {
+    /// The memory resource named `name` (device-tree `reg-names`) as `(start, size)`, `None`
+    /// when the device has none of that name.
+    pub(crate) fn mem_resource(&self, name: &CStr) -> Option<(u64, u64)> {
+        // SAFETY: The device is valid (type invariant); `name` is NUL-terminated; the core only
+        // reads the device's resource table.
+        let res = unsafe {
+            bindings::platform_get_resource_byname(
+                self.as_raw(),
+                // CAST: the flag fits the C `unsigned int` parameter.
+                bindings::IORESOURCE_MEM as u32,
+                name.as_char_ptr(),
+            )
+        };
+        if res.is_null() {
+            return None;
+        }
+        // SAFETY: A non-null result points into the device's resource table, which lives as long
+        // as the device.
+        let (start, end) = unsafe { ((*res).start, (*res).end) };
+        // CAST: `resource_size_t` is at most 64 bits. A resource is inclusive of `end`.
+        Some((
+            start as u64,
+            (end as u64).wrapping_sub(start as u64).wrapping_add(1),
+        ))
+    }
+}
+
 impl AsRawDevice for Device {
     fn as_raw_device(&self) -> *mut bindings::device {
         self.raw_device()
     }
-}
-
-/// Whether the device tree has a node matching `table` (never, on kernels without OF).
-pub(crate) fn of_match_exists(table: *const bindings::of_device_id) -> bool {
-    // SAFETY: `table` is a zero-terminated match table (callers pass `OfTable::as_ptr`).
-    unsafe { bindings::asahi_helper_of_match_exists(table) }
 }
 
 /// A platform device this module created; unregistered on drop.
@@ -276,14 +328,20 @@ unsafe impl Send for DeviceRegistration {}
 unsafe impl Sync for DeviceRegistration {}
 
 impl DeviceRegistration {
-    /// Creates and registers a resource-less platform device `name.id`; a matching driver binds
-    /// to it immediately.
-    pub(crate) fn new_simple(name: &'static CStr, id: i32) -> Result<Self> {
+    /// Creates and registers a resource-less platform device `name.id` (a matching driver binds
+    /// to it immediately), with a software node carrying `props` as its firmware node: the driver reads them with the device property API, as it reads a device-tree node.
+    pub(crate) fn new_with_props(
+        name: &'static CStr,
+        id: i32,
+        props: &crate::kernel_ext::property::SwProps,
+    ) -> Result<Self> {
         // SAFETY: `platform_device_info` is plain data; zero means "no parent, no resources".
         let mut info: bindings::platform_device_info = unsafe { core::mem::zeroed() };
         info.name = name.as_char_ptr();
         info.id = id;
-        // SAFETY: `info` is valid for the call; the core copies what it keeps.
+        info.properties = props.as_ptr();
+        // SAFETY: `info` and the zero-terminated property array are valid for the call; the core
+        // copies the properties (names, cells and strings) into the node it creates.
         let pdev = from_err_ptr(unsafe { bindings::platform_device_register_full(&info) })?;
         Ok(Self { pdev })
     }
@@ -291,7 +349,7 @@ impl DeviceRegistration {
 
 impl Drop for DeviceRegistration {
     fn drop(&mut self) {
-        // SAFETY: `pdev` was registered in `new_simple` and not unregistered since.
+        // SAFETY: `pdev` was registered in `new_with_props` and not unregistered since.
         unsafe { bindings::platform_device_unregister(self.pdev) };
     }
 }
