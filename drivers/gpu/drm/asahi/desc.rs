@@ -57,6 +57,16 @@ const COMPATIBLES: [(&CStr, GpuGen, GpuVariant); 16] = {
     use GpuGen::{G13, G14};
     use GpuVariant::{C, D, G, S};
     [
+        // Downstream (DRV-J `driver.rs`): M1, M2, M1 Pro/Max/Ultra, M2 Pro/Max/Ultra. First: a node
+        // names its most specific compatible first, and the SoC is the most specific.
+        (c_str!("apple,agx-t8103"), G13, G),
+        (c_str!("apple,agx-t8112"), G14, G),
+        (c_str!("apple,agx-t6000"), G13, S),
+        (c_str!("apple,agx-t6001"), G13, C),
+        (c_str!("apple,agx-t6002"), G13, D),
+        (c_str!("apple,agx-t6020"), G14, S),
+        (c_str!("apple,agx-t6021"), G14, C),
+        (c_str!("apple,agx-t6022"), G14, D),
         // Upstream binding (`apple,agx.yaml`).
         (c_str!("apple,agx-g13c"), G13, C),
         (c_str!("apple,agx-g13d"), G13, D),
@@ -66,15 +76,6 @@ const COMPATIBLES: [(&CStr, GpuGen, GpuVariant); 16] = {
         (c_str!("apple,agx-g13s"), G13, S),
         (c_str!("apple,agx-g14g"), G14, G),
         (c_str!("apple,agx-g14s"), G14, S),
-        // Downstream (DRV-J `driver.rs`): M1, M2, M1 Pro/Max/Ultra, M2 Pro/Max/Ultra.
-        (c_str!("apple,agx-t8103"), G13, G),
-        (c_str!("apple,agx-t8112"), G14, G),
-        (c_str!("apple,agx-t6000"), G13, S),
-        (c_str!("apple,agx-t6001"), G13, C),
-        (c_str!("apple,agx-t6002"), G13, D),
-        (c_str!("apple,agx-t6020"), G14, S),
-        (c_str!("apple,agx-t6021"), G14, C),
-        (c_str!("apple,agx-t6022"), G14, D),
     ]
 };
 
