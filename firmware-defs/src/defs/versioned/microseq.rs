@@ -13,14 +13,16 @@
 /// Microsequence ops of this variant, the sequences the driver builds from them, and the
 /// decoder the firmware model walks them with.
 ///
-/// The version-independent parts (opcodes, pipes, attachments, [`Builder`], errors) are
-/// re-exported from `defs::microseq`.
+/// The version-independent parts (opcodes, pipes, attachments, [`Builder`], errors) live in
+/// `defs::microseq`; those this module uses are re-exported here.
 pub mod microseq {
     use super::*;
 
+    // Only what this file uses itself (the module mounts these files without
+    // `allow(unused_imports)`); `Attachment` and `MAX_ATTACHMENTS` are in `defs::microseq`.
     pub use super::super::super::microseq::{
-        timestamp_header, Attachment, Attachments, Builder, MicroseqError, OpCode, Pipe,
-        MAX_ATTACHMENTS, RETIRE_STAMP_HEADER, TIMESTAMP_START_FLAG, WAIT_FOR_IDLE2_HEADER,
+        timestamp_header, Attachments, Builder, MicroseqError, OpCode, Pipe, RETIRE_STAMP_HEADER,
+        TIMESTAMP_START_FLAG, WAIT_FOR_IDLE2_HEADER,
     };
     use core::mem::{offset_of, size_of};
 
