@@ -6,7 +6,8 @@
 //! `defs/versioned/layouts.rs` (channels, queues, initdata) and `defs/versioned/commands.rs`,
 //! `commands_compute.rs` and `commands_tests.rs` (the `RunVertex`/`RunFragment`/`RunCompute`
 //! work commands and their tests), `hwdata.rs` and `globals.rs` (`HwDataA`, `HwDataB`,
-//! `Globals`, the runtime scratch area), `microseq.rs` and `microseq_tests.rs` (the
+//! `Globals`, the runtime scratch area), `microseq.rs` (with `microseq_seq.rs` and
+//! `microseq_decode.rs`, included into it) and `microseq_tests.rs` (the
 //! microsequence ops, sequence constructors and decoder, in a nested `microseq` module), as
 //! ordinary items that refer to a constant `VARIANT` of the
 //! enclosing module. The [`define_variants!`] macro below creates
