@@ -44,6 +44,9 @@
 //! - [`hwdata_soc`]: the per-SoC inputs of the `HwDataA`/`HwDataB`/`Globals` builders and the
 //!   t8103 values.
 //! - [`crashlog`]: firmware log and kernel-trace ring entries.
+//! - [`microseq`]: microsequence opcodes, WaitForIdle pipes, attachments and the byte-buffer
+//!   builder (the per-variant op layouts, sequence constructors and decoder are in
+//!   `variants::<variant>::microseq`).
 //! - [`variants`]: one module per (generation, firmware) pair holding the versioned layouts.
 //!
 //! The engines that operate on these layouts are not layouts and live apart, in `src/engine.rs`
@@ -101,6 +104,9 @@ pub use engine::pgtable;
 
 #[path = "defs/crashlog.rs"]
 pub mod crashlog;
+
+#[path = "defs/microseq.rs"]
+pub mod microseq;
 
 #[path = "defs/variants.rs"]
 pub mod variants;

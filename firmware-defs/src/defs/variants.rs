@@ -6,7 +6,10 @@
 //! `defs/versioned/layouts.rs` (channels, queues, initdata) and `defs/versioned/commands.rs`,
 //! `commands_compute.rs` and `commands_tests.rs` (the `RunVertex`/`RunFragment`/`RunCompute`
 //! work commands and their tests), `hwdata.rs` and `globals.rs` (`HwDataA`, `HwDataB`,
-//! `Globals`, the runtime scratch area), as ordinary items that refer to a constant `VARIANT` of the
+//! `Globals`, the runtime scratch area), `microseq.rs` (with `microseq_seq.rs` and
+//! `microseq_decode.rs`, included into it) and `microseq_tests.rs` (the
+//! microsequence ops, sequence constructors and decoder, in a nested `microseq` module), as
+//! ordinary items that refer to a constant `VARIANT` of the
 //! enclosing module. The [`define_variants!`] macro below creates
 //! one module per variant, defines `VARIANT` in it and `include!`s those files.
 //! Version-dependent fields are sized with `Array<{ if_present(COND, N) }, T>` or
@@ -60,6 +63,8 @@ macro_rules! define_variants {
                 include!("versioned/hwdata.rs");
                 include!("versioned/globals.rs");
                 include!("versioned/initdata_build.rs");
+                include!("versioned/microseq.rs");
+                include!("versioned/microseq_tests.rs");
             }
         )*
 
@@ -79,6 +84,31 @@ define_variants! {
     g14_v12_4 => (G14, V12_4);
     /// G14 with firmware 13.5.
     g14_v13_5 => (G14, V13_5);
+}
+
+/// G14X (t602x) with firmware 13.5, for host tests only: no variant module exists for it yet
+/// (its `HwData`/`Globals` are not described), but its run commands and microsequences are, and
+/// their sizes are tested against the reference here.
+#[cfg(test)]
+#[allow(unused_imports, dead_code)]
+mod g14x_v13_5 {
+    use super::super::event::EventValue;
+    use super::super::job::{
+        ArrayAddr, BackgroundProgram, ChannelRing, ComputeJobParams1, EncoderParams, EotProgram,
+        FragmentJobParams2, FwFaultInfo, GpuContextData, JobMeta, LinkedListHead, PendingStamp,
+        Priority, RegisterArray, TimestampPointers, VertexJobParams2, VertexTilingParams,
+    };
+    use super::super::plain::{plain_derive, plain_fields, plain_layout, Plain};
+    use super::super::types::{if_present, read_u32, read_u64, Array, GpuPtr, Pad, U32, U64};
+    use super::super::ver::{FwVersion, Gen, Variant};
+
+    /// The (generation, firmware) pair these layouts are for.
+    pub const VARIANT: Variant = Variant::new(Gen::G14X, FwVersion::V13_5);
+
+    include!("versioned/commands.rs");
+    include!("versioned/commands_compute.rs");
+    include!("versioned/microseq.rs");
+    include!("versioned/microseq_tests.rs");
 }
 
 #[cfg(test)]
