@@ -449,6 +449,24 @@ ASAHI-HARNESS-DONE
     }
 
     #[test]
+    fn refusal_debug_messages_are_not_failures() {
+        // What `module asahi +p` prints (the `refusals` program and anyone debugging a client):
+        // refusals naming field, rule and errno, on the console if the log level lets them.
+        let log = CLEAN.replace(
+            "ok 2 - version",
+            "[    3.2] asahi agx-virtual: VM_BIND: ops[1].flags: unknown flag 0x100: EINVAL\n\
+             [    3.2] asahi agx-virtual: SUBMIT: syncs[0].handle: no such syncobj 999: ENOENT\n\
+             [    3.3] asahi agx-virtual: VM_CREATE: VMs: the file already holds 1024: ENOSPC\n\
+             [    3.3] asahi agx-virtual: SUBMIT: cmdbuf@0x0.cmd_type: unknown command type 9: \
+             EINVAL\n\
+             ok 2 - version",
+        );
+        let r = parse(&log);
+        assert_eq!(r.failures(&["drm_basics"]), vec![]);
+        assert_eq!(r.counts(), (2, 0));
+    }
+
+    #[test]
     fn missing_program_fails() {
         let r = parse(CLEAN);
         let f = r.failures(&["drm_basics", "uapi_conformance"]);

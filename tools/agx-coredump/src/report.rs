@@ -16,6 +16,9 @@
 //! - `firmware`: the per-layout views and the walk from the init-data address; `channels`
 //!   (message rings, events, `FwStatus`), `queues` (work queues and their commands) and `logs`
 //!   (firmware log, KTrace) print what it finds.
+//! - `salvage`: repairs a truncated or partly corrupt dump into the largest one the reader
+//!   accepts, with a warning per part left out ([`decode`]).
+//! - `json`: the `--json` form of the same report.
 
 use core::fmt::Write as _;
 
@@ -28,9 +31,11 @@ mod crashlog;
 mod errors;
 mod firmware;
 mod identity;
+mod json;
 mod logs;
 mod memory;
 mod queues;
+mod salvage;
 
 pub use channels::describe_event;
 pub use crashlog::printable_runs;
@@ -38,9 +43,11 @@ pub use errors::{Error, ParseErrorDisplay, VaErrorDisplay};
 pub use identity::{
     firmware_version_string, guess_variant, parse_variant, variant_name, VARIANT_NAMES,
 };
+pub use json::Json;
 pub use logs::{fwlog_lines, ktrace, FwLogLine};
 pub use memory::{describe_flags, hexdump, memory_map, read_memory, segment_line, MAX_READ};
 pub use queues::describe_command;
+pub use salvage::{salvage, Salvaged};
 
 use crashlog::crashlog;
 use firmware::firmware;
@@ -70,33 +77,113 @@ impl Default for Options {
 /// # Errors
 ///
 /// [`Error::Parse`] if the dump is malformed. Problems in the firmware structures are reported
-/// in the text instead.
+/// in the text instead. [`decode`] salvages what it can of a malformed dump instead.
 pub fn render(bytes: &[u8], opts: &Options) -> Result<String, Error> {
     let dump = Dump::parse(bytes)?;
+    Ok(text(&sections(&dump, bytes.len(), opts)?, &[]))
+}
+
+/// A decoded dump: the report's sections, and the warnings about what could not be decoded.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Report {
+    /// `(name, text)` of each section, in order.
+    pub sections: Vec<(&'static str, String)>,
+    /// What was left out of a damaged dump (empty for a complete one).
+    pub warnings: Vec<String>,
+    /// The report as JSON.
+    pub json: String,
+}
+
+impl Report {
+    /// The text report, as `agx-coredump` prints it.
+    pub fn text(&self) -> String {
+        text(&self.sections, &self.warnings)
+    }
+
+    /// Whether the dump was decoded whole.
+    pub fn is_complete(&self) -> bool {
+        self.warnings.is_empty()
+    }
+}
+
+/// Decodes what can be decoded of a dump: a truncated or partly corrupt one still gives its
+/// notes, identity and every complete segment (see [`salvage`]), with one warning per part left
+/// out.
+///
+/// # Errors
+///
+/// [`Error::Parse`] if nothing can be salvaged (the ELF header itself is damaged).
+pub fn decode(bytes: &[u8], opts: &Options) -> Result<Report, Error> {
+    let salvaged = salvage(bytes)?;
+    let dump = Dump::parse(&salvaged.bytes)?;
+    let sections = sections(&dump, bytes.len(), opts)?;
+    let json = json::report(&dump, bytes.len(), &sections, &salvaged.warnings)?.to_pretty();
+    Ok(Report {
+        sections,
+        warnings: salvaged.warnings,
+        json,
+    })
+}
+
+fn text(sections: &[(&'static str, String)], warnings: &[String]) -> String {
+    let mut out = String::new();
+    for (i, (name, s)) in sections.iter().enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        out.push_str(s);
+        if *name == "summary" && !warnings.is_empty() {
+            out.push('\n');
+            let _ = writeln!(
+                out,
+                "Warnings ({}): the dump is damaged; what follows is what could be decoded",
+                warnings.len()
+            );
+            for w in warnings {
+                let _ = writeln!(out, "  warning: {w}");
+            }
+        }
+    }
+    out
+}
+
+/// The report's sections: `summary`, `gpu`, `crash_log`, `segments` and (with
+/// `opts.firmware`) `firmware`.
+fn sections(
+    dump: &Dump<'_>,
+    file_size: usize,
+    opts: &Options,
+) -> Result<Vec<(&'static str, String)>, Error> {
     let info = dump.agx_info()?;
+    let mut v = Vec::new();
     let mut out = String::new();
     let _ = writeln!(
         out,
         "AGX GPU crash dump: {} bytes, {} segments, {} notes",
-        bytes.len(),
+        file_size,
         dump.segment_count(),
         dump.notes().count()
     );
-    out.push('\n');
+    v.push(("summary", out));
+    let mut out = String::new();
     match &info {
         Some(info) => identity(&mut out, info),
         None => out.push_str("GPU: no AGX note in this dump\n"),
     }
-    out.push('\n');
+    v.push(("gpu", out));
+    let mut out = String::new();
     crashlog(&mut out, dump.crashlog());
-    out.push('\n');
-    segment_table(&mut out, &dump);
+    v.push(("crash_log", out));
+    let mut out = String::new();
+    segment_table(&mut out, dump);
+    v.push(("segments", out));
     if opts.firmware {
-        out.push('\n');
+        let mut out = String::new();
         match &info {
-            Some(info) => firmware(&mut out, &dump, info, opts.variant),
+            Some(info) => firmware(&mut out, dump, info, opts.variant),
             None => out.push_str("Firmware structures: no AGX note, no init-data address\n"),
         }
+        v.push(("firmware", out));
     }
-    Ok(out)
+    Ok(v)
 }

@@ -9,6 +9,7 @@
 #include <drm/drm_gem.h>
 #include <drm/drm_ioctl.h>
 #include <drm/drm_prime.h>
+#include <drm/drm_print.h>
 #include <drm/drm_syncobj.h>
 #include <linux/dma-fence.h>
 #include <linux/dma-fence-chain.h>

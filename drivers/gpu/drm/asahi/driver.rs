@@ -9,7 +9,7 @@
 use crate::backend::{virtual_agx::VirtualAgx, Transport};
 use crate::bindings;
 use crate::desc::{self, Description};
-use crate::file::File;
+use crate::file::{DrmFile, File};
 use crate::gpu::Gpu;
 use crate::kernel_ext::drm::declare_ioctls;
 use crate::kernel_ext::drm::ioctl_flags::{AUTH, RENDER_ALLOW};
@@ -123,6 +123,10 @@ impl drm::Driver for AsahiDriver {
 
     const FEATURES: u32 =
         feature::GEM | feature::RENDER | feature::SYNCOBJ | feature::SYNCOBJ_TIMELINE;
+
+    fn show_fdinfo(dev: &AsahiDrmDevice, file: &DrmFile, p: &mut drm::Printer<'_>) {
+        crate::fdinfo::show(dev, file, p);
+    }
 
     // Flags as upstream: every ioctl is AUTH | RENDER_ALLOW except GET_PARAMS (RENDER_ALLOW).
     fn debugfs_init(dev: &AsahiDrmDevice, root: *mut bindings::dentry) {

@@ -8,7 +8,12 @@
 //!
 //! Every handler validates its whole argument before changing anything, and fails with
 //! `EINVAL` for malformed input (non-zero padding or must-be-zero fields, unknown flags, bad
-//! sizes or ranges) and `ENOENT` for ids that do not exist in this file.
+//! sizes or ranges), `ENOENT` for ids that do not exist in this file and `ENOSPC` when a per-file
+//! id map is full; each such refusal is logged with `dev_dbg!` first, naming the field and the
+//! rule (see [`crate::refuse`]).
+//!
+//! The file also owns its fdinfo busy-time counters ([`crate::fdinfo::Usage`]), shared with its
+//! work queues.
 //!
 //! # Lock order
 //!
@@ -17,6 +22,7 @@
 
 use crate::bindings;
 use crate::driver::{AsahiDriver, AsahiDrmDevice};
+use crate::fdinfo::Usage;
 use crate::fw::plain::{self, Plain};
 use crate::fw::uat::Prot;
 use crate::gem;
@@ -25,6 +31,7 @@ use crate::idmap::IdMap;
 use crate::kernel_ext::drm;
 use crate::pages::GPU_PAGE_SIZE;
 use crate::queue::{Priority, Queue};
+use crate::refuse::{ensure, Why};
 use crate::vm::{self, BindOp, Vm};
 use kernel::new_mutex;
 use kernel::prelude::*;
@@ -56,6 +63,8 @@ pub(crate) struct File {
     /// Objects bound with GEM_BIND_OBJECT (timestamp buffers).
     #[pin]
     pub(crate) objects: Mutex<IdMap<Arc<TimestampBuffer>>>,
+    /// Busy time of the file's work, for fdinfo (shared with its work queues).
+    usage: Arc<Usage>,
 }
 
 impl drm::DriverFile for File {
@@ -67,6 +76,7 @@ impl drm::DriverFile for File {
                 vms <- new_mutex!(IdMap::new(MAX_VMS), "asahi::File::vms"),
                 queues <- new_mutex!(IdMap::new(MAX_QUEUES), "asahi::File::queues"),
                 objects <- new_mutex!(IdMap::new(MAX_OBJECTS), "asahi::File::objects"),
+                usage: Usage::new()?,
             }),
             GFP_KERNEL,
         )
@@ -80,47 +90,115 @@ const MAX_BINDS_PER_CALL: u32 = 1 << 16;
 const MAX_BIND_STRIDE: u32 = 4096;
 
 /// Reads a `T` from a user struct of another size: a shorter one is zero-extended, a longer one
-/// must be all zero past `T` (an older kernel must refuse fields it does not know).
+/// must be all zero past `T` (an older kernel must refuse fields it does not know; `EINVAL`,
+/// logged for `field`).
 ///
 /// `T: Plain` (see `crate::uapi_plain`): any bytes userspace sends form a valid `T`.
-pub(crate) fn read_extensible<T: Plain>(bytes: &[u8]) -> Result<T> {
+pub(crate) fn read_extensible<T: Plain>(
+    why: &Why<'_>,
+    field: impl core::fmt::Display,
+    bytes: &[u8],
+) -> Result<T> {
     let size = core::mem::size_of::<T>();
-    if bytes.len() > size && bytes[size..].iter().any(|b| *b != 0) {
-        return Err(EINVAL);
-    }
+    ensure!(
+        why,
+        bytes.len() <= size || bytes[size..].iter().all(|b| *b == 0),
+        EINVAL,
+        field,
+        "non-zero bytes past the {size} this kernel knows (of {})",
+        bytes.len()
+    );
     let mut value = plain::zeroed::<T>();
     let n = bytes.len().min(size);
     plain::bytes_of_mut(&mut value)[..n].copy_from_slice(&bytes[..n]);
     Ok(value)
 }
 
-/// Validates one VM_BIND op against `vm` and resolves its object.
-fn parse_bind_op(vm: &Vm, op: &bindings::drm_asahi_gem_bind_op, file: &DrmFile) -> Result<BindOp> {
+/// Validates VM_BIND op `i` against `vm` and resolves its object.
+fn parse_bind_op(
+    why: &Why<'_>,
+    i: u32,
+    vm: &Vm,
+    op: &bindings::drm_asahi_gem_bind_op,
+    file: &DrmFile,
+) -> Result<BindOp> {
     const KNOWN: u32 = bindings::DRM_ASAHI_BIND_UNBIND
         | bindings::DRM_ASAHI_BIND_READ
         | bindings::DRM_ASAHI_BIND_WRITE
         | bindings::DRM_ASAHI_BIND_SINGLE_PAGE;
-    if op.flags & !KNOWN != 0 {
-        return Err(EINVAL);
-    }
+    let f = |name: &'static str| Field::Op(i, name);
+    ensure!(
+        why,
+        op.flags & !KNOWN == 0,
+        EINVAL,
+        f("flags"),
+        "unknown flag {:#x}",
+        op.flags & !KNOWN
+    );
     let aligned = |x: u64| x % GPU_PAGE_SIZE == 0;
-    if !aligned(op.addr) || !aligned(op.range) || !aligned(op.offset) || op.range == 0 {
-        return Err(EINVAL);
-    }
-    let end = op.addr.checked_add(op.range).ok_or(EINVAL)?;
+    let page = GPU_PAGE_SIZE;
+    ensure!(
+        why,
+        aligned(op.addr),
+        EINVAL,
+        f("addr"),
+        "{:#x} not {page:#x}-aligned",
+        op.addr
+    );
+    ensure!(why, op.range != 0, EINVAL, f("range"), "range 0");
+    ensure!(
+        why,
+        aligned(op.range),
+        EINVAL,
+        f("range"),
+        "{:#x} not {page:#x}-aligned",
+        op.range
+    );
+    ensure!(
+        why,
+        aligned(op.offset),
+        EINVAL,
+        f("offset"),
+        "{:#x} not {page:#x}-aligned",
+        op.offset
+    );
+    let Some(end) = op.addr.checked_add(op.range) else {
+        return Err(why.refused(EINVAL, f("range"), format_args!("addr + range overflows")));
+    };
     let range = op.addr..end;
-    if range.start < vm::USER_RANGE.start || range.end > vm::USER_RANGE.end {
-        return Err(EINVAL);
-    }
-    if vm.overlaps_kernel_range(&range) {
-        return Err(EINVAL);
-    }
+    ensure!(
+        why,
+        range.start >= vm::USER_RANGE.start && range.end <= vm::USER_RANGE.end,
+        EINVAL,
+        f("addr"),
+        "{:#x}..{:#x} outside the user range {:#x}..{:#x}",
+        range.start,
+        range.end,
+        vm::USER_RANGE.start,
+        vm::USER_RANGE.end
+    );
+    ensure!(
+        why,
+        !vm.overlaps_kernel_range(&range),
+        EINVAL,
+        f("addr"),
+        "{:#x}..{:#x} overlaps the VM's kernel range",
+        range.start,
+        range.end
+    );
     let pages = op.range / GPU_PAGE_SIZE;
     if op.flags & bindings::DRM_ASAHI_BIND_UNBIND != 0 {
         // An unbind names only a range.
-        if op.flags != bindings::DRM_ASAHI_BIND_UNBIND || op.handle != 0 || op.offset != 0 {
-            return Err(EINVAL);
-        }
+        ensure!(
+            why,
+            op.flags == bindings::DRM_ASAHI_BIND_UNBIND,
+            EINVAL,
+            f("flags"),
+            "UNBIND with other flags {:#x}",
+            op.flags
+        );
+        why.mbz(f("handle"), op.handle)?;
+        why.mbz(f("offset"), op.offset)?;
         return Ok(BindOp::Unmap { va: op.addr, pages });
     }
     let read = op.flags & bindings::DRM_ASAHI_BIND_READ != 0;
@@ -129,17 +207,40 @@ fn parse_bind_op(vm: &Vm, op: &bindings::drm_asahi_gem_bind_op, file: &DrmFile) 
         (true, true) => Prot::GPU_SHARED_RW,
         (true, false) => Prot::GPU_SHARED_RO,
         (false, true) => Prot::GPU_SHARED_WO,
-        (false, false) => return Err(EINVAL),
+        (false, false) => {
+            return Err(why.refused(
+                EINVAL,
+                f("flags"),
+                format_args!("a bind with neither READ nor WRITE"),
+            ))
+        }
     };
     let repeat = op.flags & bindings::DRM_ASAHI_BIND_SINGLE_PAGE != 0;
-    let obj = gem::Object::lookup(file, op.handle)?;
+    let obj = why.lookup(
+        gem::Object::lookup(file, op.handle),
+        f("handle"),
+        "GEM object",
+        op.handle,
+    )?;
     let used = if repeat { GPU_PAGE_SIZE } else { op.range };
-    if op.offset.checked_add(used).ok_or(EINVAL)? > obj.size() {
-        return Err(EINVAL);
-    }
-    if obj.private_vm().is_some_and(|serial| serial != vm.serial()) {
-        return Err(EINVAL);
-    }
+    ensure!(
+        why,
+        op.offset.checked_add(used).is_some_and(|e| e <= obj.size()),
+        EINVAL,
+        f("offset"),
+        "offset {:#x} + {:#x} past the object's {:#x} bytes",
+        op.offset,
+        used,
+        obj.size()
+    );
+    ensure!(
+        why,
+        obj.private_vm().is_none_or(|serial| serial == vm.serial()),
+        EINVAL,
+        f("handle"),
+        "object {} is private to another VM",
+        op.handle
+    );
     Ok(BindOp::Map {
         va: op.addr,
         pages,
@@ -150,24 +251,42 @@ fn parse_bind_op(vm: &Vm, op: &bindings::drm_asahi_gem_bind_op, file: &DrmFile) 
     })
 }
 
-impl File {
-    /// The VM `id` of this file (`ENOENT` if there is none).
-    fn vm(&self, id: u32) -> Result<Arc<Vm>> {
-        self.vms.lock().get(id).cloned().ok_or(ENOENT)
-    }
+/// A field of an array element, for refusal messages: `ops[3].flags`.
+pub(crate) enum Field {
+    /// Field of VM_BIND op `i`.
+    Op(u32, &'static str),
+    /// Field of SUBMIT sync `i`.
+    Sync(usize, &'static str),
+    /// Field of the SUBMIT command at byte offset `at` of the command buffer.
+    Cmd(usize, &'static str),
+}
 
-    /// The queue `id` of this file (`ENOENT` if there is none).
-    fn queue(&self, id: u32) -> Result<Arc<Queue>> {
-        self.queues.lock().get(id).cloned().ok_or(ENOENT)
+impl core::fmt::Display for Field {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Self::Op(i, name) => write!(f, "ops[{i}].{name}"),
+            Self::Sync(i, name) => write!(f, "syncs[{i}].{name}"),
+            Self::Cmd(at, name) => write!(f, "cmdbuf@{at:#x}.{name}"),
+        }
     }
 }
 
-/// Returns `EINVAL` unless `value` is zero (padding and must-be-zero fields).
-pub(crate) fn mbz<T: PartialEq + Default>(value: T) -> Result {
-    if value == T::default() {
-        Ok(())
-    } else {
-        Err(EINVAL)
+impl File {
+    /// The VM `id` of this file (`ENOENT`, logged for `field`, if there is none).
+    fn vm(&self, why: &Why<'_>, field: &str, id: u32) -> Result<Arc<Vm>> {
+        let vm = self.vms.lock().get(id).cloned();
+        vm.ok_or_else(|| why.refused(ENOENT, field, format_args!("no such VM {id}")))
+    }
+
+    /// The file's busy-time counters (fdinfo).
+    pub(crate) fn usage(&self) -> &Arc<Usage> {
+        &self.usage
+    }
+
+    /// The queue `id` of this file (`ENOENT`, logged, if there is none).
+    fn queue(&self, why: &Why<'_>, id: u32) -> Result<Arc<Queue>> {
+        let queue = self.queues.lock().get(id).cloned();
+        queue.ok_or_else(|| why.refused(ENOENT, "queue_id", format_args!("no such queue {id}")))
     }
 }
 
@@ -176,10 +295,11 @@ impl File {
     pub(crate) fn get_params(
         dev: &AsahiDrmDevice,
         args: &mut bindings::drm_asahi_get_params,
-        _file: &DrmFile,
+        file: &DrmFile,
     ) -> Result<u32> {
-        mbz(args.param_group)?;
-        mbz(args.pad)?;
+        let why = Why::new(file, "GET_PARAMS");
+        why.mbz("param_group", args.param_group)?;
+        why.mbz("pad", args.pad)?;
         // A crashed GPU is gone until the driver reloads: Mesa gives up on ENODEV.
         dev.data().gpu().check_alive()?;
         let hw = dev.data().gpu().hw();
@@ -225,9 +345,9 @@ impl File {
     pub(crate) fn get_time(
         dev: &AsahiDrmDevice,
         args: &mut bindings::drm_asahi_get_time,
-        _file: &DrmFile,
+        file: &DrmFile,
     ) -> Result<u32> {
-        mbz(args.flags)?;
+        Why::new(file, "GET_TIME").mbz("flags", args.flags)?;
         dev.data().gpu().check_alive()?;
         // CAST: the monotonic clock is non-negative.
         args.gpu_timestamp = kernel::time::Ktime::ktime_get().to_ns() as u64;
@@ -240,11 +360,19 @@ impl File {
         args: &mut bindings::drm_asahi_vm_create,
         file: &DrmFile,
     ) -> Result<u32> {
-        mbz(args.pad)?;
+        let why = Why::new(file, "VM_CREATE");
+        why.mbz("pad", args.pad)?;
+        let range = args.kernel_start..args.kernel_end;
+        if let Some(rule) = vm::kernel_range_rule(&range) {
+            let field = "kernel_start..kernel_end";
+            let (s, e) = (range.start, range.end);
+            return Err(why.refused(EINVAL, field, format_args!("{s:#x}..{e:#x}: {rule}")));
+        }
         let backend = dev.data().transport().clone();
-        let vm = Vm::new(args.kernel_start..args.kernel_end, backend)?;
+        let vm = Vm::new(range, backend)?;
         let vm = Arc::pin_init(vm, GFP_KERNEL)?;
-        args.vm_id = file.inner().vms.lock().insert(vm)?;
+        let id = file.inner().vms.lock().insert(vm);
+        args.vm_id = why.id_space(id, "VMs", MAX_VMS)?;
         Ok(0)
     }
 
@@ -254,8 +382,11 @@ impl File {
         args: &mut bindings::drm_asahi_vm_destroy,
         file: &DrmFile,
     ) -> Result<u32> {
-        mbz(args.pad)?;
-        let vm = file.inner().vms.lock().remove(args.vm_id).ok_or(ENOENT)?;
+        let why = Why::new(file, "VM_DESTROY");
+        why.mbz("pad", args.pad)?;
+        let vm = file.inner().vms.lock().remove(args.vm_id);
+        let id = args.vm_id;
+        let vm = vm.ok_or_else(|| why.refused(ENOENT, "vm_id", format_args!("no such VM {id}")))?;
         // Dropped outside the lock.
         drop(vm);
         Ok(0)
@@ -267,19 +398,35 @@ impl File {
         args: &mut bindings::drm_asahi_gem_create,
         file: &DrmFile,
     ) -> Result<u32> {
-        mbz(args.pad)?;
+        let why = Why::new(file, "GEM_CREATE");
+        why.mbz("pad", args.pad)?;
         const KNOWN: u32 = bindings::DRM_ASAHI_GEM_WRITEBACK | bindings::DRM_ASAHI_GEM_VM_PRIVATE;
-        if args.flags & !KNOWN != 0 {
-            return Err(EINVAL);
-        }
+        let unknown = args.flags & !KNOWN;
+        ensure!(
+            why,
+            unknown == 0,
+            EINVAL,
+            "flags",
+            "unknown flag {unknown:#x}"
+        );
         let private_vm = if args.flags & bindings::DRM_ASAHI_GEM_VM_PRIVATE != 0 {
-            file.inner().vm(args.vm_id)?.serial()
+            file.inner().vm(&why, "vm_id", args.vm_id)?.serial()
         } else {
             // vm_id is only meaningful for VM-private objects.
-            mbz(args.vm_id)?;
+            why.mbz("vm_id (without VM_PRIVATE)", args.vm_id)?;
             0
         };
-        let obj = gem::Object::new(dev, args.size, args.flags, private_vm)?;
+        let size = args.size;
+        ensure!(why, size != 0, EINVAL, "size", "size 0");
+        ensure!(
+            why,
+            size <= gem::MAX_SIZE,
+            EINVAL,
+            "size",
+            "{size:#x} larger than {:#x}",
+            gem::MAX_SIZE
+        );
+        let obj = gem::Object::new(dev, size, args.flags, private_vm)?;
         args.handle = obj.create_handle(file)?;
         Ok(0)
     }
@@ -290,8 +437,11 @@ impl File {
         args: &mut bindings::drm_asahi_gem_mmap_offset,
         file: &DrmFile,
     ) -> Result<u32> {
-        mbz(args.flags)?;
-        args.offset = gem::Object::lookup(file, args.handle)?.mmap_offset()?;
+        let why = Why::new(file, "GEM_MMAP_OFFSET");
+        why.mbz("flags", args.flags)?;
+        let obj = gem::Object::lookup(file, args.handle);
+        let obj = why.lookup(obj, "handle", "GEM object", args.handle)?;
+        args.offset = obj.mmap_offset()?;
         Ok(0)
     }
 
@@ -304,34 +454,45 @@ impl File {
         args: &mut bindings::drm_asahi_vm_bind,
         file: &DrmFile,
     ) -> Result<u32> {
-        mbz(args.pad)?;
-        if args.stride == 0 {
-            return Err(EINVAL);
-        }
-        let vm = file.inner().vm(args.vm_id)?;
+        let why = Why::new(file, "VM_BIND");
+        why.mbz("pad", args.pad)?;
+        ensure!(why, args.stride != 0, EINVAL, "stride", "stride 0");
+        let vm = file.inner().vm(&why, "vm_id", args.vm_id)?;
         if args.num_binds == 0 {
             return Ok(0);
         }
-        if args.num_binds > MAX_BINDS_PER_CALL {
-            return Err(EINVAL);
-        }
+        let n = args.num_binds;
+        ensure!(
+            why,
+            n <= MAX_BINDS_PER_CALL,
+            EINVAL,
+            "num_binds",
+            "{n} more than {MAX_BINDS_PER_CALL}"
+        );
         // A bigger stride than any future op could need is refused: the kernel would otherwise
         // copy in (and check to be zero) whatever size userspace names.
-        if args.stride > MAX_BIND_STRIDE {
-            return Err(EINVAL);
-        }
+        let s = args.stride;
+        ensure!(
+            why,
+            s <= MAX_BIND_STRIDE,
+            EINVAL,
+            "stride",
+            "{s} more than {MAX_BIND_STRIDE}"
+        );
         let stride = args.stride as usize;
-        let total = stride.checked_mul(args.num_binds as usize).ok_or(EINVAL)?;
+        // Cannot overflow: both are bounded above.
+        let total = stride * args.num_binds as usize;
         // Each op is copied in once, one at a time, through one op-sized buffer.
         // CAST: a user address is a `usize` on every 64-bit target.
         let mut reader = UserSlice::new(args.userptr as usize, total).reader();
         let mut buf = KVec::with_capacity(stride, GFP_KERNEL)?;
         buf.extend_with(stride, 0u8, GFP_KERNEL)?;
         let mut ops = KVec::with_capacity(args.num_binds as usize, GFP_KERNEL)?;
-        for _ in 0..args.num_binds {
+        for i in 0..args.num_binds {
             reader.read_slice(&mut buf)?;
-            let op = read_extensible::<bindings::drm_asahi_gem_bind_op>(&buf)?;
-            ops.push(parse_bind_op(&vm, &op, file)?, GFP_KERNEL)?;
+            let op =
+                read_extensible::<bindings::drm_asahi_gem_bind_op>(&why, Field::Op(i, "*"), &buf)?;
+            ops.push(parse_bind_op(&why, i, &vm, &op, file)?, GFP_KERNEL)?;
         }
         vm.bind(ops)?;
         Ok(0)
@@ -344,47 +505,87 @@ impl File {
         args: &mut bindings::drm_asahi_gem_bind_object,
         file: &DrmFile,
     ) -> Result<u32> {
-        mbz(args.pad)?;
-        mbz(args.vm_id)?;
+        let why = Why::new(file, "GEM_BIND_OBJECT");
+        why.mbz("pad", args.pad)?;
+        why.mbz("vm_id", args.vm_id)?;
         match args.op {
             bindings::DRM_ASAHI_BIND_OBJECT_OP_BIND => {
-                if args.flags != bindings::DRM_ASAHI_BIND_OBJECT_USAGE_TIMESTAMPS {
-                    return Err(EINVAL);
-                }
+                let flags = args.flags;
+                ensure!(
+                    why,
+                    flags == bindings::DRM_ASAHI_BIND_OBJECT_USAGE_TIMESTAMPS,
+                    EINVAL,
+                    "flags",
+                    "{flags:#x} is not USAGE_TIMESTAMPS"
+                );
                 let aligned = |x: u64| x % GPU_PAGE_SIZE == 0;
-                if !aligned(args.offset) || !aligned(args.range) || args.range == 0 {
-                    return Err(EINVAL);
-                }
-                let obj = gem::Object::lookup(file, args.handle)?;
-                if args.offset.checked_add(args.range).ok_or(EINVAL)? > obj.size() {
-                    return Err(EINVAL);
-                }
+                let (offset, range, page) = (args.offset, args.range, GPU_PAGE_SIZE);
+                ensure!(
+                    why,
+                    aligned(offset),
+                    EINVAL,
+                    "offset",
+                    "{offset:#x} not {page:#x}-aligned"
+                );
+                ensure!(why, range != 0, EINVAL, "range", "range 0");
+                ensure!(
+                    why,
+                    aligned(range),
+                    EINVAL,
+                    "range",
+                    "{range:#x} not {page:#x}-aligned"
+                );
+                let obj = gem::Object::lookup(file, args.handle);
+                let obj = why.lookup(obj, "handle", "GEM object", args.handle)?;
+                ensure!(
+                    why,
+                    offset.checked_add(range).is_some_and(|e| e <= obj.size()),
+                    EINVAL,
+                    "offset",
+                    "offset {offset:#x} + range {range:#x} past the object's {:#x} bytes",
+                    obj.size()
+                );
                 let buf = dev.data().gpu().map_timestamps(
                     obj,
                     args.offset / GPU_PAGE_SIZE,
                     args.range / GPU_PAGE_SIZE,
-                )?;
+                );
+                let buf = buf.map_err(|e| {
+                    if e == ENOSPC {
+                        why.refused(
+                            e,
+                            "range",
+                            format_args!("no room for {range:#x} bytes in the timestamp window"),
+                        )
+                    } else {
+                        e
+                    }
+                })?;
                 let buf = Arc::new(buf, GFP_KERNEL)?;
-                args.object_handle = file.inner().objects.lock().insert(buf)?;
+                let id = file.inner().objects.lock().insert(buf);
+                args.object_handle = why.id_space(id, "bound objects", MAX_OBJECTS)?;
                 Ok(0)
             }
             bindings::DRM_ASAHI_BIND_OBJECT_OP_UNBIND => {
                 // An unbind names only the object handle.
-                mbz(args.flags)?;
-                mbz(args.handle)?;
-                mbz(args.offset)?;
-                mbz(args.range)?;
-                let buf = file
-                    .inner()
-                    .objects
-                    .lock()
-                    .remove(args.object_handle)
-                    .ok_or(ENOENT)?;
+                why.mbz("flags (UNBIND)", args.flags)?;
+                why.mbz("handle (UNBIND)", args.handle)?;
+                why.mbz("offset (UNBIND)", args.offset)?;
+                why.mbz("range (UNBIND)", args.range)?;
+                let id = args.object_handle;
+                let buf = file.inner().objects.lock().remove(id);
+                let buf = buf.ok_or_else(|| {
+                    why.refused(
+                        ENOENT,
+                        "object_handle",
+                        format_args!("no such bound object {id}"),
+                    )
+                })?;
                 // Jobs still writing timestamps keep the mapping until they are done.
                 drop(buf);
                 Ok(0)
             }
-            _ => Err(EINVAL),
+            op => Err(why.refused(EINVAL, "op", format_args!("unknown op {op}"))),
         }
     }
 
@@ -394,12 +595,22 @@ impl File {
         args: &mut bindings::drm_asahi_queue_create,
         file: &DrmFile,
     ) -> Result<u32> {
-        mbz(args.flags)?;
-        let priority = Priority::from_uapi(args.priority)?;
-        let vm = file.inner().vm(args.vm_id)?;
-        let queue = Queue::new(dev.data().gpu(), vm, priority, args.usc_exec_base)?;
+        let why = Why::new(file, "QUEUE_CREATE");
+        why.mbz("flags", args.flags)?;
+        let p = args.priority;
+        let priority = Priority::from_uapi(p).map_err(|e| {
+            why.refused(
+                e,
+                "priority",
+                format_args!("{p} is not LOW or MEDIUM (HIGH and REALTIME need privileges)"),
+            )
+        })?;
+        let vm = file.inner().vm(&why, "vm_id", args.vm_id)?;
+        let usage = file.inner().usage.clone();
+        let queue = Queue::new(dev.data().gpu(), vm, priority, args.usc_exec_base, usage)?;
         let queue = Arc::new(queue, GFP_KERNEL)?;
-        args.queue_id = file.inner().queues.lock().insert(queue)?;
+        let id = file.inner().queues.lock().insert(queue);
+        args.queue_id = why.id_space(id, "queues", MAX_QUEUES)?;
         Ok(0)
     }
 
@@ -409,11 +620,12 @@ impl File {
         args: &mut bindings::drm_asahi_submit,
         file: &DrmFile,
     ) -> Result<u32> {
-        mbz(args.flags)?;
-        mbz(args.pad)?;
+        let why = Why::new(file, "SUBMIT");
+        why.mbz("flags", args.flags)?;
+        why.mbz("pad", args.pad)?;
         dev.data().gpu().check_alive()?;
-        let queue = file.inner().queue(args.queue_id)?;
-        crate::submit::submit(&queue, args, file)?;
+        let queue = file.inner().queue(&why, args.queue_id)?;
+        crate::submit::submit(&why, &queue, args, file)?;
         Ok(0)
     }
 
@@ -423,13 +635,12 @@ impl File {
         args: &mut bindings::drm_asahi_queue_destroy,
         file: &DrmFile,
     ) -> Result<u32> {
-        mbz(args.pad)?;
-        let queue = file
-            .inner()
-            .queues
-            .lock()
-            .remove(args.queue_id)
-            .ok_or(ENOENT)?;
+        let why = Why::new(file, "QUEUE_DESTROY");
+        why.mbz("pad", args.pad)?;
+        let id = args.queue_id;
+        let queue = file.inner().queues.lock().remove(id);
+        let queue = queue
+            .ok_or_else(|| why.refused(ENOENT, "queue_id", format_args!("no such queue {id}")))?;
         drop(queue);
         Ok(0)
     }

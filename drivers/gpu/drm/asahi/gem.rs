@@ -24,7 +24,7 @@ use kernel::prelude::*;
 use kernel::types::{ARef, AlwaysRefCounted, Opaque};
 
 /// Largest object: bounds the page table (8 bytes per 16 KiB) and keeps offsets in range.
-const MAX_SIZE: u64 = 1 << 36;
+pub(crate) const MAX_SIZE: u64 = 1 << 36;
 
 /// A buffer object.
 ///
@@ -193,6 +193,7 @@ static FUNCS: Funcs = Funcs(bindings::drm_gem_object_funcs {
     export: Some(export_callback),
     get_sg_table: Some(get_sg_table_callback),
     mmap: Some(mmap_callback),
+    status: Some(status_callback),
     vm_ops: &VM_OPS.0,
     // SAFETY: Remaining callbacks are optional; null means "use the core's default".
     ..unsafe { core::mem::zeroed() }
@@ -208,6 +209,19 @@ unsafe extern "C" fn free_callback(obj: *mut bindings::drm_gem_object) {
         bindings::drm_gem_object_release(obj);
         drop(KBox::from_raw(obj.cast::<Object>()));
     }
+}
+
+/// fdinfo's view of an object (`drm_show_memory_stats`): always resident, since its pages are
+/// allocated at creation and never swapped out or purged, and never purgeable (there is no
+/// madvise ioctl).
+///
+/// # Safety
+///
+/// Called by the DRM core under the file's table lock, with a live object.
+unsafe extern "C" fn status_callback(
+    _obj: *mut bindings::drm_gem_object,
+) -> bindings::drm_gem_object_status {
+    bindings::DRM_GEM_OBJECT_RESIDENT
 }
 
 fn err_ptr<T>(e: Error) -> *mut T {

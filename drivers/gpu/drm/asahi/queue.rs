@@ -7,6 +7,7 @@
 //! order userspace destroys things in; jobs in flight hold their own references.
 
 use crate::bindings;
+use crate::fdinfo::Usage;
 use crate::gpu::{Gpu, WorkQueue};
 use crate::vm::Vm;
 use kernel::prelude::*;
@@ -58,16 +59,18 @@ pub(crate) struct Queue {
 }
 
 impl Queue {
-    /// Creates a queue running in `vm`. It holds an event slot only while it has work.
+    /// Creates a queue running in `vm`, its work's busy time counted in `usage` (its file's).
+    /// It holds an event slot only while it has work.
     pub(crate) fn new(
         gpu: &Arc<Gpu>,
         vm: Arc<Vm>,
         priority: Priority,
         usc_exec_base: u64,
+        usage: Arc<Usage>,
     ) -> Result<Self> {
         Ok(Self {
             vm,
-            wq: WorkQueue::new(gpu, priority.firmware())?,
+            wq: WorkQueue::new(gpu, priority.firmware(), usage)?,
             priority,
             usc_exec_base,
         })

@@ -15,13 +15,14 @@
 //!    from here nothing can fail, and the code runs in a fence-signalling section.
 
 use crate::bindings;
-use crate::file::{mbz, read_extensible, DrmFile, MAX_ATTACHMENTS, MAX_COMMANDS_PER_SUBMISSION};
+use crate::file::{read_extensible, DrmFile, Field, MAX_ATTACHMENTS, MAX_COMMANDS_PER_SUBMISSION};
 use crate::gpu::{Job, TimestampBuffer};
 use crate::gpu::{Work, WorkKind, Works};
 use crate::kernel_ext::dma_fence::{Fence, SignallingSection};
 use crate::kernel_ext::syncobj::{ChainNode, SyncObj};
 use crate::kernel_ext::vec::SmallVec;
 use crate::queue::Queue;
+use crate::refuse::{ensure, Why};
 use core::sync::atomic::{AtomicU64, Ordering};
 use kernel::prelude::*;
 use kernel::sync::Arc;
@@ -149,68 +150,137 @@ fn read_user<const N: usize>(ptr: u64, len: usize) -> Result<UserBytes<N>> {
 }
 
 fn parse_syncs(
+    why: &Why<'_>,
     args: &bindings::drm_asahi_submit,
     file: &DrmFile,
 ) -> Result<(KVec<Fence>, SmallVec<OutSync, 2>)> {
-    let count = args
-        .in_sync_count
-        .checked_add(args.out_sync_count)
-        .filter(|n| *n <= MAX_SYNCS)
-        .ok_or(EINVAL)?;
+    let (ins_n, outs_n) = (args.in_sync_count, args.out_sync_count);
+    let count = ins_n.checked_add(outs_n).filter(|n| *n <= MAX_SYNCS);
+    let count = count.ok_or_else(|| {
+        why.refused(
+            EINVAL,
+            "in_sync_count + out_sync_count",
+            format_args!("{ins_n} + {outs_n} syncs, more than {MAX_SYNCS}"),
+        )
+    })?;
     let size = core::mem::size_of::<bindings::drm_asahi_sync>();
     let raw = read_user::<INLINE_SYNCS>(args.syncs, count as usize * size)?;
     let mut ins = KVec::with_capacity(args.in_sync_count as usize, GFP_KERNEL)?;
     let mut outs = SmallVec::new();
     for (i, chunk) in raw.chunks(size).enumerate() {
-        let s = read_extensible::<bindings::drm_asahi_sync>(chunk)?;
+        let s = read_extensible::<bindings::drm_asahi_sync>(why, Field::Sync(i, "*"), chunk)?;
         let input = (i as u32) < args.in_sync_count;
+        let h = s.handle;
+        // An input's fence: ENOENT for an unknown handle, EINVAL for no fence (at the point).
+        let fence = |point: u64| {
+            SyncObj::fence(file.as_raw(), h, point).map_err(|e| {
+                if e == ENOENT {
+                    why.refused(
+                        e,
+                        Field::Sync(i, "handle"),
+                        format_args!("no such syncobj {h}"),
+                    )
+                } else if e == EINVAL {
+                    why.refused(
+                        e,
+                        Field::Sync(i, "handle"),
+                        format_args!("syncobj {h} has no fence at point {point}"),
+                    )
+                } else {
+                    e
+                }
+            })
+        };
+        let lookup = || {
+            SyncObj::lookup(file.as_raw(), h).map_err(|e| {
+                why.refused(
+                    e,
+                    Field::Sync(i, "handle"),
+                    format_args!("no such syncobj {h}"),
+                )
+            })
+        };
         match (s.sync_type, input) {
             (bindings::DRM_ASAHI_SYNC_SYNCOBJ, true) => {
-                mbz(s.timeline_value)?;
-                ins.push(SyncObj::fence(file.as_raw(), s.handle, 0)?, GFP_KERNEL)?;
+                why.mbz(Field::Sync(i, "timeline_value (binary)"), s.timeline_value)?;
+                ins.push(fence(0)?, GFP_KERNEL)?;
             }
             (bindings::DRM_ASAHI_SYNC_TIMELINE_SYNCOBJ, true) => {
-                let f = SyncObj::fence(file.as_raw(), s.handle, s.timeline_value)?;
-                ins.push(f, GFP_KERNEL)?;
+                ins.push(fence(s.timeline_value)?, GFP_KERNEL)?;
             }
             (bindings::DRM_ASAHI_SYNC_SYNCOBJ, false) => {
-                mbz(s.timeline_value)?;
-                let o = SyncObj::lookup(file.as_raw(), s.handle)?;
-                outs.push(OutSync::Binary(o))?;
+                why.mbz(Field::Sync(i, "timeline_value (binary)"), s.timeline_value)?;
+                outs.push(OutSync::Binary(lookup()?))?;
             }
             (bindings::DRM_ASAHI_SYNC_TIMELINE_SYNCOBJ, false) => {
-                let o = SyncObj::lookup(file.as_raw(), s.handle)?;
+                let o = lookup()?;
                 let chain = ChainNode::new()?;
                 outs.push(OutSync::Timeline(o, chain, s.timeline_value))?;
             }
-            _ => return Err(EINVAL),
+            (t, _) => {
+                return Err(why.refused(
+                    EINVAL,
+                    Field::Sync(i, "sync_type"),
+                    format_args!("unknown sync type {t}"),
+                ));
+            }
         }
     }
     Ok((ins, outs))
 }
 
 /// Checks a barrier: NONE, or at most the number of commands already seen on that subqueue.
-fn check_barrier(barrier: u16, seen: u32) -> Result {
-    if barrier == BARRIER_NONE || u32::from(barrier) <= seen {
-        Ok(())
-    } else {
-        Err(EINVAL)
-    }
+fn check_barrier(why: &Why<'_>, field: Field, barrier: u16, seen: u32) -> Result {
+    ensure!(
+        why,
+        barrier == BARRIER_NONE || u32::from(barrier) <= seen,
+        EINVAL,
+        field,
+        "barrier {barrier} beyond the {seen} earlier commands"
+    );
+    Ok(())
 }
 
-fn check_attachments(payload: &[u8], hdr: &bindings::drm_asahi_cmd_header) -> Result {
+fn check_attachments(
+    why: &Why<'_>,
+    at: usize,
+    payload: &[u8],
+    hdr: &bindings::drm_asahi_cmd_header,
+) -> Result {
     let size = core::mem::size_of::<bindings::drm_asahi_attachment>();
-    if payload.len() % size != 0
-        || payload.len() / size > MAX_ATTACHMENTS as usize
-        || hdr.vdm_barrier != BARRIER_NONE
-        || hdr.cdm_barrier != BARRIER_NONE
-    {
-        return Err(EINVAL);
-    }
+    let len = payload.len();
+    let field = Field::Cmd(at, "size");
+    ensure!(
+        why,
+        len % size == 0,
+        EINVAL,
+        field,
+        "attachments of {len} bytes, not a multiple of {size}"
+    );
+    let field = Field::Cmd(at, "size");
+    let max = MAX_ATTACHMENTS as usize;
+    ensure!(
+        why,
+        len / size <= max,
+        EINVAL,
+        field,
+        "{} attachments, more than {max}",
+        len / size
+    );
+    let (v, c) = (hdr.vdm_barrier, hdr.cdm_barrier);
+    let field = Field::Cmd(at, "vdm_barrier/cdm_barrier");
+    ensure!(
+        why,
+        v == BARRIER_NONE && c == BARRIER_NONE,
+        EINVAL,
+        field,
+        "attachments with a barrier ({v:#x}, {c:#x})"
+    );
     for chunk in payload.chunks(size) {
-        let a = read_extensible::<bindings::drm_asahi_attachment>(chunk)?;
-        mbz(a.flags)?;
-        mbz(a.pad)?;
+        let field = Field::Cmd(at, "attachment");
+        let a = read_extensible::<bindings::drm_asahi_attachment>(why, field, chunk)?;
+        why.mbz(Field::Cmd(at, "attachment.flags"), a.flags)?;
+        why.mbz(Field::Cmd(at, "attachment.pad"), a.pad)?;
     }
     Ok(())
 }
@@ -223,37 +293,60 @@ struct Timestamps<'a> {
 }
 
 impl Timestamps<'_> {
-    /// The firmware address for `ts` (0 if its handle is 0).
-    fn resolve(&mut self, ts: &bindings::drm_asahi_timestamp) -> Result<u64> {
-        if ts.handle == 0 {
+    /// The firmware address for `ts` (0 if its handle is 0), field `field` of a command.
+    fn resolve(
+        &mut self,
+        why: &Why<'_>,
+        field: Field,
+        ts: &bindings::drm_asahi_timestamp,
+    ) -> Result<u64> {
+        let h = ts.handle;
+        if h == 0 {
             return Ok(0);
         }
-        let buf = self
-            .file
-            .inner()
-            .objects
-            .lock()
-            .get(ts.handle)
-            .cloned()
-            .ok_or(ENOENT)?;
-        let va = buf.va_of(u64::from(ts.offset))?;
+        let buf = self.file.inner().objects.lock().get(h).cloned();
+        let buf = buf
+            .ok_or_else(|| why.refused(ENOENT, &field, format_args!("no such bound object {h}")))?;
+        let off = ts.offset;
+        let va = buf.va_of(u64::from(off)).map_err(|e| {
+            why.refused(
+                e,
+                &field,
+                format_args!("offset {off:#x} not 8-aligned inside the bound range"),
+            )
+        })?;
         self.held.push(buf, GFP_KERNEL)?;
         Ok(va)
     }
 }
 
 /// Parses the command buffer into firmware work.
-fn parse_cmdbuf(buf: &[u8], ts: &mut Timestamps<'_>) -> Result<Works> {
+fn parse_cmdbuf(why: &Why<'_>, buf: &[u8], ts: &mut Timestamps<'_>) -> Result<Works> {
     let hsize = core::mem::size_of::<bindings::drm_asahi_cmd_header>();
     let mut works = Works::new();
     let (mut renders, mut computes) = (0u32, 0u32);
     let mut at = 0usize;
     while at < buf.len() {
-        let head = buf.get(at..at + hsize).ok_or(EINVAL)?;
-        let hdr = read_extensible::<bindings::drm_asahi_cmd_header>(head)?;
+        let len = buf.len();
+        let Some(head) = buf.get(at..at + hsize) else {
+            return Err(why.refused(
+                EINVAL,
+                Field::Cmd(at, "header"),
+                format_args!("truncated header ({} of {hsize} bytes)", len - at),
+            ));
+        };
+        let hdr =
+            read_extensible::<bindings::drm_asahi_cmd_header>(why, Field::Cmd(at, "header"), head)?;
         let start = at + hsize;
-        let end = start.checked_add(hdr.size.into()).ok_or(EINVAL)?;
-        let payload = buf.get(start..end).ok_or(EINVAL)?;
+        let end = start + usize::from(hdr.size);
+        let Some(payload) = buf.get(start..end) else {
+            return Err(why.refused(
+                EINVAL,
+                Field::Cmd(at, "size"),
+                format_args!("payload of {} bytes past the {len}-byte buffer", hdr.size),
+            ));
+        };
+        let cmd_at = at;
         at = end;
         let work = |kind, stream, (ts_start, ts_end): (u64, u64)| Work {
             kind,
@@ -263,58 +356,133 @@ fn parse_cmdbuf(buf: &[u8], ts: &mut Timestamps<'_>) -> Result<Works> {
         };
         match u32::from(hdr.cmd_type) {
             bindings::DRM_ASAHI_CMD_RENDER => {
-                check_barrier(hdr.vdm_barrier, renders)?;
-                check_barrier(hdr.cdm_barrier, computes)?;
-                let r = read_extensible::<bindings::drm_asahi_cmd_render>(payload)?;
+                check_barrier(
+                    why,
+                    Field::Cmd(cmd_at, "vdm_barrier"),
+                    hdr.vdm_barrier,
+                    renders,
+                )?;
+                check_barrier(
+                    why,
+                    Field::Cmd(cmd_at, "cdm_barrier"),
+                    hdr.cdm_barrier,
+                    computes,
+                )?;
+                let r = read_extensible::<bindings::drm_asahi_cmd_render>(
+                    why,
+                    Field::Cmd(cmd_at, "render"),
+                    payload,
+                )?;
                 const FLAGS: u32 = bindings::DRM_ASAHI_RENDER_VERTEX_SCRATCH
                     | bindings::DRM_ASAHI_RENDER_PROCESS_EMPTY_TILES
                     | bindings::DRM_ASAHI_RENDER_NO_VERTEX_CLUSTERING
                     | bindings::DRM_ASAHI_RENDER_DBIAS_IS_INT;
-                if r.flags & !FLAGS != 0 {
-                    return Err(EINVAL);
-                }
-                let vtx = (ts.resolve(&r.ts_vtx.start)?, ts.resolve(&r.ts_vtx.end)?);
-                let frag = (ts.resolve(&r.ts_frag.start)?, ts.resolve(&r.ts_frag.end)?);
+                let unknown = r.flags & !FLAGS;
+                let field = Field::Cmd(cmd_at, "render.flags");
+                ensure!(
+                    why,
+                    unknown == 0,
+                    EINVAL,
+                    field,
+                    "unknown render flag {unknown:#x}"
+                );
+                let f = |name| Field::Cmd(cmd_at, name);
+                let vtx = (
+                    ts.resolve(why, f("ts_vtx.start"), &r.ts_vtx.start)?,
+                    ts.resolve(why, f("ts_vtx.end"), &r.ts_vtx.end)?,
+                );
+                let frag = (
+                    ts.resolve(why, f("ts_frag.start"), &r.ts_frag.start)?,
+                    ts.resolve(why, f("ts_frag.end"), &r.ts_frag.end)?,
+                );
                 works.push(work(WorkKind::Vertex, r.vdm_ctrl_stream_base, vtx))?;
                 works.push(work(WorkKind::Fragment, 0, frag))?;
                 renders += 1;
             }
             bindings::DRM_ASAHI_CMD_COMPUTE => {
-                check_barrier(hdr.vdm_barrier, renders)?;
-                check_barrier(hdr.cdm_barrier, computes)?;
-                let c = read_extensible::<bindings::drm_asahi_cmd_compute>(payload)?;
-                mbz(c.flags)?;
-                let t = (ts.resolve(&c.ts.start)?, ts.resolve(&c.ts.end)?);
+                check_barrier(
+                    why,
+                    Field::Cmd(cmd_at, "vdm_barrier"),
+                    hdr.vdm_barrier,
+                    renders,
+                )?;
+                check_barrier(
+                    why,
+                    Field::Cmd(cmd_at, "cdm_barrier"),
+                    hdr.cdm_barrier,
+                    computes,
+                )?;
+                let c = read_extensible::<bindings::drm_asahi_cmd_compute>(
+                    why,
+                    Field::Cmd(cmd_at, "compute"),
+                    payload,
+                )?;
+                why.mbz(Field::Cmd(cmd_at, "compute.flags"), c.flags)?;
+                let f = |name| Field::Cmd(cmd_at, name);
+                let t = (
+                    ts.resolve(why, f("ts.start"), &c.ts.start)?,
+                    ts.resolve(why, f("ts.end"), &c.ts.end)?,
+                );
                 works.push(work(WorkKind::Compute, c.cdm_ctrl_stream_base, t))?;
                 computes += 1;
             }
             bindings::DRM_ASAHI_SET_VERTEX_ATTACHMENTS
             | bindings::DRM_ASAHI_SET_FRAGMENT_ATTACHMENTS
-            | bindings::DRM_ASAHI_SET_COMPUTE_ATTACHMENTS => check_attachments(payload, &hdr)?,
-            _ => return Err(EINVAL),
+            | bindings::DRM_ASAHI_SET_COMPUTE_ATTACHMENTS => {
+                check_attachments(why, cmd_at, payload, &hdr)?
+            }
+            t => {
+                return Err(why.refused(
+                    EINVAL,
+                    Field::Cmd(cmd_at, "cmd_type"),
+                    format_args!("unknown command type {t}"),
+                ));
+            }
         }
     }
     let commands = renders + computes;
-    if commands == 0 || commands > MAX_COMMANDS_PER_SUBMISSION {
-        return Err(EINVAL);
-    }
+    let max = MAX_COMMANDS_PER_SUBMISSION;
+    ensure!(
+        why,
+        commands != 0 && commands <= max,
+        EINVAL,
+        "cmdbuf",
+        "{commands} hardware commands, not 1 to {max}"
+    );
     Ok(works)
 }
 
 /// Submits one job to `queue`.
-pub(crate) fn submit(queue: &Queue, args: &bindings::drm_asahi_submit, file: &DrmFile) -> Result {
-    if args.cmdbuf_size == 0 || args.cmdbuf_size > MAX_CMDBUF_SIZE {
-        return Err(EINVAL);
-    }
+pub(crate) fn submit(
+    why: &Why<'_>,
+    queue: &Queue,
+    args: &bindings::drm_asahi_submit,
+    file: &DrmFile,
+) -> Result {
+    let size = args.cmdbuf_size;
+    ensure!(
+        why,
+        size != 0,
+        EINVAL,
+        "cmdbuf_size",
+        "empty command buffer"
+    );
+    ensure!(
+        why,
+        size <= MAX_CMDBUF_SIZE,
+        EINVAL,
+        "cmdbuf_size",
+        "{size} more than {MAX_CMDBUF_SIZE}"
+    );
     let mut laps = Laps::start();
-    let (ins, outs) = parse_syncs(args, file)?;
+    let (ins, outs) = parse_syncs(why, args, file)?;
     laps.lap(Phase::Syncs);
     let cmdbuf = read_user::<INLINE_CMDBUF>(args.cmdbuf, args.cmdbuf_size as usize)?;
     let mut ts = Timestamps {
         file,
         held: KVec::new(),
     };
-    let works = parse_cmdbuf(&cmdbuf, &mut ts)?;
+    let works = parse_cmdbuf(why, &cmdbuf, &mut ts)?;
     laps.lap(Phase::Cmdbuf);
     let job = Job::new(queue.wq().clone(), queue.vm(), works, ins, ts.held)?;
     // The input-fence callbacks go in before anyone else can see the job (see `gpu::job`).

@@ -207,6 +207,22 @@ pub(crate) struct Vm {
     inner: Mutex<VmInner>,
 }
 
+/// The rule a VM's kernel range breaks (see [`Vm::new`]), or `None` if it is valid.
+pub(crate) fn kernel_range_rule(r: &Range<u64>) -> Option<&'static str> {
+    let aligned = |x: u64| x % GPU_PAGE_SIZE == 0;
+    if r.start < USER_RANGE.start || r.end > USER_RANGE.end {
+        Some("outside the user range")
+    } else if r.start >= r.end {
+        Some("empty or reversed")
+    } else if r.end - r.start < KERNEL_MIN_SIZE {
+        Some("smaller than vm_kernel_min_size")
+    } else if !aligned(r.start) || !aligned(r.end) {
+        Some("not 16 KiB-aligned")
+    } else {
+        None
+    }
+}
+
 impl Vm {
     /// Validates `kernel_range` (inside [`USER_RANGE`], at least [`KERNEL_MIN_SIZE`], GPU-page
     /// aligned; `EINVAL` otherwise) and returns an initialiser for the VM, whose cached
@@ -215,14 +231,7 @@ impl Vm {
         kernel_range: Range<u64>,
         transport: Arc<dyn Transport>,
     ) -> Result<impl PinInit<Self, Error>> {
-        let aligned = |x: u64| x % GPU_PAGE_SIZE == 0;
-        if kernel_range.start < USER_RANGE.start
-            || kernel_range.end > USER_RANGE.end
-            || kernel_range.start >= kernel_range.end
-            || kernel_range.end - kernel_range.start < KERNEL_MIN_SIZE
-            || !aligned(kernel_range.start)
-            || !aligned(kernel_range.end)
-        {
+        if kernel_range_rule(&kernel_range).is_some() {
             return Err(EINVAL);
         }
         let pt = PageTables::new_user()?;

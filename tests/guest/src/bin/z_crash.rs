@@ -4,7 +4,8 @@
 //! 1. With allocation failure injected into the snapshot: no dump, every job still fails.
 //! 2. Under load from several processes: a dump appears in devcoredump, reads whole, decodes
 //!    (identity, crash log, segments, the event channel's ring state), every waiter wakes with
-//!    ENODEV, new work gets ENODEV, a second crash adds nothing, and a write dismisses it.
+//!    ENODEV, new work gets ENODEV, a second crash adds nothing, and `agx-coredump collect`
+//!    (run as the udev rule runs it) keeps the dump and its decoded report, then releases it.
 //!    The dump is also printed (base64) for the host to check with readelf and the decoder.
 //!    A user timestamp buffer bound at crash time (full of a marker unique to the run, which
 //!    jobs in flight write timestamps into) has no byte in the dump: it appears as a
@@ -520,9 +521,82 @@ fn main() {
         gpu::devcoredumps().len() == 1,
         "a second crash while a dump is pending adds no dump",
     );
-    // A write to `data` dismisses the dump.
-    let dismissed = std::fs::write(dir.join("data"), "1").is_ok()
-        && gpu::poll_until(3000, || gpu::devcoredumps().is_empty());
-    tap.ok(dismissed, "writing to data dismisses the dump");
+    collect(&mut tap, &dir, &bytes);
     tap.finish();
+}
+
+/// Plays udev's role for the dump at `dir` (whose data is `bytes`): the rule
+/// (`tools/udev/99-asahi-coredump.rules`) matches it by its failing device's uevent and runs
+/// `agx-coredump collect DIR $sys$devpath`, which keeps the dump and its report and releases it.
+fn collect(tap: &mut Tap, dir: &std::path::Path, bytes: &[u8]) {
+    let uevent = std::fs::read_to_string(dir.join("failing_device/uevent")).unwrap_or_default();
+    tap.ok(
+        uevent.lines().any(|l| l == "DRIVER=asahi"),
+        format_args!("the failing device's uevent has DRIVER=asahi, which the udev rule matches"),
+    );
+    // `$sys$devpath`: the device's own sysfs directory, not the class symlink.
+    let devpath = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
+    let keep = std::path::Path::new("/tmp/asahi-coredumps");
+    let run = || {
+        Command::new("agx-coredump")
+            .arg("collect")
+            .arg(keep)
+            .arg(&devpath)
+            .output()
+    };
+    let first = run();
+    let kept = |ext: &str| -> Vec<std::path::PathBuf> {
+        std::fs::read_dir(keep)
+            .map(|d| d.flatten().map(|e| e.path()).collect::<Vec<_>>())
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|p| p.extension().is_some_and(|e| e == ext))
+            .collect()
+    };
+    let elf = kept("elf");
+    let same = elf.len() == 1 && std::fs::read(&elf[0]).is_ok_and(|b| b == bytes);
+    tap.ok(
+        first.as_ref().is_ok_and(|o| o.status.success()) && same && !bytes.is_empty(),
+        format_args!(
+            "collect keeps the dump's {} bytes as {elf:?} ({:?})",
+            bytes.len(),
+            first
+                .as_ref()
+                .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        ),
+    );
+    let report = elf
+        .first()
+        .and_then(|e| std::fs::read_to_string(e.with_extension("txt")).ok())
+        .unwrap_or_default();
+    let json = elf
+        .first()
+        .and_then(|e| std::fs::read_to_string(e.with_extension("json")).ok())
+        .unwrap_or_default();
+    tap.ok(
+        report.contains("AGX GPU crash dump")
+            && report.contains("chip:          t8103")
+            && report.contains("RTKit crash log (")
+            && !report.contains("Warnings (")
+            && json.contains("\"complete\": true")
+            && json.contains("\"chip\": \"t8103\""),
+        format_args!(
+            "the decoded report (.txt, {} bytes) and its JSON ({} bytes) are kept beside it",
+            report.len(),
+            json.len()
+        ),
+    );
+    let released = gpu::poll_until(3000, || gpu::devcoredumps().is_empty());
+    tap.ok(released, "collect released the devcoredump");
+    // The rule firing again, or a run after the dump went: nothing to do, nothing lost.
+    let again = run();
+    tap.ok(
+        again.as_ref().is_ok_and(|o| {
+            o.status.success() && String::from_utf8_lossy(&o.stdout).contains("nothing to collect")
+        }) && kept("elf") == elf,
+        format_args!(
+            "collect again on the vanished dump succeeds and changes nothing ({:?})",
+            again.map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        ),
+    );
 }

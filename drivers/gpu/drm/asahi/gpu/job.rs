@@ -29,7 +29,9 @@ use crate::kernel_ext::explicit_drop::ExplicitDrop;
 use crate::kernel_ext::vec::SmallVec;
 use crate::vm::{ActiveVm, Vm};
 use core::ptr;
-use core::sync::atomic::{AtomicBool, AtomicI32, AtomicPtr, AtomicU32, AtomicUsize, Ordering};
+use core::sync::atomic::{
+    AtomicBool, AtomicI32, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, Ordering,
+};
 use kernel::prelude::*;
 use kernel::sync::Arc;
 use kernel::types::Opaque;
@@ -101,6 +103,11 @@ pub(crate) struct Job {
     deps_left: AtomicUsize,
     /// Its completion stamp (set at enqueue).
     pub(super) stamp: AtomicU32,
+    /// When it reached the firmware (monotonic ns, set by the kick; fdinfo busy time).
+    pub(super) submitted_ns: AtomicU64,
+    /// How many of its commands are render (vertex or fragment) work, the rest being compute
+    /// (fdinfo splits its busy time by them).
+    pub(super) render_units: u32,
     /// The errno the firmware reported for it (0: none): `EIO` for a fault, `ETIMEDOUT` for a
     /// timeout.
     pub(super) error: AtomicI32,
@@ -168,6 +175,7 @@ impl Job {
             )?;
         }
         let n = d.len();
+        let render_units = works.iter().filter(|w| w.kind != WorkKind::Compute).count() as u32;
         let job = Arc::new(
             Job {
                 wq,
@@ -182,6 +190,8 @@ impl Job {
                 // fence published.
                 deps_left: AtomicUsize::new(n + 1),
                 stamp: AtomicU32::new(0),
+                submitted_ns: AtomicU64::new(0),
+                render_units,
                 error: AtomicI32::new(0),
                 retired_next: AtomicPtr::new(ptr::null_mut()),
             },

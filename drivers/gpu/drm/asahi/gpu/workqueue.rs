@@ -29,6 +29,7 @@
 use super::job::{Job, JobRef};
 use super::{Gpu, Owners};
 use crate::backend::endpoint;
+use crate::fdinfo::Usage;
 use crate::fw::channels::{pipe_doorbell, ChannelId};
 use crate::fw::event::EventValue;
 use crate::fw::job::{GpuContextData, JobMeta, RingState, VirtualRunCommand};
@@ -66,6 +67,8 @@ pub(crate) struct WorkQueue {
     /// Firmware priority (0 highest) of the queue's pipes.
     priority: u32,
     fences: FenceContext,
+    /// fdinfo busy time of the owning file (see [`crate::fdinfo`]).
+    usage: Arc<Usage>,
     #[pin]
     inner: SpinLockIrq<WqInner>,
 }
@@ -87,6 +90,8 @@ struct WqInner {
     cancelled: bool,
     /// Set when the head job's message found its pipe ring full: the GPU's worker retries.
     stalled: bool,
+    /// When the last job completed (monotonic ns; fdinfo busy time).
+    last_done_ns: u64,
 }
 
 impl WqInner {
@@ -97,7 +102,8 @@ impl WqInner {
 
 impl WorkQueue {
     /// Creates a work queue (it holds no event slot until it has work).
-    pub(crate) fn new(gpu: &Arc<Gpu>, priority: u32) -> Result<Arc<Self>> {
+    /// Its jobs' busy time is counted in `usage`.
+    pub(crate) fn new(gpu: &Arc<Gpu>, priority: u32, usage: Arc<Usage>) -> Result<Arc<Self>> {
         gpu.check_alive()?;
         let pending = Ring::new(MAX_JOBS_PER_QUEUE)?;
         let inflight = Ring::new(MAX_JOBS_PER_QUEUE)?;
@@ -127,6 +133,7 @@ impl WorkQueue {
                 ring,
                 priority,
                 fences: FenceContext::new(&super::FENCE_OPS),
+                usage,
                 inner <- SpinLockIrq::new(
                     WqInner {
                         slot: None,
@@ -138,6 +145,7 @@ impl WorkQueue {
                         new: true,
                         cancelled: false,
                         stalled: false,
+                        last_done_ns: 0,
                     },
                     c_str!("asahi::WorkQueue::inner"),
                     lock_class!(),
@@ -337,6 +345,8 @@ impl WorkQueue {
         }
         inner.wptr = wptr;
         inner.new = false;
+        // fdinfo: the job's busy time starts no earlier than this.
+        job.submitted_ns.store(now_ns(), Ordering::Relaxed);
         // The message is sent: the job is in flight. If the firmware is dead the doorbell fails,
         // and the crash or shutdown path fails every job in flight.
         let _ = self.gpu.transport.send(endpoint::DOORBELL, doorbell);
@@ -403,6 +413,13 @@ impl WorkQueue {
                 let job = inner.inflight.pop();
                 if let Some(j) = &job {
                     inner.commands -= j.commands.len();
+                    // fdinfo: atomics only (this is the fence-signalling path).
+                    let done = now_ns();
+                    let submitted = j.submitted_ns.load(Ordering::Relaxed);
+                    let units = j.commands.len() as u32;
+                    self.usage
+                        .account(submitted, inner.last_done_ns, done, j.render_units, units);
+                    inner.last_done_ns = done;
                 }
                 job
             };
@@ -465,4 +482,10 @@ impl PinnedDrop for WorkQueue {
             owners.release(slot, &self);
         }
     }
+}
+
+/// The monotonic clock in nanoseconds (any context).
+fn now_ns() -> u64 {
+    // CAST: the monotonic clock is non-negative.
+    kernel::time::Ktime::ktime_get().to_ns() as u64
 }

@@ -72,6 +72,39 @@ pub(crate) trait Driver: Sized + 'static {
 
     /// Adds the driver's debugfs files under `root` (the primary node's debugfs directory).
     fn debugfs_init(dev: &Device<Self>, root: *mut bindings::dentry);
+
+    /// Prints the driver's part of `/proc/<pid>/fdinfo/<fd>` for `file` (after the core's
+    /// `drm-driver` and `drm-client-id`; see `Documentation/gpu/drm-usage-stats.rst`).
+    fn show_fdinfo(dev: &Device<Self>, file: &File<Self>, p: &mut Printer<'_>);
+}
+
+/// A DRM printer (`struct drm_printer`, `include/drm/drm_print.h`), borrowed for one callback.
+///
+/// # Invariants
+///
+/// `raw` is a valid printer for `'a`.
+pub(crate) struct Printer<'a> {
+    raw: *mut bindings::drm_printer,
+    _p: PhantomData<&'a mut bindings::drm_printer>,
+}
+
+impl Printer<'_> {
+    /// Prints `args` (use `format_args!`).
+    pub(crate) fn print(&mut self, args: core::fmt::Arguments<'_>) {
+        let args_ptr: *const core::fmt::Arguments<'_> = &args;
+        // SAFETY: `raw` is valid (type invariant); the format is NUL-terminated and consumes
+        // one `*const fmt::Arguments`, which `%pA` expects; `args` outlives the call.
+        unsafe { bindings::drm_printf(self.raw, c"%pA".as_ptr().cast(), args_ptr) };
+    }
+
+    /// Prints the DRM core's GEM memory statistics of `file` (`drm-total-memory`,
+    /// `drm-shared-memory`, `drm-active-memory`, and `drm-resident-memory`/`drm-purgeable-memory`
+    /// from the objects' `status` callback): `drm_show_memory_stats`.
+    pub(crate) fn memory_stats<T: Driver>(&mut self, file: &File<T>) {
+        // SAFETY: The printer is valid (type invariant) and `file` is an open DRM file; the
+        // helper takes the file's handle-table lock itself.
+        unsafe { bindings::drm_show_memory_stats(self.raw, file.as_raw()) };
+    }
 }
 
 /// Per-open-file driver state.
@@ -104,6 +137,8 @@ impl FileOperations {
             read: Some(bindings::drm_read),
             llseek: Some(bindings::noop_llseek),
             mmap: Some(bindings::drm_gem_mmap),
+            // The DRM core's fdinfo: `drm-driver`, `drm-client-id`, then the driver's part.
+            show_fdinfo: Some(bindings::drm_show_fdinfo),
             fop_flags: bindings::FOP_UNSIGNED_OFFSET,
             // SAFETY: All remaining fields are optional function pointers or integers, for which
             // all-zero means "not implemented".
@@ -151,6 +186,7 @@ impl DriverVTable {
             postclose: Some(postclose_callback::<T>),
             release: Some(release_callback::<T>),
             debugfs_init: Some(debugfs_init_callback::<T>),
+            show_fdinfo: Some(show_fdinfo_callback::<T>),
             major: T::INFO.major,
             minor: T::INFO.minor,
             patchlevel: T::INFO.patchlevel,
@@ -306,6 +342,13 @@ impl<T: Driver> File<T> {
         self.raw.get()
     }
 
+    /// The device the file is open on.
+    pub(crate) fn device(&self) -> &Device<T> {
+        // SAFETY: An open file's `minor` and its device are set at open and stay valid while the
+        // file is (the file holds a device reference); the device is of `T` (type invariant).
+        unsafe { Device::from_raw((*(*self.as_raw()).minor).dev) }
+    }
+
     /// The driver's per-file state.
     pub(crate) fn inner(&self) -> Pin<&T::File> {
         // SAFETY: By the type invariant `driver_priv` holds a pinned `T::File` while `self` is.
@@ -354,6 +397,30 @@ unsafe extern "C" fn debugfs_init_callback<T: Driver>(minor: *mut bindings::drm_
     // SAFETY: The minor and its device are live during registration; the device is ours.
     let (dev, root) = unsafe { (Device::<T>::from_raw((*minor).dev), (*minor).debugfs_root) };
     T::debugfs_init(dev, root);
+}
+
+/// # Safety
+///
+/// Only called by `drm_show_fdinfo` with a valid printer and an open file of a device of `T`
+/// (inside `drm_dev_enter`; the fdinfo reader holds a reference on the `struct file`, so the
+/// file is between `open` and `postclose`).
+unsafe extern "C" fn show_fdinfo_callback<T: Driver>(
+    p: *mut bindings::drm_printer,
+    raw_file: *mut bindings::drm_file,
+) {
+    // SAFETY: Guaranteed by the caller; `minor` and its device are set for an open file.
+    let (dev, file) = unsafe {
+        (
+            Device::<T>::from_raw((*(*raw_file).minor).dev),
+            File::<T>::from_raw(raw_file),
+        )
+    };
+    // INVARIANT: `p` is valid for the callback, which the printer's lifetime does not leave.
+    let mut printer = Printer {
+        raw: p,
+        _p: PhantomData,
+    };
+    T::show_fdinfo(dev, file, &mut printer);
 }
 
 /// # Safety
