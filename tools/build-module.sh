@@ -28,7 +28,12 @@ rsync -a --exclude 'bindings_generated.rs' --exclude 'target/' --exclude 'fuzz/'
   "$top/Kbuild" "$top/drivers" "$top/firmware-defs" "$top/uapi" "$out/"
 
 log="$out/build.log"
-if ! make -C "$KDIR" M="$out" ARCH="$KARCH" LLVM=-14 RUSTC=/usr/bin/rustc \
+# The module is compiled by clippy (the kernel's `CLIPPY=1`, with the kernel's lint set) of the
+# same Debian toolchain: a clippy warning is a build warning and fails below.
+# Only a deliberately unlinted build (ASAHI_NO_CLIPPY=1, for bisecting) skips it.
+clippy=(CLIPPY=1 CLIPPY_DRIVER=/usr/bin/clippy-driver)
+if [ "${ASAHI_NO_CLIPPY:-0}" = 1 ]; then clippy=(); fi
+if ! make -C "$KDIR" M="$out" ARCH="$KARCH" LLVM=-14 RUSTC=/usr/bin/rustc "${clippy[@]}" \
      BINDGEN="$CACHE_DIR/bindgen-0.70.1/bin/bindgen" -j"$(nproc)" modules >"$log" 2>&1; then
   cat "$log" >&2
   echo "module build failed for $ARCH_NAME" >&2

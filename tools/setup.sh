@@ -20,6 +20,8 @@ if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 PKGS_HOST=(
   linux-source-6.12
   "rustc-web=$RUSTC_WEB_VERSION" "rust-web-src=$RUSTC_WEB_VERSION" "libstd-rust-web-dev=$RUSTC_WEB_VERSION"
+  # The kernel's `make CLIPPY=1` lints the module with the clippy of the same rustc.
+  "rust-web-clippy=$RUSTC_WEB_VERSION"
   clang llvm lld libclang-dev
   # drm.h for the uapi crate's bindgen run and C layout test (Debian's linux-libc-dev omits drm/).
   libdrm-dev

@@ -294,7 +294,7 @@ pub const fn init_msg(initdata_va: u64) -> u64 {
 /// Builds the doorbell message for a pipe: `0x83 << 48 | pipe | priority << 2`.
 pub const fn pipe_doorbell(pipe: PipeType, priority: u32) -> u64 {
     // CAST: widening.
-    MSG_TX_DOORBELL | pipe as u64 | ((priority & 3) as u64) << 2
+    MSG_TX_DOORBELL | pipe as u64 | (((priority & 3) as u64) << 2)
 }
 
 /// A decoded driver → firmware message.

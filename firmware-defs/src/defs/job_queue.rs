@@ -298,7 +298,7 @@ impl PendingStamp {
     /// firmware records it before reporting a fault or timeout.
     pub const fn new(slot: u32, wait_value: u32) -> Self {
         Self {
-            info: 1 | (slot & 0x7f) << 4,
+            info: 1 | ((slot & 0x7f) << 4),
             wait_value,
         }
     }

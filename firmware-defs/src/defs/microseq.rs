@@ -109,7 +109,7 @@ pub enum Pipe {
 impl Pipe {
     /// The header word of a `WaitForIdle` op for this pipe.
     pub const fn wait_for_idle_header(self) -> u32 {
-        OpCode::WaitForIdle as u32 | (self as u32) << 8
+        OpCode::WaitForIdle as u32 | ((self as u32) << 8)
     }
 
     /// The pipe a `WaitForIdle` header names, or `None` if the header is not exactly one the
@@ -328,10 +328,7 @@ impl<'a> Builder<'a> {
     /// A builder appending into `buf` from its start (at most `i32::MAX` bytes of it are used).
     pub fn new(buf: &'a mut [u8]) -> Builder<'a> {
         let end = buf.len().min(BUILDER_MAX);
-        let buf = match buf.get_mut(..end) {
-            Some(b) => b,
-            None => &mut [],
-        };
+        let buf = buf.get_mut(..end).unwrap_or_default();
         Builder { buf, len: 0 }
     }
 

@@ -118,9 +118,9 @@ pub const fn indices(va: u64) -> [usize; LEVELS] {
 /// Rebuilds the page-aligned VA of `indices` in `half` (inverse of [`indices`]).
 pub const fn va_from_indices(half: Half, indices: [usize; LEVELS]) -> u64 {
     // CAST: indices are table indices; higher bits are masked off.
-    let low = ((indices[0] as u64) << Level::Root.shift()
-        | (indices[1] as u64 & 0x7ff) << Level::Mid.shift()
-        | (indices[2] as u64 & 0x7ff) << Level::Leaf.shift())
+    let low = (((indices[0] as u64) << Level::Root.shift())
+        | ((indices[1] as u64 & 0x7ff) << Level::Mid.shift())
+        | ((indices[2] as u64 & 0x7ff) << Level::Leaf.shift()))
         & VA_MASK;
     match half {
         Half::Lower => low,

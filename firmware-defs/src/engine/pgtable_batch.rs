@@ -245,7 +245,7 @@ impl PageTable {
             };
             for mi in set.leaves_under(ri) {
                 // CAST: `mi` is below 2048.
-                let mfirst = rfirst | (mi as u64) << Level::Mid.shift();
+                let mfirst = rfirst | ((mi as u64) << Level::Mid.shift());
                 let pte = mem.read_entry(mid, mi).map_err(Error::Memory)?;
                 let Some(leaf) = self.next_table(pte, Level::Mid, mfirst)? else {
                     continue;

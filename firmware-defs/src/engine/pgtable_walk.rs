@@ -173,7 +173,7 @@ impl PageTable {
     /// VA of entry `li` of the leaf table whose span contains offset span `s`.
     pub(super) fn leaf_va(&self, s: Span, li: usize) -> u64 {
         // CAST: `li` is a table index, below 2048.
-        self.va((s.first & !(Level::Mid.entry_span() - 1)) | (li as u64) << PAGE_SHIFT)
+        self.va((s.first & !(Level::Mid.entry_span() - 1)) | ((li as u64) << PAGE_SHIFT))
     }
 
     /// Calls `f` for each mid-level chunk of `span` in VA order, skipping empty subtrees: a

@@ -235,7 +235,8 @@ fn parse_bind_op(
     );
     ensure!(
         why,
-        obj.private_vm().is_none_or(|serial| serial == vm.serial()),
+        obj.private_vm()
+            .map_or(true, |serial| serial == vm.serial()),
         EINVAL,
         f("handle"),
         "object {} is private to another VM",

@@ -427,8 +427,8 @@ impl FwBoot {
                 if ChannelId::pipe_index(pipe, prio) != pipes.len() {
                     return Err(EINVAL);
                 }
-                // SAFETY: Both were just allocated for the GPU's lifetime, zeroed, sized.
                 pipes.push(
+                    // SAFETY: Both were just allocated for the GPU's lifetime, zeroed, sized.
                     unsafe { TxChannel::new(state, ring, PIPE_RING_ENTRIES, pipe_msg) },
                     GFP_KERNEL,
                 )?;
@@ -596,7 +596,7 @@ mod tests {
         };
         let (mut binds, mut refused) = (0, 0);
         for _ in 0..20_000 {
-            if live.len() > 0 && (rnd(3) == 0 || live.len() > 200) {
+            if !live.is_empty() && (rnd(3) == 0 || live.len() > 200) {
                 // Remove a random live run: swap it with the last, then pop.
                 let at = rnd(live.len() as u64);
                 let last = live.len() - 1;

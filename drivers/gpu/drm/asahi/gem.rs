@@ -262,8 +262,8 @@ unsafe extern "C" fn get_sg_table_callback(
     // SAFETY: Guaranteed by the caller.
     let obj = unsafe { Object::from_raw(obj) };
     let build = || -> Result<*mut bindings::sg_table> {
-        // SAFETY: `sg_table` is plain data; zeroed is its empty state.
         let sgt = KBox::new(
+            // SAFETY: `sg_table` is plain data; zeroed is its empty state.
             unsafe { core::mem::zeroed::<bindings::sg_table>() },
             GFP_KERNEL,
         )?;
@@ -349,6 +349,8 @@ unsafe extern "C" fn fault_callback(vmf: *mut bindings::vm_fault) -> bindings::v
     let Some(chunk) = obj.chunks.get(page / CPU_PAGES_PER_GPU_PAGE) else {
         return bindings::VM_FAULT_SIGBUS;
     };
+    // With 16K CPU pages a GPU page is one CPU page and the offset is always 0.
+    #[allow(clippy::modulo_one)]
     let pfn = chunk.pfn() + page % CPU_PAGES_PER_GPU_PAGE;
     // SAFETY: `address` is inside `vma`, a PFN map; the page stays allocated while the VMA
     // holds its object reference.

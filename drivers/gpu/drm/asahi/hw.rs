@@ -89,7 +89,7 @@ pub(crate) fn identify(t: &dyn Transport) -> core::result::Result<&'static HwCon
     let cores = regs::cores_per_cluster(t.read32(Mmio::Sgx, regs::ID_COUNTS_1));
     let clusters = regs::clusters(t.read32(Mmio::Sgx, regs::ID_CLUSTERS));
     let mask = u64::from(t.read32(Mmio::Sgx, regs::CORE_MASK_0))
-        | u64::from(t.read32(Mmio::Sgx, regs::CORE_MASK_1)) << 32;
+        | (u64::from(t.read32(Mmio::Sgx, regs::CORE_MASK_1)) << 32);
     let hw = match (id.generation, id.variant) {
         (regs::IdVersion::GEN_G13, regs::IdVersion::VARIANT_G) => &t8103::HWCONFIG,
         _ => return Err(Unsupported::Model(id)),

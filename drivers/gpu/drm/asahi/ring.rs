@@ -111,10 +111,10 @@ impl<T> Ring<T> {
     /// Iterates from oldest to newest.
     pub(crate) fn iter(&self) -> impl Iterator<Item = &T> {
         (0..self.len).filter_map(move |i| {
-            // SAFETY: The first `len` slots from `head` are initialised (type invariant).
-            self.index(i)
-                .and_then(|at| self.slots.get(at))
-                .map(|s| unsafe { s.assume_init_ref() })
+            self.index(i).and_then(|at| self.slots.get(at)).map(|s| {
+                // SAFETY: The first `len` slots from `head` are initialised (type invariant).
+                unsafe { s.assume_init_ref() }
+            })
         })
     }
 }

@@ -574,7 +574,10 @@ mod tests {
         // Reversed: must not underflow computing the size.
         expect_eq!(
             ctx,
-            verdict(MESA_WINDOW.end..MESA_WINDOW.start),
+            verdict(Range {
+                start: MESA_WINDOW.end,
+                end: MESA_WINDOW.start
+            }),
             Err(EINVAL)
         );
         expect_eq!(ctx, verdict(mid + GPU_PAGE_SIZE..mid), Err(EINVAL));

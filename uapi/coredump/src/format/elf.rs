@@ -225,7 +225,7 @@ impl Ehdr {
     }
 
     /// Encodes the header.
-    pub fn to_bytes(&self) -> [u8; EHDR_SIZE] {
+    pub fn to_bytes(self) -> [u8; EHDR_SIZE] {
         let mut p = Put::<EHDR_SIZE>::new();
         p.bytes(&self.e_ident);
         p.u16(self.e_type);
@@ -268,7 +268,7 @@ impl Ehdr {
 
 impl Phdr {
     /// Encodes the program header.
-    pub fn to_bytes(&self) -> [u8; PHDR_SIZE] {
+    pub fn to_bytes(self) -> [u8; PHDR_SIZE] {
         let mut p = Put::<PHDR_SIZE>::new();
         p.u32(self.p_type);
         p.u32(self.p_flags);
@@ -299,7 +299,7 @@ impl Phdr {
 
 impl Nhdr {
     /// Encodes the note header.
-    pub fn to_bytes(&self) -> [u8; NHDR_SIZE] {
+    pub fn to_bytes(self) -> [u8; NHDR_SIZE] {
         let mut p = Put::<NHDR_SIZE>::new();
         p.u32(self.n_namesz);
         p.u32(self.n_descsz);

@@ -50,7 +50,7 @@ const _: () = assert!(core::mem::offset_of!(AgxDumpInfo, pad) == AGX_INFO_FIELDS
 
 impl AgxDumpInfo {
     /// Encodes the descriptor; [`pad`](Self::pad) is written as zero whatever its value.
-    pub fn to_bytes(&self) -> [u8; AGX_INFO_SIZE] {
+    pub fn to_bytes(self) -> [u8; AGX_INFO_SIZE] {
         let mut out = [0u8; AGX_INFO_SIZE];
         let fields = [
             self.chip_id,

@@ -94,7 +94,7 @@ pub const fn pte_paddr(pte: u64) -> u64 {
 /// Returns the ELF `PF_*` permissions of `pte` (the low three bits of its `p_flags`).
 pub fn pte_rwx(pte: u64) -> u32 {
     let ap = (pte & PTE_AP_MASK) >> PTE_AP_SHIFT;
-    let col = usize::from(pte & PTE_UXN != 0) << 1 | usize::from(pte & PTE_PXN != 0);
+    let col = (usize::from(pte & PTE_UXN != 0) << 1) | usize::from(pte & PTE_PXN != 0);
     let table = if pte & PTE_GPU_ACCESS != 0 {
         &PROT_TO_PERMS_OS
     } else {

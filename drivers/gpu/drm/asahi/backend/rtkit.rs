@@ -230,7 +230,7 @@ mod tlbi {
         let mut a = va;
         while a < end {
             // `__TLBI_VADDR`: VA[55:12] in bits 43:0, ASID in 63:48.
-            let arg = ((a >> 12) & ((1 << 44) - 1)) | u64::from(asid) << 48;
+            let arg = ((a >> 12) & ((1 << 44) - 1)) | (u64::from(asid) << 48);
             // SAFETY: As in `vmalle1os`.
             unsafe { asm!("sys #0, c8, c1, #1, {0}", in(reg) arg, options(nostack)) };
             let Some(next) = a.checked_add(step) else {

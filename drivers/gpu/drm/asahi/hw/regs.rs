@@ -65,7 +65,9 @@ impl IdVersion {
 
     /// Encodes the register (what the virtual AGX's register file answers).
     pub(crate) const fn encode(self) -> u32 {
-        (self.generation as u32) << 24 | (self.variant as u32) << 16 | (self.revision as u32) << 8
+        ((self.generation as u32) << 24)
+            | ((self.variant as u32) << 16)
+            | ((self.revision as u32) << 8)
     }
 }
 

@@ -141,12 +141,22 @@ pub(crate) trait FenceNames {
     const TIMELINE: &'static CStr;
 }
 
+/// The fence's driver name (`dma_fence_ops::get_driver_name`).
+///
+/// # Safety
+///
+/// Called by the fence core on one of our fences; the argument is not used.
 unsafe extern "C" fn driver_name<T: FenceNames>(
     _f: *mut bindings::dma_fence,
 ) -> *const kernel::ffi::c_char {
     T::DRIVER.as_char_ptr()
 }
 
+/// The fence's timeline name (`dma_fence_ops::get_timeline_name`).
+///
+/// # Safety
+///
+/// Called by the fence core on one of our fences; the argument is not used.
 unsafe extern "C" fn timeline_name<T: FenceNames>(
     _f: *mut bindings::dma_fence,
 ) -> *const kernel::ffi::c_char {
@@ -155,6 +165,11 @@ unsafe extern "C" fn timeline_name<T: FenceNames>(
 
 /// Frees one of our fences (its last reference is gone) and drops its module reference.
 /// Runs in any context, like every final `dma_fence_put`.
+///
+/// # Safety
+///
+/// `f` is one of our fences, allocated by [`FenceContext::new_fence`], whose last reference is
+/// gone (the fence core calls this from `dma_fence_release`).
 unsafe extern "C" fn release(f: *mut bindings::dma_fence) {
     // SAFETY: `f` is one of our fences (only they use these operations), allocated as an
     // `OwnFence` whose first field it is; nobody holds a reference any more. `dma_fence_free`
@@ -180,7 +195,7 @@ impl FenceContext {
     /// (seqno 0): [`Self::number`] gives it its place once its order of signalling is fixed.
     /// This is the allocation the signalling path must not make: call it at submit time.
     pub(crate) fn new_fence(&self) -> Result<Fence> {
-        // SAFETY: `OwnFence` is plain C data; it is fully initialised below before use.
+        // `OwnFence` is plain C data; it is fully initialised below before use.
         let f = KBox::new(
             OwnFence {
                 base: Opaque::uninit(),

@@ -36,7 +36,8 @@ impl IoMem {
         if size == 0 {
             return Err(EINVAL);
         }
-        let phys: bindings::phys_addr_t = phys.try_into().map_err(|_| EINVAL)?;
+        // `phys_addr_t` is `u64` on the 64-bit targets.
+        let phys: bindings::phys_addr_t = phys;
         // SAFETY: Mapping a physical range has no precondition; the result is checked.
         let base = unsafe { bindings::asahi_helper_ioremap(phys, size) };
         let base = NonNull::new(base.cast::<u8>()).ok_or(ENOMEM)?;

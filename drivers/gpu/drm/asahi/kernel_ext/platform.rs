@@ -278,8 +278,8 @@ impl Device {
         }
         // SAFETY: A non-null `id_entry` points into this driver's `IdTable`, which is static.
         let data = unsafe { (*id).driver_data };
-        // CAST: `kernel_ulong_t` is the width of `usize`.
-        Some(data as usize)
+        // `kernel_ulong_t` is `usize` in the bindings.
+        Some(data)
     }
 }
 
@@ -303,11 +303,8 @@ impl Device {
         // SAFETY: A non-null result points into the device's resource table, which lives as long
         // as the device.
         let (start, end) = unsafe { ((*res).start, (*res).end) };
-        // CAST: `resource_size_t` is at most 64 bits. A resource is inclusive of `end`.
-        Some((
-            start as u64,
-            (end as u64).wrapping_sub(start as u64).wrapping_add(1),
-        ))
+        // `resource_size_t` is `u64` on the 64-bit targets. A resource is inclusive of `end`.
+        Some((start, end.wrapping_sub(start).wrapping_add(1)))
     }
 }
 

@@ -129,8 +129,8 @@ impl<'a> DeviceProps<'a> {
                 &mut size,
             )
         })?;
-        // CAST: `phys_addr_t` is at most 64 bits.
-        Ok((base as u64, size as u64))
+        // `phys_addr_t` is `u64` on the 64-bit targets.
+        Ok((base, size))
     }
 
     /// Whether entry `index` of phandle list `list` (with `#cells` property `cells`) names an

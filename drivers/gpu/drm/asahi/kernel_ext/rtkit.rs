@@ -192,8 +192,8 @@ fn shmem_setup(shared: &Shared, bfr: &mut bindings::apple_rtkit_shmem) -> Result
     }
     let gfp = bindings::GFP_KERNEL | bindings::__GFP_ZERO | bindings::__GFP_NOWARN;
     // SAFETY: Allocating pages has no precondition; the result is checked.
-    let page =
-        NonNull::new(unsafe { bindings::asahi_helper_alloc_pages(gfp, order) }).ok_or(ENOMEM)?;
+    let page = unsafe { bindings::asahi_helper_alloc_pages(gfp, order) };
+    let page = NonNull::new(page).ok_or(ENOMEM)?;
     // SAFETY: `page` is a live allocation.
     let phys = unsafe { bindings::asahi_helper_page_to_phys(page.as_ptr()) };
     // SAFETY: `phys` is RAM in the kernel's linear map (`alloc_pages` without highmem).

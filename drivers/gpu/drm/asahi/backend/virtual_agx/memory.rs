@@ -145,10 +145,10 @@ impl<'a> Space<'a> {
             reason,
         };
         let (pa, gpu) = self.lookup(va).map_err(|f| fault(f.level, f.reason))?;
-        let allowed = match (gpu, write) {
-            (Perm::Rw, _) | (Perm::Ro, false) | (Perm::Wo, true) => true,
-            _ => false,
-        };
+        let allowed = matches!(
+            (gpu, write),
+            (Perm::Rw, _) | (Perm::Ro, false) | (Perm::Wo, true)
+        );
         if !allowed {
             let reason = match gpu {
                 Perm::Ro => FaultReason::ReadOnly,

@@ -75,7 +75,7 @@ impl Regs {
         if mmio == Mmio::Sgx && offset == regs::FAULT_INFO {
             return self.fault_info.load(Ordering::Acquire);
         }
-        u64::from(self.read32(mmio, offset)) | u64::from(self.read32(mmio, offset + 4)) << 32
+        u64::from(self.read32(mmio, offset)) | (u64::from(self.read32(mmio, offset + 4)) << 32)
     }
 
     /// A 32-bit write: only `CPU_CONTROL` is writable.

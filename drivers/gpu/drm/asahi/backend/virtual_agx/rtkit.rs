@@ -175,7 +175,7 @@ unsafe impl Sync for CrashLine {}
 /// A RTKit crash-log fourcc, as `rtkit-crashlog.c` compares it (a little-endian `u32` whose
 /// most significant byte is the first letter).
 const fn fourcc(s: &[u8; 4]) -> u32 {
-    (s[0] as u32) << 24 | (s[1] as u32) << 16 | (s[2] as u32) << 8 | s[3] as u32
+    ((s[0] as u32) << 24) | ((s[1] as u32) << 16) | ((s[2] as u32) << 8) | s[3] as u32
 }
 
 /// Builds a crash log in RTKit's format in a fixed buffer.

@@ -56,7 +56,7 @@ fn identity_and_cpu_start(ctx: &mut Context) -> Result {
     expect_eq!(ctx, v.start(handler.clone()).err(), Some(ENODEV));
     expect_eq!(
         ctx,
-        v.send(endpoint::DOORBELL, 0x83 << 48 | 0x10).err(),
+        v.send(endpoint::DOORBELL, (0x83 << 48) | 0x10).err(),
         Some(ENODEV)
     );
     v.write32(Mmio::Asc, regs::CPU_CONTROL, regs::CPU_CONTROL_RUN);
@@ -95,7 +95,7 @@ fn missing_initdata_pointer_crashes(ctx: &mut Context) -> Result {
     // After the crash no message is taken.
     expect_eq!(
         ctx,
-        v.send(endpoint::DOORBELL, 0x83 << 48 | 0x10).err(),
+        v.send(endpoint::DOORBELL, (0x83 << 48) | 0x10).err(),
         Some(ENODEV)
     );
     v.shutdown();
