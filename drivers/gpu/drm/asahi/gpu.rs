@@ -62,11 +62,12 @@
 //! AGX's queue lock, in `kick`'s doorbell); `Gpu::retired` is a leaf. `Gpu::slots` (a mutex) is taken alone, in
 //! process context. Never the other way round.
 
+mod compute;
 mod events;
 mod job;
 mod workqueue;
 
-pub(crate) use job::{Job, JobRef, Work, WorkKind, Works};
+pub(crate) use job::{ComputeArgs, Job, JobRef, Work, WorkKind, Works};
 pub(crate) use workqueue::WorkQueue;
 
 use crate::backend::{endpoint, MessageHandler, Mmio, Transport};

@@ -51,10 +51,7 @@ pub(crate) struct Queue {
         reason = "kept for queue parameters; its firmware priority selects the pipes"
     )]
     priority: Priority,
-    #[expect(
-        dead_code,
-        reason = "shader addresses are not modelled by the virtual AGX"
-    )]
+    /// Base of the queue's shader addresses (`RunCompute`'s `usc_exec_base_cp`).
     usc_exec_base: u64,
 }
 
@@ -79,6 +76,11 @@ impl Queue {
     /// The VM this queue's work runs in.
     pub(crate) fn vm(&self) -> &Arc<Vm> {
         &self.vm
+    }
+
+    /// Base of the USC (shader) addresses of the queue's commands.
+    pub(crate) fn usc_exec_base(&self) -> u64 {
+        self.usc_exec_base
     }
 
     /// The firmware work queue.

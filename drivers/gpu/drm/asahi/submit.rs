@@ -16,8 +16,9 @@
 
 use crate::bindings;
 use crate::file::{read_extensible, DrmFile, Field, MAX_ATTACHMENTS, MAX_COMMANDS_PER_SUBMISSION};
+use crate::fw::microseq::Attachments;
+use crate::gpu::{ComputeArgs, Work, WorkKind, Works};
 use crate::gpu::{Job, TimestampBuffer};
-use crate::gpu::{Work, WorkKind, Works};
 use crate::kernel_ext::dma_fence::{Fence, SignallingSection};
 use crate::kernel_ext::syncobj::{ChainNode, SyncObj};
 use crate::kernel_ext::vec::SmallVec;
@@ -246,7 +247,7 @@ fn check_attachments(
     at: usize,
     payload: &[u8],
     hdr: &bindings::drm_asahi_cmd_header,
-) -> Result {
+) -> Result<Attachments> {
     let size = core::mem::size_of::<bindings::drm_asahi_attachment>();
     let len = payload.len();
     let field = Field::Cmd(at, "size");
@@ -276,13 +277,23 @@ fn check_attachments(
         field,
         "attachments with a barrier ({v:#x}, {c:#x})"
     );
+    let mut list = Attachments::default();
     for chunk in payload.chunks(size) {
         let field = Field::Cmd(at, "attachment");
         let a = read_extensible::<bindings::drm_asahi_attachment>(why, field, chunk)?;
         why.mbz(Field::Cmd(at, "attachment.flags"), a.flags)?;
         why.mbz(Field::Cmd(at, "attachment.pad"), a.pad)?;
+        let (p, s) = (a.pointer, a.size);
+        if list.push(p, s).is_err() {
+            let field = Field::Cmd(at, "attachment.size");
+            return Err(why.refused(
+                EINVAL,
+                field,
+                format_args!("{s:#x} bytes at {p:#x}: more cache lines than the firmware counts"),
+            ));
+        }
     }
-    Ok(())
+    Ok(list)
 }
 
 /// Resolves the timestamp objects a command names into firmware addresses, keeping a
@@ -326,6 +337,8 @@ fn parse_cmdbuf(why: &Why<'_>, buf: &[u8], ts: &mut Timestamps<'_>) -> Result<Wo
     let mut works = Works::new();
     let (mut renders, mut computes) = (0u32, 0u32);
     let mut at = 0usize;
+    // The last SET_COMPUTE_ATTACHMENTS applies to the compute commands after it.
+    let mut compute_attachments = Attachments::default();
     while at < buf.len() {
         let len = buf.len();
         let Some(head) = buf.get(at..at + hsize) else {
@@ -353,6 +366,7 @@ fn parse_cmdbuf(why: &Why<'_>, buf: &[u8], ts: &mut Timestamps<'_>) -> Result<Wo
             stream,
             ts_start,
             ts_end,
+            compute: ComputeArgs::default(),
         };
         match u32::from(hdr.cmd_type) {
             bindings::DRM_ASAHI_CMD_RENDER => {
@@ -423,13 +437,27 @@ fn parse_cmdbuf(why: &Why<'_>, buf: &[u8], ts: &mut Timestamps<'_>) -> Result<Wo
                     ts.resolve(why, f("ts.start"), &c.ts.start)?,
                     ts.resolve(why, f("ts.end"), &c.ts.end)?,
                 );
-                works.push(work(WorkKind::Compute, c.cdm_ctrl_stream_base, t))?;
+                let mut w = work(WorkKind::Compute, c.cdm_ctrl_stream_base, t);
+                w.compute = ComputeArgs {
+                    cdm_end: c.cdm_ctrl_stream_end,
+                    sampler_heap: c.sampler_heap,
+                    sampler_count: c.sampler_count,
+                    helper_binary: c.helper.binary,
+                    helper_cfg: c.helper.cfg,
+                    helper_data: c.helper.data,
+                    attachments: compute_attachments,
+                };
+                works.push(w)?;
                 computes += 1;
             }
+            bindings::DRM_ASAHI_SET_COMPUTE_ATTACHMENTS => {
+                compute_attachments = check_attachments(why, cmd_at, payload, &hdr)?;
+            }
             bindings::DRM_ASAHI_SET_VERTEX_ATTACHMENTS
-            | bindings::DRM_ASAHI_SET_FRAGMENT_ATTACHMENTS
-            | bindings::DRM_ASAHI_SET_COMPUTE_ATTACHMENTS => {
-                check_attachments(why, cmd_at, payload, &hdr)?
+            | bindings::DRM_ASAHI_SET_FRAGMENT_ATTACHMENTS => {
+                // Checked; they go into the render commands' microsequences with RunVertex
+                // and RunFragment.
+                check_attachments(why, cmd_at, payload, &hdr)?;
             }
             t => {
                 return Err(why.refused(
@@ -484,7 +512,8 @@ pub(crate) fn submit(
     };
     let works = parse_cmdbuf(why, &cmdbuf, &mut ts)?;
     laps.lap(Phase::Cmdbuf);
-    let job = Job::new(queue.wq().clone(), queue.vm(), works, ins, ts.held)?;
+    let usc = queue.usc_exec_base();
+    let job = Job::new(queue.wq().clone(), queue.vm(), usc, works, ins, ts.held)?;
     // The input-fence callbacks go in before anyone else can see the job (see `gpu::job`).
     job.arm_deps();
     laps.lap(Phase::Job);

@@ -93,6 +93,7 @@ mod memory;
 mod regs;
 mod rtkit;
 mod rx;
+mod sequence;
 mod stream;
 #[cfg(CONFIG_KUNIT)]
 mod tests;
@@ -171,6 +172,9 @@ struct Work {
     stream: u64,
     ts_start: u64,
     ts_end: u64,
+    /// The microsequence of a real run command (`None`: an interim virtual command, whose
+    /// stream and timestamps are above).
+    sequence: Option<sequence::Sequence>,
 }
 
 /// The firmware's state shared between the doorbell, the firmware core and the interrupt.
@@ -372,16 +376,17 @@ impl Firmware {
     /// Reads the run command at `va` of queue context `context`, through the kernel half's
     /// page tables.
     fn read_command(&self, space: &Space<'_>, va: u64, context: u64) -> Option<Work> {
+        if space.read_u32(va).ok()? == CommandType::RunCompute as u32 {
+            return self.read_compute(space, va);
+        }
         let size = core::mem::size_of::<VirtualRunCommand>();
         let p = space.translate(va, size, false).ok()?;
         // SAFETY: `p` covers `size` readable bytes of RAM; the command is plain data the
         // driver wrote before publishing it in the queue's ring.
         let c = unsafe { p.cast::<VirtualRunCommand>().read_unaligned() };
         let tag = CommandType::from_u32(c.tag)?;
-        if !matches!(
-            tag,
-            CommandType::RunVertex | CommandType::RunFragment | CommandType::RunCompute
-        ) || c.gpu_context.va() != context
+        if !matches!(tag, CommandType::RunVertex | CommandType::RunFragment)
+            || c.gpu_context.va() != context
         {
             return None;
         }
@@ -397,6 +402,7 @@ impl Firmware {
             stream: c.stream.va(),
             ts_start: c.ts_start.va(),
             ts_end: c.ts_end.va(),
+            sequence: None,
         })
     }
 
@@ -477,18 +483,25 @@ impl Firmware {
             // Firmware invariant: every work's address space is a page table in RAM (the
             // driver only ever names its own). Real firmware asserts and dies on such
             // corruption; so does this model.
-            let root_ok = TablePhys::new(work.ttb).is_some() && PhysMem::ptr(work.ttb, 8).is_some();
-            if !root_ok {
-                return Err(CRASH_BAD_TTB);
-            }
-            self.timestamp(work.ts_start);
-            self.trace_work(rx::KTRACE_WORK_START, &work);
-            match self.run_stream(&work) {
-                Ok(()) => {}
-                Err(Abort::Fault(f)) => self.report_fault(&work, Some(&f)),
-                Err(Abort::Timeout) => self.report_fault(&work, None),
-            }
-            self.timestamp(work.ts_end);
+            let work = match work.sequence {
+                Some(seq) => self.run_sequence(&space, work, &seq)?,
+                None => {
+                    let root_ok =
+                        TablePhys::new(work.ttb).is_some() && PhysMem::ptr(work.ttb, 8).is_some();
+                    if !root_ok {
+                        return Err(CRASH_BAD_TTB);
+                    }
+                    self.timestamp(work.ts_start);
+                    self.trace_work(rx::KTRACE_WORK_START, &work);
+                    match self.run_stream(&work) {
+                        Ok(()) => {}
+                        Err(Abort::Fault(f)) => self.report_fault(&work, Some(&f)),
+                        Err(Abort::Timeout) => self.report_fault(&work, None),
+                    }
+                    self.timestamp(work.ts_end);
+                    work
+                }
+            };
             self.trace_work(rx::KTRACE_WORK_END, &work);
             self.completed.fetch_add(1, Ordering::Relaxed);
             rptr = (rptr + 1) % rb_size;

@@ -19,6 +19,7 @@
 //!
 //! [`RetiredList`] is a leaf irq-safe spinlock (`Gpu::retired`).
 
+use super::compute::ComputeCommand;
 use super::{TimestampBuffer, VmSlot, WorkQueue};
 use crate::bindings;
 use crate::fw::job::{CommandType, JobMeta, VirtualRunCommand};
@@ -58,6 +59,46 @@ pub(crate) struct Work {
     pub(crate) ts_start: u64,
     /// See `ts_start`.
     pub(crate) ts_end: u64,
+    /// The rest of a compute command (zero for render halves).
+    pub(crate) compute: ComputeArgs,
+}
+
+/// What a compute command carries besides its control stream and timestamps.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct ComputeArgs {
+    /// End of the first contiguous part of the CDM control stream.
+    pub(crate) cdm_end: u64,
+    /// The sampler heap and how many samplers it holds.
+    pub(crate) sampler_heap: u64,
+    /// See `sampler_heap`.
+    pub(crate) sampler_count: u32,
+    /// The helper program (USC address with flags), its configuration and its data word.
+    pub(crate) helper_binary: u32,
+    /// See `helper_binary`.
+    pub(crate) helper_cfg: u32,
+    /// See `helper_binary`.
+    pub(crate) helper_data: u64,
+    /// The compute attachments in force for the command (the last `SET_COMPUTE_ATTACHMENTS`
+    /// before it).
+    pub(crate) attachments: crate::fw::microseq::Attachments,
+}
+
+/// One firmware command of a job.
+pub(crate) enum Command {
+    /// A render half in the virtual AGX's interim format (to become `RunVertex`/`RunFragment`).
+    Virtual(FwObject<VirtualRunCommand>),
+    /// A real `RunCompute` with its microsequence.
+    Compute(ComputeCommand),
+}
+
+impl Command {
+    /// The command's firmware address (what the queue's ring names).
+    pub(super) fn va(&self) -> u64 {
+        match self {
+            Command::Virtual(c) => c.alloc().va(),
+            Command::Compute(c) => c.va(),
+        }
+    }
 }
 
 /// A job's units of work as SUBMIT parsed them: inline for the common one or two (a compute
@@ -65,7 +106,7 @@ pub(crate) struct Work {
 pub(crate) type Works = SmallVec<Work, 2>;
 
 /// A job's firmware commands, one per unit of work, in order (inline like [`Works`]).
-pub(super) type Commands = SmallVec<FwObject<VirtualRunCommand>, 2>;
+pub(super) type Commands = SmallVec<Command, 2>;
 
 /// A dependency of a job: an input fence and its callback.
 ///
@@ -122,11 +163,13 @@ unsafe impl Send for Job {}
 unsafe impl Sync for Job {}
 
 impl Job {
-    /// Creates a job running `works` in `vm` on `wq`, after `deps` have signalled. Its stamp,
-    /// event slot and fence seqno are assigned when it is queued.
+    /// Creates a job running `works` in `vm` on `wq` (whose shaders run from `usc_exec_base`),
+    /// after `deps` have signalled. Its stamp, event slot and fence seqno are assigned when it
+    /// is queued.
     pub(crate) fn new(
         wq: Arc<WorkQueue>,
         vm: &Arc<Vm>,
+        usc_exec_base: u64,
         works: Works,
         deps: KVec<Fence>,
         timestamps: KVec<Arc<TimestampBuffer>>,
@@ -135,6 +178,14 @@ impl Job {
         let slot = wq.gpu.bind_vm(vm)?;
         let mut commands = Commands::new();
         for (i, w) in works.iter().enumerate() {
+            let last = i + 1 == works.len();
+            if w.kind == WorkKind::Compute {
+                let counter = wq.next_counter();
+                let c =
+                    ComputeCommand::new(wq.gpu.fw(), w, slot.slot(), usc_exec_base, counter, last)?;
+                commands.push(Command::Compute(c))?;
+                continue;
+            }
             let tag = match w.kind {
                 WorkKind::Vertex => CommandType::RunVertex,
                 WorkKind::Fragment => CommandType::RunFragment,
@@ -150,12 +201,13 @@ impl Job {
                 // The stamps' addresses, value and slot are written when the job is queued
                 // (`WorkQueue::enqueue`); the last command completes the job.
                 meta: JobMeta {
-                    flush_stamps: u32::from(i + 1 == works.len()),
+                    flush_stamps: u32::from(last),
                     ..JobMeta::default()
                 },
                 pad_54: 0,
             };
-            commands.push(FwObject::new(wq.gpu.fw(), HeapKind::Private, &cmd)?)?;
+            let cmd = FwObject::new(wq.gpu.fw(), HeapKind::Private, &cmd)?;
+            commands.push(Command::Virtual(cmd))?;
         }
         let pipe = match works.first().map(|w| w.kind) {
             Some(WorkKind::Vertex) => crate::fw::channels::PipeType::Vertex,

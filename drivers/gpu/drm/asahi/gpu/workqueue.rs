@@ -26,6 +26,8 @@
 //! (fence callbacks, any context) takes only `inner`, then `pipes`. Fences are signalled with
 //! `inner` dropped: a signal runs other waiters' callbacks, which may kick this queue.
 
+use super::compute::Placement;
+use super::job::Command;
 use super::job::{Job, JobRef};
 use super::{Gpu, Owners};
 use crate::backend::endpoint;
@@ -41,7 +43,7 @@ use crate::kernel_ext::explicit_drop::ExplicitDrop;
 use crate::kernel_ext::print::dev_err;
 use crate::kernel_ext::spinlock_irq::{lock_class, SpinLockIrq};
 use crate::ring::Ring;
-use core::sync::atomic::Ordering;
+use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use kernel::c_str;
 use kernel::prelude::*;
 use kernel::sync::Arc;
@@ -52,6 +54,9 @@ pub(crate) const MAX_JOBS_PER_QUEUE: usize = crate::fw::event::MAX_IN_FLIGHT as 
 
 /// Entries of a work queue's command ring (64-bit command pointers, one 16 KiB allocation).
 const QUEUE_RING_ENTRIES: u32 = 0x800;
+
+/// Identity of the next work queue (the firmware's event generation of its commands).
+static NEXT_QUEUE_ID: AtomicU32 = AtomicU32::new(1);
 
 /// The firmware-side queue of one user queue.
 #[pin_data(PinnedDrop)]
@@ -69,6 +74,13 @@ pub(crate) struct WorkQueue {
     fences: FenceContext,
     /// fdinfo busy time of the owning file (see [`crate::fdinfo`]).
     usage: Arc<Usage>,
+    /// The queue's identity (its commands' event generation).
+    id: u32,
+    /// Commands made for this queue (the firmware's per-queue command counter).
+    counter: AtomicU64,
+    /// Commands queued (the event sequence of the next one; under `inner` in effect, as it
+    /// only moves at enqueue).
+    event_seq: AtomicU64,
     #[pin]
     inner: SpinLockIrq<WqInner>,
 }
@@ -134,6 +146,9 @@ impl WorkQueue {
                 priority,
                 fences: FenceContext::new(&super::FENCE_OPS),
                 usage,
+                id: NEXT_QUEUE_ID.fetch_add(1, Ordering::Relaxed),
+                counter: AtomicU64::new(0),
+                event_seq: AtomicU64::new(0),
                 inner <- SpinLockIrq::new(
                     WqInner {
                         slot: None,
@@ -153,6 +168,11 @@ impl WorkQueue {
             }),
             GFP_KERNEL,
         )
+    }
+
+    /// The next value of the queue's command counter (one per command made).
+    pub(super) fn next_counter(&self) -> u64 {
+        self.counter.fetch_add(1, Ordering::Relaxed)
     }
 
     /// Allocates the fence of a new job (at submit time, before anything is published).
@@ -206,15 +226,30 @@ impl WorkQueue {
                 // in the shared and the firmware-private stamp arrays.
                 let layout = self.gpu.boot.layout();
                 let meta = VirtualRunCommand::META_OFFSET;
+                let at = |base: u64| base + u64::from(slot) * 4;
                 for c in job.commands.iter() {
-                    let a = c.alloc();
-                    a.store_u32(meta + JobMeta::STAMP_VALUE_OFFSET, stamp.0);
-                    a.store_u32(meta + JobMeta::STAMP_SLOT_OFFSET, slot);
-                    // Unaligned (packed) pointers: written as bytes, before the ring publishes
-                    // the command.
-                    let at = |base: u64| (base + u64::from(slot) * 4).to_le_bytes();
-                    a.write_bytes(meta + JobMeta::STAMP_OFFSET, &at(layout.stamps))?;
-                    a.write_bytes(meta + JobMeta::FW_STAMP_OFFSET, &at(layout.fw_stamps))?;
+                    match c {
+                        Command::Virtual(c) => {
+                            let a = c.alloc();
+                            a.store_u32(meta + JobMeta::STAMP_VALUE_OFFSET, stamp.0);
+                            a.store_u32(meta + JobMeta::STAMP_SLOT_OFFSET, slot);
+                            // Unaligned (packed) pointers: written as bytes, before the ring
+                            // publishes the command.
+                            let stamps = at(layout.stamps).to_le_bytes();
+                            let fw_stamps = at(layout.fw_stamps).to_le_bytes();
+                            a.write_bytes(meta + JobMeta::STAMP_OFFSET, &stamps)?;
+                            a.write_bytes(meta + JobMeta::FW_STAMP_OFFSET, &fw_stamps)?;
+                        }
+                        Command::Compute(c) => c.place(&Placement {
+                            work_queue: self.queue_info.alloc().va(),
+                            slot,
+                            stamp: stamp.0,
+                            stamp_va: at(layout.stamps),
+                            fw_stamp_va: at(layout.fw_stamps),
+                            event_generation: self.id,
+                            event_seq: self.event_seq.fetch_add(1, Ordering::Relaxed),
+                        })?,
+                    }
                 }
                 // SAFETY: The fence is this queue's, made by `Job::new` and not yet published
                 // (SUBMIT publishes it after this returns); numbering under `inner` gives
@@ -310,7 +345,7 @@ impl WorkQueue {
         let mut wptr = old;
         for c in job.commands.iter() {
             // CAST: ring offsets are small.
-            self.ring.store_u64(wptr as usize * 8, c.alloc().va());
+            self.ring.store_u64(wptr as usize * 8, c.va());
             wptr = (wptr + 1) % QUEUE_RING_ENTRIES;
         }
         let pipe = ChannelId::pipe_index(job.pipe, self.priority);

@@ -216,6 +216,31 @@ impl<'a> Space<'a> {
         Ok(())
     }
 
+    /// Reads the `u64` at `va` (any alignment, across pages).
+    pub(super) fn read_u64_unaligned(&self, va: u64) -> Result<u64, Fault> {
+        let mut b = [0u8; 8];
+        self.read_bytes(va, &mut b)?;
+        Ok(u64::from_le_bytes(b))
+    }
+
+    /// Reads `buf.len()` bytes at `va` (any alignment, across pages).
+    pub(super) fn read_bytes(&self, va: u64, buf: &mut [u8]) -> Result<(), Fault> {
+        let mut off = 0usize;
+        Self::for_pieces(va, buf.len() as u64, |cur, k| {
+            let p = self.translate(cur, k, false)?;
+            let dst = buf.get_mut(off..off + k).ok_or(Fault {
+                address: cur,
+                level: 3,
+                read: true,
+                reason: FaultReason::NoAccess,
+            })?;
+            // SAFETY: `p` covers `k` readable bytes of RAM; `dst` is `k` bytes.
+            unsafe { core::ptr::copy_nonoverlapping(p, dst.as_mut_ptr(), k) };
+            off += k;
+            Ok(())
+        })
+    }
+
     pub(super) fn fill(&self, va: u64, byte: u8, len: u64) -> Result<(), Fault> {
         Self::for_pieces(va, len, |cur, n| {
             let p = self.translate(cur, n, true)?;
