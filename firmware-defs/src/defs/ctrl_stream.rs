@@ -46,6 +46,9 @@ pub mod virt;
 #[path = "ctrl_stream/tests.rs"]
 mod tests;
 
+#[cfg(test)]
+#[path = "ctrl_stream/walk_tests.rs"]
+mod walk_tests;
 
 /// The GPU the stream is written for, as Mesa's `enum agx_chip` (`libagx_dgc.h`) names it: the
 /// CDM Launch has an extra 8-byte word on G14X (multi-cluster M2), and the CDM barrier Mesa
