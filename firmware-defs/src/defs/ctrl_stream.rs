@@ -159,7 +159,7 @@ pub fn probe<M: GpuMemory + ?Sized>(mem: &mut M, va: u64, len: u64) -> Result<u6
         reads += 1;
         // Next step boundary of the address (not of the offset), so every page is touched.
         let at = va.wrapping_add(off);
-        off += PROBE_STEP - (at % PROBE_STEP);
+        off = off.saturating_add(PROBE_STEP - (at % PROBE_STEP));
     }
     mem.read(va.wrapping_add(len - 1), &mut b)?;
     Ok(reads + 1)
