@@ -47,6 +47,9 @@
 //! - [`microseq`]: microsequence opcodes, WaitForIdle pipes, attachments and the byte-buffer
 //!   builder (the per-variant op layouts, sequence constructors and decoder are in
 //!   `variants::<variant>::microseq`).
+//! - [`ctrl_stream`]: CDM and VDM control-stream blocks as userspace writes them (decoders and
+//!   Mesa-exact encoders), the USC words they point at, a bounded walker over GPU memory, and
+//!   the virtual-shader convention by which the virtual AGX runs the project's op lists.
 //! - [`variants`]: one module per (generation, firmware) pair holding the versioned layouts.
 //!
 //! The engines that operate on these layouts are not layouts and live apart, in `src/engine.rs`
@@ -110,3 +113,6 @@ pub mod microseq;
 
 #[path = "defs/variants.rs"]
 pub mod variants;
+
+#[path = "defs/ctrl_stream.rs"]
+pub mod ctrl_stream;
