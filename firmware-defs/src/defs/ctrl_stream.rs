@@ -285,12 +285,12 @@ pub fn to_groups(value: u32, group: u32, bits: u32) -> Result<u32, StreamError> 
         return Ok(1);
     }
     let groups = value.div_ceil(group);
-    if groups == 1 << bits {
-        Ok(0)
-    } else if groups < 1 << bits {
-        Ok(groups)
-    } else {
-        Err(StreamError::Unencodable("register count out of range"))
+    match groups.cmp(&(1 << bits)) {
+        core::cmp::Ordering::Equal => Ok(0),
+        core::cmp::Ordering::Less => Ok(groups),
+        core::cmp::Ordering::Greater => {
+            Err(StreamError::Unencodable("register count out of range"))
+        }
     }
 }
 

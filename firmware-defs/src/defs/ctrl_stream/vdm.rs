@@ -280,7 +280,7 @@ pub fn block_len(word0: u32) -> Result<usize, StreamError> {
             4 + 4 * count(0x1f << 20) + if present(word0, 26) { 8 } else { 0 }
         }
         kind::TESSELLATE => {
-            4 + 4 * (count(1 << 21 | 1 << 23 | 1 << 28) + 2 * count(1 << 22 | 1 << 25))
+            4 + 4 * (count((1 << 21) | (1 << 23) | (1 << 28)) + 2 * count((1 << 22) | (1 << 25)))
                 + if present(word0, 26) { 12 } else { 0 }
         }
         kind::STREAM_TERMINATE => TERMINATE_LEN,
