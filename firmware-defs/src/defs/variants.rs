@@ -57,6 +57,7 @@ macro_rules! define_variants {
                 pub const VARIANT: Variant = Variant::new(Gen::$gen, FwVersion::$fw);
 
                 include!("versioned/layouts.rs");
+                include!("versioned/buffer.rs");
                 include!("versioned/commands.rs");
                 include!("versioned/commands_compute.rs");
                 include!("versioned/commands_tests.rs");
@@ -107,6 +108,7 @@ mod g14x_v13_5 {
 
     include!("versioned/commands.rs");
     include!("versioned/commands_compute.rs");
+    include!("versioned/buffer.rs");
     include!("versioned/microseq.rs");
     include!("versioned/microseq_tests.rs");
 }

@@ -1,0 +1,2 @@
+//! Host tests of the buffer manager.
+use super::*;

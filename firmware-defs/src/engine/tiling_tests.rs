@@ -1,0 +1,2 @@
+//! Host tests of the tiling math.
+use super::*;
