@@ -414,6 +414,39 @@ mod tests {
         );
     }
 
+    /// The GrowTVB acknowledgement echoes the event (reference §3.5 step 4) under the type
+    /// number of its firmware (0x0d before 13.3, 0x0e from it).
+    #[test]
+    fn grow_tvb_ack() {
+        use super::super::channels::{EventMsg, RawEventMsg, EVENT_GROW_TVB};
+        let mut data = [0; 13];
+        data[..3].copy_from_slice(&[3, 9, 0x42]);
+        let ev = RawEventMsg {
+            msg_type: EVENT_GROW_TVB,
+            data,
+        };
+        let EventMsg::GrowTvb {
+            vm_slot,
+            buffer_slot,
+            counter,
+        } = EventMsg::decode(&ev)
+        else {
+            panic!("not a GrowTvb event");
+        };
+        let raw =
+            g13_v13_5::DeviceControlMsg::grow_tvb_ack(buffer_slot, vm_slot, counter, 0x1_0000_0007)
+                .encode();
+        assert_eq!(raw.msg_type, 0x0e);
+        let w = |o: usize| u32::from_le_bytes(raw.data.0[o - 4..o].try_into().unwrap());
+        assert_eq!((w(4), w(8), w(0xc), w(0x10), w(0x14)), (1, 9, 3, 0x42, 0));
+        assert_eq!(
+            &raw.data.0[0x18 - 4..0x20 - 4],
+            &0x1_0000_0007u64.to_le_bytes()
+        );
+        let old = g13_v12_3::DeviceControlMsg::grow_tvb_ack(1, 2, 3, 4).encode();
+        assert_eq!(old.msg_type, 0x0d);
+    }
+
     /// The constructors build the messages the driver sent as struct literals before, byte for
     /// byte, in both DestroyContext layouts (packed from 13.3 and not before).
     #[test]

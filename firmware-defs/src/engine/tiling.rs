@@ -369,13 +369,13 @@ impl TileInfo {
     /// `te_mtile1`: `3m | 2m << 9 | m << 18` for m = tiles per macro-tile across.
     pub const fn te_mtile1(&self) -> u32 {
         let m = self.tiles_per_mtile_x;
-        3 * m | (2 * m) << 9 | m << 18
+        (3 * m) | ((2 * m) << 9) | (m << 18)
     }
 
     /// `te_mtile2`: likewise down.
     pub const fn te_mtile2(&self) -> u32 {
         let m = self.tiles_per_mtile_y;
-        3 * m | (2 * m) << 9 | m << 18
+        (3 * m) | ((2 * m) << 9) | (m << 18)
     }
 
     /// Last pixel column (`x_max`); below 16384, so it fits.

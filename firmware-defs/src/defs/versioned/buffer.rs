@@ -331,3 +331,104 @@ pub mod buffer {
         }
     }
 }
+
+// Per-variant tests: offsets are the literal values of reference §3.3/§3.4 ("V12 | V13.5 G13/G14G
+// | G14X"), not formulas over the layouts.
+#[cfg(test)]
+mod buffer_tests {
+    use super::super::super::plain::bytes_of;
+    use super::buffer::*;
+    use super::*;
+    use core::mem::{offset_of, size_of};
+
+    /// The value for this variant: firmware 12.x, 13.5 on G13/G14G, 13.5 on G14X.
+    fn col(v12: usize, v13: usize, g14x: usize) -> usize {
+        if SCENE_CONTROL_WORDS {
+            g14x
+        } else if SCENE_V13_3 {
+            v13
+        } else {
+            v12
+        }
+    }
+
+    #[test]
+    fn scene_layout() {
+        assert_eq!(size_of::<Scene>(), col(0x40, 0x48, 0x48));
+        assert_eq!(offset_of!(Scene, pass_page_count), col(0, 0, 0x10));
+        assert_eq!(offset_of!(Scene, user_buffer), col(0x18, 0x18, 0x28));
+        assert_eq!(offset_of!(Scene, stats), col(0x24, 0x2c, 0x3c));
+        assert_eq!(Scene::TOTAL_PAGE_COUNT_OFFSET, col(0x2c, 0x34, 0x44));
+        assert_eq!(Scene::PASS_PAGE_COUNT_OFFSET, col(0, 0, 0x10));
+        if SCENE_V13_3 {
+            assert_eq!(offset_of!(Scene, unk_28), col(0, 0x24, 0x34));
+        }
+        let s = Scene::new(0x15_0000_1000, 0xffff_ffa0_0000_2000, 0xffff_ffa0_0000_3000);
+        let b = bytes_of(&s);
+        let at = |o: usize| read_u64(b, o).unwrap();
+        assert_eq!(at(col(0x18, 0x18, 0x28)), 0x15_0000_1000);
+        assert_eq!(at(col(0x24, 0x2c, 0x3c)), 0xffff_ffa0_0000_2000);
+        if SCENE_CONTROL_WORDS {
+            assert_eq!((at(0), at(8)), (0xffff_ffa0_0000_3000, 0xffff_ffa0_0000_3000));
+        }
+        // Everything else zero (firmware-written counters start at 0).
+        let nonzero = b.iter().filter(|&&x| x != 0).count();
+        assert!(nonzero <= if SCENE_CONTROL_WORDS { 4 * 8 } else { 2 * 8 });
+        assert_eq!(read_u32(b, Scene::TOTAL_PAGE_COUNT_OFFSET), Some(0));
+    }
+
+    #[test]
+    fn info_layout() {
+        let with_1c = !SCENE_V13_3 || SCENE_CONTROL_WORDS;
+        assert_eq!(INFO_UNK_1C, with_1c);
+        let d = if with_1c { 0 } else { 4 };
+        assert_eq!(size_of::<Info>(), 0xc0 - d);
+        assert_eq!(offset_of!(Info, page_list), 0x20 - d);
+        assert_eq!(Info::PAGE_COUNT_OFFSET, 0x2c - d);
+        assert_eq!(Info::BLOCK_COUNT_OFFSET, 0x34 - d);
+        assert_eq!(offset_of!(Info, block_list), 0x3c - d);
+        assert_eq!(offset_of!(Info, block_ctl), 0x44 - d);
+        assert_eq!(Info::LAST_PAGE_OFFSET, 0x4c - d);
+        assert_eq!(offset_of!(Info, block_size), 0x5c - d);
+        assert_eq!(offset_of!(Info, counter), 0x68 - d);
+        assert_eq!(offset_of!(Info, max_pages), 0x84 - d);
+        // Downstream `Buffer::new`'s values for the default maxima.
+        let i = Info::new(6579, 2193, 0x1000, 0x2000, 0x3000, 0x4000).unwrap();
+        let b = bytes_of(&i);
+        assert_eq!(read_u32(b, 0xc), Some(u32::MAX));
+        assert_eq!(read_u64(b, 0x20 - d), Some(0x1000));
+        assert_eq!(read_u32(b, 0x28 - d), Some(4 * 26316));
+        assert_eq!(read_u32(b, 0x30 - d), Some(6579));
+        assert_eq!(read_u64(b, 0x3c - d), Some(0x2000));
+        assert_eq!(read_u64(b, 0x44 - d), Some(0x3000));
+        assert_eq!(read_u32(b, 0x5c - d), Some(0x2_0000));
+        assert_eq!(read_u64(b, 0x68 - d), Some(0x4000));
+        assert_eq!(read_u32(b, 0x80 - d), Some(1));
+        assert_eq!(read_u32(b, 0x84 - d), Some(26316));
+        assert_eq!(read_u32(b, 0x88 - d), Some(8772));
+        // Counts start at zero; written by the engine's `InfoCounts`.
+        assert_eq!(read_u32(b, Info::PAGE_COUNT_OFFSET), Some(0));
+        assert_eq!(Info::new(u32::MAX / 4 + 1, 1, 0, 0, 0, 0), None);
+        assert_eq!(Info::new(u32::MAX / 16 + 1, 1, 0, 0, 0, 0), None);
+    }
+
+    #[test]
+    fn small_objects_and_init_buffer() {
+        assert_eq!(size_of::<BlockControl>(), 0x40);
+        assert_eq!(size_of::<Counter>(), 0x40);
+        assert_eq!(size_of::<Stats>(), 0x40);
+        assert_eq!(Stats::RESET_OFFSET, 0x20);
+        assert_eq!(Stats::MAX_PAGES_OFFSET, 0);
+        assert_eq!(Stats::OVERFLOW_COUNT_OFFSET, 8);
+        let s = Stats::initial();
+        assert_eq!(read_u32(bytes_of(&s), 0x20), Some(1));
+        assert_eq!(bytes_of(&s).iter().map(|&x| u32::from(x)).sum::<u32>(), 1);
+        let ib = InitBuffer::new(3, 9, 22, 0xffff_ffa0_0c40_0000, EventValue(0x700));
+        let b = bytes_of(&ib);
+        assert_eq!(b.len(), 0x20);
+        let w = |o| read_u32(b, o).unwrap();
+        assert_eq!((w(0), w(4), w(8), w(0xc), w(0x10)), (6, 3, 9, 0, 22));
+        assert_eq!(read_u64(b, 0x14), Some(0xffff_ffa0_0c40_0000));
+        assert_eq!(w(0x1c), 0x700);
+    }
+}
