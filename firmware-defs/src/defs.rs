@@ -47,11 +47,13 @@
 //! - [`microseq`]: microsequence opcodes, WaitForIdle pipes, attachments and the byte-buffer
 //!   builder (the per-variant op layouts, sequence constructors and decoder are in
 //!   `variants::<variant>::microseq`).
-//! - [`variants`]: one module per (generation, firmware) pair holding the versioned layouts.
+//! - [`variants`]: one module per (generation, firmware) pair holding the versioned layouts
+//!   (among them `variants::<variant>::buffer`, the tiled-vertex-buffer manager's structures).
 //!
 //! The engines that operate on these layouts are not layouts and live apart, in `src/engine.rs`
 //! and `src/engine/`, mounted here as [`engine`]: the UAT page-table engine
-//! ([`engine::pgtable`], re-exported as [`pgtable`]) and the heap books ([`engine::heap`]).
+//! ([`engine::pgtable`], re-exported as [`pgtable`]), the heap books ([`engine::heap`]), the
+//! tiling math ([`engine::tiling`]) and the tiled-vertex-buffer books ([`engine::buffer_mgr`]).
 //!
 //! # Sources
 //!

@@ -3,7 +3,8 @@
 //! # Mechanism
 //!
 //! The layouts that change between firmware versions are written once, in
-//! `defs/versioned/layouts.rs` (channels, queues, initdata) and `defs/versioned/commands.rs`,
+//! `defs/versioned/layouts.rs` (channels, queues, initdata), `buffer.rs` (the buffer-manager
+//! `Info`, `Scene`, `Stats` and `InitBuffer`, in a nested `buffer` module) and `defs/versioned/commands.rs`,
 //! `commands_compute.rs` and `commands_tests.rs` (the `RunVertex`/`RunFragment`/`RunCompute`
 //! work commands and their tests), `hwdata.rs` and `globals.rs` (`HwDataA`, `HwDataB`,
 //! `Globals`, the runtime scratch area), `microseq.rs` (with `microseq_seq.rs` and

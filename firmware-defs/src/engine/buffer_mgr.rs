@@ -150,7 +150,8 @@ pub struct SlotGrant {
     pub changed: bool,
 }
 
-/// The GPU's 127 buffer-manager slots.
+/// The GPU's 127 buffer-manager slots (about 3 KiB: the kernel keeps it in its GPU object, not
+/// on the stack).
 ///
 /// # Invariants
 ///
