@@ -50,11 +50,13 @@
 //! - [`ctrl_stream`]: CDM and VDM control-stream blocks as userspace writes them (decoders and
 //!   Mesa-exact encoders), the USC words they point at, a bounded walker over GPU memory, and
 //!   the virtual-shader convention by which the virtual AGX runs the project's op lists.
-//! - [`variants`]: one module per (generation, firmware) pair holding the versioned layouts.
+//! - [`variants`]: one module per (generation, firmware) pair holding the versioned layouts
+//!   (among them `variants::<variant>::buffer`, the tiled-vertex-buffer manager's structures).
 //!
 //! The engines that operate on these layouts are not layouts and live apart, in `src/engine.rs`
 //! and `src/engine/`, mounted here as [`engine`]: the UAT page-table engine
-//! ([`engine::pgtable`], re-exported as [`pgtable`]) and the heap books ([`engine::heap`]).
+//! ([`engine::pgtable`], re-exported as [`pgtable`]), the heap books ([`engine::heap`]), the
+//! tiling math ([`engine::tiling`]) and the tiled-vertex-buffer books ([`engine::buffer_mgr`]).
 //!
 //! # Sources
 //!

@@ -3,7 +3,8 @@
 //! # Mechanism
 //!
 //! The layouts that change between firmware versions are written once, in
-//! `defs/versioned/layouts.rs` (channels, queues, initdata) and `defs/versioned/commands.rs`,
+//! `defs/versioned/layouts.rs` (channels, queues, initdata), `buffer.rs` (the buffer-manager
+//! `Info`, `Scene`, `Stats` and `InitBuffer`, in a nested `buffer` module) and `defs/versioned/commands.rs`,
 //! `commands_compute.rs` and `commands_tests.rs` (the `RunVertex`/`RunFragment`/`RunCompute`
 //! work commands and their tests), `hwdata.rs` and `globals.rs` (`HwDataA`, `HwDataB`,
 //! `Globals`, the runtime scratch area), `microseq.rs` (with `microseq_seq.rs` and
@@ -57,6 +58,7 @@ macro_rules! define_variants {
                 pub const VARIANT: Variant = Variant::new(Gen::$gen, FwVersion::$fw);
 
                 include!("versioned/layouts.rs");
+                include!("versioned/buffer.rs");
                 include!("versioned/commands.rs");
                 include!("versioned/commands_compute.rs");
                 include!("versioned/commands_tests.rs");
@@ -107,6 +109,7 @@ mod g14x_v13_5 {
 
     include!("versioned/commands.rs");
     include!("versioned/commands_compute.rs");
+    include!("versioned/buffer.rs");
     include!("versioned/microseq.rs");
     include!("versioned/microseq_tests.rs");
 }
@@ -410,6 +413,39 @@ mod tests {
             g13_v12_3::DeviceControlMsg::decode(&unknown),
             g13_v12_3::DeviceControlMsg::Unknown(unknown)
         );
+    }
+
+    /// The GrowTVB acknowledgement echoes the event (reference §3.5 step 4) under the type
+    /// number of its firmware (0x0d before 13.3, 0x0e from it).
+    #[test]
+    fn grow_tvb_ack() {
+        use super::super::channels::{EventMsg, RawEventMsg, EVENT_GROW_TVB};
+        let mut data = [0; 13];
+        data[..3].copy_from_slice(&[3, 9, 0x42]);
+        let ev = RawEventMsg {
+            msg_type: EVENT_GROW_TVB,
+            data,
+        };
+        let EventMsg::GrowTvb {
+            vm_slot,
+            buffer_slot,
+            counter,
+        } = EventMsg::decode(&ev)
+        else {
+            panic!("not a GrowTvb event");
+        };
+        let raw =
+            g13_v13_5::DeviceControlMsg::grow_tvb_ack(buffer_slot, vm_slot, counter, 0x1_0000_0007)
+                .encode();
+        assert_eq!(raw.msg_type, 0x0e);
+        let w = |o: usize| u32::from_le_bytes(raw.data.0[o - 4..o].try_into().unwrap());
+        assert_eq!((w(4), w(8), w(0xc), w(0x10), w(0x14)), (1, 9, 3, 0x42, 0));
+        assert_eq!(
+            &raw.data.0[0x18 - 4..0x20 - 4],
+            &0x1_0000_0007u64.to_le_bytes()
+        );
+        let old = g13_v12_3::DeviceControlMsg::grow_tvb_ack(1, 2, 3, 4).encode();
+        assert_eq!(old.msg_type, 0x0d);
     }
 
     /// The constructors build the messages the driver sent as struct literals before, byte for

@@ -203,6 +203,21 @@ impl DeviceControlMsg {
         }
     }
 
+    /// The acknowledgement of a GrowTVB event (`EventMsg::GrowTvb`): `unk_4` = 1, the event's
+    /// buffer slot, VM slot and counter echoed, subpipe 0, `halt_count` from `FwStatus`
+    /// (reference §3.5 step 4; downstream `gpu.rs` `ack_grow`). Sent whether or not the heap
+    /// could grow (`engine::buffer_mgr` decides that).
+    pub fn grow_tvb_ack(buffer_slot: u32, vm_slot: u32, counter: u32, halt_count: u64) -> Self {
+        DeviceControlMsg::GrowTvbAck {
+            unk_4: 1,
+            buffer_slot,
+            vm_slot,
+            counter,
+            subpipe: 0,
+            halt_count,
+        }
+    }
+
     /// `Initialize`, sent once before the firmware's first boot.
     pub fn initialize() -> Self {
         DeviceControlMsg::Initialize
