@@ -60,19 +60,64 @@ pub struct Ctx {
     next_cmd: u64,
 }
 
-fn gem(dev: &Device, size: u64) -> io::Result<(u32, Mapping)> {
+/// GEM_CREATE of `size` bytes with `flags` (`vm_id` for a VM-private object, else 0): the handle.
+pub fn create_bo_with(dev: &Device, size: u64, flags: u32, vm_id: u32) -> io::Result<u32> {
     let mut c = drm_asahi_gem_create {
         size,
+        flags,
+        vm_id,
         ..Default::default()
     };
-    dev.gem_create(&mut c)?;
+    dev.gem_create(&mut c).map(|()| c.handle)
+}
+
+/// GEM_CREATE of a plain `size`-byte object: the handle.
+pub fn create_bo(dev: &Device, size: u64) -> io::Result<u32> {
+    create_bo_with(dev, size, 0, 0)
+}
+
+/// GEM_MMAP_OFFSET: the fake offset to `mmap` object `handle` at.
+pub fn mmap_offset(dev: &Device, handle: u32) -> io::Result<u64> {
     let mut o = drm_asahi_gem_mmap_offset {
-        handle: c.handle,
+        handle,
         ..Default::default()
     };
-    dev.gem_mmap_offset(&mut o)?;
-    let m = dev.mmap(o.offset, size as usize)?;
-    Ok((c.handle, m))
+    dev.gem_mmap_offset(&mut o).map(|()| o.offset)
+}
+
+/// A new `size`-byte object mapped whole on the CPU: `(handle, mapping)`.
+pub fn gem(dev: &Device, size: u64) -> io::Result<(u32, Mapping)> {
+    let handle = create_bo(dev, size)?;
+    let offset = mmap_offset(dev, handle)?;
+    Ok((handle, dev.mmap(offset, size as usize)?))
+}
+
+/// One VM_BIND op.
+pub fn bind_op(
+    flags: u32,
+    handle: u32,
+    offset: u64,
+    range: u64,
+    addr: u64,
+) -> drm_asahi_gem_bind_op {
+    drm_asahi_gem_bind_op {
+        flags,
+        handle,
+        offset,
+        range,
+        addr,
+    }
+}
+
+/// VM_BIND of `range` bytes of object `handle` (from its start) read-write at `addr` of `vm`.
+pub fn bind_rw(dev: &Device, vm: u32, handle: u32, addr: u64, range: u64) -> io::Result<()> {
+    let rw = DRM_ASAHI_BIND_READ | DRM_ASAHI_BIND_WRITE;
+    dev.vm_bind(vm, &[bind_op(rw, handle, 0, range, addr)])
+}
+
+/// The VM_BIND op that unmaps `range` bytes at `addr`.
+pub fn unbind_op(addr: u64, range: u64) -> drm_asahi_gem_bind_op {
+    bind_op(DRM_ASAHI_BIND_UNBIND, 0, 0, range, addr)
 }
 
 /// Creates a VM with the kernel range Mesa asks for (the top 32 GiB, or more if the device
@@ -96,13 +141,7 @@ impl Ctx {
         let (data, data_map) = gem(&dev, 1 << 20)?;
         let (cmd, cmd_map) = gem(&dev, 1 << 20)?;
         let rw = DRM_ASAHI_BIND_READ | DRM_ASAHI_BIND_WRITE;
-        let bind = |handle, addr, flags| drm_asahi_gem_bind_op {
-            flags,
-            handle,
-            offset: 0,
-            range: 1 << 20,
-            addr,
-        };
+        let bind = |handle, addr, flags| bind_op(flags, handle, 0, 1 << 20, addr);
         dev.vm_bind(
             vm_id,
             &[
@@ -158,6 +197,23 @@ impl Ctx {
         u32::from_le_bytes(b)
     }
 
+    /// Runs `ops` as one compute job signalling syncobj `so`, waits for it and returns its fence
+    /// status (1 ok, negative errno if it failed).
+    pub fn run_on(&mut self, so: u32, ops: &[(u32, u64, u64, u64)]) -> io::Result<i32> {
+        let s = self.put_stream(ops);
+        self.compute(s, &[], &[sync(so)])?;
+        wait(&self.dev, so)?;
+        fence_status(&self.dev, so)
+    }
+
+    /// [`Ctx::run_on`] with a syncobj of its own, destroyed afterwards.
+    pub fn run(&mut self, ops: &[(u32, u64, u64, u64)]) -> io::Result<i32> {
+        let so = self.dev.syncobj_create(0)?;
+        let st = self.run_on(so, ops);
+        self.dev.syncobj_destroy(so)?;
+        st
+    }
+
     /// Submits one compute command running the stream at `va`, signalling `out` syncs.
     pub fn compute(
         &self,
@@ -186,6 +242,22 @@ pub fn render_cmd(va: u64, vdm_barrier: u16, cdm_barrier: u16) -> Vec<u8> {
     r[8..16].copy_from_slice(&va.to_le_bytes());
     r[158] = 1;
     v.extend_from_slice(&r);
+    v
+}
+
+/// Mesa's submit shape: a compute command for the stream at `cs`, fragment attachments of
+/// `attachments` zero bytes, and a render command (vdm barrier none, cdm barrier 1) whose vertex
+/// stream is at `vs`.
+pub fn frame_cmd(cs: u64, vs: u64, attachments: u16) -> Vec<u8> {
+    let mut v = compute_cmd(cs);
+    v.extend(header(
+        DRM_ASAHI_SET_FRAGMENT_ATTACHMENTS,
+        attachments,
+        0xffff,
+        0xffff,
+    ));
+    v.extend(vec![0u8; usize::from(attachments)]);
+    v.extend(render_cmd(vs, 0xffff, 1));
     v
 }
 

@@ -8,12 +8,18 @@ pub mod bench;
 pub mod fuzz;
 pub mod gpu;
 pub mod guard;
+pub mod kmsg;
 pub mod peers;
 pub mod rawmap;
 pub mod rng;
 
 use std::fmt::Display;
-use std::io::Write;
+use std::io::{self, Write};
+
+/// The errno of a failed call, `None` if it succeeded (or failed without one).
+pub fn errno<T>(r: io::Result<T>) -> Option<i32> {
+    r.err().and_then(|e| e.raw_os_error())
+}
 
 /// A TAP stream whose plan is printed at the end (a trailing plan, valid TAP 13): a program
 /// that dies midway leaves no plan, which the harness reports.
@@ -69,8 +75,24 @@ impl Tap {
         println!("# {msg}");
     }
 
+    /// The value of a set-up step the rest of the program needs; if it failed, reports a
+    /// failed test `what` (with the error) and ends the stream.
+    pub fn require<T, E: Display>(&mut self, result: Result<T, E>, what: impl Display) -> T {
+        match result {
+            Ok(v) => v,
+            Err(e) => {
+                self.ok(false, format_args!("{what} # {e}"));
+                self.end()
+            }
+        }
+    }
+
     /// Ends the stream with its plan; exits with status 1 if anything failed.
     pub fn finish(self) -> ! {
+        self.end()
+    }
+
+    fn end(&self) -> ! {
         println!("1..{}", self.next - 1);
         let _ = std::io::stdout().flush();
         std::process::exit(if self.failed == 0 { 0 } else { 1 });

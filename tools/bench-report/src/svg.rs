@@ -47,6 +47,28 @@ fn header(title: &str) -> String {
     o
 }
 
+/// The plot area's frame, `pw` by `ph` at (`LEFT`, `TOP`).
+fn frame(o: &mut String, pw: f64, ph: f64) {
+    let _ = writeln!(
+        o,
+        "<rect x=\"{LEFT}\" y=\"{TOP}\" width=\"{pw}\" height=\"{ph}\" fill=\"none\" stroke=\"#444\"/>"
+    );
+}
+
+/// A horizontal grid line across the plot area (`pw` wide) at `py`, labelled `label` on the
+/// left.
+fn y_grid_line(o: &mut String, pw: f64, py: f64, label: &str) {
+    let _ = writeln!(
+        o,
+        "<line x1=\"{LEFT}\" x2=\"{}\" y1=\"{py:.1}\" y2=\"{py:.1}\" stroke=\"#ddd\"/>\
+         <text x=\"{}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>",
+        LEFT + pw,
+        LEFT - 6.0,
+        py + 4.0,
+        esc(label)
+    );
+}
+
 /// Decades (1, 10, 100, ...) covering `lo..=hi`, for a log axis.
 fn decades(lo: f64, hi: f64) -> (f64, f64) {
     let a = 10f64.powf(lo.log10().floor());
@@ -86,23 +108,12 @@ pub fn line_chart(title: &str, x_label: &str, y_unit: &str, series: &[Series]) -
     let ph = H - TOP - BOTTOM;
     let sx = |x: f64| LEFT + (x.log2() - xa) / (xb - xa) * pw;
     let sy = |y: f64| TOP + ph - (y.log10() - ya.log10()) / (yb.log10() - ya.log10()) * ph;
-    let _ = writeln!(
-        o,
-        "<rect x=\"{LEFT}\" y=\"{TOP}\" width=\"{pw}\" height=\"{ph}\" fill=\"none\" stroke=\"#444\"/>"
-    );
+    frame(&mut o, pw, ph);
     // Y grid per decade.
     let mut y = ya;
     while y <= yb * 1.0001 {
         let py = sy(y);
-        let _ = writeln!(
-            o,
-            "<line x1=\"{LEFT}\" x2=\"{}\" y1=\"{py:.1}\" y2=\"{py:.1}\" stroke=\"#ddd\"/>\
-             <text x=\"{}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>",
-            LEFT + pw,
-            LEFT - 6.0,
-            py + 4.0,
-            esc(&human(y, y_unit))
-        );
+        y_grid_line(&mut o, pw, py, &human(y, y_unit));
         y *= 10.0;
     }
     // X ticks at each distinct x.
@@ -188,22 +199,11 @@ pub fn bar_chart(title: &str, y_unit: &str, groups: &[(String, Vec<(String, f64)
     let ph = H - TOP - BOTTOM;
     let top = ymax * 1.1;
     let sy = |y: f64| TOP + ph - y / top * ph;
-    let _ = writeln!(
-        o,
-        "<rect x=\"{LEFT}\" y=\"{TOP}\" width=\"{pw}\" height=\"{ph}\" fill=\"none\" stroke=\"#444\"/>"
-    );
+    frame(&mut o, pw, ph);
     for i in 0..=4 {
         let y = top * f64::from(i) / 4.0;
         let py = sy(y);
-        let _ = writeln!(
-            o,
-            "<line x1=\"{LEFT}\" x2=\"{}\" y1=\"{py:.1}\" y2=\"{py:.1}\" stroke=\"#ddd\"/>\
-             <text x=\"{}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>",
-            LEFT + pw,
-            LEFT - 6.0,
-            py + 4.0,
-            esc(&human(y, y_unit))
-        );
+        y_grid_line(&mut o, pw, py, &human(y, y_unit));
     }
     let gw = pw / groups.len().max(1) as f64;
     let mut legend: Vec<&str> = Vec::new();

@@ -15,11 +15,9 @@
 //! allocates. The module does not use `firmware-defs` either, because its mount point differs
 //! between the two builds; the few UAT PTE bits it needs are plain constants in [`pte`].
 //!
-//! The host crate mounts this module with
-//! `#[deny(clippy::indexing_slicing, clippy::arithmetic_side_effects, clippy::unwrap_used,
-//! clippy::expect_used, clippy::panic)]` on the `mod` item (inner attributes are not allowed
-//! here); the kernel mount does the same. No code here can panic:
-//! slices are accessed with `get`, arithmetic is checked, and conversions use `TryFrom`.
+//! The module denies the lints below (its "no panic" contract) itself, so both mounts get them
+//! from here. No code here can panic: slices are accessed with `get`, arithmetic is checked,
+//! and conversions use `TryFrom`.
 //!
 //! # File layout
 //!
@@ -43,6 +41,14 @@
 //! - [`info`]: the `AGX` note descriptor, [`AgxDumpInfo`].
 //! - [`writer`]: the streaming writer (segments, notes, layout, ranged reads).
 //! - [`reader`]: the validating parser.
+
+#![deny(
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic
+)]
 
 #[path = "format/elf.rs"]
 pub mod elf;

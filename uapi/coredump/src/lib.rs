@@ -18,15 +18,7 @@
 #![no_std]
 #![forbid(unsafe_code)]
 
-// The lints below are the format's "no panic" contract; they are attached to the `mod` item
-// because the shared file cannot carry inner attributes (the kernel mount repeats them).
-#[deny(
-    clippy::indexing_slicing,
-    clippy::arithmetic_side_effects,
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic
-)]
+// `format.rs` carries its "no panic" lints itself (`#![deny(..)]`), for this mount and the kernel's.
 mod format;
 
 pub use format::*;

@@ -98,13 +98,6 @@ mod fw;
 // uapi/coredump/ that the decoder tools/agx-coredump depends on and tests.
 #[path = "../../../../uapi/coredump/src/format.rs"]
 #[allow(dead_code, unreachable_pub, unused_imports)]
-#[deny(
-    clippy::indexing_slicing,
-    clippy::arithmetic_side_effects,
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic
-)]
 mod dumpfmt;
 
 use kernel::prelude::*;

@@ -17,31 +17,25 @@ const fn ts_bytes(timestamps: bool) -> usize {
     }
 }
 
+/// Length of a sequence `Start → [Timestamp] → wait → [Timestamp] → Finalize → RetireStamp`
+/// whose Start and Finalize ops have these sizes.
+const fn sequence_len(start: usize, finalize: usize, timestamps: bool) -> usize {
+    start + ts_bytes(timestamps) + WAIT_SIZE + finalize + size_of::<RetireStamp>()
+}
+
 /// Length of a compute sequence, with or without timestamps.
 pub const fn compute_sequence_len(timestamps: bool) -> usize {
-    size_of::<StartCompute>()
-        + ts_bytes(timestamps)
-        + WAIT_SIZE
-        + size_of::<FinalizeCompute>()
-        + size_of::<RetireStamp>()
+    sequence_len(size_of::<StartCompute>(), size_of::<FinalizeCompute>(), timestamps)
 }
 
 /// Length of a vertex sequence, with or without timestamps.
 pub const fn vertex_sequence_len(timestamps: bool) -> usize {
-    size_of::<StartVertex>()
-        + ts_bytes(timestamps)
-        + WAIT_SIZE
-        + size_of::<FinalizeVertex>()
-        + size_of::<RetireStamp>()
+    sequence_len(size_of::<StartVertex>(), size_of::<FinalizeVertex>(), timestamps)
 }
 
 /// Length of a fragment sequence, with or without timestamps.
 pub const fn fragment_sequence_len(timestamps: bool) -> usize {
-    size_of::<StartFragment>()
-        + ts_bytes(timestamps)
-        + WAIT_SIZE
-        + size_of::<FinalizeFragment>()
-        + size_of::<RetireStamp>()
+    sequence_len(size_of::<StartFragment>(), size_of::<FinalizeFragment>(), timestamps)
 }
 
 /// What a compute sequence points at, besides the [`RunCompute`] it belongs to.
@@ -169,6 +163,15 @@ fn at(base: u64, off: usize) -> GpuPtr {
     GpuPtr::new(base.wrapping_add(off as u64))
 }
 
+/// `base + off` as a [`GpuPtr`] before G14X; null on G14X, whose Start ops do not point there.
+fn at_pre_g14x(base: u64, off: usize) -> GpuPtr {
+    if G14X {
+        GpuPtr::NULL
+    } else {
+        at(base, off)
+    }
+}
+
 /// Where a run command's timestamp fields are: offsets of `command_time`,
 /// `timestamp_pointers`, `user_timestamp_pointers` and the `unk_ts` word.
 struct TsOffsets {
@@ -176,6 +179,18 @@ struct TsOffsets {
     ts_pointers: usize,
     user_ts_pointers: usize,
     unk_ts: usize,
+}
+
+/// The [`TsOffsets`] of run command `$run`, whose `unk_ts` word is its field `$unk_ts`.
+macro_rules! ts_offsets {
+    ($run:ty, $unk_ts:ident) => {
+        TsOffsets {
+            command_time: offset_of!($run, command_time),
+            ts_pointers: offset_of!($run, timestamp_pointers),
+            user_ts_pointers: offset_of!($run, user_timestamp_pointers),
+            unk_ts: offset_of!($run, $unk_ts),
+        }
+    };
 }
 
 /// The Timestamp op for a run command at `run` (`start`: the start one).
@@ -231,6 +246,19 @@ fn add_head<S: Plain>(
     Ok(start_off)
 }
 
+/// Appends Finalize and RetireStamp, ending a sequence of `len` bytes; returns `len`.
+fn add_tail<F: Plain>(
+    b: &mut Builder<'_>,
+    finalize: &F,
+    len: usize,
+) -> Result<usize, MicroseqError> {
+    b.add(finalize)?;
+    b.add(&RetireStamp {
+        header: RETIRE_STAMP_HEADER,
+    })?;
+    Ok(len)
+}
+
 /// Appends the compute sequence `StartCompute → [Timestamp start] → WaitForIdle(compute)
 /// (WaitForIdle2 on G14X) → [Timestamp end] → FinalizeCompute → RetireStamp` and returns
 /// its length. `NoSpace` (nothing appended) if it does not fit.
@@ -248,11 +276,7 @@ pub fn compute_sequence(
     let mut start = StartCompute {
         header: OpCode::StartCompute.value(),
         unk_pointer: at(run, offset_of!(RunCompute, unk_pointee)),
-        job_params1: if G14X {
-            GpuPtr::NULL
-        } else {
-            at(run, offset_of!(RunCompute, job_params1))
-        },
+        job_params1: at_pre_g14x(run, offset_of!(RunCompute, job_params1)),
         stats: GpuPtr::new(i.stats),
         work_queue: GpuPtr::new(i.work_queue),
         vm_slot: i.vm_slot,
@@ -268,12 +292,7 @@ pub fn compute_sequence(
     put(&mut start.unk_flag, unk_flag);
     put(&mut start.counter, U64(i.counter));
     put(&mut start.notifier_buf, GpuPtr::new(i.notifier_buf));
-    let ts = TsOffsets {
-        command_time: offset_of!(RunCompute, command_time),
-        ts_pointers: offset_of!(RunCompute, timestamp_pointers),
-        user_ts_pointers: offset_of!(RunCompute, user_timestamp_pointers),
-        unk_ts: offset_of!(RunCompute, context_store_req),
-    };
+    let ts = ts_offsets!(RunCompute, context_store_req);
     let ts = i.timestamps.then_some((run, &ts, i.work_queue, i.uuid));
     let start_off = add_head(b, &start, ts, Pipe::Compute)?;
     let mut fin = FinalizeCompute {
@@ -290,11 +309,7 @@ pub fn compute_sequence(
         ..FinalizeCompute::default()
     };
     put(&mut fin.unk_flag, unk_flag);
-    b.add(&fin)?;
-    b.add(&RetireStamp {
-        header: RETIRE_STAMP_HEADER,
-    })?;
-    Ok(len)
+    add_tail(b, &fin, len)
 }
 
 /// Appends the vertex sequence `StartVertex → [Timestamp start] → WaitForIdle(vertex)
@@ -312,16 +327,8 @@ pub fn vertex_sequence(
     let unk_pointer = at(run, offset_of!(RunVertex, unk_pointee));
     let mut start = StartVertex {
         header: OpCode::StartVertex.value(),
-        tiling_params: if G14X {
-            GpuPtr::NULL
-        } else {
-            at(run, offset_of!(RunVertex, tiling_params))
-        },
-        job_params1: if G14X {
-            GpuPtr::NULL
-        } else {
-            at(run, offset_of!(RunVertex, job_params1))
-        },
+        tiling_params: at_pre_g14x(run, offset_of!(RunVertex, tiling_params)),
+        job_params1: at_pre_g14x(run, offset_of!(RunVertex, job_params1)),
         buffer: GpuPtr::new(i.buffer),
         scene: GpuPtr::new(i.scene),
         stats: GpuPtr::new(i.stats),
@@ -341,15 +348,10 @@ pub fn vertex_sequence(
     put(&mut start.registers, at(run, offset_of!(RunVertex, registers)));
     put(&mut start.counter, U64(i.counter));
     put(&mut start.notifier_buf, GpuPtr::new(i.notifier_buf));
-    let ts = TsOffsets {
-        command_time: offset_of!(RunVertex, command_time),
-        ts_pointers: offset_of!(RunVertex, timestamp_pointers),
-        user_ts_pointers: offset_of!(RunVertex, user_timestamp_pointers),
-        unk_ts: offset_of!(RunVertex, unk_5dd),
-    };
+    let ts = ts_offsets!(RunVertex, unk_5dd);
     let ts = i.timestamps.then_some((run, &ts, i.work_queue, i.uuid));
     let start_off = add_head(b, &start, ts, Pipe::Vertex)?;
-    b.add(&FinalizeVertex {
+    let fin = FinalizeVertex {
         header: OpCode::FinalizeVertex.value(),
         scene: GpuPtr::new(i.scene),
         buffer: GpuPtr::new(i.buffer),
@@ -363,11 +365,8 @@ pub fn vertex_sequence(
         restart_branch_offset: b.offset_to(start_off),
         has_attachments: u32::from(i.attachments.has_any()),
         ..FinalizeVertex::default()
-    })?;
-    b.add(&RetireStamp {
-        header: RETIRE_STAMP_HEADER,
-    })?;
-    Ok(len)
+    };
+    add_tail(b, &fin, len)
 }
 
 /// Appends the fragment sequence `StartFragment → [Timestamp start] →
@@ -387,16 +386,8 @@ pub fn fragment_sequence(
     let unk_758_flag = at(run, offset_of!(RunFragment, unk_758));
     let mut start = StartFragment {
         header: OpCode::StartFragment.value(),
-        job_params2: if G14X {
-            GpuPtr::NULL
-        } else {
-            at(run, offset_of!(RunFragment, job_params2))
-        },
-        job_params1: if G14X {
-            GpuPtr::NULL
-        } else {
-            at(run, offset_of!(RunFragment, job_params1))
-        },
+        job_params2: at_pre_g14x(run, offset_of!(RunFragment, job_params2)),
+        job_params1: at_pre_g14x(run, offset_of!(RunFragment, job_params1)),
         scene: GpuPtr::new(i.scene),
         stats: GpuPtr::new(i.stats),
         busy_flag,
@@ -418,15 +409,10 @@ pub fn fragment_sequence(
     put(&mut start.registers, at(run, offset_of!(RunFragment, registers)));
     put(&mut start.counter, U64(i.counter));
     put(&mut start.notifier_buf, GpuPtr::new(i.notifier_buf));
-    let ts = TsOffsets {
-        command_time: offset_of!(RunFragment, command_time),
-        ts_pointers: offset_of!(RunFragment, timestamp_pointers),
-        user_ts_pointers: offset_of!(RunFragment, user_timestamp_pointers),
-        unk_ts: offset_of!(RunFragment, unk_92d),
-    };
+    let ts = ts_offsets!(RunFragment, unk_92d);
     let ts = i.timestamps.then_some((run, &ts, i.work_queue, i.uuid));
     let start_off = add_head(b, &start, ts, Pipe::Fragment)?;
-    b.add(&FinalizeFragment {
+    let fin = FinalizeFragment {
         header: OpCode::FinalizeFragment.value(),
         uuid: i.uuid,
         fw_stamp: GpuPtr::new(i.fw_stamp),
@@ -444,9 +430,6 @@ pub fn fragment_sequence(
         restart_branch_offset: b.offset_to(start_off),
         has_attachments: u32::from(i.attachments.has_any()),
         ..FinalizeFragment::default()
-    })?;
-    b.add(&RetireStamp {
-        header: RETIRE_STAMP_HEADER,
-    })?;
-    Ok(len)
+    };
+    add_tail(b, &fin, len)
 }

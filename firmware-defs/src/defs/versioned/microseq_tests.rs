@@ -232,6 +232,24 @@ mod microseq_tests {
         assert_eq!(u32_at(b, at), if G14X { 2 } else { pipe_header });
     }
 
+    /// Checks what follows a Start op of `start_size` bytes at the sequence's start: the start
+    /// Timestamp, the wait op (`pipe_header` before G14X) and the end Timestamp, of command
+    /// `uuid`; returns where the Finalize op must begin.
+    fn check_head(
+        b: &[u8],
+        start_size: usize,
+        offs: [usize; 3],
+        unk_ts: usize,
+        uuid: u32,
+        pipe_header: u32,
+    ) -> usize {
+        let ts = size_of::<Timestamp>();
+        check_timestamp(b, start_size, true, offs, unk_ts, uuid);
+        check_wait(b, start_size + ts, pipe_header);
+        check_timestamp(b, start_size + ts + 4, false, offs, unk_ts, uuid);
+        start_size + 2 * ts + 4
+    }
+
     #[test]
     fn compute_field_offsets() {
         let (b, n) = build(|b| compute_sequence(&compute_inputs(true), b));
@@ -265,19 +283,14 @@ mod microseq_tests {
             assert_eq!(u64_at(b, col(0, 0x164, 0x16c)), NOTIFIER_BUF);
         }
         // Timestamps and wait.
-        let ts = size_of::<Timestamp>();
         let offs = [
             col(0x2a8, 0x2b0, 0x810),
             col(0x2b0, 0x2b8, 0x818),
             col(0x2c0, 0x2c8, 0x828),
         ];
         let unk_ts = col(0, 0x2e1, 0x841);
-        let s = size_of::<StartCompute>();
-        check_timestamp(b, s, true, offs, unk_ts, 0xabcd_0001);
-        check_wait(b, s + ts, 0x80_0001);
-        check_timestamp(b, s + ts + 4, false, offs, unk_ts, 0xabcd_0001);
+        let f = check_head(b, size_of::<StartCompute>(), offs, unk_ts, 0xabcd_0001, 0x80_0001);
         // FinalizeCompute.
-        let f = s + 2 * ts + 4;
         assert_eq!(u32_at(b, f), 0x2a);
         assert_eq!(u64_at(b, f + 0x4), STATS);
         assert_eq!(u64_at(b, f + 0xc), WQ);
@@ -337,7 +350,6 @@ mod microseq_tests {
             assert_eq!(u64_at(b, col(0, 0x180, 0x188)), NOTIFIER_BUF);
         }
         assert_eq!(u32_at(b, unk_178), u32::from(V13), "no clustering: 13.x sets it");
-        let ts = size_of::<Timestamp>();
         let offs = [
             col(0x5ac, 0x5b4, 0x8a0),
             col(0x5b4, 0x5bc, 0x8a8),
@@ -345,11 +357,7 @@ mod microseq_tests {
         ];
         // `unk_ts` follows client_sequence and two words (ours `unk_5dd`).
         let unk_ts = col(0, 0x5e5, 0x8d1);
-        let s = size_of::<StartVertex>();
-        check_timestamp(b, s, true, offs, unk_ts, 0xabcd_0002);
-        check_wait(b, s + ts, 0x101);
-        check_timestamp(b, s + ts + 4, false, offs, unk_ts, 0xabcd_0002);
-        let f = s + 2 * ts + 4;
+        let f = check_head(b, size_of::<StartVertex>(), offs, unk_ts, 0xabcd_0002, 0x101);
         assert_eq!(u32_at(b, f), 0x23);
         assert_eq!(u64_at(b, f + 0x4), SCENE);
         assert_eq!(u64_at(b, f + 0xc), BUFFER);
@@ -399,7 +407,6 @@ mod microseq_tests {
             assert_eq!(u64_at(b, col(0, 0x19c, 0x1a4)), 0x57);
             assert_eq!(u64_at(b, col(0, 0x1a4, 0x1ac)), NOTIFIER_BUF);
         }
-        let ts = size_of::<Timestamp>();
         let offs = [
             col(0x8fc, 0x918, 0xbf0),
             col(0x904, 0x920, 0xbf8),
@@ -407,11 +414,7 @@ mod microseq_tests {
         ];
         // `unk_ts` follows client_sequence and two words (ours `unk_92d`).
         let unk_ts = col(0, 0x949, 0xc21);
-        let s = size_of::<StartFragment>();
-        check_timestamp(b, s, true, offs, unk_ts, 0xabcd_0003);
-        check_wait(b, s + ts, 0x10001);
-        check_timestamp(b, s + ts + 4, false, offs, unk_ts, 0xabcd_0003);
-        let f = s + 2 * ts + 4;
+        let f = check_head(b, size_of::<StartFragment>(), offs, unk_ts, 0xabcd_0003, 0x10001);
         assert_eq!(u32_at(b, f), 0x25);
         assert_eq!(u32_at(b, f + 0x4), 0xabcd_0003);
         assert_eq!(u64_at(b, f + 0xc), FW_STAMP);

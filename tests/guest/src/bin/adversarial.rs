@@ -5,10 +5,9 @@
 
 use asahi_guest_tests::gpu::{self, op, Ctx, CMD_VA, DATA_VA, PAGE};
 use asahi_guest_tests::guard::GuardBuf;
-use asahi_guest_tests::{in_processes, Tap};
+use asahi_guest_tests::{errno, in_processes, Tap};
 use asahi_uapi::bindings::*;
 use asahi_uapi::Device;
-use std::io;
 use std::mem::ManuallyDrop;
 use std::os::fd::{FromRawFd, OwnedFd};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -19,27 +18,14 @@ const ENOENT: i32 = libc::ENOENT;
 const EFAULT: i32 = libc::EFAULT;
 const ENOMEM: i32 = libc::ENOMEM;
 
-fn errno<T>(r: io::Result<T>) -> Option<i32> {
-    r.err().and_then(|e| e.raw_os_error())
-}
-
-fn gem(dev: &Device, size: u64) -> io::Result<u32> {
-    let mut c = drm_asahi_gem_create {
-        size,
-        ..Default::default()
-    };
-    dev.gem_create(&mut c)?;
-    Ok(c.handle)
-}
-
 fn map_op(handle: u32, offset: u64, range: u64, addr: u64) -> drm_asahi_gem_bind_op {
-    drm_asahi_gem_bind_op {
-        flags: DRM_ASAHI_BIND_READ | DRM_ASAHI_BIND_WRITE,
+    gpu::bind_op(
+        DRM_ASAHI_BIND_READ | DRM_ASAHI_BIND_WRITE,
         handle,
         offset,
         range,
         addr,
-    }
+    )
 }
 
 fn overflow(tap: &mut Tap, ctx: &Ctx) {
@@ -401,7 +387,7 @@ fn close_during_ioctl(tap: &mut Tap) {
                                 0 => dev.submit(queue, &[], &[gpu::sync(so)], cmd),
                                 1 => dev.syncobj_wait(&[so], gpu::deadline(20), 0).map(drop),
                                 2 => dev.vm_bind(vm, &[map_op(1, 0, PAGE, DATA_VA + (80 << 20))]),
-                                _ => gem(dev, PAGE).map(drop),
+                                _ => gpu::create_bo(dev, PAGE).map(drop),
                             };
                             match errno(r) {
                                 Some(libc::EBADF) => break,
@@ -449,7 +435,7 @@ fn destroy_during_bind(tap: &mut Tap) {
         tap.ok(false, "destroy during bind: context");
         return;
     };
-    let Ok(bo) = gem(&ctx.dev, 1 << 20) else {
+    let Ok(bo) = gpu::create_bo(&ctx.dev, 1 << 20) else {
         tap.ok(false, "destroy during bind: object");
         return;
     };
@@ -566,10 +552,7 @@ fn destroy_during_bind(tap: &mut Tap) {
 
 fn main() {
     let mut tap = Tap::new();
-    let Ok(mut ctx) = Ctx::new() else {
-        tap.ok(false, "context");
-        tap.finish();
-    };
+    let mut ctx = tap.require(Ctx::new(), "context");
     overflow(&mut tap, &ctx);
     toctou(&mut tap, &mut ctx);
     toctou_syncs(&mut tap, &mut ctx);

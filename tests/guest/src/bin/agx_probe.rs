@@ -8,38 +8,10 @@
 //! virtual device's probe must have read its description (compatible, firmware ABI) from its
 //! software node, through the same property code as a device-tree node.
 
+use asahi_guest_tests::kmsg::kernel_log;
 use asahi_guest_tests::Tap;
 use asahi_uapi::Device;
 use std::path::Path;
-
-/// Every kernel log record so far (from /dev/kmsg, read without blocking), text part only.
-fn kernel_log() -> Vec<String> {
-    use std::io::Read;
-    use std::os::unix::fs::OpenOptionsExt;
-    let mut out = Vec::new();
-    let Ok(mut f) = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NONBLOCK)
-        .open("/dev/kmsg")
-    else {
-        return out;
-    };
-    let mut buf = vec![0u8; 8192];
-    loop {
-        match f.read(&mut buf) {
-            Ok(0) => return out,
-            Ok(n) => {
-                let rec = String::from_utf8_lossy(&buf[..n]);
-                // "prio,seq,time,flags;text\n"
-                let text = rec.split_once(';').map_or(&*rec, |(_, t)| t);
-                out.push(text.trim_end().to_owned());
-            }
-            // EPIPE: records overwritten while reading; keep going.
-            Err(e) if e.raw_os_error() == Some(libc::EPIPE) => continue,
-            Err(_) => return out,
-        }
-    }
-}
 
 /// The log lines of device `dev` (as the driver core names it) bound to `asahi`.
 fn lines_of<'a>(log: &'a [String], dev: &str) -> Vec<&'a str> {

@@ -3,8 +3,9 @@
 //! (MODE_CREATE_DUMB + MODE_MAP_DUMB + mmap + touch + munmap + GEM_CLOSE) in the same boot.
 
 use asahi_guest_tests::bench::{self, now_ns, repeat, touch_pages, Figure};
+use asahi_guest_tests::gpu;
 use asahi_guest_tests::peers::Vgem;
-use asahi_uapi::{bindings::*, Device};
+use asahi_uapi::Device;
 use std::io;
 
 const GROUP: &str = "bo";
@@ -22,21 +23,11 @@ fn fig(subject: &'static str, x: u64) -> Figure<'static> {
 
 fn asahi_once(dev: &Device, size: u64) -> io::Result<f64> {
     let t0 = now_ns();
-    let mut c = drm_asahi_gem_create {
-        size,
-        ..Default::default()
-    };
-    dev.gem_create(&mut c)?;
-    let mut o = drm_asahi_gem_mmap_offset {
-        handle: c.handle,
-        ..Default::default()
-    };
-    dev.gem_mmap_offset(&mut o)?;
-    let m = dev.mmap(o.offset, size as usize)?;
+    let (handle, m) = gpu::gem(dev, size)?;
     // SAFETY: `m` is a live writable mapping of `size` bytes, referenced by nothing else.
     unsafe { touch_pages(m.as_ptr(), m.len()) };
     drop(m);
-    dev.gem_close(c.handle)?;
+    dev.gem_close(handle)?;
     Ok((now_ns() - t0) as f64 / (size >> 20) as f64)
 }
 

@@ -11,7 +11,7 @@
 //!   zero page everywhere (one page repeated, like SINGLE_PAGE).
 
 use asahi_guest_tests::bench::{self, now_ns, Figure, Samples};
-use asahi_guest_tests::gpu::PAGE;
+use asahi_guest_tests::gpu::{self, PAGE};
 use asahi_uapi::{bindings::*, Device};
 use std::io;
 
@@ -30,16 +30,6 @@ fn fig(group: &'static str, subject: &'static str, x: u64) -> Figure<'static> {
         subject,
         x,
         unit: "ns/16KiB",
-    }
-}
-
-fn op(flags: u32, handle: u32, offset: u64, range: u64, addr: u64) -> drm_asahi_gem_bind_op {
-    drm_asahi_gem_bind_op {
-        flags,
-        handle,
-        offset,
-        range,
-        addr,
     }
 }
 
@@ -100,8 +90,13 @@ fn timed(f: impl FnOnce() -> io::Result<()>) -> io::Result<u64> {
 }
 
 fn bind_one(dev: &Device, vm: u32, flags: u32, handle: u32, size: u64) -> io::Result<Rep> {
-    let m = timed(|| dev.vm_bind(vm, &[op(flags, handle, 0, size, BASE_VA)]))?;
-    let u = timed(|| dev.vm_bind(vm, &[op(DRM_ASAHI_BIND_UNBIND, 0, 0, size, BASE_VA)]))?;
+    let m = timed(|| dev.vm_bind(vm, &[gpu::bind_op(flags, handle, 0, size, BASE_VA)]))?;
+    let u = timed(|| {
+        dev.vm_bind(
+            vm,
+            &[gpu::bind_op(DRM_ASAHI_BIND_UNBIND, 0, 0, size, BASE_VA)],
+        )
+    })?;
     Ok((m, u))
 }
 
@@ -110,11 +105,11 @@ fn bind_pieces(dev: &Device, vm: u32, flags: u32, handle: u32, size: u64) -> io:
     let maps: Vec<_> = (0..size / PAGE)
         .map(|i| {
             let offset = if single { 0 } else { i * PAGE };
-            op(flags, handle, offset, PAGE, BASE_VA + i * PAGE)
+            gpu::bind_op(flags, handle, offset, PAGE, BASE_VA + i * PAGE)
         })
         .collect();
     let unmaps: Vec<_> = (0..size / PAGE)
-        .map(|i| op(DRM_ASAHI_BIND_UNBIND, 0, 0, PAGE, BASE_VA + i * PAGE))
+        .map(|i| gpu::bind_op(DRM_ASAHI_BIND_UNBIND, 0, 0, PAGE, BASE_VA + i * PAGE))
         .collect();
     let m = timed(|| dev.vm_bind(vm, &maps))?;
     let u = timed(|| dev.vm_bind(vm, &unmaps))?;
@@ -160,15 +155,6 @@ fn memfd(size: u64) -> io::Result<i32> {
     Ok(fd)
 }
 
-fn create(dev: &Device, size: u64) -> io::Result<u32> {
-    let mut c = drm_asahi_gem_create {
-        size,
-        ..Default::default()
-    };
-    dev.gem_create(&mut c)?;
-    Ok(c.handle)
-}
-
 fn main() {
     let dev = match Device::open_render_asahi() {
         Ok(d) => d,
@@ -199,7 +185,7 @@ fn main() {
     for mib in REAL_MIB {
         let size = mib << 20;
         let pages = size / PAGE;
-        match create(&dev, size) {
+        match gpu::create_bo(&dev, size) {
             Ok(h) => {
                 measure(
                     fig(g, "asahi_one_call", mib),
@@ -242,7 +228,7 @@ fn main() {
     let g = "vm_bind_sparse";
     let ro = DRM_ASAHI_BIND_READ | DRM_ASAHI_BIND_SINGLE_PAGE;
     let (mut slow_one, mut slow_pieces, mut slow_peer) = (false, false, false);
-    let zero = match create(&dev, PAGE) {
+    let zero = match gpu::create_bo(&dev, PAGE) {
         Ok(h) => h,
         Err(e) => {
             fig(g, "asahi_one_call", 16).skip(format_args!("GEM_CREATE: {e}"));

@@ -10,7 +10,6 @@
 //!    with `agx-coredump` (then print it base64 for the host and dismiss it).
 
 use asahi_guest_tests::gpu::{self, op, Ctx, DATA_VA, PAGE};
-use asahi_uapi::bindings::*;
 use std::process::Command;
 
 fn main() {
@@ -57,15 +56,7 @@ fn main() {
         (op::COPY, DATA_VA + 2 * PAGE, DATA_VA + PAGE, 64),
         (op::WRITE32, DATA_VA, 0xf00d, 0),
     ]);
-    let mut cmd = gpu::compute_cmd(cs);
-    cmd.extend(gpu::header(
-        DRM_ASAHI_SET_FRAGMENT_ATTACHMENTS,
-        24,
-        0xffff,
-        0xffff,
-    ));
-    cmd.extend([0u8; 24]);
-    cmd.extend(gpu::render_cmd(vs, 0xffff, 1));
+    let cmd = gpu::frame_cmd(cs, vs, 24);
     ctx.dev
         .submit(
             ctx.queue,

@@ -60,13 +60,7 @@ fn sweep<T>(mut op: impl FnMut() -> io::Result<T>, mut undo: impl FnMut(T)) -> (
 
 fn main() {
     let mut tap = Tap::new();
-    let mut ctx = match Ctx::new() {
-        Ok(c) => c,
-        Err(e) => {
-            tap.diag(format_args!("no context: {e}"));
-            tap.finish();
-        }
-    };
+    let mut ctx = tap.require(Ctx::new(), "context");
     tap.ok(
         configure(true),
         "fault injection configured (failslab, fail_page_alloc, fail-nth)",

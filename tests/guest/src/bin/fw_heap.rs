@@ -41,13 +41,7 @@ fn main() {
     };
     let live = |d: &Path| counter(d, "fw_live_objects");
     let base = live(&dir);
-    let mut ctx = match Ctx::new() {
-        Ok(c) => c,
-        Err(e) => {
-            tap.ok(false, format_args!("context # {e}"));
-            tap.finish();
-        }
-    };
+    let mut ctx = tap.require(Ctx::new(), "context");
     let with_queue = live(&dir);
     tap.ok(
         with_queue == base + QUEUE_OBJECTS,

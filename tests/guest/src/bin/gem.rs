@@ -2,7 +2,7 @@
 //! invalid inputs of each with their errno; memory-cgroup charging of their pages. (The ways of
 //! mapping an object are in `gem_mmap`.)
 
-use asahi_guest_tests::Tap;
+use asahi_guest_tests::{errno, gpu, Tap};
 use asahi_uapi::{bindings::*, Device, DRM_CLOEXEC, DRM_RDWR};
 use std::io::{self, Read, Write};
 use std::os::fd::{AsFd, FromRawFd};
@@ -11,28 +11,6 @@ const EINVAL: i32 = libc::EINVAL;
 const ENOENT: i32 = libc::ENOENT;
 const PAGE: usize = 0x4000;
 
-fn errno<T>(r: io::Result<T>) -> Option<i32> {
-    r.err().and_then(|e| e.raw_os_error())
-}
-
-fn create(dev: &Device, size: u64, flags: u32, vm_id: u32) -> io::Result<u32> {
-    let mut a = drm_asahi_gem_create {
-        size,
-        flags,
-        vm_id,
-        ..Default::default()
-    };
-    dev.gem_create(&mut a).map(|_| a.handle)
-}
-
-fn offset(dev: &Device, handle: u32) -> io::Result<u64> {
-    let mut a = drm_asahi_gem_mmap_offset {
-        handle,
-        ..Default::default()
-    };
-    dev.gem_mmap_offset(&mut a).map(|_| a.offset)
-}
-
 /// A byte pattern that differs per page and per position.
 fn pattern(i: usize) -> u8 {
     (i as u8).wrapping_mul(31) ^ (i / PAGE) as u8
@@ -40,19 +18,13 @@ fn pattern(i: usize) -> u8 {
 
 fn main() {
     let mut tap = Tap::new();
-    let dev = match Device::open_render_asahi() {
-        Ok(d) => d,
-        Err(e) => {
-            tap.diag(format_args!("no device: {e}"));
-            tap.finish();
-        }
-    };
+    let dev = tap.require(Device::open_render_asahi(), "open the asahi render node");
 
     // Create and map: size rounds up to 16 KiB, memory starts zeroed, writes read back.
-    let h = create(&dev, 1, 0, 0);
+    let h = gpu::create_bo_with(&dev, 1, 0, 0);
     tap.check(h.as_ref().map(drop), "GEM_CREATE of 1 byte");
     let h = h.unwrap_or(0);
-    let off = offset(&dev, h);
+    let off = gpu::mmap_offset(&dev, h);
     tap.check(off.as_ref().map(drop), "GEM_MMAP_OFFSET");
     let off = off.unwrap_or(0);
     let map = dev.mmap(off, PAGE);
@@ -72,9 +44,9 @@ fn main() {
 
     // A 4 MiB WRITEBACK object: every page written through one mapping, read through another.
     const BIG: usize = 4 << 20;
-    let big = create(&dev, BIG as u64, DRM_ASAHI_GEM_WRITEBACK, 0);
+    let big = gpu::create_bo_with(&dev, BIG as u64, DRM_ASAHI_GEM_WRITEBACK, 0);
     let ok = big.as_ref().ok().and_then(|&hb| {
-        let off = offset(&dev, hb).ok()?;
+        let off = gpu::mmap_offset(&dev, hb).ok()?;
         let a = dev.mmap(off, BIG).ok()?;
         let data: Vec<u8> = (0..BIG).map(pattern).collect();
         a.write(0, &data);
@@ -99,23 +71,28 @@ fn main() {
         "GEM_CREATE pad != 0 -> EINVAL",
     );
     tap.ok(
-        errno(create(&dev, PAGE as u64, 1 << 2, 0)) == Some(EINVAL),
+        errno(gpu::create_bo_with(&dev, PAGE as u64, 1 << 2, 0)) == Some(EINVAL),
         "GEM_CREATE unknown flag -> EINVAL",
     );
     tap.ok(
-        errno(create(&dev, 0, 0, 0)) == Some(EINVAL),
+        errno(gpu::create_bo_with(&dev, 0, 0, 0)) == Some(EINVAL),
         "GEM_CREATE size 0 -> EINVAL",
     );
     tap.ok(
-        errno(create(&dev, u64::MAX, 0, 0)) == Some(EINVAL),
+        errno(gpu::create_bo_with(&dev, u64::MAX, 0, 0)) == Some(EINVAL),
         "GEM_CREATE size u64::MAX -> EINVAL",
     );
     tap.ok(
-        errno(create(&dev, PAGE as u64, 0, 1)) == Some(EINVAL),
+        errno(gpu::create_bo_with(&dev, PAGE as u64, 0, 1)) == Some(EINVAL),
         "GEM_CREATE vm_id without VM_PRIVATE -> EINVAL",
     );
     tap.ok(
-        errno(create(&dev, PAGE as u64, DRM_ASAHI_GEM_VM_PRIVATE, 77)) == Some(ENOENT),
+        errno(gpu::create_bo_with(
+            &dev,
+            PAGE as u64,
+            DRM_ASAHI_GEM_VM_PRIVATE,
+            77,
+        )) == Some(ENOENT),
         "GEM_CREATE VM_PRIVATE on an unknown VM -> ENOENT",
     );
     let mut a = drm_asahi_gem_mmap_offset {
@@ -128,7 +105,7 @@ fn main() {
         "GEM_MMAP_OFFSET flags != 0 -> EINVAL",
     );
     tap.ok(
-        errno(offset(&dev, 0xdead)) == Some(ENOENT),
+        errno(gpu::mmap_offset(&dev, 0xdead)) == Some(ENOENT),
         "GEM_MMAP_OFFSET unknown handle -> ENOENT",
     );
 
@@ -143,7 +120,7 @@ fn main() {
     let private = vm
         .as_ref()
         .ok()
-        .map(|&v| create(&dev, PAGE as u64, DRM_ASAHI_GEM_VM_PRIVATE, v));
+        .map(|&v| gpu::create_bo_with(&dev, PAGE as u64, DRM_ASAHI_GEM_VM_PRIVATE, v));
     tap.ok(
         matches!(private, Some(Ok(_))),
         "GEM_CREATE VM_PRIVATE in an existing VM",
@@ -155,16 +132,16 @@ fn main() {
     );
 
     // PRIME: another open file imports a shared object and sees the same memory.
-    let shared = create(&dev, PAGE as u64, 0, 0).unwrap_or(0);
+    let shared = gpu::create_bo_with(&dev, PAGE as u64, 0, 0).unwrap_or(0);
     let fd = dev.prime_handle_to_fd(shared, DRM_CLOEXEC | DRM_RDWR);
     tap.check(fd.as_ref().map(drop), "PRIME export of a shared object");
     let other = Device::open_render_asahi();
     let shared_ok = match (&fd, &other) {
         (Ok(fd), Ok(other)) => (|| -> io::Result<bool> {
             let h2 = other.prime_fd_to_handle(fd.as_fd())?;
-            let m1 = dev.mmap(offset(&dev, shared)?, PAGE)?;
+            let m1 = dev.mmap(gpu::mmap_offset(&dev, shared)?, PAGE)?;
             m1.write(100, b"asahi");
-            let m2 = other.mmap(offset(other, h2)?, PAGE)?;
+            let m2 = other.mmap(gpu::mmap_offset(other, h2)?, PAGE)?;
             let mut b = [0u8; 5];
             m2.read(100, &mut b);
             Ok(&b == b"asahi")
@@ -189,7 +166,7 @@ fn main() {
     let closed = dev.gem_close(h);
     tap.check(closed, "GEM_CLOSE");
     tap.ok(
-        errno(offset(&dev, h)) == Some(ENOENT),
+        errno(gpu::mmap_offset(&dev, h)) == Some(ENOENT),
         "GEM_MMAP_OFFSET after GEM_CLOSE -> ENOENT",
     );
     if let Ok(m) = &map {
@@ -326,7 +303,7 @@ fn in_cgroup(cg: &str, out: &mut std::fs::File, report: impl Fn(&mut std::fs::Fi
     let near = |got: u64, want: u64| got + SLACK >= want && got <= want + SLACK;
 
     let c0 = current();
-    let h = create(&dev, CHARGED, 0, 0);
+    let h = gpu::create_bo_with(&dev, CHARGED, 0, 0);
     let c1 = current();
     report(
         out,
@@ -346,7 +323,7 @@ fn in_cgroup(cg: &str, out: &mut std::fs::File, report: impl Fn(&mut std::fs::Fi
 
     // Past the limit: refused, nothing kept, the process alive (it reports this).
     let max_before = event(cg, "max").unwrap_or(0);
-    let big = create(&dev, 2 * LIMIT, 0, 0);
+    let big = gpu::create_bo_with(&dev, 2 * LIMIT, 0, 0);
     let c3 = current();
     report(
         out,
@@ -372,8 +349,8 @@ fn in_cgroup(cg: &str, out: &mut std::fs::File, report: impl Fn(&mut std::fs::Fi
     );
 
     // Objects add up: a second one that would cross the limit is refused; the first still works.
-    let first = create(&dev, LIMIT - CHARGED / 2, 0, 0);
-    let second = create(&dev, CHARGED, 0, 0);
+    let first = gpu::create_bo_with(&dev, LIMIT - CHARGED / 2, 0, 0);
+    let second = gpu::create_bo_with(&dev, CHARGED, 0, 0);
     report(
         out,
         first.is_ok() && errno(second) == Some(libc::ENOMEM),
@@ -385,7 +362,7 @@ fn in_cgroup(cg: &str, out: &mut std::fs::File, report: impl Fn(&mut std::fs::Fi
         ),
     );
     let usable = first.as_ref().ok().and_then(|&h| {
-        let m = dev.mmap(offset(&dev, h).ok()?, PAGE).ok()?;
+        let m = dev.mmap(gpu::mmap_offset(&dev, h).ok()?, PAGE).ok()?;
         m.write(0, b"still here");
         let mut b = [0u8; 10];
         m.read(0, &mut b);

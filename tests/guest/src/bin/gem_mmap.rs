@@ -11,9 +11,8 @@
 use asahi_guest_tests::rawmap::{
     cpu_page, describe, exited_ok, in_child, last_errno, mapped, pipe, Map,
 };
-use asahi_guest_tests::Tap;
-use asahi_uapi::{bindings::*, Device, DRM_CLOEXEC, DRM_RDWR};
-use std::io;
+use asahi_guest_tests::{gpu, Tap};
+use asahi_uapi::{Device, DRM_CLOEXEC, DRM_RDWR};
 use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
 
 /// GPU page (the object granule).
@@ -39,22 +38,6 @@ impl Holds for Map {
             .enumerate()
             .all(|(i, b)| *b == pattern(obj_at + i))
     }
-}
-
-fn create(dev: &Device, size: usize) -> io::Result<u32> {
-    let mut a = drm_asahi_gem_create {
-        size: size as u64,
-        ..Default::default()
-    };
-    dev.gem_create(&mut a).map(|_| a.handle)
-}
-
-fn offset(dev: &Device, handle: u32) -> io::Result<u64> {
-    let mut a = drm_asahi_gem_mmap_offset {
-        handle,
-        ..Default::default()
-    };
-    dev.gem_mmap_offset(&mut a).map(|_| a.offset)
 }
 
 /// Reports `r == want` where `want` is an errno, or a successful mapping checked by `check`.
@@ -94,20 +77,14 @@ fn cow(tap: &mut Tap, fd: RawFd, off: u64, what: &str) {
 
 fn main() {
     let mut tap = Tap::new();
-    let dev = match Device::open_render_asahi() {
-        Ok(d) => d,
-        Err(e) => {
-            tap.ok(false, format_args!("open the asahi render node: {e}"));
-            tap.finish();
-        }
-    };
+    let dev = tap.require(Device::open_render_asahi(), "open the asahi render node");
     let fd = dev.as_raw_fd();
     let cpu = cpu_page();
     tap.diag(format_args!("CPU page {cpu} bytes, GPU page {GPU}"));
 
     // The object, filled through a plain shared mapping.
-    let h = create(&dev, OBJ).unwrap_or(0);
-    let off = offset(&dev, h).unwrap_or(0);
+    let h = gpu::create_bo(&dev, OBJ as u64).unwrap_or(0);
+    let off = gpu::mmap_offset(&dev, h).unwrap_or(0);
     let main_map = Map::new(fd, off, OBJ, RW, SHARED);
     tap.ok(
         main_map.is_ok(),
@@ -185,8 +162,8 @@ fn main() {
     // Another file's object, never shared with this file.
     let other = Device::open_render_asahi();
     let foreign = other.as_ref().ok().and_then(|o| {
-        let h = create(o, GPU).ok()?;
-        offset(o, h).ok()
+        let h = gpu::create_bo(o, GPU as u64).ok()?;
+        gpu::mmap_offset(o, h).ok()
     });
     match foreign {
         Some(o) => {
@@ -279,7 +256,7 @@ fn read_only_file(tap: &mut Tap, dev: &Device, h: u32) {
     let ro_off = ro.as_ref().ok().and_then(|ro| {
         let buf = dev.prime_handle_to_fd(h, DRM_CLOEXEC | DRM_RDWR).ok()?;
         let h2 = ro.prime_fd_to_handle(buf.as_fd()).ok()?;
-        offset(ro, h2).ok()
+        gpu::mmap_offset(ro, h2).ok()
     });
     let (Ok(ro), Some(ro_off)) = (&ro, ro_off) else {
         tap.ok(
@@ -528,7 +505,7 @@ fn forks(tap: &mut Tap, dev: &Device, fd: RawFd, off: u64) {
 
     // The child keeps its copy of the VMA while the parent unmaps it and closes the object's
     // handle: the child's VMA alone holds the object, and reads it after the parent let go.
-    let own = create(dev, OBJ).and_then(|h2| Ok((h2, offset(dev, h2)?)));
+    let own = gpu::create_bo(dev, OBJ as u64).and_then(|h2| Ok((h2, gpu::mmap_offset(dev, h2)?)));
     let Ok((h2, off2)) = own else {
         tap.ok(false, "fork: a second object");
         return;
@@ -667,7 +644,7 @@ fn data_range(at: usize, n: usize) -> Vec<u8> {
 /// Mappings of the PRIME dma-buf: the same rules as the DRM file, and an object first mapped
 /// through its dma-buf keeps working when its DRM mmap offset is created later.
 fn dma_buf(tap: &mut Tap, dev: &Device) {
-    let h = create(dev, OBJ).unwrap_or(0);
+    let h = gpu::create_bo(dev, OBJ as u64).unwrap_or(0);
     let buf = dev.prime_handle_to_fd(h, DRM_CLOEXEC | DRM_RDWR);
     let Ok(buf) = buf else {
         tap.ok(false, "dma-buf: export an object");
@@ -709,7 +686,7 @@ fn dma_buf(tap: &mut Tap, dev: &Device) {
         return;
     };
     let first = late.holds(0, cpu_page(), 0);
-    let drm_off = offset(dev, h);
+    let drm_off = gpu::mmap_offset(dev, h);
     let status = in_child(|| late.holds(0, OBJ, 0));
     tap.ok(
         first && drm_off.is_ok() && exited_ok(status),

@@ -4,7 +4,7 @@
 //! node is refused the `DRM_AUTH` ioctls as upstream refuses them.
 
 use asahi_guest_tests::gpu::{self, op, Ctx, DATA_VA, PAGE};
-use asahi_guest_tests::{in_processes, Tap};
+use asahi_guest_tests::{errno, in_processes, Tap};
 use asahi_uapi::bindings::*;
 use asahi_uapi::{ioctl, Device, Mapping};
 use std::fs;
@@ -25,48 +25,6 @@ const DROP_MASTER: u32 = 0x641f;
 const SECRET_VA: u64 = DATA_VA + (16 << 20);
 /// The byte the other process's secret buffer is filled with.
 const SECRET: u8 = 0xb0;
-
-fn errno<T>(r: io::Result<T>) -> Option<i32> {
-    r.err().and_then(|e| e.raw_os_error())
-}
-
-fn gem(dev: &Device, size: u64) -> io::Result<(u32, Mapping)> {
-    let mut c = drm_asahi_gem_create {
-        size,
-        ..Default::default()
-    };
-    dev.gem_create(&mut c)?;
-    let mut o = drm_asahi_gem_mmap_offset {
-        handle: c.handle,
-        ..Default::default()
-    };
-    dev.gem_mmap_offset(&mut o)?;
-    Ok((c.handle, dev.mmap(o.offset, size as usize)?))
-}
-
-fn bind(dev: &Device, vm: u32, handle: u32, addr: u64, range: u64) -> io::Result<()> {
-    dev.vm_bind(
-        vm,
-        &[drm_asahi_gem_bind_op {
-            flags: DRM_ASAHI_BIND_READ | DRM_ASAHI_BIND_WRITE,
-            handle,
-            offset: 0,
-            range,
-            addr,
-        }],
-    )
-}
-
-/// Runs `ops` in `ctx` and returns the fence status (1 ok, negative errno on a fault).
-fn run(ctx: &mut Ctx, ops: &[(u32, u64, u64, u64)]) -> io::Result<i32> {
-    let so = ctx.dev.syncobj_create(0)?;
-    let s = ctx.put_stream(ops);
-    ctx.compute(s, &[], &[gpu::sync(so)])?;
-    gpu::wait(&ctx.dev, so)?;
-    let st = gpu::fence_status(&ctx.dev, so);
-    ctx.dev.syncobj_destroy(so)?;
-    st
-}
 
 fn all(m: &Mapping, len: usize, byte: u8) -> bool {
     let mut b = vec![0u8; len];
@@ -114,7 +72,7 @@ fn names(tap: &mut Tap) {
         );
         check(
             "VM_BIND",
-            errno(bind(&dev, vm, handle, DATA_VA, PAGE)),
+            errno(gpu::bind_rw(&dev, vm, handle, DATA_VA, PAGE)),
             &[ENOENT],
         );
         let mut q = drm_asahi_queue_create {
@@ -169,7 +127,7 @@ fn names(tap: &mut Tap) {
         "another process cannot name our GEM handles, VMs, queues or syncobjs",
     );
     let mut owner = owner;
-    let st = run(&mut owner, &[(op::WRITE32, DATA_VA, 5, 0)]);
+    let st = owner.run(&[(op::WRITE32, DATA_VA, 5, 0)]);
     tap.ok(
         matches!(st, Ok(1))
             && owner.read_u32(0) == 5
@@ -184,9 +142,9 @@ fn gpu_memory(tap: &mut Tap) {
         tap.ok(false, "gpu memory: set up the victim's context");
         return;
     };
-    let secret = gem(&victim.dev, 1 << 20).and_then(|(h, m)| {
+    let secret = gpu::gem(&victim.dev, 1 << 20).and_then(|(h, m)| {
         m.write(0, &[SECRET; 1 << 20]);
-        bind(&victim.dev, victim.vm, h, SECRET_VA, 1 << 20)?;
+        gpu::bind_rw(&victim.dev, victim.vm, h, SECRET_VA, 1 << 20)?;
         Ok(m)
     });
     let Ok(secret) = secret else {
@@ -195,7 +153,7 @@ fn gpu_memory(tap: &mut Tap) {
     };
     // The victim's own GPU work sees its secret.
     let mut victim = victim;
-    let st = run(&mut victim, &[(op::COPY, DATA_VA + 0x200, SECRET_VA, 16)]);
+    let st = victim.run(&[(op::COPY, DATA_VA + 0x200, SECRET_VA, 16)]);
     let mut b = [0u8; 16];
     victim.data_map.read(0x200, &mut b);
     tap.ok(
@@ -213,13 +171,13 @@ fn gpu_memory(tap: &mut Tap) {
             }
         };
         // Reads, copies, writes and fills at the victim's address fault here: unmapped in A.
-        let copy = run(&mut a, &[(op::COPY, DATA_VA + 0x100, SECRET_VA, 64)]);
+        let copy = a.run(&[(op::COPY, DATA_VA + 0x100, SECRET_VA, 64)]);
         expect("COPY from the victim's VA", copy, -libc::EIO);
-        let read = run(&mut a, &[(op::READ32, SECRET_VA + 0x40, 0, 0)]);
+        let read = a.run(&[(op::READ32, SECRET_VA + 0x40, 0, 0)]);
         expect("READ32 of the victim's VA", read, -libc::EIO);
-        let write = run(&mut a, &[(op::WRITE32, SECRET_VA, 0xbad, 0)]);
+        let write = a.run(&[(op::WRITE32, SECRET_VA, 0xbad, 0)]);
         expect("WRITE32 to the victim's VA", write, -libc::EIO);
-        let fill = run(&mut a, &[(op::FILL, SECRET_VA, 0xee, 2 * PAGE)]);
+        let fill = a.run(&[(op::FILL, SECRET_VA, 0xee, 2 * PAGE)]);
         expect("FILL of the victim's VA", fill, -libc::EIO);
         let mut b = [0u8; 64];
         a.data_map.read(0x100, &mut b);
@@ -228,20 +186,17 @@ fn gpu_memory(tap: &mut Tap) {
             bad.set(true);
         }
         // A's own buffer at the same VA: A's jobs see and change only A's memory.
-        let mine = gem(&a.dev, 1 << 20).and_then(|(h, m)| {
+        let mine = gpu::gem(&a.dev, 1 << 20).and_then(|(h, m)| {
             m.write(0, &[0xa0; 64]);
-            bind(&a.dev, a.vm, h, SECRET_VA, 1 << 20)?;
+            gpu::bind_rw(&a.dev, a.vm, h, SECRET_VA, 1 << 20)?;
             Ok(m)
         });
         let Ok(mine) = mine else { return false };
-        let copy = run(
-            &mut a,
-            &[
-                (op::COPY, DATA_VA + 0x100, SECRET_VA, 64),
-                (op::WRITE32, SECRET_VA, 0xbad, 0),
-                (op::FILL, SECRET_VA + PAGE, 0xee, PAGE),
-            ],
-        );
+        let copy = a.run(&[
+            (op::COPY, DATA_VA + 0x100, SECRET_VA, 64),
+            (op::WRITE32, SECRET_VA, 0xbad, 0),
+            (op::FILL, SECRET_VA + PAGE, 0xee, PAGE),
+        ]);
         expect("jobs on A's own mapping at that VA", copy, 1);
         a.data_map.read(0x100, &mut b);
         let mut w = [0u8; 4];
@@ -270,15 +225,15 @@ fn zeroed(tap: &mut Tap) {
         let Ok(mut c) = Ctx::new() else { return false };
         let mut keep = Vec::new();
         for i in 0..N {
-            let Ok((h, m)) = gem(&c.dev, SIZE) else {
+            let Ok((h, m)) = gpu::gem(&c.dev, SIZE) else {
                 return false;
             };
             m.write(0, &vec![0xdd; SIZE as usize]);
             if i % 8 == 0 {
                 // Dirtied by the GPU too.
                 let va = DATA_VA + (32 << 20) + i as u64 * SIZE;
-                if bind(&c.dev, c.vm, h, va, SIZE).is_err()
-                    || !matches!(run(&mut c, &[(op::FILL, va, 0xde, SIZE)]), Ok(1))
+                if gpu::bind_rw(&c.dev, c.vm, h, va, SIZE).is_err()
+                    || !matches!(c.run(&[(op::FILL, va, 0xde, SIZE)]), Ok(1))
                 {
                     return false;
                 }
@@ -294,7 +249,7 @@ fn zeroed(tap: &mut Tap) {
     let mut clean = 0;
     let mut maps = Vec::new();
     for _ in 0..N {
-        if let Ok((h, m)) = gem(&dev, SIZE) {
+        if let Ok((h, m)) = gpu::gem(&dev, SIZE) {
             if all(&m, SIZE as usize, 0) {
                 clean += 1;
             }

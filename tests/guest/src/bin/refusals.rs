@@ -4,59 +4,12 @@
 //! logs nothing.
 
 use asahi_guest_tests::gpu::{self, Ctx};
-use asahi_guest_tests::Tap;
+use asahi_guest_tests::kmsg::Kmsg;
+use asahi_guest_tests::{errno, Tap};
 use asahi_uapi::bindings::*;
-use std::io::{self, Read};
-use std::os::fd::AsRawFd;
+use std::io;
 
 const CONTROL: &str = "/sys/kernel/debug/dynamic_debug/control";
-
-/// The kernel log from now on (`/dev/kmsg`, non-blocking, positioned at its end).
-struct Kmsg(std::fs::File);
-
-impl Kmsg {
-    fn open() -> io::Result<Self> {
-        use std::os::unix::fs::OpenOptionsExt;
-        let f = std::fs::OpenOptions::new()
-            .read(true)
-            .custom_flags(libc::O_NONBLOCK)
-            .open("/dev/kmsg")?;
-        // SAFETY: Plain syscall on our fd; SEEK_END on /dev/kmsg skips to after the last record.
-        if unsafe { libc::lseek(f.as_raw_fd(), 0, libc::SEEK_END) } < 0 {
-            return Err(io::Error::last_os_error());
-        }
-        Ok(Self(f))
-    }
-
-    /// The records logged since the last call: `(level, message)`.
-    fn take(&mut self) -> Vec<(u32, String)> {
-        let mut out = Vec::new();
-        let mut buf = vec![0u8; 8192];
-        loop {
-            match self.0.read(&mut buf) {
-                Ok(0) => break,
-                Ok(n) => {
-                    let rec = String::from_utf8_lossy(&buf[..n]).into_owned();
-                    // "prefix,seq,usec,flags;message\n"; the level is the prefix's low 3 bits.
-                    let Some((head, msg)) = rec.split_once(';') else {
-                        continue;
-                    };
-                    let level = head
-                        .split(',')
-                        .next()
-                        .and_then(|p| p.parse::<u32>().ok())
-                        .map_or(0, |p| p & 7);
-                    let msg = msg.lines().next().unwrap_or("").to_string();
-                    out.push((level, msg));
-                }
-                // EPIPE: records were overwritten since the last read; keep reading.
-                Err(e) if e.raw_os_error() == Some(libc::EPIPE) => continue,
-                Err(_) => break,
-            }
-        }
-        out
-    }
-}
 
 fn dyndbg(on: bool) -> io::Result<()> {
     let cmd = if on {
@@ -76,13 +29,9 @@ impl Drop for DyndbgGuard {
     }
 }
 
-fn errno<T>(r: io::Result<T>) -> Option<i32> {
-    r.err().and_then(|e| e.raw_os_error())
-}
-
 fn main() {
     let mut tap = Tap::new();
-    let (Ok(ctx), Ok(mut log)) = (Ctx::new(), Kmsg::open()) else {
+    let (Ok(ctx), Ok(mut log)) = (Ctx::new(), Kmsg::open_at_end()) else {
         tap.ok(false, "context and /dev/kmsg");
         tap.finish();
     };
@@ -99,7 +48,7 @@ fn main() {
     log.take();
     let e = bad_time();
     let quiet = log.take();
-    let quiet_ok = !quiet.iter().any(|(_, m)| m.contains("GET_TIME"));
+    let quiet_ok = !quiet.iter().any(|r| r.text.contains("GET_TIME"));
     tap.ok(
         e == Some(libc::EINVAL) && quiet_ok,
         format_args!("dynamic debug off: GET_TIME refused with EINVAL ({e:?}) and nothing logged"),
@@ -243,21 +192,21 @@ fn main() {
         let got = call();
         let msgs = log.take();
         let needle = format!("{ioctl}: {what}");
-        let found = msgs.iter().find(|(_, m)| m.contains(&needle));
+        let found = msgs.iter().find(|r| r.text.contains(&needle));
         let name = if *want == libc::ENOENT {
             "ENOENT"
         } else {
             "EINVAL"
         };
-        let good = found.is_some_and(|(level, m)| {
-            *level == 7 && m.starts_with("asahi ") && m.trim_end().ends_with(name)
+        let good = found.is_some_and(|r| {
+            r.level == 7 && r.text.starts_with("asahi ") && r.text.trim_end().ends_with(name)
         });
         tap.ok(
             got == Some(*want) && good,
             format_args!(
                 "{ioctl} refused with {name} ({got:?}) logs \"{needle}...: {name}\" at KERN_DEBUG \
                  ({:?})",
-                found.map_or_else(|| format!("not found among {msgs:?}"), |(_, m)| m.clone())
+                found.map_or_else(|| format!("not found among {msgs:?}"), |r| r.text.clone())
             ),
         );
     }
@@ -276,7 +225,7 @@ fn main() {
     }
     let msgs = log.take();
     let needle = "VM_CREATE: VMs: the file already holds 1024: ENOSPC";
-    let found = msgs.iter().any(|(l, m)| *l == 7 && m.contains(needle));
+    let found = msgs.iter().any(|r| r.level == 7 && r.text.contains(needle));
     tap.ok(
         last == Some(libc::ENOSPC) && made == 1023 && found,
         format_args!(
@@ -289,7 +238,7 @@ fn main() {
     let e = bad_time();
     let after = log.take();
     tap.ok(
-        e == Some(libc::EINVAL) && !after.iter().any(|(_, m)| m.contains("GET_TIME")),
+        e == Some(libc::EINVAL) && !after.iter().any(|r| r.text.contains("GET_TIME")),
         format_args!("dynamic debug off again: silent ({off} records before)"),
     );
     tap.finish();

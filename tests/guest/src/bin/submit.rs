@@ -3,26 +3,15 @@
 //! work, and every malformed submit gets its errno.
 
 use asahi_guest_tests::gpu::{self, op, Ctx, DATA_VA, PAGE};
-use asahi_guest_tests::{in_processes, Tap};
+use asahi_guest_tests::{errno, in_processes, Tap};
 use asahi_uapi::bindings::*;
-use std::io;
 
 const EINVAL: i32 = libc::EINVAL;
 const ENOENT: i32 = libc::ENOENT;
 
-fn errno<T>(r: io::Result<T>) -> Option<i32> {
-    r.err().and_then(|e| e.raw_os_error())
-}
-
 fn main() {
     let mut tap = Tap::new();
-    let mut ctx = match Ctx::new() {
-        Ok(c) => c,
-        Err(e) => {
-            tap.diag(format_args!("no context: {e}"));
-            tap.finish();
-        }
-    };
+    let mut ctx = tap.require(Ctx::new(), "context");
     let so = ctx.dev.syncobj_create(0).unwrap_or(0);
 
     // A compute job writes memory that the CPU then reads through its own mapping.
@@ -50,15 +39,7 @@ fn main() {
     let tl = ctx.dev.syncobj_create(0).unwrap_or(0);
     let cs = ctx.put_stream(&[(op::FILL, DATA_VA + PAGE, 0x5a, PAGE)]);
     let vs = ctx.put_stream(&[(op::COPY, DATA_VA + 2 * PAGE, DATA_VA + PAGE, 256)]);
-    let mut cmd = gpu::compute_cmd(cs);
-    cmd.extend(gpu::header(
-        DRM_ASAHI_SET_FRAGMENT_ATTACHMENTS,
-        48,
-        0xffff,
-        0xffff,
-    ));
-    cmd.extend([0u8; 48]);
-    cmd.extend(gpu::render_cmd(vs, 0xffff, 1));
+    let cmd = gpu::frame_cmd(cs, vs, 48);
     let r = ctx
         .dev
         .submit(ctx.queue, &[], &[gpu::sync(so), gpu::timeline(tl, 5)], &cmd)

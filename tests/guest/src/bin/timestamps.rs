@@ -9,7 +9,7 @@
 
 use asahi_guest_tests::gpu::{self, op, Ctx, DATA_VA, PAGE};
 use asahi_guest_tests::rng::Rng;
-use asahi_guest_tests::Tap;
+use asahi_guest_tests::{errno, Tap};
 use asahi_uapi::bindings::*;
 use std::io;
 
@@ -21,10 +21,6 @@ const CYCLES: usize = 3 * 4096;
 /// GPU pages of the firmware's timestamp window.
 const WINDOW_PAGES: u64 = 4096;
 const ENOENT: i32 = libc::ENOENT;
-
-fn errno<T>(r: io::Result<T>) -> Option<i32> {
-    r.err().and_then(|e| e.raw_os_error())
-}
 
 /// A change to a BIND_OBJECT argument.
 type Edit<'a> = dyn Fn(&mut drm_asahi_gem_bind_object) + 'a;
@@ -51,21 +47,6 @@ fn unbind_object(ctx: &Ctx, f: impl Fn(&mut drm_asahi_gem_bind_object)) -> io::R
     };
     f(&mut a);
     ctx.dev.gem_bind_object(&mut a).map(|_| 0)
-}
-
-/// A GEM object of `size` bytes, mapped.
-fn gem(ctx: &Ctx, size: u64) -> io::Result<(u32, asahi_uapi::Mapping)> {
-    let mut c = drm_asahi_gem_create {
-        size,
-        ..Default::default()
-    };
-    ctx.dev.gem_create(&mut c)?;
-    let mut o = drm_asahi_gem_mmap_offset {
-        handle: c.handle,
-        ..Default::default()
-    };
-    ctx.dev.gem_mmap_offset(&mut o)?;
-    Ok((c.handle, ctx.dev.mmap(o.offset, size as usize)?))
 }
 
 /// Binds `pages` pages of object `handle` from page `first` as a timestamp buffer.
@@ -133,7 +114,7 @@ fn window_reuse(tap: &mut Tap, ctx: &mut Ctx) {
 
     // Several sizes bound and unbound interleaved, from one 4 MiB object.
     let big_pages = 256u64;
-    let Ok((big, big_map)) = gem(ctx, big_pages * PAGE) else {
+    let Ok((big, big_map)) = gpu::gem(&ctx.dev, big_pages * PAGE) else {
         tap.ok(false, "a 4 MiB object for interleaved bindings");
         return;
     };
@@ -212,7 +193,7 @@ fn window_reuse(tap: &mut Tap, ctx: &mut Ctx) {
 
     // Four 16 MiB bindings fill the window; a fifth page does not fit; freeing one makes room.
     let quarter = WINDOW_PAGES / 4;
-    let Ok((q, q_map)) = gem(ctx, quarter * PAGE) else {
+    let Ok((q, q_map)) = gpu::gem(&ctx.dev, quarter * PAGE) else {
         tap.ok(false, "a 16 MiB object to fill the window");
         return;
     };
@@ -261,13 +242,7 @@ fn window_reuse(tap: &mut Tap, ctx: &mut Ctx) {
 
 fn main() {
     let mut tap = Tap::new();
-    let mut ctx = match Ctx::new() {
-        Ok(c) => c,
-        Err(e) => {
-            tap.diag(format_args!("no context: {e}"));
-            tap.finish();
-        }
-    };
+    let mut ctx = tap.require(Ctx::new(), "context");
     // Timestamps go in the data buffer's second page.
     let obj = bind_object(&ctx, |a| a.offset = PAGE);
     tap.check(

@@ -30,21 +30,8 @@ struct Obj {
 
 impl Obj {
     fn new(dev: &Device) -> io::Result<Self> {
-        let mut c = drm_asahi_gem_create {
-            size: PAGES * PAGE,
-            ..Default::default()
-        };
-        dev.gem_create(&mut c)?;
-        let mut o = drm_asahi_gem_mmap_offset {
-            handle: c.handle,
-            ..Default::default()
-        };
-        dev.gem_mmap_offset(&mut o)?;
-        let map = dev.mmap(o.offset, (PAGES * PAGE) as usize)?;
-        Ok(Self {
-            handle: c.handle,
-            map,
-        })
+        let (handle, map) = gpu::gem(dev, PAGES * PAGE)?;
+        Ok(Self { handle, map })
     }
 
     /// The `u32` at byte `offset`.
@@ -56,26 +43,11 @@ impl Obj {
 }
 
 fn bind(ctx: &Ctx, obj: &Obj, va: u64, pages: u64) -> io::Result<()> {
-    ctx.dev.vm_bind(
-        ctx.vm,
-        &[drm_asahi_gem_bind_op {
-            flags: RW,
-            handle: obj.handle,
-            offset: 0,
-            range: pages * PAGE,
-            addr: va,
-        }],
-    )
+    gpu::bind_rw(&ctx.dev, ctx.vm, obj.handle, va, pages * PAGE)
 }
 
 fn unbind_op(va: u64, pages: u64) -> drm_asahi_gem_bind_op {
-    drm_asahi_gem_bind_op {
-        flags: DRM_ASAHI_BIND_UNBIND,
-        handle: 0,
-        offset: 0,
-        range: pages * PAGE,
-        addr: va,
-    }
+    gpu::unbind_op(va, pages * PAGE)
 }
 
 fn unbind(ctx: &Ctx, va: u64, pages: u64) -> io::Result<()> {
@@ -88,10 +60,7 @@ fn write(ctx: &mut Ctx, so: u32, writes: &[(u64, u32)]) -> io::Result<i32> {
         .iter()
         .map(|&(va, v)| (op::WRITE32, va, u64::from(v), 0))
         .collect();
-    let s = ctx.put_stream(&ops);
-    ctx.compute(s, &[], &[gpu::sync(so)])?;
-    gpu::wait(&ctx.dev, so)?;
-    gpu::fence_status(&ctx.dev, so)
+    ctx.run_on(so, &ops)
 }
 
 /// Sets debugfs `tlb_skip_invalidate` back to 0 when dropped.
@@ -112,20 +81,9 @@ impl Drop for Knob {
 
 fn main() {
     let mut tap = Tap::new();
-    let mut ctx = match Ctx::new() {
-        Ok(c) => c,
-        Err(e) => {
-            tap.diag(format_args!("no context: {e}"));
-            tap.finish();
-        }
-    };
-    let (a, b) = match (Obj::new(&ctx.dev), Obj::new(&ctx.dev)) {
-        (Ok(a), Ok(b)) => (a, b),
-        (Err(e), _) | (_, Err(e)) => {
-            tap.diag(format_args!("no objects: {e}"));
-            tap.finish();
-        }
-    };
+    let mut ctx = tap.require(Ctx::new(), "context");
+    let objs = Obj::new(&ctx.dev).and_then(|a| Ok((a, Obj::new(&ctx.dev)?)));
+    let (a, b) = tap.require(objs, "objects A and B");
     let so = ctx.dev.syncobj_create(0).unwrap_or(0);
 
     // Map A at X: the GPU's write reaches A (and fills the TLB).

@@ -2,17 +2,13 @@
 //! errno. Covers the ioctls the driver implements so far (GET_PARAMS, GET_TIME, VM_CREATE,
 //! VM_DESTROY, QUEUE_CREATE, QUEUE_DESTROY), plus per-file isolation of ids.
 
-use asahi_guest_tests::Tap;
+use asahi_guest_tests::{errno, Tap};
 use asahi_uapi::{bindings::*, ioctl, Device};
 use std::io;
 
 const EINVAL: i32 = libc::EINVAL;
 const ENOENT: i32 = libc::ENOENT;
 const GIB: u64 = 1 << 30;
-
-fn errno<T>(r: io::Result<T>) -> Option<i32> {
-    r.err().and_then(|e| e.raw_os_error())
-}
 
 /// GET_PARAMS with every field under the caller's control.
 fn get_params_raw(
@@ -60,13 +56,7 @@ fn queue_create(dev: &Device, vm_id: u32, priority: u32, flags: u32) -> io::Resu
 
 fn main() {
     let mut tap = Tap::new();
-    let dev = match Device::open_render_asahi() {
-        Ok(d) => d,
-        Err(e) => {
-            tap.diag(format_args!("no device: {e}"));
-            tap.finish();
-        }
-    };
+    let dev = tap.require(Device::open_render_asahi(), "open the asahi render node");
 
     // --- GET_PARAMS ---
     let p = dev.get_params(0);

@@ -1,6 +1,7 @@
 //! VM_BIND: valid maps and unmaps as Mesa issues them, and every invalid input with its errno.
 
-use asahi_guest_tests::Tap;
+use asahi_guest_tests::gpu::{self, bind_op as op};
+use asahi_guest_tests::{errno, Tap};
 use asahi_uapi::{bindings::*, Device};
 use std::io;
 
@@ -9,28 +10,8 @@ const ENOENT: i32 = libc::ENOENT;
 const PAGE: u64 = 0x4000;
 const GIB: u64 = 1 << 30;
 
-fn errno<T>(r: io::Result<T>) -> Option<i32> {
-    r.err().and_then(|e| e.raw_os_error())
-}
-
 fn create(dev: &Device, size: u64, flags: u32, vm_id: u32) -> u32 {
-    let mut a = drm_asahi_gem_create {
-        size,
-        flags,
-        vm_id,
-        ..Default::default()
-    };
-    dev.gem_create(&mut a).map(|_| a.handle).unwrap_or(0)
-}
-
-fn op(flags: u32, handle: u32, offset: u64, range: u64, addr: u64) -> drm_asahi_gem_bind_op {
-    drm_asahi_gem_bind_op {
-        flags,
-        handle,
-        offset,
-        range,
-        addr,
-    }
+    gpu::create_bo_with(dev, size, flags, vm_id).unwrap_or(0)
 }
 
 const RW: u32 = DRM_ASAHI_BIND_READ | DRM_ASAHI_BIND_WRITE;
@@ -60,13 +41,7 @@ fn op_bytes(o: &drm_asahi_gem_bind_op) -> Vec<u8> {
 
 fn main() {
     let mut tap = Tap::new();
-    let dev = match Device::open_render_asahi() {
-        Ok(d) => d,
-        Err(e) => {
-            tap.diag(format_args!("no device: {e}"));
-            tap.finish();
-        }
-    };
+    let dev = tap.require(Device::open_render_asahi(), "open the asahi render node");
     let p = dev.get_params(0).unwrap_or_default();
     let kstart = p.vm_end - p.vm_kernel_min_size.max(32 * GIB);
     let mut vc = drm_asahi_vm_create {

@@ -59,13 +59,7 @@ const SPARSE_TABLES: i64 = SPARSE_OPS as i64 + 1;
 const RW: u32 = DRM_ASAHI_BIND_READ | DRM_ASAHI_BIND_WRITE;
 
 fn op(flags: u32, handle: u32, range: u64, addr: u64) -> drm_asahi_gem_bind_op {
-    drm_asahi_gem_bind_op {
-        flags,
-        handle,
-        offset: 0,
-        range,
-        addr,
-    }
+    gpu::bind_op(flags, handle, 0, range, addr)
 }
 
 /// A snapshot of what the kernel says about memory.
@@ -157,12 +151,7 @@ fn destroy_vm(dev: &Device, vm_id: u32) -> io::Result<()> {
 }
 
 fn page_object(dev: &Device) -> io::Result<u32> {
-    let mut c = drm_asahi_gem_create {
-        size: PAGE,
-        ..Default::default()
-    };
-    dev.gem_create(&mut c)?;
-    Ok(c.handle)
+    gpu::create_bo(dev, PAGE)
 }
 
 /// The dense case, as the issue measured it.
@@ -485,23 +474,11 @@ fn with_job(tap: &mut Tap) {
 
 fn main() {
     let mut tap = Tap::new();
-    let dev = match Device::open_render_asahi() {
-        Ok(d) => d,
-        Err(e) => {
-            tap.ok(false, format_args!("open the render node # {e}"));
-            tap.finish();
-        }
-    };
+    let dev = tap.require(Device::open_render_asahi(), "open the render node");
     let exists = gpu::debugfs_dir()
         .is_some_and(|d| d.join("vm_table_pages").exists() && d.join("vm_spare_nodes").exists());
     tap.ok(exists, "debugfs vm_table_pages and vm_spare_nodes exist");
-    let obj = match page_object(&dev) {
-        Ok(o) => o,
-        Err(e) => {
-            tap.ok(false, format_args!("GEM_CREATE # {e}"));
-            tap.finish();
-        }
-    };
+    let obj = tap.require(page_object(&dev), "GEM_CREATE");
     dense(&mut tap, &dev, obj);
     sparse(&mut tap, &dev, obj);
     with_job(&mut tap);

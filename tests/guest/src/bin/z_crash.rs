@@ -20,6 +20,7 @@
 
 use agx_coredump::format::Dump;
 use asahi_guest_tests::gpu::{self, op, Ctx, DATA_VA};
+use asahi_guest_tests::kmsg;
 use asahi_guest_tests::Tap;
 use asahi_uapi::bindings::*;
 use std::process::Command;
@@ -55,52 +56,8 @@ fn outcomes(ctx: &Ctx, sos: &[u32]) -> (usize, usize, usize) {
     r
 }
 
-/// Whether a kernel log record (from /dev/kmsg, read without blocking) contains every one of
-/// `want`.
-fn kmsg_has(want: &[&str]) -> bool {
-    use std::io::Read;
-    use std::os::unix::fs::OpenOptionsExt;
-    let Ok(mut f) = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NONBLOCK)
-        .open("/dev/kmsg")
-    else {
-        return false;
-    };
-    let mut buf = vec![0u8; 8192];
-    loop {
-        match f.read(&mut buf) {
-            Ok(0) => return false,
-            Ok(n) => {
-                let rec = String::from_utf8_lossy(&buf[..n]);
-                if want.iter().all(|w| rec.contains(w)) {
-                    return true;
-                }
-            }
-            // EPIPE: records overwritten while reading; keep going.
-            Err(e) if e.raw_os_error() == Some(libc::EPIPE) => continue,
-            Err(_) => return false,
-        }
-    }
-}
-
 /// The firmware half's timestamp window, where the driver maps user timestamp buffers.
 const TS_WINDOW: std::ops::Range<u64> = 0xffff_ffae_1000_0000..0xffff_ffae_1400_0000;
-
-/// A GEM object of `size` bytes, mapped: `(handle, mapping)`.
-fn gem(dev: &asahi_uapi::Device, size: u64) -> Option<(u32, asahi_uapi::Mapping)> {
-    let mut c = drm_asahi_gem_create {
-        size,
-        ..Default::default()
-    };
-    dev.gem_create(&mut c).ok()?;
-    let mut o = drm_asahi_gem_mmap_offset {
-        handle: c.handle,
-        ..Default::default()
-    };
-    dev.gem_mmap_offset(&mut o).ok()?;
-    Some((c.handle, dev.mmap(o.offset, size as usize).ok()?))
-}
 
 /// A compute command for the stream at `va` writing its start and end timestamps into bound
 /// object `obj` at `start` and `end`.
@@ -181,13 +138,7 @@ fn main() {
     tap.ok(reload(), "the module reloads after a crash");
 
     // --- 2: crash under load ---
-    let mut ctx = match Ctx::new() {
-        Ok(c) => c,
-        Err(e) => {
-            tap.diag(format_args!("no context after reload: {e}"));
-            tap.finish();
-        }
-    };
+    let mut ctx = tap.require(Ctx::new(), "context after reload");
     // The firmware log: the firmware logs a job's fault, and the driver prints it.
     let fault_va: u64 = 0x0070_0000_0040;
     let faulted = (|| {
@@ -198,7 +149,7 @@ fn main() {
         gpu::fence_status(&ctx.dev, so).ok()
     })();
     let addr = format!("at {fault_va:#x}");
-    let logged = gpu::poll_until(3000, || kmsg_has(&["fw: GPU fault: ", &addr]));
+    let logged = gpu::poll_until(3000, || kmsg::logged(&["fw: GPU fault: ", &addr]));
     tap.ok(
         faulted == Some(-libc::EIO) && logged,
         format_args!("the firmware's fault log line reaches the kernel log (fence {faulted:?})"),
@@ -206,14 +157,14 @@ fn main() {
     // The driver's side: the Fault message made it read the fault register over MMIO and
     // decode it (reason, access, address, unit, context slot of the faulting VM).
     let decoded = gpu::poll_until(3000, || {
-        kmsg_has(&["GPU fault #1: Unmapped read ", &addr, "unit ", "vm slot "])
+        kmsg::logged(&["GPU fault #1: Unmapped read ", &addr, "unit ", "vm slot "])
     });
     tap.ok(
         decoded,
         "the driver decodes the fault from the fault register (reason, access, address, unit)",
     );
     tap.ok(
-        kmsg_has(&["fw: virtual AGX firmware 13.5 booted"]),
+        kmsg::logged(&["fw: virtual AGX firmware 13.5 booted"]),
         "the firmware's boot log line is in the kernel log",
     );
 
@@ -239,7 +190,7 @@ fn main() {
     // priority 3) write their start and end times into it.
     let mark = marker();
     let ts_size = 2 * gpu::PAGE;
-    let ts = gem(&ctx.dev, ts_size).and_then(|(handle, map)| {
+    let ts = gpu::gem(&ctx.dev, ts_size).ok().and_then(|(handle, map)| {
         let mut fill = vec![0u8; ts_size as usize];
         for chunk in fill[1024..].chunks_mut(mark.len()) {
             chunk.copy_from_slice(&mark[..chunk.len()]);
