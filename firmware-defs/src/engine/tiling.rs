@@ -402,14 +402,14 @@ impl TileInfo {
 
     /// `utile_config`: `(utile_w / 16) << 12 | (utile_h / 16) << 14 | log2(samples)`.
     pub const fn utile_config(&self) -> u32 {
-        (self.geometry.utile_width / 16) << 12
-            | (self.geometry.utile_height / 16) << 14
+        ((self.geometry.utile_width / 16) << 12)
+            | ((self.geometry.utile_height / 16) << 14)
             | self.samples_log2
     }
 
     /// G14X `ISP_MTILE_SIZE`: `utiles_per_mtile_y | utiles_per_mtile_x << 16`.
     pub const fn isp_mtile_size(&self) -> u32 {
-        self.utiles_per_mtile_y | self.utiles_per_mtile_x << 16
+        self.utiles_per_mtile_y | (self.utiles_per_mtile_x << 16)
     }
 
     /// Fragment `mtile_stride_dwords`: `(4 · rgn_size) << 24`.
@@ -437,15 +437,15 @@ impl TileInfo {
     /// (layers > 1 ? 0x1_0000_0000 : 0) | (utile_config & 0xf000) << 28`.
     pub const fn frg_tilecfg(&self) -> u64 {
         0x3_6011
-            | ((self.tiles_x - 1) as u64) << 44
-            | ((self.tiles_y - 1) as u64) << 53
+            | (((self.tiles_x - 1) as u64) << 44)
+            | (((self.tiles_y - 1) as u64) << 53)
             | 0x20_0000_0000
             | if self.geometry.layers > 1 {
                 0x1_0000_0000
             } else {
                 0
             }
-            | ((self.utile_config() & 0xf000) as u64) << 28
+            | (((self.utile_config() & 0xf000) as u64) << 28)
     }
 
     /// `VertexJobParams1.unk_f0`: `0x1c + align(meta1_blocks, 4)` on G13, 0x1c on G14X
