@@ -242,6 +242,24 @@ fn check_barrier(why: &Why<'_>, field: Field, barrier: u16, seen: u32) -> Result
     Ok(())
 }
 
+/// Checks a command's two barriers: `vdm_barrier` against the `renders` and `cdm_barrier`
+/// against the `computes` before it.
+fn check_barriers(
+    why: &Why<'_>,
+    at: usize,
+    hdr: &bindings::drm_asahi_cmd_header,
+    renders: u32,
+    computes: u32,
+) -> Result {
+    check_barrier(why, Field::Cmd(at, "vdm_barrier"), hdr.vdm_barrier, renders)?;
+    check_barrier(
+        why,
+        Field::Cmd(at, "cdm_barrier"),
+        hdr.cdm_barrier,
+        computes,
+    )
+}
+
 fn check_attachments(
     why: &Why<'_>,
     at: usize,
@@ -370,18 +388,7 @@ fn parse_cmdbuf(why: &Why<'_>, buf: &[u8], ts: &mut Timestamps<'_>) -> Result<Wo
         };
         match u32::from(hdr.cmd_type) {
             bindings::DRM_ASAHI_CMD_RENDER => {
-                check_barrier(
-                    why,
-                    Field::Cmd(cmd_at, "vdm_barrier"),
-                    hdr.vdm_barrier,
-                    renders,
-                )?;
-                check_barrier(
-                    why,
-                    Field::Cmd(cmd_at, "cdm_barrier"),
-                    hdr.cdm_barrier,
-                    computes,
-                )?;
+                check_barriers(why, cmd_at, &hdr, renders, computes)?;
                 let r = read_extensible::<bindings::drm_asahi_cmd_render>(
                     why,
                     Field::Cmd(cmd_at, "render"),
@@ -414,18 +421,7 @@ fn parse_cmdbuf(why: &Why<'_>, buf: &[u8], ts: &mut Timestamps<'_>) -> Result<Wo
                 renders += 1;
             }
             bindings::DRM_ASAHI_CMD_COMPUTE => {
-                check_barrier(
-                    why,
-                    Field::Cmd(cmd_at, "vdm_barrier"),
-                    hdr.vdm_barrier,
-                    renders,
-                )?;
-                check_barrier(
-                    why,
-                    Field::Cmd(cmd_at, "cdm_barrier"),
-                    hdr.cdm_barrier,
-                    computes,
-                )?;
+                check_barriers(why, cmd_at, &hdr, renders, computes)?;
                 let c = read_extensible::<bindings::drm_asahi_cmd_compute>(
                     why,
                     Field::Cmd(cmd_at, "compute"),

@@ -406,6 +406,26 @@ impl Firmware {
         })
     }
 
+    /// Firmware invariant: every work's address space is a page table in RAM (the driver only
+    /// ever names its own). Real firmware asserts and dies on such corruption; so does this
+    /// model (`Err` is the crash reason).
+    fn check_root(&self, work: &Work) -> Result<(), u32> {
+        if TablePhys::new(work.ttb).is_some() && PhysMem::ptr(work.ttb, 8).is_some() {
+            Ok(())
+        } else {
+            Err(CRASH_BAD_TTB)
+        }
+    }
+
+    /// Runs `work`'s control stream and reports its fault or timeout, if any.
+    fn run_work(&self, work: &Work) {
+        match self.run_stream(work) {
+            Ok(()) => {}
+            Err(Abort::Fault(f)) => self.report_fault(work, Some(&f)),
+            Err(Abort::Timeout) => self.report_fault(work, None),
+        }
+    }
+
     /// Consumes the `RunWorkQueue` messages on pipe `pipe` into the run list (the caller's
     /// context: the driver's doorbell; any context, allocates nothing). A message naming no
     /// queue in firmware memory, or a full run list, is a firmware crash.
@@ -480,24 +500,14 @@ impl Firmware {
             let work = self
                 .read_command(&space, cmd, run.context)
                 .ok_or(CRASH_BAD_QUEUE)?;
-            // Firmware invariant: every work's address space is a page table in RAM (the
-            // driver only ever names its own). Real firmware asserts and dies on such
-            // corruption; so does this model.
+            // A real command runs its microsequence; an interim virtual one its stream.
             let work = match work.sequence {
                 Some(seq) => self.run_sequence(&space, work, &seq)?,
                 None => {
-                    let root_ok =
-                        TablePhys::new(work.ttb).is_some() && PhysMem::ptr(work.ttb, 8).is_some();
-                    if !root_ok {
-                        return Err(CRASH_BAD_TTB);
-                    }
+                    self.check_root(&work)?;
                     self.timestamp(work.ts_start);
                     self.trace_work(rx::KTRACE_WORK_START, &work);
-                    match self.run_stream(&work) {
-                        Ok(()) => {}
-                        Err(Abort::Fault(f)) => self.report_fault(&work, Some(&f)),
-                        Err(Abort::Timeout) => self.report_fault(&work, None),
-                    }
+                    self.run_work(&work);
                     self.timestamp(work.ts_end);
                     work
                 }

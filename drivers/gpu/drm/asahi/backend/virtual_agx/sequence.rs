@@ -18,10 +18,8 @@
 //! driver wrote a corrupt sequence, and the firmware crashes.
 
 use super::memory::Space;
-use super::stream::Abort;
-use super::{Firmware, Work, CRASH_BAD_QUEUE, CRASH_BAD_TTB};
+use super::{Firmware, Work, CRASH_BAD_QUEUE};
 use crate::fw::job::{CommandType, ComputeJobParams1};
-use crate::fw::pgtable::TablePhys;
 use crate::fw::plain;
 use crate::fw::variants::g13_v13_5 as fwv;
 use core::mem::{offset_of, size_of};
@@ -100,12 +98,7 @@ impl Firmware {
                     work.stream = space.read_u64_unaligned(at).map_err(|_| CRASH_BAD_QUEUE)?;
                     work.vm_slot = s.vm_slot;
                     work.ttb = self.slot_ttb(s.vm_slot);
-                    // Firmware invariant: the work's address space is a page table in RAM.
-                    let root_ok = TablePhys::new(work.ttb).is_some()
-                        && super::memory::PhysMem::ptr(work.ttb, 8).is_some();
-                    if !root_ok {
-                        return Err(CRASH_BAD_TTB);
-                    }
+                    self.check_root(&work)?;
                     self.trace_work(super::rx::KTRACE_WORK_START, &work);
                     launched = true;
                 }
@@ -118,11 +111,7 @@ impl Firmware {
                 Op::WaitForIdle(_) | Op::WaitForIdle2 => {
                     if launched {
                         launched = false;
-                        match self.run_stream(&work) {
-                            Ok(()) => {}
-                            Err(Abort::Fault(f)) => self.report_fault(&work, Some(&f)),
-                            Err(Abort::Timeout) => self.report_fault(&work, None),
-                        }
+                        self.run_work(&work);
                     }
                 }
                 Op::FinalizeCompute(_) => {
