@@ -119,6 +119,10 @@ plain_layout! {
         pub meta: JobMeta,
         /// Padding.
         pub pad_54: u32,
+        /// The queue's `usc_exec_base`: what the control stream's USC-relative pipeline and
+        /// shader pointers are relative to (the real `RunVertex` carries it in its job
+        /// parameters as `usc_exec_base_ta`).
+        pub usc_base: U64,
     }
 }
 
@@ -128,7 +132,7 @@ impl VirtualRunCommand {
 }
 
 const _: () = assert!(core::mem::offset_of!(VirtualRunCommand, meta) == 0x28);
-const _: () = assert!(core::mem::size_of::<VirtualRunCommand>() == 0x58);
+const _: () = assert!(core::mem::size_of::<VirtualRunCommand>() == 0x60);
 
 plain_layout! {
     /// Completion bookkeeping embedded in every run command (0x2c bytes): the stamp the firmware

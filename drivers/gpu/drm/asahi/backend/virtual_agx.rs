@@ -169,7 +169,10 @@ struct Work {
     /// The page-table root of the command's context slot, from the TTBAT (0: none).
     ttb: u64,
     tag: CommandType,
+    /// The control stream (CDM for compute, VDM for vertex work; 0: nothing to run) and what
+    /// its USC-relative pointers are relative to (the queue's `usc_exec_base`).
     stream: u64,
+    usc_base: u64,
     ts_start: u64,
     ts_end: u64,
     /// The microsequence of a real run command (`None`: an interim virtual command, whose
@@ -400,6 +403,7 @@ impl Firmware {
             ttb: self.slot_ttb(c.vm_slot),
             tag,
             stream: c.stream.va(),
+            usc_base: c.usc_base.0,
             ts_start: c.ts_start.va(),
             ts_end: c.ts_end.va(),
             sequence: None,

@@ -23,7 +23,7 @@ use super::compute::ComputeCommand;
 use super::{TimestampBuffer, VmSlot, WorkQueue};
 use crate::bindings;
 use crate::fw::job::{CommandType, JobMeta, VirtualRunCommand};
-use crate::fw::types::GpuPtr;
+use crate::fw::types::{GpuPtr, U64};
 use crate::fwalloc::{FwObject, HeapKind};
 use crate::kernel_ext::dma_fence::Fence;
 use crate::kernel_ext::explicit_drop::ExplicitDrop;
@@ -205,6 +205,7 @@ impl Job {
                     ..JobMeta::default()
                 },
                 pad_54: 0,
+                usc_base: U64(usc_exec_base),
             };
             let cmd = FwObject::new(wq.gpu.fw(), HeapKind::Private, &cmd)?;
             commands.push(Command::Virtual(cmd))?;

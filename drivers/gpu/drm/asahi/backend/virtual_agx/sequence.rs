@@ -60,6 +60,7 @@ impl Firmware {
             tag: CommandType::RunCompute,
             // Known once the sequence's Start op runs.
             stream: 0,
+            usc_base: 0,
             ts_start: 0,
             ts_end: 0,
             sequence: Some(Sequence {
@@ -96,6 +97,9 @@ impl Firmware {
                     let at = s.job_params1.va()
                         + offset_of!(ComputeJobParams1, cdm_ctrl_stream_base) as u64;
                     work.stream = space.read_u64_unaligned(at).map_err(|_| CRASH_BAD_QUEUE)?;
+                    let at =
+                        s.job_params1.va() + offset_of!(ComputeJobParams1, usc_exec_base_cp) as u64;
+                    work.usc_base = space.read_u64_unaligned(at).map_err(|_| CRASH_BAD_QUEUE)?;
                     work.vm_slot = s.vm_slot;
                     work.ttb = self.slot_ttb(s.vm_slot);
                     self.check_root(&work)?;
