@@ -1,6 +1,10 @@
 //! Helpers for tests that run GPU work on the virtual AGX: a context (VM, queue, mapped
-//! buffers), the virtual control stream encoding, and syncobj waits.
+//! buffers), jobs in the hardware's encoding (Mesa-shaped CDM and VDM control streams launching
+//! virtual shaders), and syncobj waits.
 
+use agx_firmware_defs::ctrl_stream::cdm::{CdmBlock, Grid, Launch};
+use agx_firmware_defs::ctrl_stream::vdm::{IndexList, VdmBlock, VdmState};
+use agx_firmware_defs::ctrl_stream::{usc, virt, Chip, ShaderRegs, StreamError, Writer};
 use asahi_uapi::{bindings::*, Device, Mapping};
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
@@ -12,9 +16,15 @@ pub const DATA_VA: u64 = 1 << 36;
 /// Where test contexts put their command-stream buffer.
 pub const CMD_VA: u64 = (1 << 36) + (64 << 20);
 
-/// Virtual control stream opcodes (see the driver's `backend/virtual_agx.rs`).
+/// What the test queues' USC-relative pointers (pipelines, shader code) are relative to: the
+/// data buffer, so that everything in the data and command buffers is within the 4 GiB a
+/// USC-relative pointer reaches.
+pub const USC_BASE: u64 = DATA_VA;
+
+/// Opcodes of the virtual shader's op list (firmware-defs `ctrl_stream::virt`, the virtual
+/// AGX's documented convention for shaders it can run).
 pub mod op {
-    /// End of stream.
+    /// End of program.
     pub const END: u32 = 0;
     /// `*(u32 *)a = b`.
     pub const WRITE32: u32 = 1;
@@ -30,16 +40,103 @@ pub mod op {
     pub const READ32: u32 = 6;
 }
 
-/// Encodes a control stream from `(opcode, a, b, c)` ops, appending `END`.
-pub fn stream(ops: &[(u32, u64, u64, u64)]) -> Vec<u8> {
-    let mut v = Vec::new();
-    for &(o, a, b, c) in ops.iter().chain([(op::END, 0, 0, 0)].iter()) {
-        v.extend_from_slice(&u64::from(o).to_le_bytes());
-        v.extend_from_slice(&a.to_le_bytes());
-        v.extend_from_slice(&b.to_le_bytes());
-        v.extend_from_slice(&c.to_le_bytes());
+/// Bytes of a job (see [`cdm_job`]) before its USC words: room for either control stream.
+const JOB_STREAM: u64 = 128;
+/// Bytes of a job before its shader code.
+const JOB_CODE: u64 = 192;
+
+/// A virtual shader: the marker, then `ops` (raw `(opcode, a, b, c)`, so that tests can write
+/// bad ones) and `END`.
+pub fn program(ops: &[(u32, u64, u64, u64)]) -> Vec<u8> {
+    let all: Vec<_> = ops.iter().copied().chain([(op::END, 0, 0, 0)]).collect();
+    let mut v = virt::header(all.len())
+        .expect("virtual shader too long")
+        .to_vec();
+    for &o in &all {
+        v.extend_from_slice(&virt::encode_raw(o));
     }
     v
+}
+
+/// The USC-relative form of `va` for a queue whose `usc_exec_base` is `usc_base`.
+fn usc_rel(va: u64, usc_base: u64) -> u32 {
+    va.checked_sub(usc_base)
+        .and_then(|d| u32::try_from(d).ok())
+        .expect("job out of reach of usc_exec_base")
+}
+
+/// The USC words binding the shader at `code`, as Mesa links them (Shader, then No preshader).
+fn usc_words(code: u32) -> Vec<u8> {
+    let mut w = [0u8; 8];
+    let n = usc::encode_shader(code, &mut w).unwrap();
+    let n = n + usc::encode_no_preshader(&mut w[n..]).unwrap();
+    w[..n].to_vec()
+}
+
+fn encode(f: impl FnOnce(&mut Writer<'_>) -> Result<(), StreamError>) -> Vec<u8> {
+    let mut buf = [0u8; JOB_STREAM as usize];
+    let mut w = Writer::new(&mut buf);
+    f(&mut w).expect("stream encoding");
+    w.written().to_vec()
+}
+
+/// Lays a job out for address `va` (64-byte aligned): the stream `stream` at `va`, the USC
+/// words at `va + 128`, the virtual shader running `ops` at `va + 192`.
+fn job(va: u64, usc_base: u64, ops: &[(u32, u64, u64, u64)], vdm: bool) -> Vec<u8> {
+    assert_eq!(va % 64, 0, "jobs are 64-byte aligned");
+    let pipe = usc_rel(va + JOB_STREAM, usc_base);
+    let code = usc_rel(va + JOB_CODE, usc_base);
+    let stream = if vdm {
+        // What Mesa's `agx_vdm_draw` path writes for one draw: the VDM state naming the vertex
+        // pipeline, the draw, the terminate.
+        let state = VdmState {
+            vs_word0: Some(ShaderRegs::new(0, 0, 1, 0).unwrap()),
+            vs_word1: Some(pipe),
+            vertex_outputs: Some(0),
+            ..VdmState::default()
+        };
+        encode(|w| {
+            VdmBlock::State(state).encode(w)?;
+            VdmBlock::IndexList(IndexList::mesa_direct(3, 3, 1, 0)).encode(w)?;
+            VdmBlock::Terminate.encode(w)
+        })
+    } else {
+        // What Mesa's `hk_dispatch_with_usc` writes for one dispatch, its barrier, the
+        // terminate.
+        let grid = Grid::Direct {
+            global: [1, 1, 1],
+            local: [1, 1, 1],
+        };
+        let launch = Launch::mesa(0, 0, pipe, grid).unwrap();
+        encode(|w| {
+            CdmBlock::Launch(launch).encode(Chip::G13G, w)?;
+            CdmBlock::mesa_barrier(Chip::G13G).encode(Chip::G13G, w)?;
+            CdmBlock::Terminate.encode(Chip::G13G, w)
+        })
+    };
+    let mut v = stream;
+    v.resize(JOB_STREAM as usize, 0);
+    v.extend(usc_words(code));
+    v.resize(JOB_CODE as usize, 0);
+    v.extend(program(ops));
+    v
+}
+
+/// A compute job for address `va`: a Mesa-shaped CDM stream at `va` launching a virtual shader
+/// that runs `ops`, for a queue whose `usc_exec_base` is [`USC_BASE`].
+pub fn cdm_job(va: u64, ops: &[(u32, u64, u64, u64)]) -> Vec<u8> {
+    job(va, USC_BASE, ops, false)
+}
+
+/// A vertex job for address `va`: a Mesa-shaped VDM stream at `va` drawing with a virtual
+/// vertex shader that runs `ops`, for a queue whose `usc_exec_base` is [`USC_BASE`].
+pub fn vdm_job(va: u64, ops: &[(u32, u64, u64, u64)]) -> Vec<u8> {
+    job(va, USC_BASE, ops, true)
+}
+
+/// [`cdm_job`] for a queue whose `usc_exec_base` is `usc_base`.
+pub fn cdm_job_for(va: u64, usc_base: u64, ops: &[(u32, u64, u64, u64)]) -> Vec<u8> {
+    job(va, usc_base, ops, false)
 }
 
 /// A device context with a VM, a queue, a 1 MiB data buffer at [`DATA_VA`] and a 1 MiB
@@ -152,7 +249,7 @@ impl Ctx {
         let mut qc = drm_asahi_queue_create {
             vm_id,
             priority: DRM_ASAHI_PRIORITY_MEDIUM,
-            usc_exec_base: 0x1_0000_0000,
+            usc_exec_base: USC_BASE,
             ..Default::default()
         };
         dev.queue_create(&mut qc)?;
@@ -172,19 +269,31 @@ impl Ctx {
         let mut q = drm_asahi_queue_create {
             vm_id: self.vm,
             priority: DRM_ASAHI_PRIORITY_MEDIUM,
-            usc_exec_base: 1 << 32,
+            usc_exec_base: USC_BASE,
             ..Default::default()
         };
         self.dev.queue_create(&mut q).map(|()| q.queue_id)
     }
 
-    /// Writes a control stream into the command buffer and returns its GPU address.
+    /// Writes a compute job running `ops` ([`cdm_job`]) into the command buffer and returns
+    /// its CDM stream's GPU address.
     pub fn put_stream(&mut self, ops: &[(u32, u64, u64, u64)]) -> u64 {
-        let s = stream(ops);
-        if self.next_cmd + s.len() as u64 > 1 << 20 {
+        self.put_job(ops, false)
+    }
+
+    /// Writes a vertex job running `ops` ([`vdm_job`]) into the command buffer and returns its
+    /// VDM stream's GPU address.
+    pub fn put_vdm(&mut self, ops: &[(u32, u64, u64, u64)]) -> u64 {
+        self.put_job(ops, true)
+    }
+
+    fn put_job(&mut self, ops: &[(u32, u64, u64, u64)], vdm: bool) -> u64 {
+        let len = JOB_CODE + program(ops).len() as u64;
+        if self.next_cmd + len > 1 << 20 {
             self.next_cmd = 0;
         }
         let at = self.next_cmd;
+        let s = job(CMD_VA + at, USC_BASE, ops, vdm);
         self.cmd_map.write(at as usize, &s);
         self.next_cmd = (at + s.len() as u64 + 63) & !63;
         CMD_VA + at

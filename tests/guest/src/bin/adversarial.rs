@@ -148,8 +148,8 @@ fn overflow(tap: &mut Tap, ctx: &Ctx) {
 fn toctou(tap: &mut Tap, ctx: &mut Ctx) {
     // Two streams at addresses differing in one byte only (byte 1: 0x10 or 0x20).
     let (a, b) = (CMD_VA + 0x1000, CMD_VA + 0x2000);
-    let sa = gpu::stream(&[(op::WRITE32, DATA_VA + 0x300, 0xaaaa, 0)]);
-    let sb = gpu::stream(&[(op::WRITE32, DATA_VA + 0x300, 0xbbbb, 0)]);
+    let sa = gpu::cdm_job(a, &[(op::WRITE32, DATA_VA + 0x300, 0xaaaa, 0)]);
+    let sb = gpu::cdm_job(b, &[(op::WRITE32, DATA_VA + 0x300, 0xbbbb, 0)]);
     ctx.cmd_map.write((a - CMD_VA) as usize, &sa);
     ctx.cmd_map.write((b - CMD_VA) as usize, &sb);
     let cmd = gpu::compute_cmd(a);
@@ -270,7 +270,7 @@ fn destroyed_syncobj(tap: &mut Tap) {
     let mut q2 = drm_asahi_queue_create {
         vm_id: ctx.vm,
         priority: DRM_ASAHI_PRIORITY_MEDIUM,
-        usc_exec_base: 1 << 32,
+        usc_exec_base: gpu::USC_BASE,
         ..Default::default()
     };
     let r = ctx.dev.queue_create(&mut q2);
@@ -317,7 +317,7 @@ fn destroyed_syncobj(tap: &mut Tap) {
         let mut q = drm_asahi_queue_create {
             vm_id: c.vm,
             priority: DRM_ASAHI_PRIORITY_MEDIUM,
-            usc_exec_base: 1 << 32,
+            usc_exec_base: gpu::USC_BASE,
             ..Default::default()
         };
         let Ok(s) = c.dev.syncobj_create(0) else {

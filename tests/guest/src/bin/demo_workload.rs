@@ -52,7 +52,7 @@ fn main() {
     let bin = ctx.dev.syncobj_create(0).expect("syncobj");
     let tl = ctx.dev.syncobj_create(0).expect("syncobj");
     let cs = ctx.put_stream(&[(op::FILL, DATA_VA + PAGE, 0x42, PAGE)]);
-    let vs = ctx.put_stream(&[
+    let vs = ctx.put_vdm(&[
         (op::COPY, DATA_VA + 2 * PAGE, DATA_VA + PAGE, 64),
         (op::WRITE32, DATA_VA, 0xf00d, 0),
     ]);

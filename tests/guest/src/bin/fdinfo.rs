@@ -120,7 +120,7 @@ fn main() {
     );
 
     // A render job on the same client: the render counter moves, compute stays.
-    let render = busy.put_stream(&[(op::DELAY, 0, 0, 100_000)]);
+    let render = busy.put_vdm(&[(op::DELAY, 0, 0, 100_000)]);
     let r = (|| {
         let so = busy.dev.syncobj_create(0)?;
         let cmd = gpu::render_cmd(render, 0xffff, 0xffff);

@@ -58,7 +58,7 @@ fn hoard(n: usize) -> (Option<Device>, usize, Option<std::io::Error>) {
         let mut qc = drm_asahi_queue_create {
             vm_id,
             priority: DRM_ASAHI_PRIORITY_MEDIUM,
-            usc_exec_base: 1 << 32,
+            usc_exec_base: gpu::USC_BASE,
             ..Default::default()
         };
         if let Err(e) = dev.queue_create(&mut qc) {

@@ -38,7 +38,7 @@ fn main() {
     // out-syncs (binary + timeline point).
     let tl = ctx.dev.syncobj_create(0).unwrap_or(0);
     let cs = ctx.put_stream(&[(op::FILL, DATA_VA + PAGE, 0x5a, PAGE)]);
-    let vs = ctx.put_stream(&[(op::COPY, DATA_VA + 2 * PAGE, DATA_VA + PAGE, 256)]);
+    let vs = ctx.put_vdm(&[(op::COPY, DATA_VA + 2 * PAGE, DATA_VA + PAGE, 256)]);
     let cmd = gpu::frame_cmd(cs, vs, 48);
     let r = ctx
         .dev

@@ -210,7 +210,7 @@ fn main() {
     let mut low = drm_asahi_queue_create {
         vm_id: ctx.vm,
         priority: DRM_ASAHI_PRIORITY_LOW,
-        usc_exec_base: 0x1_0000_0000,
+        usc_exec_base: gpu::USC_BASE,
         ..Default::default()
     };
     let low_ok = ctx.dev.queue_create(&mut low).is_ok();

@@ -67,7 +67,7 @@ impl Fuzzer<'_> {
                 let mut a = drm_asahi_queue_create {
                     vm_id: id,
                     priority: DRM_ASAHI_PRIORITY_MEDIUM,
-                    usc_exec_base: 1 << 32,
+                    usc_exec_base: gpu::USC_BASE,
                     ..Default::default()
                 };
                 let r = d.queue_create(&mut a);
@@ -82,7 +82,7 @@ impl Fuzzer<'_> {
                 self.judge("chaos QUEUE_DESTROY", A_DESTROY, u, t, &r, &a);
             }
             7..=8 => {
-                let s = self.gen_stream();
+                let s = self.gen_stream(false);
                 let cmd = gpu::compute_cmd(s);
                 let syncs = [gpu::sync(self.rng.range(1, 8) as u32)];
                 let (ins, outs): (&[drm_asahi_sync], &[drm_asahi_sync]) = match self.rng.below(3) {

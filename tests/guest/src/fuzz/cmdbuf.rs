@@ -19,8 +19,9 @@ impl Fuzzer<'_> {
         }
     }
 
-    /// Writes a random control stream into the command buffer; returns its GPU address.
-    pub(super) fn gen_stream(&mut self) -> u64 {
+    /// Writes a random job (a Mesa-shaped VDM stream if `vdm`, else CDM, launching a virtual
+    /// shader of random ops) into the command buffer; returns its stream's GPU address.
+    pub(super) fn gen_stream(&mut self, vdm: bool) -> u64 {
         let n = self.rng.range(0, 6);
         let mut ops = Vec::new();
         for _ in 0..n {
@@ -43,12 +44,16 @@ impl Fuzzer<'_> {
             };
             ops.push(o);
         }
-        let bytes = gpu::stream(&ops);
-        let len = bytes.len() as u64;
+        let len = gpu::cdm_job(CMD_VA, &ops).len() as u64;
         if self.next_stream + len > BUF_SIZE {
             self.next_stream = 0;
         }
         let at = self.next_stream;
+        let bytes = if vdm {
+            gpu::vdm_job(CMD_VA + at, &ops)
+        } else {
+            gpu::cdm_job(CMD_VA + at, &ops)
+        };
         if let Some(m) = &self.cmd.1 {
             m.write(at as usize, &bytes);
         }
@@ -130,7 +135,7 @@ impl Fuzzer<'_> {
                     let vdm = self.barrier(renders, &mut v);
                     let cdm = self.barrier(computes, &mut v);
                     let mut c = [0u8; 64];
-                    let s = self.gen_stream();
+                    let s = self.gen_stream(false);
                     c[8..16].copy_from_slice(&s.to_le_bytes());
                     if self.defect(1, 16) {
                         c[0] = 1;
@@ -147,7 +152,7 @@ impl Fuzzer<'_> {
                     let vdm = self.barrier(renders, &mut v);
                     let cdm = self.barrier(computes, &mut v);
                     let mut r = [0u8; 240];
-                    let s = self.gen_stream();
+                    let s = self.gen_stream(true);
                     r[8..16].copy_from_slice(&s.to_le_bytes());
                     r[158] = 1;
                     let known = DRM_ASAHI_RENDER_VERTEX_SCRATCH

@@ -35,7 +35,7 @@ impl Fuzzer<'_> {
             usc_exec_base: if self.rng.chance(1, 4) {
                 self.rng.edge_u64()
             } else {
-                1 << 32
+                crate::gpu::USC_BASE
             },
         };
         let t = Instant::now();

@@ -25,7 +25,7 @@
 //!   later) into its run list; its "firmware core", a work item, runs each queue's commands from
 //!   the ring's firmware read index (`RingState::gpu_rptr`, which it advances) up to the
 //!   announced write index: it reads each run command (`fw::job::VirtualRunCommand`) and runs
-//!   its *virtual control stream* (below). With one core, a queue's commands run in ring order
+//!   its control stream (below). With one core, a queue's commands run in ring order
 //!   whatever their unit, which honours every barrier of the uAPI. Device control (`Initialize`,
 //!   `DestroyContext`: drop the context's queued runs, stop its commands after the one running,
 //!   acknowledge; context 0 is a cache flush) and FwCtl run on a work item of their own and are
@@ -58,14 +58,21 @@
 //! walk happens only on a miss; a fault (missing entry) is never cached, a permission fault is
 //! checked against the cached permissions.
 //!
-//! # Virtual control stream
+//! # Control streams and shaders
 //!
-//! A stream is a sequence of 32-byte ops at a GPU address, ended by `END` or after
-//! [`stream::MAX_OPS`] ops. Each op is `{ u32 opcode, u32 pad, u64 a, u64 b, u64 c }`, little endian:
+//! A unit of work's control stream is the one userspace wrote, in the hardware's encoding: the
+//! CDM stream of a compute command, the VDM stream of a render command's vertex half. The
+//! model walks it as the GPU does ([`stream`], over the shared `fw::ctrl_stream` decoders):
+//! blocks in order, links and calls followed, every address a word names read through the
+//! work's page tables (a bad one is a GPU fault with its real encoding), until a Stream
+//! Terminate; an unterminated or looping stream is a timeout. It cannot run AGX shader code:
+//! a launch (or a draw, through the vertex shader of the state in force) whose shader code
+//! starts with the *virtual shader* marker (`b"AGXVIRT\0"`, version, length; see
+//! `fw::ctrl_stream::virt`) runs the op list after it:
 //!
 //! | opcode | name | effect |
 //! |---|---|---|
-//! | 0 | `END` | end of stream |
+//! | 0 | `END` | end of the program |
 //! | 1 | `WRITE32` | `*(u32 *)a = b` |
 //! | 2 | `WRITE64` | `*(u64 *)a = b` |
 //! | 3 | `COPY` | copy `c` bytes from `b` to `a` (at most 1 MiB) |
@@ -73,11 +80,12 @@
 //! | 5 | `DELAY` | busy the unit for `c` microseconds (at most 100 ms) |
 //! | 6 | `READ32` | read `*(u32 *)a` and discard it (to fault on purpose) |
 //!
-//! An unknown opcode or an oversize op faults the work (unit: the work's unit). A unit of work
-//! that runs longer than [`stream::WORK_TIMEOUT_MS`] of wall-clock time, whatever it does, is stopped
-//! and reported as timed out (a Timeout message naming the work's event slot, as real firmware
-//! reports it); the firmware then goes on with the next
-//! work, so one client cannot hold the GPU.
+//! and any other shader runs as a no-op, so a stream Mesa writes completes. A corrupt stream
+//! (unknown block, bad USC words, bad marker or op) faults at the offending word. A unit of
+//! work that runs longer than [`stream::WORK_TIMEOUT_MS`] of wall-clock time, whatever it does,
+//! is stopped and reported as timed out (a Timeout message naming the work's event slot, as
+//! real firmware reports it); the firmware then goes on with the next work, so one client
+//! cannot hold the GPU.
 //!
 //! # Locks
 //!

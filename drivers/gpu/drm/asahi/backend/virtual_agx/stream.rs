@@ -1,29 +1,44 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 
-//! The firmware core's execution of one unit of work: its virtual control stream (see the
-//! table in [`super`]) and the wall-clock limit past which it is stopped (the report of a fault
-//! or timeout is in [`super::events`]).
+//! The GPU's execution of one unit of work: it walks the real control stream userspace wrote
+//! (CDM for compute, VDM for vertex work) through the work's address space, and runs what each
+//! launch or draw binds, within a wall-clock limit (the report of a fault or timeout is in
+//! [`super::events`]).
+//!
+//! The walk is the shared `fw::ctrl_stream::walk` (Mesa's block encodings, links, calls,
+//! returns, barriers, terminate): every address a word names is read through the page tables,
+//! so a bad one is a GPU fault at that address with the walk's real encoding (level, reason,
+//! read). A launch runs its shader (the CDM Launch's pipeline, resolved through the USC words
+//! relative to the queue's `usc_exec_base`); a draw runs the vertex shader of the VDM state in
+//! force. The model cannot run AGX code, so a shader runs as the *virtual shader* convention of
+//! `fw::ctrl_stream::virt` says: code starting with the `AGXVIRT` marker runs the op list after
+//! it (WRITE32, WRITE64, COPY, FILL, DELAY, READ32), any other code is a no-op.
+//!
+//! A stream that cannot be decoded (an unknown block, a bad USC word, a bad virtual shader, a
+//! return without a call, calls nested too deep) is a GPU fault at the offending word (read,
+//! no access); an unterminated or looping stream, or one that runs past [`WORK_TIMEOUT_MS`],
+//! is stopped and reported as a timeout.
 
 use super::memory::{Fault, Space};
 use super::{Firmware, Work};
 use crate::bindings;
+use crate::fw::ctrl_stream::{self, virt, walk, Chip, GpuMemory, StreamError};
 use crate::fw::fault::FaultReason;
+use crate::fw::job::CommandType;
+use kernel::time::Ktime;
 
-/// Most ops one control stream may run.
-pub(crate) const MAX_OPS: u64 = 4096;
-/// Largest COPY or FILL.
-pub(super) const MAX_BULK: u64 = 1 << 20;
-/// Longest DELAY, in microseconds.
-pub(super) const MAX_DELAY_US: u64 = 100_000;
-/// Longest a unit of work may run (wall clock, whatever its ops) before the firmware stops it
-/// and reports a timeout.
+/// Longest a unit of work may run (wall clock, whatever its stream) before the firmware stops
+/// it and reports a timeout.
 pub(crate) const WORK_TIMEOUT_MS: i64 = 2000;
+
+/// The modelled GPU (t8103, M1): what the CDM Launch encoding depends on.
+const CHIP: Chip = Chip::G13G;
 
 /// Why a unit of work stopped early.
 pub(super) enum Abort {
     /// A GPU fault.
     Fault(Fault),
-    /// It ran past [`WORK_TIMEOUT_MS`].
+    /// It ran past [`WORK_TIMEOUT_MS`], or its stream did not terminate.
     Timeout,
 }
 
@@ -33,8 +48,98 @@ impl From<Fault> for Abort {
     }
 }
 
+/// A work's address space as the stream walker reads it, keeping the last fault in the
+/// model's encoding (the walker only reports its address).
+struct Mem<'s, 'a> {
+    space: &'s Space<'a>,
+    fault: Option<Fault>,
+}
+
+impl Mem<'_, '_> {
+    /// Records a fault of a write (or a read outside the walker) and converts it for the walker.
+    fn keep(&mut self, f: Fault) -> StreamError {
+        let va = f.address;
+        self.fault = Some(f);
+        StreamError::Fault(ctrl_stream::Fault { va })
+    }
+}
+
+impl GpuMemory for Mem<'_, '_> {
+    fn read(&mut self, va: u64, buf: &mut [u8]) -> Result<(), ctrl_stream::Fault> {
+        self.space.read_bytes(va, buf).map_err(|f| {
+            let va = f.address;
+            self.fault = Some(f);
+            ctrl_stream::Fault { va }
+        })
+    }
+}
+
+/// Runs the shaders of launches and draws, checking the wall clock between ops.
+struct Runner {
+    start: Ktime,
+}
+
+impl Runner {
+    fn check_time(&self, va: u64) -> Result<(), StreamError> {
+        if (Ktime::ktime_get() - self.start).to_ms() >= WORK_TIMEOUT_MS {
+            Err(StreamError::Timeout { va })
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Runs the shader whose code is at `code` (if any): its virtual ops if it carries the
+    /// marker, nothing otherwise.
+    fn run_shader(
+        &self,
+        mem: &mut Mem<'_, '_>,
+        at: u64,
+        code: Option<u64>,
+    ) -> Result<(), StreamError> {
+        self.check_time(at)?;
+        let Some(code) = code else {
+            return Ok(());
+        };
+        let Some(prog) = virt::parse_virtual_shader(mem, code)? else {
+            return Ok(());
+        };
+        let mut i = 0;
+        while let Some(op) = prog.op(mem, i)? {
+            self.check_time(at)?;
+            let space = mem.space;
+            let r = match op {
+                virt::Op::End => return Ok(()),
+                virt::Op::Write32 { addr, value } => space.write(addr, &value.to_le_bytes()),
+                virt::Op::Write64 { addr, value } => space.write(addr, &value.to_le_bytes()),
+                virt::Op::Copy { dst, src, len } => space.copy(dst, src, len),
+                virt::Op::Fill { dst, byte, len } => space.fill(dst, byte, len),
+                virt::Op::Delay { us } => {
+                    // SAFETY: Plain sleep in process context (the firmware core is a work
+                    // item); `us` is at most `virt::MAX_DELAY_US` (100 ms).
+                    unsafe { bindings::asahi_helper_fsleep(us as _) };
+                    Ok(())
+                }
+                virt::Op::Read32 { addr } => space.translate(addr, 4, false).map(|_| ()),
+            };
+            r.map_err(|f| mem.keep(f))?;
+            i += 1;
+        }
+        Ok(())
+    }
+}
+
+impl<'s, 'a> walk::Visitor<Mem<'s, 'a>> for Runner {
+    fn launch(&mut self, mem: &mut Mem<'s, 'a>, d: &walk::Dispatch) -> Result<(), StreamError> {
+        self.run_shader(mem, d.va, d.shader.code_va)
+    }
+
+    fn draw(&mut self, mem: &mut Mem<'s, 'a>, d: &walk::Draw) -> Result<(), StreamError> {
+        self.run_shader(mem, d.va, d.vertex.and_then(|s| s.code_va))
+    }
+}
+
 impl Firmware {
-    /// Runs one unit of work's control stream.
+    /// Walks one unit of work's control stream and runs what it launches.
     pub(super) fn run_stream(&self, work: &Work) -> Result<(), Abort> {
         if work.stream == 0 {
             return Ok(());
@@ -47,43 +152,53 @@ impl Firmware {
                 reason: FaultReason::Unmapped,
             }));
         };
-        let start = kernel::time::Ktime::ktime_get();
-        let elapsed_ms = || (kernel::time::Ktime::ktime_get() - start).to_ms();
-        for i in 0..MAX_OPS {
-            if elapsed_ms() >= WORK_TIMEOUT_MS {
-                return Err(Abort::Timeout);
+        let mut mem = Mem {
+            space: &space,
+            fault: None,
+        };
+        let cfg = walk::Config {
+            chip: CHIP,
+            usc_base: work.usc_base,
+            limits: walk::Limits::default(),
+        };
+        let mut runner = Runner {
+            start: Ktime::ktime_get(),
+        };
+        let r = match work.tag {
+            CommandType::RunCompute => {
+                walk::walk_cdm(&mut mem, work.stream, &cfg, &mut runner).map(|_| ())
             }
-            let at = work.stream.wrapping_add(i * 32);
-            let op = space.read_u64(at)?;
-            let a = space.read_u64(at.wrapping_add(8))?;
-            let b = space.read_u64(at.wrapping_add(16))?;
-            let c = space.read_u64(at.wrapping_add(24))?;
-            let bad = Fault {
-                address: at,
+            _ => walk::walk_vdm(&mut mem, work.stream, &cfg, &mut runner).map(|_| ()),
+        };
+        match r {
+            Ok(()) => Ok(()),
+            Err(StreamError::Fault(f)) => Err(Abort::Fault(mem.fault.take().unwrap_or(Fault {
+                address: f.va,
+                level: 3,
+                read: true,
+                reason: FaultReason::Unmapped,
+            }))),
+            Err(StreamError::Timeout { .. }) => Err(Abort::Timeout),
+            Err(e) => Err(Abort::Fault(Fault {
+                address: error_va(&e),
                 level: 3,
                 read: true,
                 reason: FaultReason::NoAccess,
-            };
-            // CAST: the opcode is the low word.
-            match op as u32 {
-                0 => return Ok(()),
-                // CAST: WRITE32 stores the low 32 bits of `b`.
-                1 => space.write(a, &(b as u32).to_le_bytes())?,
-                2 => space.write(a, &b.to_le_bytes())?,
-                3 if c <= MAX_BULK => space.copy(a, b, c)?,
-                // CAST: FILL uses the low byte of `b`.
-                4 if c <= MAX_BULK => space.fill(a, b as u8, c)?,
-                5 if c <= MAX_DELAY_US => {
-                    // CAST: at most 100 ms.
-                    // SAFETY: Plain sleep in process context (the firmware core is a work item).
-                    unsafe { bindings::asahi_helper_fsleep(c as _) };
-                }
-                6 => {
-                    space.translate(a, 4, false)?;
-                }
-                _ => return Err(Abort::Fault(bad)),
-            }
+            })),
         }
-        Ok(())
+    }
+}
+
+/// The address a stream error names (0 for one that names none).
+fn error_va(e: &StreamError) -> u64 {
+    match *e {
+        StreamError::Unknown { va, .. }
+        | StreamError::DepthOverflow { va }
+        | StreamError::ReturnUnderflow { va }
+        | StreamError::BadUsc { va, .. }
+        | StreamError::BadVirtual { va, .. }
+        | StreamError::Timeout { va } => va,
+        StreamError::Fault(f) => f.va,
+        _ => 0,
     }
 }
