@@ -50,7 +50,10 @@ fn outcomes(ctx: &Ctx, sos: &[u32]) -> (usize, usize, usize) {
         match gpu::wait(&ctx.dev, so).and_then(|_| gpu::fence_status(&ctx.dev, so)) {
             Ok(1) => r.0 += 1,
             Ok(s) if s == -ENODEV => r.1 += 1,
-            _ => r.2 += 1,
+            other => {
+                println!("# syncobj {so}: unexpected outcome {other:?}");
+                r.2 += 1
+            }
         }
     }
     r

@@ -49,11 +49,12 @@ impl Fuzzer<'_> {
             self.next_stream = 0;
         }
         let at = self.next_stream;
-        let bytes = if vdm {
+        let mut bytes = if vdm {
             gpu::vdm_job(CMD_VA + at, &ops)
         } else {
             gpu::cdm_job(CMD_VA + at, &ops)
         };
+        self.mutate_job(&mut bytes, CMD_VA + at);
         if let Some(m) = &self.cmd.1 {
             m.write(at as usize, &bytes);
         }
@@ -62,6 +63,70 @@ impl Fuzzer<'_> {
             0 => 0,
             1 => self.stream_target(),
             _ => CMD_VA + at,
+        }
+    }
+
+    /// Sometimes damages a job the way a buggy or hostile client would: a stream word (block
+    /// type, presence bits, a pointer half) flipped or replaced, a link to anywhere (itself, a
+    /// random address, the middle of a block), the USC words or the virtual shader's marker
+    /// corrupted. The GPU's verdict (fault, timeout or completion) is not predicted: the
+    /// kernel must survive each, and the harness judges that.
+    fn mutate_job(&mut self, job: &mut [u8], va: u64) {
+        if self.clean || !self.rng.chance(1, 3) {
+            return;
+        }
+        // Jobs are laid out as gpu::job does: stream at 0, USC words at 128, shader at 192.
+        let (stream, usc, code) = (0..128usize, 128..192usize, 192..job.len());
+        let word = |r: &std::ops::Range<usize>, rng: &mut crate::rng::Rng| {
+            r.start + (rng.below(((r.end - r.start) / 4) as u64) as usize) * 4
+        };
+        let put = |job: &mut [u8], at: usize, w: u32| {
+            job[at..at + 4].copy_from_slice(&w.to_le_bytes());
+        };
+        match self.rng.below(8) {
+            0 => {
+                let at = word(&stream, &mut self.rng);
+                let bit = self.rng.below(32) as u32;
+                let w = u32::from_le_bytes(job[at..at + 4].try_into().unwrap()) ^ (1 << bit);
+                put(job, at, w);
+            }
+            1 => {
+                let at = word(&stream, &mut self.rng);
+                put(job, at, self.rng.next_u64() as u32);
+            }
+            2 => {
+                // Block type in bits 31:29 of the first word.
+                let ty = (self.rng.below(8) as u32) << 29;
+                let w = u32::from_le_bytes(job[0..4].try_into().unwrap()) & !(7 << 29);
+                put(job, 0, w | ty);
+            }
+            3 | 4 => {
+                // A Stream Link (type 1 in both CDM and VDM, bit 28 with return) somewhere in
+                // the stream, to itself, to a random place or into the middle of the job.
+                let at = word(&(0..32), &mut self.rng);
+                let target = match self.rng.below(4) {
+                    0 => va + at as u64,
+                    1 => self.stream_target() & !3,
+                    2 => va + (self.rng.below(job.len() as u64 / 4) * 4),
+                    _ => self.rng.edge_u64() & ((1 << 40) - 4),
+                };
+                let call = if self.rng.chance(1, 2) { 1 << 28 } else { 0 };
+                put(job, at, (1 << 29) | call | ((target >> 32) as u32 & 0xff));
+                put(job, at + 4, target as u32);
+            }
+            5 => {
+                let at = usc.start + self.rng.below((usc.end - usc.start) as u64) as usize;
+                job[at] = self.rng.next_u64() as u8;
+            }
+            6 if code.len() > 16 => {
+                // The marker's version or payload length.
+                let at = code.start + 8 + (self.rng.below(2) as usize) * 4;
+                put(job, at, self.rng.next_u64() as u32);
+            }
+            _ => {
+                let at = self.rng.below(job.len() as u64) as usize;
+                job[at] = self.rng.next_u64() as u8;
+            }
         }
     }
 

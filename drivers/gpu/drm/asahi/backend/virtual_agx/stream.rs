@@ -48,11 +48,18 @@ impl From<Fault> for Abort {
     }
 }
 
+/// Reads between two looks at the clock while walking a stream.
+const READS_PER_CLOCK: u32 = 64;
+
 /// A work's address space as the stream walker reads it, keeping the last fault in the
-/// model's encoding (the walker only reports its address).
+/// model's encoding (the walker only reports its address), and the wall clock: a walk past
+/// [`WORK_TIMEOUT_MS`] (a long stream with little work) is stopped at its next read.
 struct Mem<'s, 'a> {
     space: &'s Space<'a>,
     fault: Option<Fault>,
+    start: Ktime,
+    reads: u32,
+    timed_out: bool,
 }
 
 impl Mem<'_, '_> {
@@ -66,6 +73,13 @@ impl Mem<'_, '_> {
 
 impl GpuMemory for Mem<'_, '_> {
     fn read(&mut self, va: u64, buf: &mut [u8]) -> Result<(), ctrl_stream::Fault> {
+        self.reads = self.reads.wrapping_add(1);
+        if self.reads % READS_PER_CLOCK == 0
+            && (Ktime::ktime_get() - self.start).to_ms() >= WORK_TIMEOUT_MS
+        {
+            self.timed_out = true;
+            return Err(ctrl_stream::Fault { va });
+        }
         self.space.read_bytes(va, buf).map_err(|f| {
             let va = f.address;
             self.fault = Some(f);
@@ -152,18 +166,20 @@ impl Firmware {
                 reason: FaultReason::Unmapped,
             }));
         };
+        let start = Ktime::ktime_get();
         let mut mem = Mem {
             space: &space,
             fault: None,
+            start,
+            reads: 0,
+            timed_out: false,
         };
         let cfg = walk::Config {
             chip: CHIP,
             usc_base: work.usc_base,
             limits: walk::Limits::default(),
         };
-        let mut runner = Runner {
-            start: Ktime::ktime_get(),
-        };
+        let mut runner = Runner { start };
         let r = match work.tag {
             CommandType::RunCompute => {
                 walk::walk_cdm(&mut mem, work.stream, &cfg, &mut runner).map(|_| ())
@@ -172,6 +188,7 @@ impl Firmware {
         };
         match r {
             Ok(()) => Ok(()),
+            Err(_) if mem.timed_out => Err(Abort::Timeout),
             Err(StreamError::Fault(f)) => Err(Abort::Fault(mem.fault.take().unwrap_or(Fault {
                 address: f.va,
                 level: 3,
