@@ -13,9 +13,12 @@
 //! Field sources: reference `firmware-commands.md` §2.2 and §2.3 (downstream
 //! `queue/compute.rs` `submit_compute`, `fw/compute.rs`); the layouts are `firmware-defs`'s.
 //!
+//! The command names its queue's notifier (`RunCompute.notifier`, the Start op's
+//! `notifier_buf`), written at placement with the rest of what the queue decides.
+//!
 //! Not yet built here (issue 14 follow-ups): the preemption buffers (a per-job array of
 //! `compute_preempt1_size` + 32 bytes in the user VM's kernel range; the virtual AGX never
-//! preempts), the notifier, and the compute statistics buffer of the runtime pointers.
+//! preempts), and the compute statistics buffer of the runtime pointers.
 
 use super::job::{ComputeArgs, Work};
 use crate::fw::job::JobMeta;
@@ -44,6 +47,10 @@ const SEQ_MAX: usize = compute_sequence_len(true);
 pub(super) struct Placement {
     /// The queue's `QueueInfo`.
     pub(super) work_queue: u64,
+    /// The queue's `Notifier`, and the notifier state's `unk_buf` the Start ops name.
+    pub(super) notifier: u64,
+    /// See `notifier`.
+    pub(super) notifier_buf: u64,
     /// The event slot the queue holds.
     pub(super) slot: u32,
     /// The job's stamp value.
@@ -145,6 +152,10 @@ impl ComputeCommand {
             meta + JobMeta::FW_STAMP_OFFSET,
             &p.fw_stamp_va.to_le_bytes(),
         )?;
+        a.write_bytes(
+            offset_of!(fwv::RunCompute, notifier),
+            &p.notifier.to_le_bytes(),
+        )?;
         // CAST: `JobMeta.event_seq` holds the sequence's low 32 bits.
         a.store_u32(meta + offset_of!(JobMeta, event_seq), p.event_seq as u32);
         let inputs = ComputeSeqInputs {
@@ -158,7 +169,7 @@ impl ComputeCommand {
             fw_stamp: p.fw_stamp_va,
             stamp_value: p.stamp,
             counter: self.counter,
-            notifier_buf: 0,
+            notifier_buf: p.notifier_buf,
             timestamps: self.timestamps,
             attachments: self.args.attachments,
         };

@@ -34,8 +34,8 @@ use crate::backend::endpoint;
 use crate::fdinfo::Usage;
 use crate::fw::channels::{pipe_doorbell, ChannelId};
 use crate::fw::event::EventValue;
-use crate::fw::job::{GpuContextData, JobMeta, RingState, VirtualRunCommand};
-use crate::fw::types::GpuPtr;
+use crate::fw::job::{GpuContextData, JobMeta, NotifierList, RingState, VirtualRunCommand};
+use crate::fw::types::{GpuPtr, U32};
 use crate::fw::variants::g13_v13_5 as fwv;
 use crate::fwalloc::{FwAlloc, FwObject, HeapKind};
 use crate::kernel_ext::dma_fence::{Fence, FenceContext, SignallingSection};
@@ -43,6 +43,7 @@ use crate::kernel_ext::explicit_drop::ExplicitDrop;
 use crate::kernel_ext::print::dev_err;
 use crate::kernel_ext::spinlock_irq::{lock_class, SpinLockIrq};
 use crate::ring::Ring;
+use core::mem::offset_of;
 use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use kernel::c_str;
 use kernel::prelude::*;
@@ -69,6 +70,9 @@ pub(crate) struct WorkQueue {
     queue_info: FwObject<fwv::QueueInfo>,
     ring_state: FwObject<RingState>,
     ring: FwAlloc,
+    /// The queue's notifier (what its commands' `notifier` and their Start ops' `notifier_buf`
+    /// name), the threshold it points to and the notifier list `QueueInfo` names.
+    notifier: QueueNotifier,
     /// Firmware priority (0 highest) of the queue's pipes.
     priority: u32,
     fences: FenceContext,
@@ -112,6 +116,67 @@ impl WqInner {
     }
 }
 
+/// A queue's notifier, as downstream's `Queue::new` builds it (reference
+/// `firmware-commands.md` §2.7; downstream `queue/mod.rs`, `fw/event.rs`): a shared
+/// `NotifierList` whose list head points at itself, a shared 64-bit threshold, and the private
+/// `Notifier` (threshold pointer, generation = the queue's id, `unk_10` = 0x50, the 13.x
+/// `state.unk_buf` all ones), shared by every command of the queue.
+struct QueueNotifier {
+    notifier: FwObject<fwv::Notifier>,
+    threshold: FwAlloc,
+    /// Commands queued so far: the threshold's value (moves only under the queue's lock).
+    queued: AtomicU64,
+    list: FwObject<NotifierList>,
+}
+
+/// `Notifier.unk_10` (downstream `Queue::new`: 0x50).
+const NOTIFIER_UNK_10: u32 = 0x50;
+
+impl QueueNotifier {
+    fn new(gpu: &Gpu, id: u32) -> Result<Self> {
+        let list = FwObject::new(&gpu.fw, HeapKind::Shared, &NotifierList::default())?;
+        let head = list.alloc().va();
+        // An empty list: both links point at the head itself.
+        list.alloc()
+            .store_u64(offset_of!(NotifierList, list_head), head);
+        list.alloc()
+            .store_u64(offset_of!(NotifierList, list_head) + 8, head);
+        let threshold = gpu.fw.alloc(HeapKind::Shared, 8)?;
+        let mut n: fwv::Notifier = crate::fwmem::zeroed();
+        n.threshold = GpuPtr::new(threshold.va());
+        n.generation = U32(id);
+        n.unk_10 = U32(NOTIFIER_UNK_10);
+        for b in n.state.unk_buf.0.iter_mut() {
+            *b = 0xff;
+        }
+        let notifier = FwObject::new(&gpu.fw, HeapKind::Private, &n)?;
+        Ok(Self {
+            notifier,
+            threshold,
+            queued: AtomicU64::new(0),
+            list,
+        })
+    }
+
+    /// Raises the threshold by a job's `commands`, before the ring publishes them (downstream
+    /// `Queue::run`: two per render, one per compute). Any context; allocates nothing.
+    fn raise(&self, commands: u64) {
+        let total = self.queued.fetch_add(commands, Ordering::Relaxed) + commands;
+        self.threshold.store_u64(0, total);
+    }
+
+    fn va(&self) -> u64 {
+        self.notifier.alloc().va()
+    }
+
+    /// Where the Start ops' `notifier_buf` points: the notifier state's `unk_buf`.
+    fn unk_buf_va(&self) -> u64 {
+        let state = offset_of!(fwv::Notifier, state) + offset_of!(fwv::NotifierState, unk_buf);
+        // CAST: a small offset.
+        self.va() + state as u64
+    }
+}
+
 impl WorkQueue {
     /// Creates a work queue (it holds no event slot until it has work).
     /// Its jobs' busy time is counted in `usage`.
@@ -126,7 +191,10 @@ impl WorkQueue {
         let mut rs: RingState = crate::fwmem::zeroed();
         rs.rb_size = QUEUE_RING_ENTRIES;
         let ring_state = FwObject::new(&gpu.fw, HeapKind::Shared, &rs)?;
+        let id = NEXT_QUEUE_ID.fetch_add(1, Ordering::Relaxed);
+        let notifier = QueueNotifier::new(gpu, id)?;
         let mut qi: fwv::QueueInfo = crate::fwmem::zeroed();
+        qi.notifier_list = GpuPtr::new(notifier.list.alloc().va());
         qi.state = ring_state.gpu_pointer().into();
         qi.ring = GpuPtr::new(ring.va());
         qi.gpu_context = context.gpu_pointer().into();
@@ -143,10 +211,11 @@ impl WorkQueue {
                 queue_info,
                 ring_state,
                 ring,
+                notifier,
                 priority,
                 fences: FenceContext::new(&super::FENCE_OPS),
                 usage,
-                id: NEXT_QUEUE_ID.fetch_add(1, Ordering::Relaxed),
+                id,
                 counter: AtomicU64::new(0),
                 event_seq: AtomicU64::new(0),
                 inner <- SpinLockIrq::new(
@@ -242,6 +311,8 @@ impl WorkQueue {
                         }
                         Command::Compute(c) => c.place(&Placement {
                             work_queue: self.queue_info.alloc().va(),
+                            notifier: self.notifier.va(),
+                            notifier_buf: self.notifier.unk_buf_va(),
                             slot,
                             stamp: stamp.0,
                             stamp_va: at(layout.stamps),
@@ -251,6 +322,8 @@ impl WorkQueue {
                         })?,
                     }
                 }
+                // CAST: fewer than the ring's entries.
+                self.notifier.raise(n as u64);
                 // SAFETY: The fence is this queue's, made by `Job::new` and not yet published
                 // (SUBMIT publishes it after this returns); numbering under `inner` gives
                 // seqnos in queue order, which is completion order.

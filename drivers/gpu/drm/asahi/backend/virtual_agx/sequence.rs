@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 
 //! The firmware core's execution of a real run command: it reads the `RunCompute` the queue's
-//! ring names, then runs the command's microsequence op by op, as the firmware does:
+//! ring names (which must name its microsequence and its queue's notifier), then runs the command's microsequence op by op, as the firmware does:
 //!
 //! - `StartCompute` launches the work on the compute unit: the control stream is the one
 //!   `JobParameters1.cdm_ctrl_stream_base` names (read through the op's `job_params1`
@@ -46,7 +46,12 @@ impl Firmware {
         let mut c = crate::fwmem::zeroed::<fwv::RunCompute>();
         space.read_bytes(va, plain::bytes_of_mut(&mut c)).ok()?;
         let len = c.microsequence_size as usize;
-        if c.tag != CommandType::RunCompute as u32 || len == 0 || len > MAX_SEQUENCE {
+        // Firmware invariants: a compute command names its sequence and its queue's notifier.
+        if c.tag != CommandType::RunCompute as u32
+            || len == 0
+            || len > MAX_SEQUENCE
+            || c.notifier.va() == 0
+        {
             return None;
         }
         Some(Work {
