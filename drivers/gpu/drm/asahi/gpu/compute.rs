@@ -58,6 +58,22 @@ pub(super) struct Placement {
     pub(super) event_seq: u64,
 }
 
+/// Writes the completion `p` decides into the `JobMeta` at byte `meta` of run command `a`
+/// (any context; allocates nothing). The pointers are unaligned (packed): written as bytes,
+/// before the ring publishes the command.
+pub(super) fn write_meta(a: &FwAlloc, meta: usize, p: &Placement) -> Result {
+    a.store_u32(meta + JobMeta::STAMP_VALUE_OFFSET, p.stamp);
+    a.store_u32(meta + JobMeta::STAMP_SLOT_OFFSET, p.slot);
+    a.write_bytes(meta + JobMeta::STAMP_OFFSET, &p.stamp_va.to_le_bytes())?;
+    a.write_bytes(
+        meta + JobMeta::FW_STAMP_OFFSET,
+        &p.fw_stamp_va.to_le_bytes(),
+    )?;
+    // CAST: `JobMeta.event_seq` holds the sequence's low 32 bits.
+    a.store_u32(meta + offset_of!(JobMeta, event_seq), p.event_seq as u32);
+    Ok(())
+}
+
 /// A `RunCompute` and its microsequence, both in the firmware-private heap.
 pub(crate) struct ComputeCommand {
     run: FwObject<fwv::RunCompute>,
@@ -136,17 +152,7 @@ impl ComputeCommand {
     /// Writes what the queue position decides: the completion in `JobMeta` and the
     /// microsequence (whose Finalize op carries the stamp). Any context; allocates nothing.
     pub(super) fn place(&self, p: &Placement) -> Result {
-        let a = self.run.alloc();
-        let meta = offset_of!(fwv::RunCompute, meta);
-        a.store_u32(meta + JobMeta::STAMP_VALUE_OFFSET, p.stamp);
-        a.store_u32(meta + JobMeta::STAMP_SLOT_OFFSET, p.slot);
-        a.write_bytes(meta + JobMeta::STAMP_OFFSET, &p.stamp_va.to_le_bytes())?;
-        a.write_bytes(
-            meta + JobMeta::FW_STAMP_OFFSET,
-            &p.fw_stamp_va.to_le_bytes(),
-        )?;
-        // CAST: `JobMeta.event_seq` holds the sequence's low 32 bits.
-        a.store_u32(meta + offset_of!(JobMeta, event_seq), p.event_seq as u32);
+        write_meta(self.run.alloc(), offset_of!(fwv::RunCompute, meta), p)?;
         let inputs = ComputeSeqInputs {
             run_compute: self.va(),
             stats: 0,
