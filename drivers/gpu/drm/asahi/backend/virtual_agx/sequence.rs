@@ -134,10 +134,8 @@ impl Firmware {
             }
             _ => return Err(CRASH_BAD_QUEUE),
         };
-        // Firmware invariant: a sequence starts the command it belongs to, of its kind.
-        if tag != work.tag {
-            return Err(CRASH_BAD_QUEUE);
-        }
+        // Checked by `check_sequence`: the Start op is of the command's kind.
+        debug_assert!(tag == work.tag);
         work.vm_slot = vm_slot;
         work.ttb = self.slot_ttb(vm_slot);
         self.check_root(work)
@@ -156,16 +154,13 @@ impl Firmware {
         space
             .read_bytes(seq.va, bytes)
             .map_err(|_| CRASH_BAD_QUEUE)?;
+        check_sequence(bytes, seq.command, work.tag)?;
         // The work launched by the Start op, run by the next wait.
         let mut launched = false;
         for item in ops(bytes) {
             let (_, op) = item.map_err(|_| CRASH_BAD_QUEUE)?;
             match op {
                 Op::StartCompute(_) | Op::StartVertex(_) | Op::StartFragment(_) => {
-                    // Firmware invariant: a sequence starts the command it belongs to, once.
-                    if op.run_command() != Some(seq.command) || launched {
-                        return Err(CRASH_BAD_QUEUE);
-                    }
                     self.launch(space, &mut work, &op)?;
                     self.trace_work(super::rx::KTRACE_WORK_START, &work);
                     launched = true;
@@ -176,9 +171,6 @@ impl Firmware {
                         self.timestamp(target);
                     }
                 }
-                Op::WaitForIdle(pipe) if pipe != unit_pipe(work.tag) => {
-                    return Err(CRASH_BAD_QUEUE)
-                }
                 Op::WaitForIdle(_) | Op::WaitForIdle2 => {
                     if launched {
                         launched = false;
@@ -186,9 +178,6 @@ impl Firmware {
                     }
                 }
                 Op::FinalizeCompute(_) | Op::FinalizeVertex(_) | Op::FinalizeFragment(_) => {
-                    if finalize_tag(&op) != Some(work.tag) {
-                        return Err(CRASH_BAD_QUEUE);
-                    }
                     let (fw_stamp, value, _) = op.completion().ok_or(CRASH_BAD_QUEUE)?;
                     work.fw_stamp_va = fw_stamp;
                     work.stamp = value;
@@ -198,6 +187,55 @@ impl Firmware {
         }
         // Firmware invariant: a sequence ends in RetireStamp.
         Err(CRASH_BAD_QUEUE)
+    }
+}
+
+/// The firmware's assertions on the microsequence `bytes` of the command at `command` of kind
+/// `tag`, checked before it runs (`Err(CRASH_BAD_QUEUE)`: the driver wrote a corrupt
+/// sequence): every op decodes; one Start op, first, of the command's kind, naming the command;
+/// waits only on the command's pipe, after the Start; one Finalize of the command's kind after
+/// the Start; then `RetireStamp`, which ends the sequence (anything after it is not read).
+pub(super) fn check_sequence(bytes: &[u8], command: u64, tag: CommandType) -> Result<(), u32> {
+    let (mut started, mut finalized) = (false, false);
+    for item in ops(bytes) {
+        let (_, op) = item.map_err(|_| CRASH_BAD_QUEUE)?;
+        let ok = match op {
+            Op::StartCompute(_) | Op::StartVertex(_) | Op::StartFragment(_) => {
+                let ok = !started && start_tag(&op) == Some(tag);
+                started = true;
+                ok && op.run_command() == Some(command)
+            }
+            Op::Timestamp(_) => started && !finalized,
+            Op::WaitForIdle(pipe) => started && !finalized && pipe == unit_pipe(tag),
+            Op::WaitForIdle2 => started && !finalized,
+            Op::FinalizeCompute(_) | Op::FinalizeVertex(_) | Op::FinalizeFragment(_) => {
+                let ok = started && !finalized && finalize_tag(&op) == Some(tag);
+                finalized = true;
+                ok
+            }
+            Op::RetireStamp => {
+                return if finalized {
+                    Ok(())
+                } else {
+                    Err(CRASH_BAD_QUEUE)
+                }
+            }
+        };
+        if !ok {
+            return Err(CRASH_BAD_QUEUE);
+        }
+    }
+    // A sequence ends in RetireStamp.
+    Err(CRASH_BAD_QUEUE)
+}
+
+/// The kind of command Start op `op` launches.
+fn start_tag(op: &Op) -> Option<CommandType> {
+    match op {
+        Op::StartCompute(_) => Some(CommandType::RunCompute),
+        Op::StartVertex(_) => Some(CommandType::RunVertex),
+        Op::StartFragment(_) => Some(CommandType::RunFragment),
+        _ => None,
     }
 }
 
@@ -221,3 +259,7 @@ fn finalize_tag(op: &Op) -> Option<CommandType> {
 }
 
 const _: () = assert!(size_of::<JobMeta>() <= 0x40);
+
+#[cfg(CONFIG_KUNIT)]
+#[path = "sequence_tests.rs"]
+mod tests;
