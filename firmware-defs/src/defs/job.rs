@@ -90,51 +90,6 @@ const _: () = assert!(core::mem::offset_of!(Barrier, wait_value) == 0xc);
 const _: () = assert!(core::mem::size_of::<Barrier>() == 0x40);
 
 plain_layout! {
-    /// The run command the driver writes, in the firmware-private heap, for each unit of work it
-    /// hands to the *virtual* AGX.
-    ///
-    /// The real commands are `RunVertex`/`RunFragment`/`RunCompute` in each
-    /// [`super::variants`] module (0x2dc to 0x96c bytes of hardware register state); this one keeps
-    /// the real tag at offset 0 ([`CommandType`]) and the fields the virtual AGX needs, and is not
-    /// what real firmware reads. It is project-defined, not a firmware fact.
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-    #[repr(C)]
-    pub struct VirtualRunCommand {
-        /// [`CommandType::RunVertex`], [`CommandType::RunFragment`] or [`CommandType::RunCompute`].
-        pub tag: u32,
-        /// Context slot (ASID) of the address space: the firmware finds its page-table root in the
-        /// TTBAT entry of this slot (1-63; slot 0 is the kernel's).
-        pub vm_slot: u32,
-        /// GPU address of the virtual control stream (0: nothing to run).
-        pub stream: GpuPtr,
-        /// Firmware addresses for the start and end timestamps (`u64` ns; 0: none).
-        pub ts_start: GpuPtr,
-        /// See `ts_start`.
-        pub ts_end: GpuPtr,
-        /// The submitting queue's [`GpuContextData`] (what `DestroyContext` names).
-        pub gpu_context: GpuPtr,
-        /// Completion, in the real commands' encoding: when the command completes with
-        /// `flush_stamps` set (the job's last command), the firmware writes `stamp_value` to
-        /// `stamp` and `fw_stamp` and flags `stamp_slot` in a Flag event message.
-        pub meta: JobMeta,
-        /// Padding.
-        pub pad_54: u32,
-        /// The queue's `usc_exec_base`: what the control stream's USC-relative pipeline and
-        /// shader pointers are relative to (the real `RunVertex` carries it in its job
-        /// parameters as `usc_exec_base_ta`).
-        pub usc_base: U64,
-    }
-}
-
-impl VirtualRunCommand {
-    /// Byte offset of `meta`.
-    pub const META_OFFSET: usize = core::mem::offset_of!(VirtualRunCommand, meta);
-}
-
-const _: () = assert!(core::mem::offset_of!(VirtualRunCommand, meta) == 0x28);
-const _: () = assert!(core::mem::size_of::<VirtualRunCommand>() == 0x60);
-
-plain_layout! {
     /// Completion bookkeeping embedded in every run command (0x2c bytes): the stamp the firmware
     /// writes when the command completes, and the event slot it flags.
     ///

@@ -11,6 +11,7 @@ pub mod guard;
 pub mod kmsg;
 pub mod peers;
 pub mod rawmap;
+pub mod render;
 pub mod rng;
 
 use std::fmt::Display;

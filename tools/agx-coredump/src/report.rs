@@ -46,7 +46,6 @@ pub use identity::{
 pub use json::Json;
 pub use logs::{fwlog_lines, ktrace, FwLogLine};
 pub use memory::{describe_flags, hexdump, memory_map, read_memory, segment_line, MAX_READ};
-pub use queues::describe_command;
 pub use salvage::{salvage, Salvaged};
 
 use crashlog::crashlog;

@@ -9,8 +9,8 @@ use agx_coredump::format::Note;
 use agx_coredump::report::{self, Options};
 use agx_firmware_defs::channels::ChannelState;
 use agx_firmware_defs::event::EventValue;
-use agx_firmware_defs::job::{ChannelRing, CommandType, JobMeta, RingState, VirtualRunCommand};
-use agx_firmware_defs::types::GpuPtr;
+use agx_firmware_defs::job::{ChannelRing, CommandType, JobMeta, RingState};
+use agx_firmware_defs::types::{GpuPtr, U64};
 use agx_firmware_defs::uat::Prot;
 use agx_firmware_defs::variants::g13_v13_5 as fwv;
 use common::*;
@@ -72,29 +72,46 @@ fn image() -> Vec<u8> {
     img.write(QUEUE_INFO, qi.as_bytes());
     let rs = RingState {
         gpu_rptr: 1,
-        cpu_wptr: 3,
+        cpu_wptr: 4,
         rb_size: 0x800,
         ..Default::default()
     };
     img.write(RING_STATE, rs.as_bytes());
     for i in 0..3u64 {
-        let cmd = VirtualRunCommand {
+        let mut cmd = fwv::RunCompute {
             tag: CommandType::RunCompute as u32,
             meta: JobMeta {
                 stamp_slot: 5,
                 stamp_value: EventValue(0x100 * (i as u32 + 1)),
                 flush_stamps: 1,
+                uuid: 0x40 + i as u32,
+                event_seq: 7 + i as u32,
                 ..Default::default()
             },
             vm_slot: 3,
-            stream: GpuPtr::new(0x10_0000_0000 + i * 0x40),
-            gpu_context: GpuPtr::new(CONTEXT),
+            microsequence: GpuPtr::new(0xffff_ffa0_0020_0000 + i * 0x200),
+            microsequence_size: 0x1f0,
             ..Default::default()
         };
-        img.write(COMMANDS + i * 0x80, cmd.as_bytes());
-        img.write(QUEUE_RING + i * 8, &(COMMANDS + i * 0x80).to_le_bytes());
+        cmd.job_params1.0[0].cdm_ctrl_stream_base = U64(0x10_0000_0000 + i * 0x40);
+        img.write(COMMANDS + i * 0x400, cmd.as_bytes());
+        img.write(QUEUE_RING + i * 8, &(COMMANDS + i * 0x400).to_le_bytes());
     }
-
+    // A fragment command's tag and JobMeta sit at the fragment layout's offsets.
+    let frag = fwv::RunFragment {
+        tag: CommandType::RunFragment as u32,
+        vm_slot: 4,
+        meta: JobMeta {
+            stamp_slot: 5,
+            stamp_value: EventValue(0x400),
+            ..Default::default()
+        },
+        microsequence: GpuPtr::new(0xffff_ffa0_0020_0800),
+        microsequence_size: 0x268,
+        ..Default::default()
+    };
+    img.write(COMMANDS + 3 * 0x400, frag.as_bytes());
+    img.write(QUEUE_RING + 3 * 8, &(COMMANDS + 3 * 0x400).to_le_bytes());
     let (segs, data) = img.segments();
     let info = sample_info().to_bytes();
     render(&segs, &[Note::agx(&info), Note::rtkit(CRASHLOG)], &data)
@@ -114,26 +131,20 @@ fn queues_named_on_pipes_show_their_pending_commands() {
         "{text}"
     );
     assert!(
-        text.contains("gpu_rptr 1, cpu_wptr 3, 2 commands not run"),
+        text.contains("gpu_rptr 1, cpu_wptr 4, 3 commands not run"),
         "{text}"
     );
-    // The first command already ran; the two after it are listed, in ring order.
+    // The first command already ran; the ones after it are listed, in ring order, decoded at
+    // the real commands' offsets.
     assert!(!text.contains("[0] command"), "{text}");
     let a = text
-        .find("[1] command @ 0xffffffa000100080: compute (tag 3), slot 5, stamp 0x200 (completes the job)")
+        .find("[1] command @ 0xffffffa000100400: compute (tag 3), slot 5, stamp 0x200 (completes the job), uuid 0x41, event seq 8, vm slot 3, microsequence 0xffffffa000200200 (496 bytes)")
         .expect(&text);
     let b = text
-        .find("[2] command @ 0xffffffa000100100: compute")
+        .find("[2] command @ 0xffffffa000100800: compute (tag 3), slot 5, stamp 0x300")
         .expect(&text);
-    assert!(a < b, "{text}");
-    assert!(text.contains("vm slot 3, stream 0x1000000080"), "{text}");
-}
-
-#[test]
-fn sample_without_pipes_says_so() {
-    let text = report::render(&sample_dump(), &Options::default()).unwrap();
-    assert!(
-        text.contains("Work queues: none named on the pipes"),
-        "{text}"
-    );
+    let c = text
+        .find("[3] command @ 0xffffffa000100c00: fragment (tag 1), slot 5, stamp 0x400, uuid 0x0, event seq 0, vm slot 4, microsequence 0xffffffa000200800 (616 bytes)")
+        .expect(&text);
+    assert!(a < b && b < c, "{text}");
 }

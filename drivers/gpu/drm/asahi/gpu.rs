@@ -65,9 +65,11 @@
 mod compute;
 mod events;
 mod job;
+mod render;
 mod workqueue;
 
 pub(crate) use job::{ComputeArgs, Job, JobRef, Work, WorkKind, Works};
+pub(crate) use render::{tile_info, RenderArgs};
 pub(crate) use workqueue::WorkQueue;
 
 use crate::backend::{endpoint, MessageHandler, Mmio, Transport};

@@ -17,7 +17,7 @@
 use crate::bindings;
 use crate::file::{read_extensible, DrmFile, Field, MAX_ATTACHMENTS, MAX_COMMANDS_PER_SUBMISSION};
 use crate::fw::microseq::Attachments;
-use crate::gpu::{ComputeArgs, Work, WorkKind, Works};
+use crate::gpu::{tile_info, ComputeArgs, RenderArgs, Work, WorkKind, Works};
 use crate::gpu::{Job, TimestampBuffer};
 use crate::kernel_ext::dma_fence::{Fence, SignallingSection};
 use crate::kernel_ext::syncobj::{ChainNode, SyncObj};
@@ -350,13 +350,21 @@ impl Timestamps<'_> {
 }
 
 /// Parses the command buffer into firmware work.
-fn parse_cmdbuf(why: &Why<'_>, buf: &[u8], ts: &mut Timestamps<'_>) -> Result<Works> {
+fn parse_cmdbuf(
+    why: &Why<'_>,
+    buf: &[u8],
+    ts: &mut Timestamps<'_>,
+    num_clusters: u32,
+) -> Result<Works> {
     let hsize = core::mem::size_of::<bindings::drm_asahi_cmd_header>();
     let mut works = Works::new();
     let (mut renders, mut computes) = (0u32, 0u32);
     let mut at = 0usize;
     // The last SET_COMPUTE_ATTACHMENTS applies to the compute commands after it.
     let mut compute_attachments = Attachments::default();
+    // Likewise for the render commands' halves.
+    let (mut vertex_attachments, mut fragment_attachments) =
+        (Attachments::default(), Attachments::default());
     while at < buf.len() {
         let len = buf.len();
         let Some(head) = buf.get(at..at + hsize) else {
@@ -385,6 +393,7 @@ fn parse_cmdbuf(why: &Why<'_>, buf: &[u8], ts: &mut Timestamps<'_>) -> Result<Wo
             ts_start,
             ts_end,
             compute: ComputeArgs::default(),
+            render: None,
         };
         match u32::from(hdr.cmd_type) {
             bindings::DRM_ASAHI_CMD_RENDER => {
@@ -416,8 +425,20 @@ fn parse_cmdbuf(why: &Why<'_>, buf: &[u8], ts: &mut Timestamps<'_>) -> Result<Wo
                     ts.resolve(why, f("ts_frag.start"), &r.ts_frag.start)?,
                     ts.resolve(why, f("ts_frag.end"), &r.ts_frag.end)?,
                 );
-                works.push(work(WorkKind::Vertex, r.vdm_ctrl_stream_base, vtx))?;
-                works.push(work(WorkKind::Fragment, 0, frag))?;
+                let tiles = tile_info(why, cmd_at, &r, num_clusters)?;
+                let args = |attachments| {
+                    Some(RenderArgs {
+                        cmd: r,
+                        tiles,
+                        attachments,
+                    })
+                };
+                let mut w = work(WorkKind::Vertex, r.vdm_ctrl_stream_base, vtx);
+                w.render = args(vertex_attachments);
+                works.push(w)?;
+                let mut w = work(WorkKind::Fragment, 0, frag);
+                w.render = args(fragment_attachments);
+                works.push(w)?;
                 renders += 1;
             }
             bindings::DRM_ASAHI_CMD_COMPUTE => {
@@ -449,11 +470,11 @@ fn parse_cmdbuf(why: &Why<'_>, buf: &[u8], ts: &mut Timestamps<'_>) -> Result<Wo
             bindings::DRM_ASAHI_SET_COMPUTE_ATTACHMENTS => {
                 compute_attachments = check_attachments(why, cmd_at, payload, &hdr)?;
             }
-            bindings::DRM_ASAHI_SET_VERTEX_ATTACHMENTS
-            | bindings::DRM_ASAHI_SET_FRAGMENT_ATTACHMENTS => {
-                // Checked; they go into the render commands' microsequences with RunVertex
-                // and RunFragment.
-                check_attachments(why, cmd_at, payload, &hdr)?;
+            bindings::DRM_ASAHI_SET_VERTEX_ATTACHMENTS => {
+                vertex_attachments = check_attachments(why, cmd_at, payload, &hdr)?;
+            }
+            bindings::DRM_ASAHI_SET_FRAGMENT_ATTACHMENTS => {
+                fragment_attachments = check_attachments(why, cmd_at, payload, &hdr)?;
             }
             t => {
                 return Err(why.refused(
@@ -506,7 +527,7 @@ pub(crate) fn submit(
         file,
         held: KVec::new(),
     };
-    let works = parse_cmdbuf(why, &cmdbuf, &mut ts)?;
+    let works = parse_cmdbuf(why, &cmdbuf, &mut ts, queue.wq().num_clusters())?;
     laps.lap(Phase::Cmdbuf);
     let usc = queue.usc_exec_base();
     let job = Job::new(queue.wq().clone(), queue.vm(), usc, works, ins, ts.held)?;

@@ -8,7 +8,7 @@ use agx_firmware_defs::ctrl_stream::cdm::{CdmBlock, Grid, Launch};
 use agx_firmware_defs::ctrl_stream::vdm::{IndexList, VdmBlock, VdmState};
 use agx_firmware_defs::ctrl_stream::{usc, Chip, ShaderRegs, Writer};
 use asahi_guest_tests::gpu::{self, op, Ctx, CMD_VA, DATA_VA, USC_BASE};
-use asahi_guest_tests::{kmsg, Tap};
+use asahi_guest_tests::{kmsg, render, Tap};
 
 /// Where this test lays out its streams in the command buffer (above `Ctx::put_stream`'s).
 const BASE: u64 = 0x8_0000;
@@ -113,7 +113,7 @@ fn draw() -> VdmBlock {
 fn run(ctx: &Ctx, va: u64, render: bool) -> Option<i32> {
     let so = ctx.dev.syncobj_create(0).ok()?;
     let cmd = if render {
-        gpu::render_cmd(va, 0xffff, 0xffff)
+        render::with_geometry(gpu::render_cmd(va, 0xffff, 0xffff), &render::FULL_HD)
     } else {
         gpu::compute_cmd(va)
     };

@@ -10,6 +10,7 @@
 //!    with `agx-coredump` (then print it base64 for the host and dismiss it).
 
 use asahi_guest_tests::gpu::{self, op, Ctx, DATA_VA, PAGE};
+use asahi_guest_tests::render;
 use std::process::Command;
 
 fn main() {
@@ -56,7 +57,7 @@ fn main() {
         (op::COPY, DATA_VA + 2 * PAGE, DATA_VA + PAGE, 64),
         (op::WRITE32, DATA_VA, 0xf00d, 0),
     ]);
-    let cmd = gpu::frame_cmd(cs, vs, 24);
+    let cmd = render::with_geometry(gpu::frame_cmd(cs, vs, 24), &render::FULL_HD);
     ctx.dev
         .submit(
             ctx.queue,

@@ -5,6 +5,7 @@
 //! follows GEM_CREATE, PRIME export and GEM_CLOSE; client ids differ.
 
 use asahi_guest_tests::gpu::{self, op, Ctx};
+use asahi_guest_tests::render::{with_geometry, FULL_HD};
 use asahi_guest_tests::Tap;
 use asahi_uapi::bindings::*;
 use std::collections::HashMap;
@@ -123,7 +124,7 @@ fn main() {
     let render = busy.put_vdm(&[(op::DELAY, 0, 0, 100_000)]);
     let r = (|| {
         let so = busy.dev.syncobj_create(0)?;
-        let cmd = gpu::render_cmd(render, 0xffff, 0xffff);
+        let cmd = with_geometry(gpu::render_cmd(render, 0xffff, 0xffff), &FULL_HD);
         busy.dev.submit(busy.queue, &[], &[gpu::sync(so)], &cmd)?;
         gpu::wait(&busy.dev, so)?;
         Ok::<_, std::io::Error>(engines(&busy))

@@ -3,7 +3,7 @@
 //! work, and every malformed submit gets its errno.
 
 use asahi_guest_tests::gpu::{self, op, Ctx, DATA_VA, PAGE};
-use asahi_guest_tests::{errno, in_processes, Tap};
+use asahi_guest_tests::{errno, in_processes, render, Tap};
 use asahi_uapi::bindings::*;
 
 const EINVAL: i32 = libc::EINVAL;
@@ -39,7 +39,7 @@ fn main() {
     let tl = ctx.dev.syncobj_create(0).unwrap_or(0);
     let cs = ctx.put_stream(&[(op::FILL, DATA_VA + PAGE, 0x5a, PAGE)]);
     let vs = ctx.put_vdm(&[(op::COPY, DATA_VA + 2 * PAGE, DATA_VA + PAGE, 256)]);
-    let cmd = gpu::frame_cmd(cs, vs, 48);
+    let cmd = render::with_geometry(gpu::frame_cmd(cs, vs, 48), &render::FULL_HD);
     let r = ctx
         .dev
         .submit(ctx.queue, &[], &[gpu::sync(so), gpu::timeline(tl, 5)], &cmd)

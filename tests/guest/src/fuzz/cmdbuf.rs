@@ -5,9 +5,65 @@
 use super::verdict::Verdict;
 use super::{Fuzzer, BUF_SIZE};
 use crate::gpu::{self, op, CMD_VA, DATA_VA, PAGE};
+use crate::render::{self, Geometry};
 use asahi_uapi::bindings::*;
 
+/// The framebuffer of a (zero-extended) render payload.
+fn seen_geometry(p: &[u8; 240]) -> Geometry {
+    let at = |f: usize| p[f];
+    let u16_at = |f: usize| u16::from_le_bytes([p[f], p[f + 1]]);
+    Geometry {
+        width: u16_at(std::mem::offset_of!(drm_asahi_cmd_render, width_px)),
+        height: u16_at(std::mem::offset_of!(drm_asahi_cmd_render, height_px)),
+        layers: u16_at(std::mem::offset_of!(drm_asahi_cmd_render, layers)),
+        samples: at(std::mem::offset_of!(drm_asahi_cmd_render, samples)),
+        utile: (
+            at(std::mem::offset_of!(drm_asahi_cmd_render, utile_width_px)),
+            at(std::mem::offset_of!(drm_asahi_cmd_render, utile_height_px)),
+        ),
+    }
+}
+
 impl Fuzzer<'_> {
+    /// A render pass's framebuffer: mostly ones the hardware tiles (sizes up to the limits,
+    /// every sample count and utile size), with a defect one field the kernel must refuse.
+    pub(super) fn gen_geometry(&mut self) -> Geometry {
+        let dim = |rng: &mut crate::rng::Rng| match rng.below(8) {
+            0 => 16384,
+            1 => 1,
+            _ => rng.range(1, 4096) as u16,
+        };
+        let mut g = Geometry {
+            width: dim(&mut self.rng),
+            height: dim(&mut self.rng),
+            layers: if self.rng.chance(1, 8) {
+                self.rng.range(1, 2048) as u16
+            } else {
+                1
+            },
+            samples: *self.rng.pick(&[1u8, 2, 4]).unwrap_or(&1),
+            utile: *self
+                .rng
+                .pick(&[(32u8, 32u8), (32, 16), (16, 16)])
+                .unwrap_or(&(32, 32)),
+        };
+        if self.defect(1, 16) {
+            match self.rng.below(5) {
+                0 => g.width = *self.rng.pick(&[0u16, 16385, 0xffff]).unwrap_or(&0),
+                1 => g.height = *self.rng.pick(&[0u16, 16385, 0xffff]).unwrap_or(&0),
+                2 => g.layers = *self.rng.pick(&[0u16, 2049, 0xffff]).unwrap_or(&0),
+                3 => g.samples = *self.rng.pick(&[0u8, 3, 8, 0xff]).unwrap_or(&3),
+                _ => {
+                    g.utile = *self
+                        .rng
+                        .pick(&[(0u8, 0u8), (8, 8), (16, 32), (64, 64)])
+                        .unwrap_or(&(8, 8))
+                }
+            }
+        }
+        g
+    }
+
     /// A GPU address for a stream op to touch.
     pub(super) fn stream_target(&mut self) -> u64 {
         match self.rng.below(12) {
@@ -219,7 +275,8 @@ impl Fuzzer<'_> {
                     let mut r = [0u8; 240];
                     let s = self.gen_stream(true);
                     r[8..16].copy_from_slice(&s.to_le_bytes());
-                    r[158] = 1;
+                    let g = self.gen_geometry();
+                    render::set_geometry(&mut r, &g);
                     let known = DRM_ASAHI_RENDER_VERTEX_SCRATCH
                         | DRM_ASAHI_RENDER_PROCESS_EMPTY_TILES
                         | DRM_ASAHI_RENDER_NO_VERTEX_CLUSTERING
@@ -229,13 +286,25 @@ impl Fuzzer<'_> {
                         flags |= 1 << self.rng.range(3, 17);
                     }
                     r[0..4].copy_from_slice(&flags.to_le_bytes());
-                    let p = self.payload(&r, &mut v);
+                    let mut p = self.payload(&r, &mut v);
+                    // Clean mode truncates only past the framebuffer fields.
+                    let fb_end = std::mem::offset_of!(drm_asahi_cmd_render, sample_size_B);
+                    if self.clean && p.len() < fb_end {
+                        p = r.to_vec();
+                    }
                     // The flags the kernel sees: bytes truncated away read as zero.
                     let mut seen = [0u8; 4];
                     let n = p.len().min(4);
                     seen[..n].copy_from_slice(&p[..n]);
                     if u32::from_le_bytes(seen) & !known != 0 {
                         v = v.and(Verdict::Invalid("unknown render flag"));
+                    }
+                    // The framebuffer the kernel sees: likewise zero-extended.
+                    let mut full = [0u8; 240];
+                    let n = p.len().min(240);
+                    full[..n].copy_from_slice(&p[..n]);
+                    if !render::tileable(&seen_geometry(&full)) {
+                        v = v.and(Verdict::Invalid("framebuffer the hardware cannot tile"));
                     }
                     Self::push_cmd(&mut buf, 0, vdm, cdm, &p);
                     renders += 1;

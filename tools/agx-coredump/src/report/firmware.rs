@@ -7,7 +7,7 @@
 use core::fmt::Write as _;
 
 use agx_firmware_defs::channels::{ChannelId, PipeType};
-use agx_firmware_defs::job::ChannelRing;
+use agx_firmware_defs::job::{ChannelRing, CommandType};
 use agx_firmware_defs::types::GpuPtr;
 use agx_firmware_defs::ver::Variant;
 use zerocopy::{FromBytes, Immutable, KnownLayout};
@@ -35,8 +35,33 @@ trait RuntimePointersView: FromBytes + KnownLayout + Immutable {
     fn logs(&self) -> (ChannelRing, GpuPtr, ChannelRing);
 }
 
-/// The parts of a versioned `QueueInfo` the decoder shows.
+/// Where a versioned run command keeps what the decoder shows: its context slot,
+/// microsequence pointer and size, and `JobMeta` (byte offsets).
+#[derive(Clone, Copy, Debug)]
+pub(super) struct RunOffsets {
+    pub(super) vm_slot: usize,
+    pub(super) microsequence: usize,
+    pub(super) microsequence_size: usize,
+    pub(super) meta: usize,
+}
+
+/// The [`RunOffsets`] of run command type `$t`.
+macro_rules! run_offsets {
+    ($t:ty) => {
+        RunOffsets {
+            vm_slot: core::mem::offset_of!($t, vm_slot),
+            microsequence: core::mem::offset_of!($t, microsequence),
+            microsequence_size: core::mem::offset_of!($t, microsequence_size),
+            meta: core::mem::offset_of!($t, meta),
+        }
+    };
+}
+
+/// The parts of a versioned `QueueInfo` the decoder shows, and the layout of the run
+/// commands its ring names (same firmware layout).
 pub(super) trait QueueInfoView: FromBytes + KnownLayout + Immutable {
+    /// The offsets in this layout's run command of type `tag` (`None`: not a run command).
+    fn run_offsets(tag: CommandType) -> Option<RunOffsets>;
     fn state(&self) -> GpuPtr;
     fn ring(&self) -> GpuPtr;
     fn gpu_context(&self) -> GpuPtr;
@@ -52,6 +77,15 @@ pub(super) trait RunMsgView: FromBytes + KnownLayout + Immutable {
 macro_rules! impl_views {
     ($($m:ident),*) => {$(
         impl QueueInfoView for agx_firmware_defs::variants::$m::QueueInfo {
+            fn run_offsets(tag: CommandType) -> Option<RunOffsets> {
+                use agx_firmware_defs::variants::$m as v;
+                match tag {
+                    CommandType::RunVertex => Some(run_offsets!(v::RunVertex)),
+                    CommandType::RunFragment => Some(run_offsets!(v::RunFragment)),
+                    CommandType::RunCompute => Some(run_offsets!(v::RunCompute)),
+                    _ => None,
+                }
+            }
             fn state(&self) -> GpuPtr {
                 self.state
             }

@@ -6,11 +6,11 @@
 use core::fmt::Write as _;
 
 use agx_firmware_defs::channels::ChannelId;
-use agx_firmware_defs::job::{ChannelRing, CommandType, RingState, VirtualRunCommand};
+use agx_firmware_defs::job::{ChannelRing, CommandType, JobMeta, RingState};
 use agx_firmware_defs::types::U64;
 
 use super::channels::{channel_name, prev_index, ring_ptrs};
-use super::firmware::{QueueInfoView, RunMsgView};
+use super::firmware::{QueueInfoView, RunMsgView, RunOffsets};
 use super::memory::{read_entry, read_struct};
 use super::VaErrorDisplay;
 use crate::format::Dump;
@@ -114,7 +114,7 @@ fn work_queue<Q: QueueInfoView>(out: &mut String, dump: &Dump<'_>, qi: u64, pipe
     for _ in 0..n.min(MAX_QUEUE_COMMANDS) {
         let text = match read_entry::<U64>(dump, q.ring().va(), index) {
             Err(e) => format!("{}", VaErrorDisplay(&e)),
-            Ok(ptr) => describe_command(dump, ptr.get()),
+            Ok(ptr) => describe_command(dump, ptr.get(), Q::run_offsets),
         };
         let _ = writeln!(out, "      [{index}] {text}");
         index = (index + 1) % size;
@@ -124,33 +124,52 @@ fn work_queue<Q: QueueInfoView>(out: &mut String, dump: &Dump<'_>, qi: u64, pipe
     }
 }
 
-/// Describes the run command at `va` (the driver's virtual run command).
-pub fn describe_command(dump: &Dump<'_>, va: u64) -> String {
-    match read_struct::<VirtualRunCommand>(dump, va) {
-        Err(e) => format!("command @ {va:#x}: {}", VaErrorDisplay(&e)),
-        Ok(c) => {
-            let kind = match CommandType::from_u32(c.tag) {
-                Some(CommandType::RunVertex) => "vertex",
-                Some(CommandType::RunFragment) => "fragment",
-                Some(CommandType::RunCompute) => "compute",
-                Some(CommandType::Barrier) => "barrier",
-                Some(_) => "other",
-                None => "unknown",
-            };
-            format!(
-                "command @ {va:#x}: {kind} (tag {}), slot {}, stamp {:#x}{}, vm slot {}, stream {:#x}, context {:#x}",
-                c.tag,
-                { c.meta.stamp_slot },
-                { c.meta.stamp_value.0 },
-                if c.meta.flush_stamps != 0 {
-                    " (completes the job)"
-                } else {
-                    ""
-                },
-                c.vm_slot,
-                c.stream.va(),
-                c.gpu_context.va()
-            )
-        }
+/// Describes the run command at `va`: its tag, and for a run command (`offsets` of its tag
+/// in the dump's layout) its context slot, completion (`JobMeta`) and microsequence.
+pub(super) fn describe_command(
+    dump: &Dump<'_>,
+    va: u64,
+    offsets: impl Fn(CommandType) -> Option<RunOffsets>,
+) -> String {
+    let tag = match read_struct::<u32>(dump, va) {
+        Err(e) => return format!("command @ {va:#x}: {}", VaErrorDisplay(&e)),
+        Ok(t) => t,
+    };
+    let ty = CommandType::from_u32(tag);
+    let kind = match ty {
+        Some(CommandType::RunVertex) => "vertex",
+        Some(CommandType::RunFragment) => "fragment",
+        Some(CommandType::RunCompute) => "compute",
+        Some(CommandType::Barrier) => "barrier",
+        Some(CommandType::InitBuffer) => "init-buffer",
+        Some(_) => "other",
+        None => "unknown",
+    };
+    let head = format!("command @ {va:#x}: {kind} (tag {tag})");
+    let Some(o) = ty.and_then(offsets) else {
+        return head;
+    };
+    let at = |off: usize| va.wrapping_add(off as u64);
+    let fields = (|| {
+        let meta = read_struct::<JobMeta>(dump, at(o.meta))?;
+        let vm_slot = read_struct::<u32>(dump, at(o.vm_slot))?;
+        let seq = read_struct::<U64>(dump, at(o.microsequence))?;
+        let len = read_struct::<u32>(dump, at(o.microsequence_size))?;
+        Ok((meta, vm_slot, seq.get(), len))
+    })();
+    match fields {
+        Err(e) => format!("{head}: {}", VaErrorDisplay(&e)),
+        Ok((m, vm_slot, seq, len)) => format!(
+            "{head}, slot {}, stamp {:#x}{}, uuid {:#x}, event seq {}, vm slot {vm_slot}, microsequence {seq:#x} ({len} bytes)",
+            { m.stamp_slot },
+            { m.stamp_value.0 },
+            if m.flush_stamps != 0 {
+                " (completes the job)"
+            } else {
+                ""
+            },
+            { m.uuid },
+            { m.event_seq },
+        ),
     }
 }

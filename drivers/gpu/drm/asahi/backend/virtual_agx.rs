@@ -24,9 +24,12 @@
 //!   (in the caller's context, as the real firmware accepts messages at once and schedules
 //!   later) into its run list; its "firmware core", a work item, runs each queue's commands from
 //!   the ring's firmware read index (`RingState::gpu_rptr`, which it advances) up to the
-//!   announced write index: it reads each run command (`fw::job::VirtualRunCommand`) and runs
-//!   its control stream (below). With one core, a queue's commands run in ring order
-//!   whatever their unit, which honours every barrier of the uAPI. Device control (`Initialize`,
+//!   announced write index: it reads each run command (the variant's `RunCompute`, `RunVertex`
+//!   or `RunFragment`: tag, context slot, `JobMeta`, microsequence) and runs its microsequence
+//!   op by op ([`sequence`]: Start, timestamps, the wait that runs the work's control stream,
+//!   below, Finalize, RetireStamp). With one core, a queue's commands run in ring order
+//!   whatever their unit, which honours every barrier of the uAPI and a render's fragment
+//!   half's wait for its vertex half. Device control (`Initialize`,
 //!   `DestroyContext`: drop the context's queued runs, stop its commands after the one running,
 //!   acknowledge; context 0 is a cache flush) and FwCtl run on a work item of their own and are
 //!   acknowledged by advancing the channels' read indices;
@@ -58,21 +61,14 @@
 //! walk happens only on a miss; a fault (missing entry) is never cached, a permission fault is
 //! checked against the cached permissions.
 //!
-//! # Control streams and shaders
+//! # Virtual control stream
 //!
-//! A unit of work's control stream is the one userspace wrote, in the hardware's encoding: the
-//! CDM stream of a compute command, the VDM stream of a render command's vertex half. The
-//! model walks it as the GPU does ([`stream`], over the shared `fw::ctrl_stream` decoders):
-//! blocks in order, links and calls followed, every address a word names read through the
-//! work's page tables (a bad one is a GPU fault with its real encoding), until a Stream
-//! Terminate; an unterminated or looping stream is a timeout. It cannot run AGX shader code:
-//! a launch (or a draw, through the vertex shader of the state in force) whose shader code
-//! starts with the *virtual shader* marker (`b"AGXVIRT\0"`, version, length; see
-//! `fw::ctrl_stream::virt`) runs the op list after it:
+//! A stream is a sequence of 32-byte ops at a GPU address, ended by `END` or after
+//! [`stream::MAX_OPS`] ops. Each op is `{ u32 opcode, u32 pad, u64 a, u64 b, u64 c }`, little endian:
 //!
 //! | opcode | name | effect |
 //! |---|---|---|
-//! | 0 | `END` | end of the program |
+//! | 0 | `END` | end of stream |
 //! | 1 | `WRITE32` | `*(u32 *)a = b` |
 //! | 2 | `WRITE64` | `*(u64 *)a = b` |
 //! | 3 | `COPY` | copy `c` bytes from `b` to `a` (at most 1 MiB) |
@@ -80,12 +76,11 @@
 //! | 5 | `DELAY` | busy the unit for `c` microseconds (at most 100 ms) |
 //! | 6 | `READ32` | read `*(u32 *)a` and discard it (to fault on purpose) |
 //!
-//! and any other shader runs as a no-op, so a stream Mesa writes completes. A corrupt stream
-//! (unknown block, bad USC words, bad marker or op) faults at the offending word. A unit of
-//! work that runs longer than [`stream::WORK_TIMEOUT_MS`] of wall-clock time, whatever it does,
-//! is stopped and reported as timed out (a Timeout message naming the work's event slot, as
-//! real firmware reports it); the firmware then goes on with the next work, so one client
-//! cannot hold the GPU.
+//! An unknown opcode or an oversize op faults the work (unit: the work's unit). A unit of work
+//! that runs longer than [`stream::WORK_TIMEOUT_MS`] of wall-clock time, whatever it does, is stopped
+//! and reported as timed out (a Timeout message naming the work's event slot, as real firmware
+//! reports it); the firmware then goes on with the next
+//! work, so one client cannot hold the GPU.
 //!
 //! # Locks
 //!
@@ -109,8 +104,8 @@ mod tlb;
 
 use super::{MessageHandler, Mmio, Region, RegionInfo, Transport};
 use crate::fw::channels::NUM_PIPES;
+use crate::fw::job::CommandType;
 use crate::fw::job::RingState;
-use crate::fw::job::{CommandType, VirtualRunCommand};
 use crate::fw::pgtable::TablePhys;
 use crate::fw::uat;
 use crate::fw::variants::g13_v13_5::RunWorkQueueMsg;
@@ -181,11 +176,8 @@ struct Work {
     /// its USC-relative pointers are relative to (the queue's `usc_exec_base`).
     stream: u64,
     usc_base: u64,
-    ts_start: u64,
-    ts_end: u64,
-    /// The microsequence of a real run command (`None`: an interim virtual command, whose
-    /// stream and timestamps are above).
-    sequence: Option<sequence::Sequence>,
+    /// The command's microsequence.
+    sequence: sequence::Sequence,
 }
 
 /// The firmware's state shared between the doorbell, the firmware core and the interrupt.
@@ -384,38 +376,11 @@ impl Firmware {
         }
     }
 
-    /// Reads the run command at `va` of queue context `context`, through the kernel half's
-    /// page tables.
-    fn read_command(&self, space: &Space<'_>, va: u64, context: u64) -> Option<Work> {
-        if space.read_u32(va).ok()? == CommandType::RunCompute as u32 {
-            return self.read_compute(space, va);
-        }
-        let size = core::mem::size_of::<VirtualRunCommand>();
-        let p = space.translate(va, size, false).ok()?;
-        // SAFETY: `p` covers `size` readable bytes of RAM; the command is plain data the
-        // driver wrote before publishing it in the queue's ring.
-        let c = unsafe { p.cast::<VirtualRunCommand>().read_unaligned() };
-        let tag = CommandType::from_u32(c.tag)?;
-        if !matches!(tag, CommandType::RunVertex | CommandType::RunFragment)
-            || c.gpu_context.va() != context
-        {
-            return None;
-        }
-        Some(Work {
-            slot: c.meta.stamp_slot,
-            stamp: c.meta.stamp_value.0,
-            stamp_va: c.meta.stamp.va(),
-            fw_stamp_va: c.meta.fw_stamp.va(),
-            complete: c.meta.flush_stamps != 0,
-            vm_slot: c.vm_slot,
-            ttb: self.slot_ttb(c.vm_slot),
-            tag,
-            stream: c.stream.va(),
-            usc_base: c.usc_base.0,
-            ts_start: c.ts_start.va(),
-            ts_end: c.ts_end.va(),
-            sequence: None,
-        })
+    /// Reads the run command at `va` (`RunCompute`, `RunVertex` or `RunFragment`, by its tag),
+    /// through the kernel half's page tables.
+    fn read_command(&self, space: &Space<'_>, va: u64) -> Option<Work> {
+        let tag = CommandType::from_u32(space.read_u32(va).ok()?)?;
+        self.read_run(space, va, tag)
     }
 
     /// Firmware invariant: every work's address space is a page table in RAM (the driver only
@@ -509,21 +474,9 @@ impl Firmware {
                 .read_u64(ring + u64::from(rptr) * 8)
                 .map_err(|_| CRASH_BAD_QUEUE)?;
             // Firmware invariant: a queue's ring names run commands in firmware memory.
-            let work = self
-                .read_command(&space, cmd, run.context)
-                .ok_or(CRASH_BAD_QUEUE)?;
-            // A real command runs its microsequence; an interim virtual one its stream.
-            let work = match work.sequence {
-                Some(seq) => self.run_sequence(&space, work, &seq)?,
-                None => {
-                    self.check_root(&work)?;
-                    self.timestamp(work.ts_start);
-                    self.trace_work(rx::KTRACE_WORK_START, &work);
-                    self.run_work(&work);
-                    self.timestamp(work.ts_end);
-                    work
-                }
-            };
+            let work = self.read_command(&space, cmd).ok_or(CRASH_BAD_QUEUE)?;
+            let seq = work.sequence;
+            let work = self.run_sequence(&space, work, &seq)?;
             self.trace_work(rx::KTRACE_WORK_END, &work);
             self.completed.fetch_add(1, Ordering::Relaxed);
             rptr = (rptr + 1) % rb_size;

@@ -13,12 +13,10 @@
 //! Field sources: reference `firmware-commands.md` §2.2 and §2.3 (downstream
 //! `queue/compute.rs` `submit_compute`, `fw/compute.rs`); the layouts are `firmware-defs`'s.
 //!
-//! The command names its queue's notifier (`RunCompute.notifier`, the Start op's
-//! `notifier_buf`), written at placement with the rest of what the queue decides.
-//!
 //! Not yet built here (issue 14 follow-ups): the preemption buffers (a per-job array of
 //! `compute_preempt1_size` + 32 bytes in the user VM's kernel range; the virtual AGX never
-//! preempts), and the compute statistics buffer of the runtime pointers.
+//! preempts), and the compute statistics buffer of the runtime pointers. The command names
+//! its queue's notifier (`RunCompute.notifier`, the Start op's `notifier_buf`).
 
 use super::job::{ComputeArgs, Work};
 use crate::fw::job::JobMeta;
@@ -63,6 +61,24 @@ pub(super) struct Placement {
     pub(super) event_generation: u32,
     /// See `event_generation`.
     pub(super) event_seq: u64,
+}
+
+/// Writes the completion `p` decides into the `JobMeta` at byte `meta` of run command `a`
+/// (any context; allocates nothing). The pointers are unaligned (packed): written as bytes,
+/// before the ring publishes the command.
+/// The command's `notifier` pointer, at byte `notifier`, is written too.
+pub(super) fn write_meta(a: &FwAlloc, meta: usize, notifier: usize, p: &Placement) -> Result {
+    a.write_bytes(notifier, &p.notifier.to_le_bytes())?;
+    a.store_u32(meta + JobMeta::STAMP_VALUE_OFFSET, p.stamp);
+    a.store_u32(meta + JobMeta::STAMP_SLOT_OFFSET, p.slot);
+    a.write_bytes(meta + JobMeta::STAMP_OFFSET, &p.stamp_va.to_le_bytes())?;
+    a.write_bytes(
+        meta + JobMeta::FW_STAMP_OFFSET,
+        &p.fw_stamp_va.to_le_bytes(),
+    )?;
+    // CAST: `JobMeta.event_seq` holds the sequence's low 32 bits.
+    a.store_u32(meta + offset_of!(JobMeta, event_seq), p.event_seq as u32);
+    Ok(())
 }
 
 /// A `RunCompute` and its microsequence, both in the firmware-private heap.
@@ -143,21 +159,12 @@ impl ComputeCommand {
     /// Writes what the queue position decides: the completion in `JobMeta` and the
     /// microsequence (whose Finalize op carries the stamp). Any context; allocates nothing.
     pub(super) fn place(&self, p: &Placement) -> Result {
-        let a = self.run.alloc();
-        let meta = offset_of!(fwv::RunCompute, meta);
-        a.store_u32(meta + JobMeta::STAMP_VALUE_OFFSET, p.stamp);
-        a.store_u32(meta + JobMeta::STAMP_SLOT_OFFSET, p.slot);
-        a.write_bytes(meta + JobMeta::STAMP_OFFSET, &p.stamp_va.to_le_bytes())?;
-        a.write_bytes(
-            meta + JobMeta::FW_STAMP_OFFSET,
-            &p.fw_stamp_va.to_le_bytes(),
-        )?;
-        a.write_bytes(
+        write_meta(
+            self.run.alloc(),
+            offset_of!(fwv::RunCompute, meta),
             offset_of!(fwv::RunCompute, notifier),
-            &p.notifier.to_le_bytes(),
+            p,
         )?;
-        // CAST: `JobMeta.event_seq` holds the sequence's low 32 bits.
-        a.store_u32(meta + offset_of!(JobMeta, event_seq), p.event_seq as u32);
         let inputs = ComputeSeqInputs {
             run_compute: self.va(),
             stats: 0,

@@ -20,11 +20,9 @@
 //! [`RetiredList`] is a leaf irq-safe spinlock (`Gpu::retired`).
 
 use super::compute::ComputeCommand;
+use super::render::{RenderArgs, RenderCommand};
 use super::{TimestampBuffer, VmSlot, WorkQueue};
 use crate::bindings;
-use crate::fw::job::{CommandType, JobMeta, VirtualRunCommand};
-use crate::fw::types::{GpuPtr, U64};
-use crate::fwalloc::{FwObject, HeapKind};
 use crate::kernel_ext::dma_fence::Fence;
 use crate::kernel_ext::explicit_drop::ExplicitDrop;
 use crate::kernel_ext::vec::SmallVec;
@@ -61,6 +59,8 @@ pub(crate) struct Work {
     pub(crate) ts_end: u64,
     /// The rest of a compute command (zero for render halves).
     pub(crate) compute: ComputeArgs,
+    /// The rest of a render command (for both halves; `None` for compute).
+    pub(crate) render: Option<RenderArgs>,
 }
 
 /// What a compute command carries besides its control stream and timestamps.
@@ -85,9 +85,9 @@ pub(crate) struct ComputeArgs {
 
 /// One firmware command of a job.
 pub(crate) enum Command {
-    /// A render half in the virtual AGX's interim format (to become `RunVertex`/`RunFragment`).
-    Virtual(FwObject<VirtualRunCommand>),
-    /// A real `RunCompute` with its microsequence.
+    /// A `RunVertex` or `RunFragment` with its microsequence.
+    Render(RenderCommand),
+    /// A `RunCompute` with its microsequence.
     Compute(ComputeCommand),
 }
 
@@ -95,7 +95,7 @@ impl Command {
     /// The command's firmware address (what the queue's ring names).
     pub(super) fn va(&self) -> u64 {
         match self {
-            Command::Virtual(c) => c.alloc().va(),
+            Command::Render(c) => c.va(),
             Command::Compute(c) => c.va(),
         }
     }
@@ -179,36 +179,30 @@ impl Job {
         let mut commands = Commands::new();
         for (i, w) in works.iter().enumerate() {
             let last = i + 1 == works.len();
-            if w.kind == WorkKind::Compute {
-                let counter = wq.next_counter();
-                let c =
-                    ComputeCommand::new(wq.gpu.fw(), w, slot.slot(), usc_exec_base, counter, last)?;
-                commands.push(Command::Compute(c))?;
-                continue;
-            }
-            let tag = match w.kind {
-                WorkKind::Vertex => CommandType::RunVertex,
-                WorkKind::Fragment => CommandType::RunFragment,
-                WorkKind::Compute => CommandType::RunCompute,
+            let counter = wq.next_counter();
+            let (fw, vm_slot) = (wq.gpu.fw(), slot.slot());
+            let c = if w.kind == WorkKind::Compute {
+                Command::Compute(ComputeCommand::new(
+                    fw,
+                    w,
+                    vm_slot,
+                    usc_exec_base,
+                    counter,
+                    last,
+                )?)
+            } else {
+                let hw = wq.gpu.hw();
+                Command::Render(RenderCommand::new(
+                    fw,
+                    hw,
+                    w,
+                    vm_slot,
+                    usc_exec_base,
+                    counter,
+                    last,
+                )?)
             };
-            let cmd = VirtualRunCommand {
-                tag: tag as u32,
-                vm_slot: slot.slot(),
-                stream: GpuPtr::new(w.stream),
-                ts_start: GpuPtr::new(w.ts_start),
-                ts_end: GpuPtr::new(w.ts_end),
-                gpu_context: wq.context.gpu_pointer().into(),
-                // The stamps' addresses, value and slot are written when the job is queued
-                // (`WorkQueue::enqueue`); the last command completes the job.
-                meta: JobMeta {
-                    flush_stamps: u32::from(last),
-                    ..JobMeta::default()
-                },
-                pad_54: 0,
-                usc_base: U64(usc_exec_base),
-            };
-            let cmd = FwObject::new(wq.gpu.fw(), HeapKind::Private, &cmd)?;
-            commands.push(Command::Virtual(cmd))?;
+            commands.push(c)?;
         }
         let pipe = match works.first().map(|w| w.kind) {
             Some(WorkKind::Vertex) => crate::fw::channels::PipeType::Vertex,

@@ -34,7 +34,7 @@ use crate::backend::endpoint;
 use crate::fdinfo::Usage;
 use crate::fw::channels::{pipe_doorbell, ChannelId};
 use crate::fw::event::EventValue;
-use crate::fw::job::{GpuContextData, JobMeta, NotifierList, RingState, VirtualRunCommand};
+use crate::fw::job::{GpuContextData, NotifierList, RingState};
 use crate::fw::types::{GpuPtr, U32};
 use crate::fw::variants::g13_v13_5 as fwv;
 use crate::fwalloc::{FwAlloc, FwObject, HeapKind};
@@ -239,6 +239,11 @@ impl WorkQueue {
         )
     }
 
+    /// Clusters of the GPU the queue runs on (how a render's vertex work may be split).
+    pub(crate) fn num_clusters(&self) -> u32 {
+        self.gpu.hw().num_clusters
+    }
+
     /// The next value of the queue's command counter (one per command made).
     pub(super) fn next_counter(&self) -> u64 {
         self.counter.fetch_add(1, Ordering::Relaxed)
@@ -294,32 +299,22 @@ impl WorkQueue {
                 // Where and what the firmware writes on completion (`JobMeta`): the slot's stamp
                 // in the shared and the firmware-private stamp arrays.
                 let layout = self.gpu.boot.layout();
-                let meta = VirtualRunCommand::META_OFFSET;
                 let at = |base: u64| base + u64::from(slot) * 4;
                 for c in job.commands.iter() {
+                    let p = Placement {
+                        work_queue: self.queue_info.alloc().va(),
+                        notifier: self.notifier.va(),
+                        notifier_buf: self.notifier.unk_buf_va(),
+                        slot,
+                        stamp: stamp.0,
+                        stamp_va: at(layout.stamps),
+                        fw_stamp_va: at(layout.fw_stamps),
+                        event_generation: self.id,
+                        event_seq: self.event_seq.fetch_add(1, Ordering::Relaxed),
+                    };
                     match c {
-                        Command::Virtual(c) => {
-                            let a = c.alloc();
-                            a.store_u32(meta + JobMeta::STAMP_VALUE_OFFSET, stamp.0);
-                            a.store_u32(meta + JobMeta::STAMP_SLOT_OFFSET, slot);
-                            // Unaligned (packed) pointers: written as bytes, before the ring
-                            // publishes the command.
-                            let stamps = at(layout.stamps).to_le_bytes();
-                            let fw_stamps = at(layout.fw_stamps).to_le_bytes();
-                            a.write_bytes(meta + JobMeta::STAMP_OFFSET, &stamps)?;
-                            a.write_bytes(meta + JobMeta::FW_STAMP_OFFSET, &fw_stamps)?;
-                        }
-                        Command::Compute(c) => c.place(&Placement {
-                            work_queue: self.queue_info.alloc().va(),
-                            notifier: self.notifier.va(),
-                            notifier_buf: self.notifier.unk_buf_va(),
-                            slot,
-                            stamp: stamp.0,
-                            stamp_va: at(layout.stamps),
-                            fw_stamp_va: at(layout.fw_stamps),
-                            event_generation: self.id,
-                            event_seq: self.event_seq.fetch_add(1, Ordering::Relaxed),
-                        })?,
+                        Command::Render(c) => c.place(&p)?,
+                        Command::Compute(c) => c.place(&p)?,
                     }
                 }
                 // CAST: fewer than the ring's entries.
