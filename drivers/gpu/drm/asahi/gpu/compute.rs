@@ -35,8 +35,6 @@ const JOB_PARAMS1_UNK_38: u64 = 0x8c60;
 const JOB_PARAMS1_UNK_58: u32 = 1;
 /// `EncoderParams.unk_mask` (reference §2.2: all ones).
 const ENCODER_UNK_MASK: u32 = 0xffff_ffff;
-/// `JobMeta.unk_2` (reference §2.2: 2).
-const META_UNK_2: u8 = 2;
 /// Longest compute microsequence (with timestamps).
 const SEQ_MAX: usize = compute_sequence_len(true);
 
@@ -132,7 +130,8 @@ impl ComputeCommand {
         e.sampler_count = a.sampler_count;
         e.sampler_max = a.sampler_count.saturating_add(1);
         run.meta = JobMeta {
-            unk_2: META_UNK_2,
+            // Downstream `queue/compute.rs` writes 0 (the reference's 0x2 is the offset).
+            unk_2: 0,
             flush_stamps: u32::from(last),
             uuid,
             ..JobMeta::default()
