@@ -51,6 +51,7 @@ use crate::fw::uat::{Prot, UPPER_HALF_BASE};
 use crate::fw::variants::g13_v13_5 as fwv;
 use crate::fwalloc::{FwAlloc, FwAllocator, FwObject, HeapKind};
 use crate::fwlog::{FwSpan, RxChannels};
+use crate::handoff::Handoff;
 use crate::kernel_ext::memremap::RegionMap;
 use crate::kernel_ext::vec::VecExt;
 use crate::mmu::PageTables;
@@ -340,8 +341,11 @@ pub(crate) struct FwBoot {
     stamps: FwAlloc,
     fw_stamps: FwAlloc,
     /// The bootloader's TTBAT (the `ttbs` region): slot 0 (the kernel's) is filled here, user
-    /// slots by `Gpu::bind_vm`.
+    /// slots by `Gpu::bind_vm`, each under the handoff lock.
     ttbat: RegionMap,
+    /// The handoff region, initialised here (the firmware's magic checked) before the TTBAT
+    /// is touched.
+    handoff: Arc<Handoff>,
     /// The pipe channels, by `ChannelId::pipe_index`, until the GPU takes them.
     pipes: Option<KVec<TxChannel>>,
 }
@@ -351,21 +355,29 @@ const STAMPS_SIZE: usize = crate::fw::event::NUM_EVENTS * 4;
 
 impl FwBoot {
     /// Builds the boot structures in `fw`'s heaps, with the TTBAT in the `ttbs` region that
-    /// `transport`'s bootloader reserved (`ENODEV` without one).
+    /// `transport`'s bootloader reserved (`ENODEV` without one). The coprocessor's CPU must run:
+    /// the handoff with its firmware comes first (`EIO` when the firmware does not answer it).
     pub(crate) fn new(fw: &Arc<FwAllocator>, transport: &dyn Transport) -> Result<Self> {
         let region = transport.region(Region::Ttbs).ok_or(ENODEV)?;
         if region.size < (crate::fw::uat::NUM_CONTEXTS * 16) as u64 {
             return Err(EINVAL);
         }
         let ttbat = RegionMap::new(region.phys, region.size)?;
+        // Downstream `Uat::new`: the handoff, then slot 0 under its lock.
+        let handoff = Handoff::new(transport)?;
+        handoff.init()?;
+        fw.install_handoff(handoff.clone());
         let ttb1 = fw.kernel_half().ttb1();
         let kernel_entry =
             crate::fw::uat::ttbat_entry(ttb1, crate::fw::uat::KERNEL_CONTEXT).ok_or(EINVAL)?;
-        // The kernel slot's `ttb1` is the second word of entry 0.
-        ttbat
-            .u64_at(8)
-            .ok_or(EINVAL)?
-            .store(kernel_entry, core::sync::atomic::Ordering::Release);
+        {
+            let _g = handoff.lock()?;
+            // The kernel slot's `ttb1` is the second word of entry 0.
+            ttbat
+                .u64_at(8)
+                .ok_or(EINVAL)?
+                .store(kernel_entry, core::sync::atomic::Ordering::Release);
+        }
         // The init data first, so it is at the start of the private range; its pointers are
         // filled in below, once their targets exist.
         let initdata = FwObject::new(fw, HeapKind::Private, &zeroed::<fwv::InitData>())?;
@@ -471,6 +483,7 @@ impl FwBoot {
             stamps,
             fw_stamps,
             ttbat,
+            handoff,
             pipes: Some(pipes),
         })
     }
@@ -489,9 +502,15 @@ impl FwBoot {
         self.initdata.alloc()
     }
 
-    /// The TTBAT (the bootloader's `ttbs` region).
+    /// The TTBAT (the bootloader's `ttbs` region). Entries change under [`Self::handoff`]'s
+    /// lock.
     pub(crate) fn ttbat(&self) -> &RegionMap {
         &self.ttbat
+    }
+
+    /// The handoff region.
+    pub(crate) fn handoff(&self) -> &Handoff {
+        &self.handoff
     }
 
     /// The stamp the firmware last wrote for event slot `slot`. Any context.
