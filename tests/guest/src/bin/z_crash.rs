@@ -427,6 +427,50 @@ fn main() {
             ktrace_n > 0,
             format_args!("the decoded dump holds {ktrace_n} KTrace records"),
         );
+        // FwStatus, Globals and HwDataA/B decoded from their real layouts: the fault above
+        // halted the firmware once (FwStatus.halt_count), Globals shows its named fields and
+        // pending stamps, and each HwData block is either decoded or reported as not set.
+        let line_of = |prefix: &str| {
+            report.as_ref().ok().and_then(|r| {
+                r.lines()
+                    .map(str::trim_start)
+                    .find(|l| l.starts_with(prefix))
+                    .map(str::to_owned)
+            })
+        };
+        let fw_status = line_of("FwStatus @");
+        let halts = fw_status.as_deref().and_then(|l| {
+            l.split("halt_count ")
+                .nth(1)?
+                .split(',')
+                .next()?
+                .parse::<u32>()
+                .ok()
+        });
+        tap.ok(
+            halts.is_some_and(|n| n >= 1)
+                && fw_status.as_deref().is_some_and(|l| l.contains("resume ")),
+            format_args!("the decoded FwStatus counts the fault's halt ({fw_status:?})"),
+        );
+        let globals = line_of("Globals @");
+        tap.ok(
+            globals.as_deref().is_some_and(|l| {
+                l.contains("ktrace_enable ")
+                    && l.contains("fault_control ")
+                    && l.contains("idle_off_delay_ms ")
+            }) && line_of("pending_stamps: ").is_some(),
+            format_args!("the decoded Globals shows its named fields ({globals:?})"),
+        );
+        for block in ["HwDataA", "HwDataB"] {
+            let l = line_of(block);
+            tap.ok(
+                l.as_deref().is_some_and(|l| {
+                    l == format!("{block}: null pointer")
+                        || (l.starts_with(&format!("{block} @ 0x")) && l.contains(": "))
+                }),
+                format_args!("the decoded dump names {block} ({l:?})"),
+            );
+        }
         if let Ok(r) = &report {
             for line in r.lines().filter(|l| l.contains("fwlog #")).take(8) {
                 tap.diag(line);
@@ -453,6 +497,10 @@ fn main() {
             "decoder",
             "firmware log",
             "ktrace",
+            "FwStatus",
+            "Globals",
+            "HwDataA",
+            "HwDataB",
         ] {
             tap.ok(false, format_args!("{what} # no dump"));
         }

@@ -7,7 +7,7 @@
 //! slots as both sides use them.
 
 use super::VirtualAgx;
-use crate::backend::{endpoint, MessageHandler, Mmio, Transport};
+use crate::backend::{endpoint, MessageHandler, Mmio, Region, Transport};
 use crate::fw::channels::init_msg;
 use crate::fw::uat::{Handoff as Layout, HANDOFF_KERNEL_FLUSH_SLOT, HANDOFF_MAGIC};
 use crate::fwalloc::FwAllocator;
@@ -90,6 +90,40 @@ fn identity_and_cpu_start(ctx: &mut Context) -> Result {
     );
     v.write32(Mmio::Asc, regs::CPU_CONTROL, regs::CPU_CONTROL_RUN);
     expect_eq!(ctx, v.start(handler).err(), None);
+    // The bootloader's blobs are the t8103's, whole pages each: HwDataB names the chip and
+    // the TTBAT, Globals is as big as its layout.
+    use crate::fw::variants::g13_v13_5 as fwv;
+    let word = |region, off: usize| -> u64 {
+        v.region(region)
+            .and_then(|r| super::PhysMem::ptr(r.phys + off as u64, 8))
+            // SAFETY: `p` is 8 bytes of the bootloader's blob run (RAM, checked), which lives
+            // as long as `v`.
+            .map_or(0, |p| unsafe { p.cast::<u64>().read_unaligned() })
+    };
+    expect_eq!(
+        ctx,
+        word(Region::HwCalB, core::mem::offset_of!(fwv::HwDataB, chip_id)) & 0xffff_ffff,
+        0x8103
+    );
+    expect_eq!(
+        ctx,
+        word(
+            Region::HwCalB,
+            core::mem::offset_of!(fwv::HwDataB, uat_ttb_base)
+        ),
+        v.region(Region::Ttbs).map_or(1, |r| r.phys)
+    );
+    expect_true!(
+        ctx,
+        v.region(Region::Globals)
+            .is_some_and(|r| r.size >= fwv::GLOBALS_SIZE as u64 && r.size % 0x4000 == 0),
+        "globals region holds the layout"
+    );
+    expect_true!(
+        ctx,
+        v.region(Region::Pagetables).is_none(),
+        "no pagetables region"
+    );
     v.shutdown();
     Ok(())
 }
