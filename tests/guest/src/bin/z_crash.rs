@@ -461,16 +461,27 @@ fn main() {
             }) && line_of("pending_stamps: ").is_some(),
             format_args!("the decoded Globals shows its named fields ({globals:?})"),
         );
-        for block in ["HwDataA", "HwDataB"] {
-            let l = line_of(block);
-            tap.ok(
-                l.as_deref().is_some_and(|l| {
-                    l == format!("{block}: null pointer")
-                        || (l.starts_with(&format!("{block} @ 0x")) && l.contains(": "))
-                }),
-                format_args!("the decoded dump names {block} ({l:?})"),
-            );
-        }
+        // HwDataA/B are the t8103's (the bootloader's hw-cal blobs the driver copied): the
+        // chip, its clock and its frequency table, and the performance-state fields of A.
+        let hwdata_b = line_of("HwDataB @");
+        tap.ok(
+            hwdata_b.as_deref().is_some_and(|l| {
+                l.contains("chip_id 0x8103,")
+                    && l.contains("num_cores 8,")
+                    && l.contains("base_clock_khz 24000,")
+            }) && line_of("frequencies (MHz): ")
+                .is_some_and(|l| l.ends_with("[0, 396, 528, 720, 924, 1128, 1278]")),
+            format_args!(
+                "the decoded HwDataB names the t8103 and its frequency table ({hwdata_b:?})"
+            ),
+        );
+        let hwdata_a = line_of("HwDataA @");
+        tap.ok(
+            hwdata_a.as_deref().is_some_and(|l| {
+                l.contains("max_pstate_scaled ") && l.contains("power_zone_count 1")
+            }),
+            format_args!("the decoded HwDataA shows its named fields ({hwdata_a:?})"),
+        );
         if let Ok(r) = &report {
             for line in r.lines().filter(|l| l.contains("fwlog #")).take(8) {
                 tap.diag(line);
