@@ -30,7 +30,6 @@ use crate::fw::plain::Plain;
 use crate::fw::uat::{Handoff, HANDOFF_SIZE};
 use crate::fw::variants::g13_v13_5 as fwv;
 use crate::pages::{GpuPage, GpuPageRun, GPU_PAGE_SIZE};
-use core::mem::MaybeUninit;
 use kernel::alloc::KVBox;
 use kernel::prelude::*;
 
