@@ -35,9 +35,11 @@ use kernel::prelude::*;
 
 /// `T` all zeros, on the heap (the blobs are too big for the stack).
 fn zeroed_box<T: Plain>() -> Result<KVBox<T>> {
-    let b = KVBox::<T>::new_uninit(GFP_KERNEL | __GFP_ZERO)?;
-    // SAFETY: The allocation is zeroed (`__GFP_ZERO`), and all-zero is a valid `T` (`Plain`:
-    // plain data of integers).
+    let mut b = KVBox::<T>::new_uninit(GFP_KERNEL)?;
+    // SAFETY: `b` is a valid allocation of one `T`; zeroing it is writing plain bytes.
+    unsafe { b.as_mut_ptr().write_bytes(0, 1) };
+    // SAFETY: Zeroed just above, and all-zero is a valid `T` (`Plain`: plain data of
+    // integers).
     Ok(unsafe { b.assume_init() })
 }
 
