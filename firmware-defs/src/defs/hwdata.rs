@@ -32,6 +32,24 @@ plain_layout! {
     pub struct F32(u32);
 }
 
+/// `(n / d, n % d)` for `0 < d < 2^127`, by shift and subtract: the kernel has no runtime
+/// helper for 128-bit division (`__udivti3`), so the module build must not emit one.
+const fn divrem_u128(n: u128, d: u128) -> (u128, u128) {
+    let mut q = 0u128;
+    let mut r = 0u128;
+    let mut i = 128;
+    while i > 0 {
+        i -= 1;
+        // `r < d < 2^127` before the shift, so it cannot overflow.
+        r = (r << 1) | ((n >> i) & 1);
+        if r >= d {
+            r -= d;
+            q |= 1u128 << i;
+        }
+    }
+    (q, r)
+}
+
 impl F32 {
     /// 0.0.
     pub const ZERO: F32 = F32(0);
@@ -157,8 +175,8 @@ impl F32 {
         // 64 extra quotient bits are plenty for the 24 kept plus guard bits; the remainder
         // becomes a sticky bit below them.
         let num = (ma as u128) << 64;
-        let q = num / mb as u128;
-        let sticky = if num % mb as u128 != 0 { 1 } else { 0 };
+        let (q, rem) = divrem_u128(num, mb as u128);
+        let sticky = if rem != 0 { 1 } else { 0 };
         F32::round_pack(sa ^ sb, (q << 1) | sticky, ea - eb - 65)
     }
 
@@ -562,6 +580,27 @@ mod tests {
         assert_eq!(F32::from_bits(0x4080_0000).to_f32(), 4.0);
         extern crate std;
         assert_eq!(std::format!("{:?}", F32::ONE), "F32(0x3f800000)");
+    }
+
+    /// The shift-and-subtract division equals the native one (which the kernel build cannot
+    /// use), over quotients of every width the float division produces and the edges.
+    #[test]
+    fn divrem_u128_matches_native() {
+        let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+        for _ in 0..20_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let n = (u128::from(x) << (x % 65)) | u128::from(x >> 11);
+            let d = u128::from(x >> (x % 63)).max(1);
+            assert_eq!(divrem_u128(n, d), (n / d, n % d), "{n:#x} / {d:#x}");
+        }
+        assert_eq!(divrem_u128(u128::MAX, 1), (u128::MAX, 0));
+        assert_eq!(divrem_u128(0, 7), (0, 0));
+        assert_eq!(
+            divrem_u128(0xff_ffff << 64, 0x80_0001),
+            ((0xff_ffff << 64) / 0x80_0001, (0xff_ffff << 64) % 0x80_0001)
+        );
     }
 
     /// Soft-float results equal the host FPU's, bit for bit, over many random finite inputs

@@ -542,10 +542,15 @@ pub const TTBAT_SIZE: usize = NUM_CONTEXTS * core::mem::size_of::<SlotTtbs>();
 const _: () = assert!(core::mem::size_of::<SlotTtbs>() == 0x10);
 const _: () = assert!(TTBAT_SIZE == 0x400);
 
-/// Magic written by both sides of the handoff region.
+/// Magic written by both sides of the handoff region ("PPL magic"): the AP writes it to
+/// `magic_ap` before it waits for the firmware, the firmware to `magic_fw` once its page-table
+/// manager runs (m1n1 `proxyclient/m1n1/fw/agx/handoff.py` `PPL_MAGIC`, downstream `mmu.rs`).
 pub const HANDOFF_MAGIC: u64 = 0x4b1d_0000_0000_0002;
-/// Handoff flush slot used for kernel (upper-half) mappings.
+/// Handoff flush slot used for kernel (upper-half) mappings (m1n1 `prepare_cacheflush`'s
+/// default `context=0x40`).
 pub const HANDOFF_KERNEL_FLUSH_SLOT: usize = NUM_CONTEXTS;
+/// Number of flush slots: one per context plus the kernel's (m1n1 `irange(0x20, 0x41, 0x18)`).
+pub const HANDOFF_FLUSH_SLOTS: usize = NUM_CONTEXTS + 1;
 /// Flush state: idle.
 pub const FLUSH_IDLE: u64 = 0;
 /// Flush state: requested by the driver (then an `FwCtlMsg` is sent).
@@ -556,7 +561,8 @@ pub const FLUSH_DONE: u64 = 2;
 plain_layout! {
     /// One flush request slot of the handoff region.
     ///
-    /// Source: downstream `mmu.rs` `FlushInfo`.
+    /// Source: downstream `mmu.rs` `FlushInfo`; m1n1 `handoff.py` `FLUSH_STATE`/`FLUSH_ADDR`/
+    /// `FLUSH_SIZE` at 0x20/0x28/0x30 + 0x18·i.
     #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
     #[repr(C)]
     pub struct FlushInfo {
@@ -571,9 +577,17 @@ plain_layout! {
 
 plain_layout! {
     /// The handoff region (reserved-memory `handoff`), shared with the firmware's page-table
-    /// manager. `lock_ap`/`lock_fw`/`turn` form a Dekker lock.
+    /// manager. `lock_ap`/`lock_fw`/`turn` form a Dekker lock: a side sets its flag, and while
+    /// the other's flag is set and the turn is the other's, it drops its flag until the turn
+    /// changes; it unlocks by giving the turn away and clearing its flag. `turn` is 0 when the
+    /// AP has priority, 1 when the firmware has (the AP gives it 1 when it unlocks, the firmware
+    /// 0).
     ///
-    /// Source: downstream `mmu.rs` `Handoff` (implicit padding made explicit here).
+    /// Source: downstream `mmu.rs` `Handoff` (implicit padding made explicit here) and its
+    /// `lock`/`unlock`/`init`; m1n1 `proxyclient/m1n1/fw/agx/handoff.py` `GFXHandoffStruct`
+    /// (`MAGIC_AP` 0x0, `MAGIC_FW` 0x8, `LOCK_AP` 0x10, `LOCK_FW` 0x11, `TURN` 0x14, `UNK`
+    /// (= `cur_slot`) 0x18, flush entries from 0x20, `UNK2` 0x638, `UNK3` 0x640); reference
+    /// firmware-commands.md §5.4.
     #[derive(Clone, Copy, Debug)]
     #[repr(C)]
     pub struct Handoff {
@@ -594,17 +608,21 @@ plain_layout! {
         /// Padding.
         pub pad_1c: [u8; 4],
         /// Flush requests, one per context plus [`HANDOFF_KERNEL_FLUSH_SLOT`].
-        pub flush: [FlushInfo; NUM_CONTEXTS + 1],
-        /// Unknown.
+        pub flush: [FlushInfo; HANDOFF_FLUSH_SLOTS],
+        /// Unknown (m1n1 `UNK2`).
         pub unk_638: u8,
         /// Padding.
         pub pad_639: [u8; 7],
-        /// Unknown; zeroed by the driver at init.
+        /// Unknown; zeroed by the driver at init (m1n1 `UNK3`).
         pub unk_640: u64,
     }
 }
 
 impl Handoff {
+    /// Byte offset of `magic_ap`.
+    pub const MAGIC_AP_OFFSET: usize = core::mem::offset_of!(Handoff, magic_ap);
+    /// Byte offset of `magic_fw`.
+    pub const MAGIC_FW_OFFSET: usize = core::mem::offset_of!(Handoff, magic_fw);
     /// Byte offset of `lock_ap`.
     pub const LOCK_AP_OFFSET: usize = core::mem::offset_of!(Handoff, lock_ap);
     /// Byte offset of `lock_fw`.
@@ -615,6 +633,43 @@ impl Handoff {
     pub const CUR_SLOT_OFFSET: usize = core::mem::offset_of!(Handoff, cur_slot);
     /// Byte offset of `flush`.
     pub const FLUSH_OFFSET: usize = core::mem::offset_of!(Handoff, flush);
+    /// Byte offset of `unk_638`.
+    pub const UNK_638_OFFSET: usize = core::mem::offset_of!(Handoff, unk_638);
+    /// Byte offset of `unk_640`.
+    pub const UNK_640_OFFSET: usize = core::mem::offset_of!(Handoff, unk_640);
+
+    /// The state the bootloader hands over: no magic on either side (each writes its own), the
+    /// lock free with the turn the AP's, no context loaded, every flush slot idle.
+    pub const fn handed_over() -> Self {
+        Self {
+            magic_ap: 0,
+            magic_fw: 0,
+            lock_ap: 0,
+            lock_fw: 0,
+            pad_12: [0; 2],
+            turn: 0,
+            cur_slot: 0,
+            pad_1c: [0; 4],
+            flush: [FlushInfo {
+                state: FLUSH_IDLE,
+                addr: 0,
+                size: 0,
+            }; HANDOFF_FLUSH_SLOTS],
+            unk_638: 0,
+            pad_639: [0; 7],
+            unk_640: 0,
+        }
+    }
+
+    /// Byte offset of flush slot `slot`'s `state` (`addr` and `size` follow at +8, +16);
+    /// `None` past the last slot.
+    pub const fn flush_offset(slot: usize) -> Option<usize> {
+        if slot < HANDOFF_FLUSH_SLOTS {
+            Some(Self::FLUSH_OFFSET + slot * core::mem::size_of::<FlushInfo>())
+        } else {
+            None
+        }
+    }
 }
 
 /// Interprets `Handoff::cur_slot`: 0 and `u32::MAX` mean no user context is loaded.
@@ -629,10 +684,14 @@ pub const fn handoff_current_slot(cur_slot: u32) -> Option<u32> {
 /// Size of the handoff structure.
 pub const HANDOFF_SIZE: usize = core::mem::size_of::<Handoff>();
 const _: () = assert!(core::mem::size_of::<FlushInfo>() == 0x18);
+const _: () = assert!(Handoff::MAGIC_FW_OFFSET == 0x8);
+const _: () = assert!(Handoff::LOCK_AP_OFFSET == 0x10);
+const _: () = assert!(Handoff::LOCK_FW_OFFSET == 0x11);
 const _: () = assert!(Handoff::TURN_OFFSET == 0x14);
 const _: () = assert!(Handoff::CUR_SLOT_OFFSET == 0x18);
 const _: () = assert!(Handoff::FLUSH_OFFSET == 0x20);
-const _: () = assert!(core::mem::offset_of!(Handoff, unk_640) == 0x640);
+const _: () = assert!(Handoff::UNK_638_OFFSET == 0x638);
+const _: () = assert!(Handoff::UNK_640_OFFSET == 0x640);
 const _: () = assert!(HANDOFF_SIZE == 0x648);
 
 /// First usable user VA (page 0 is never mapped).

@@ -133,6 +133,40 @@ fn ttbat_entries() {
     assert_eq!(ttbat_entry(0x4000, KERNEL_CONTEXT), Some(0x4001));
 }
 
+/// The handoff layout is m1n1's `GFXHandoffStruct` byte for byte (offsets written out as m1n1
+/// lists them), and the bootloader's hand-over state is all zero: no magic, the
+/// lock free, every flush slot idle.
+#[test]
+fn handoff_layout_matches_m1n1() {
+    assert_eq!(core::mem::size_of::<Handoff>(), 0x648);
+    assert_eq!(core::mem::align_of::<Handoff>(), 8);
+    assert_eq!(Handoff::MAGIC_AP_OFFSET, 0x0);
+    assert_eq!(Handoff::MAGIC_FW_OFFSET, 0x8);
+    assert_eq!(Handoff::LOCK_AP_OFFSET, 0x10);
+    assert_eq!(Handoff::LOCK_FW_OFFSET, 0x11);
+    assert_eq!(Handoff::TURN_OFFSET, 0x14);
+    assert_eq!(Handoff::CUR_SLOT_OFFSET, 0x18);
+    assert_eq!(Handoff::UNK_638_OFFSET, 0x638);
+    assert_eq!(Handoff::UNK_640_OFFSET, 0x640);
+    // m1n1: FLUSH_STATE/ADDR/SIZE = irange(0x20/0x28/0x30, 0x41, 0x18).
+    assert_eq!(HANDOFF_FLUSH_SLOTS, 0x41);
+    for i in 0..HANDOFF_FLUSH_SLOTS {
+        assert_eq!(Handoff::flush_offset(i), Some(0x20 + 0x18 * i));
+    }
+    assert_eq!(
+        Handoff::flush_offset(HANDOFF_KERNEL_FLUSH_SLOT),
+        Some(0x620)
+    );
+    assert_eq!(Handoff::flush_offset(HANDOFF_FLUSH_SLOTS), None);
+    assert_eq!(core::mem::offset_of!(FlushInfo, addr), 8);
+    assert_eq!(core::mem::offset_of!(FlushInfo, size), 16);
+    // The last flush slot ends where unk_638 starts.
+    assert_eq!(0x20 + 0x18 * HANDOFF_FLUSH_SLOTS, 0x638);
+    let h = Handoff::handed_over();
+    assert!(crate::plain::bytes_of(&h).iter().all(|&b| b == 0));
+    assert_eq!(HANDOFF_MAGIC, 0x4b1d_0000_0000_0002);
+}
+
 #[test]
 fn handoff_slot() {
     assert_eq!(handoff_current_slot(0), None);

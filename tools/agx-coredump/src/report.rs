@@ -14,8 +14,9 @@
 //! - `memory`: the segment table, the `--map` and `--read` outputs, and the bounds-checked
 //!   structure read the walks use.
 //! - `firmware`: the per-layout views and the walk from the init-data address; `channels`
-//!   (message rings, events, `FwStatus`), `queues` (work queues and their commands) and `logs`
-//!   (firmware log, KTrace) print what it finds.
+//!   (message rings, events, `FwStatus`), `queues` (work queues and their commands), `logs`
+//!   (firmware log, KTrace) and `hwdata` (`HwDataA`, `HwDataB`, `Globals`, named fields from
+//!   their real layouts) print what it finds.
 //! - `salvage`: repairs a truncated or partly corrupt dump into the largest one the reader
 //!   accepts, with a warning per part left out ([`decode`]).
 //! - `json`: the `--json` form of the same report.
@@ -30,6 +31,7 @@ mod channels;
 mod crashlog;
 mod errors;
 mod firmware;
+mod hwdata;
 mod identity;
 mod json;
 mod logs;

@@ -16,6 +16,8 @@
 //!  queue.rs     command queues
 //!  mmu.rs       page-table memory for the shared UAT engine (fw::engine::pgtable)
 //!  fwmem.rs     the kernel half of the GPU address space, the structures the firmware boots from
+//!  handoff.rs   the AP side of the handoff region: magic, the lock shared with the firmware around
+//!               TTBAT changes and flush slots
 //!  fwalloc.rs   firmware heaps (private / GPU read-only / shared) and typed firmware objects
 //!  channel.rs   the driver's end of a transmit channel ring (device control)
 //!  fwlog.rs     firmware -> driver log channels (FwLog, KTrace, Stats): rings and draining
@@ -57,7 +59,9 @@
 //! slots; taken by enqueue, the interrupt handler and the failure paths) → `WorkQueue::inner` →
 //! `Gpu::pipes` → the virtual AGX's run-list and TLB locks (all irq-safe spinlocks). Binding a
 //! VM to a context slot: `Gpu::slots` (a mutex, taken alone at job creation and release) → the
-//! transport's TLB lock.
+//! handoff lock (`asahi::Handoff::ap`, an irq-safe spinlock around the two-party lock shared with
+//! the firmware, a leaf), released before the transport's TLB lock is taken. A range flush:
+//! `FwAllocator::fwctl` → the handoff lock (leaf).
 
 // pin_init! of the firmware model state has many fields.
 #![recursion_limit = "512"]
@@ -76,6 +80,7 @@ mod fwlog;
 mod fwmem;
 mod gem;
 mod gpu;
+mod handoff;
 mod hw;
 mod idmap;
 mod kernel_ext;

@@ -43,6 +43,7 @@ use crate::fw::types::GpuPtr;
 use crate::fw::uat::Prot;
 use crate::fw::variants::g13_v13_5::DeviceControlMsg;
 use crate::fwmem::FwMemory;
+use crate::handoff::Handoff;
 use crate::pages::{GpuPage, GPU_PAGE_SIZE};
 use core::marker::PhantomData;
 use core::mem::size_of;
@@ -116,6 +117,9 @@ pub(crate) struct FwAllocator {
     /// The FwCtl channel, once the boot structures exist.
     #[pin]
     fwctl: Mutex<Option<TxChannel>>,
+    /// The handoff region, whose kernel flush slot announces each range flush (taken alone).
+    #[pin]
+    handoff: Mutex<Option<Arc<Handoff>>>,
     transport: Arc<dyn Transport>,
     /// Firmware cache flushes asked for so far (debugfs `fw_cache_flushes`).
     flushes: AtomicU64,
@@ -154,6 +158,7 @@ impl FwAllocator {
                 shared <- new_mutex!(state(HeapKind::Shared), "asahi::FwAllocator::shared"),
                 devctrl <- new_mutex!(None, "asahi::FwAllocator::devctrl"),
                 fwctl <- new_mutex!(None, "asahi::FwAllocator::fwctl"),
+                handoff <- new_mutex!(None, "asahi::FwAllocator::handoff"),
                 transport,
                 flushes: AtomicU64::new(0),
                 range_flushes: AtomicU64::new(0),
@@ -316,17 +321,36 @@ impl FwAllocator {
         *self.fwctl.lock() = Some(chan);
     }
 
+    /// Starts announcing range flushes in `handoff`'s flush slots (at boot).
+    pub(crate) fn install_handoff(&self, handoff: Arc<Handoff>) {
+        *self.handoff.lock() = Some(handoff);
+    }
+
     /// Asks the firmware to write back and drop what it cached of `pages` GPU pages of kernel
     /// memory at `va` (a FwCtl message for the kernel's flush slot 64, as downstream sends when it
-    /// unmaps kernel memory), and waits until it has. `ENODEV` without running firmware.
-    /// Process context; sleeps.
+    /// unmaps kernel memory), and waits until it has. The flush is announced in the handoff
+    /// region's slot 64 first (state requested, address, size) and the firmware marks it done
+    /// there (m1n1 `handoff.py` `prepare_cacheflush`/`complete_cacheflush`). `ENODEV` without
+    /// running firmware. Process context; sleeps.
     pub(crate) fn flush_range(&self, va: u64, pages: u64) -> Result {
         let msg = FwCtlMsg::flush_kernel_range(va, u16::try_from(pages).map_err(|_| EINVAL)?);
+        let handoff = self.handoff.lock().clone().ok_or(ENODEV)?;
+        let slot = crate::fw::uat::HANDOFF_KERNEL_FLUSH_SLOT;
         let mut guard = self.fwctl.lock();
         let chan = guard.as_mut().ok_or(ENODEV)?;
-        let index = chan.send(plain::bytes_of(&msg))?;
-        self.transport.send(endpoint::DOORBELL, MSG_FWCTL)?;
-        chan.wait_consumed(index)?;
+        handoff.begin_flush(slot, va, pages.saturating_mul(GPU_PAGE_SIZE))?;
+        let sent = chan
+            .send(plain::bytes_of(&msg))
+            .and_then(|index| {
+                self.transport.send(endpoint::DOORBELL, MSG_FWCTL)?;
+                Ok(index)
+            })
+            .and_then(|index| chan.wait_consumed(index));
+        // The slot goes back to idle whatever happened; a flush the firmware consumed without
+        // marking it done is an error.
+        let ended = handoff.end_flush(slot, sent.is_ok());
+        sent?;
+        ended?;
         self.range_flushes.fetch_add(1, Ordering::Relaxed);
         Ok(())
     }

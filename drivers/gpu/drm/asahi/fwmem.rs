@@ -51,6 +51,7 @@ use crate::fw::uat::{Prot, UPPER_HALF_BASE};
 use crate::fw::variants::g13_v13_5 as fwv;
 use crate::fwalloc::{FwAlloc, FwAllocator, FwObject, HeapKind};
 use crate::fwlog::{FwSpan, RxChannels};
+use crate::handoff::Handoff;
 use crate::kernel_ext::memremap::RegionMap;
 use crate::kernel_ext::vec::VecExt;
 use crate::mmu::PageTables;
@@ -333,6 +334,9 @@ pub(crate) struct FwBoot {
     _runtime_pointers: FwObject<fwv::RuntimePointers>,
     fw_status: FwObject<crate::fw::job::FwStatus>,
     globals: FwSpan,
+    /// `HwDataA` and `HwDataB`, copied from the bootloader's `hw-cal-a`/`hw-cal-b` blobs (none
+    /// without them; after `_runtime_pointers`, which points at them).
+    _hwdata: [Option<FwSpan>; 2],
     event_state: FwObject<ChannelState>,
     /// FwLog, KTrace and Stats (after `_runtime_pointers`, which points at them).
     rx: RxChannels,
@@ -340,10 +344,43 @@ pub(crate) struct FwBoot {
     stamps: FwAlloc,
     fw_stamps: FwAlloc,
     /// The bootloader's TTBAT (the `ttbs` region): slot 0 (the kernel's) is filled here, user
-    /// slots by `Gpu::bind_vm`.
+    /// slots by `Gpu::bind_vm`, each under the handoff lock.
     ttbat: RegionMap,
+    /// The handoff region, initialised here (the firmware's magic checked) before the TTBAT
+    /// is touched.
+    handoff: Arc<Handoff>,
     /// The pipe channels, by `ChannelId::pipe_index`, until the GPU takes them.
     pipes: Option<KVec<TxChannel>>,
+}
+
+/// Copies the first `size` bytes of the bootloader's blob `region` into new firmware memory
+/// (`None` when the device has no such region; `EINVAL`, with a message, when the region is
+/// smaller than the layout).
+fn load_blob(
+    fw: &Arc<FwAllocator>,
+    transport: &dyn Transport,
+    region: Region,
+    size: usize,
+) -> Result<Option<FwSpan>> {
+    let Some(r) = transport.region(region) else {
+        return Ok(None);
+    };
+    if r.size < size as u64 {
+        pr_err!(
+            "reserved region {} is {:#x} bytes, its layout {:#x}\n",
+            region.name(),
+            r.size,
+            size
+        );
+        return Err(EINVAL);
+    }
+    let map = RegionMap::new(r.phys, size as u64)?;
+    let span = FwSpan::new(fw, size)?;
+    for off in (0..size).step_by(4) {
+        let word = map.u32_at(off).ok_or(EINVAL)?;
+        span.store_u32(off, word.load(core::sync::atomic::Ordering::Relaxed));
+    }
+    Ok(Some(span))
 }
 
 /// Bytes of the stamp arrays: one `u32` per event slot.
@@ -351,21 +388,29 @@ const STAMPS_SIZE: usize = crate::fw::event::NUM_EVENTS * 4;
 
 impl FwBoot {
     /// Builds the boot structures in `fw`'s heaps, with the TTBAT in the `ttbs` region that
-    /// `transport`'s bootloader reserved (`ENODEV` without one).
+    /// `transport`'s bootloader reserved (`ENODEV` without one). The coprocessor's CPU must run:
+    /// the handoff with its firmware comes first (`EIO` when the firmware does not answer it).
     pub(crate) fn new(fw: &Arc<FwAllocator>, transport: &dyn Transport) -> Result<Self> {
         let region = transport.region(Region::Ttbs).ok_or(ENODEV)?;
         if region.size < (crate::fw::uat::NUM_CONTEXTS * 16) as u64 {
             return Err(EINVAL);
         }
         let ttbat = RegionMap::new(region.phys, region.size)?;
+        // Downstream `Uat::new`: the handoff, then slot 0 under its lock.
+        let handoff = Handoff::new(transport)?;
+        handoff.init()?;
+        fw.install_handoff(handoff.clone());
         let ttb1 = fw.kernel_half().ttb1();
         let kernel_entry =
             crate::fw::uat::ttbat_entry(ttb1, crate::fw::uat::KERNEL_CONTEXT).ok_or(EINVAL)?;
-        // The kernel slot's `ttb1` is the second word of entry 0.
-        ttbat
-            .u64_at(8)
-            .ok_or(EINVAL)?
-            .store(kernel_entry, core::sync::atomic::Ordering::Release);
+        {
+            let _g = handoff.lock()?;
+            // The kernel slot's `ttb1` is the second word of entry 0.
+            ttbat
+                .u64_at(8)
+                .ok_or(EINVAL)?
+                .store(kernel_entry, core::sync::atomic::Ordering::Release);
+        }
         // The init data first, so it is at the start of the private range; its pointers are
         // filled in below, once their targets exist.
         let initdata = FwObject::new(fw, HeapKind::Private, &zeroed::<fwv::InitData>())?;
@@ -375,7 +420,16 @@ impl FwBoot {
         let event_ring = fw.alloc(HeapKind::Shared, ring_size)?;
         let stamps = fw.alloc(HeapKind::Shared, STAMPS_SIZE)?;
         let fw_stamps = fw.alloc(HeapKind::Private, STAMPS_SIZE)?;
-        let globals = FwSpan::new(fw, fwv::GLOBALS_SIZE)?;
+        // HwDataA, HwDataB and Globals from the bootloader's blobs where it provides them
+        // (firmware-commands.md §5.3, downstream `load_hwdata_blob`): each blob's first bytes
+        // are the layout; Globals' `pending_submissions` starts at 0.
+        let hwdata_a = load_blob(fw, transport, Region::HwCalA, fwv::HWDATA_A_SIZE)?;
+        let hwdata_b = load_blob(fw, transport, Region::HwCalB, fwv::HWDATA_B_SIZE)?;
+        let globals = match load_blob(fw, transport, Region::Globals, fwv::GLOBALS_SIZE)? {
+            Some(g) => g,
+            None => FwSpan::new(fw, fwv::GLOBALS_SIZE)?,
+        };
+        globals.store_u32(fwv::Globals::PENDING_SUBMISSIONS_OFFSET, 0);
         // The FwCtl channel, permanent like the device-control channel; `FwStatus` names it.
         let fwctl_msg = size_of::<FwCtlMsg>();
         let (fwctl_state_va, fwctl_state) =
@@ -445,6 +499,11 @@ impl FwBoot {
         rp.ktrace.ring = GpuPtr::new(rx.ktrace_ring.va());
         rp.stats.state = rx.stats_state.gpu_pointer().into();
         rp.stats.ring = GpuPtr::new(rx.stats_ring.va());
+        let span_ptr = |s: &Option<FwSpan>| GpuPtr::new(s.as_ref().map_or(0, |s| s.va()));
+        rp.hwdata_a = span_ptr(&hwdata_a);
+        // HwDataB is named twice (reference §5.2: at 0x1a0 and again at 0x1a8).
+        rp.hwdata_b = span_ptr(&hwdata_b);
+        rp.hwdata_b_2 = span_ptr(&hwdata_b);
         let runtime_pointers = FwObject::new(fw, HeapKind::Private, &rp)?;
 
         let mut id: fwv::InitData = zeroed();
@@ -465,12 +524,14 @@ impl FwBoot {
             _runtime_pointers: runtime_pointers,
             fw_status,
             globals,
+            _hwdata: [hwdata_a, hwdata_b],
             event_state,
             rx,
             event_ring,
             stamps,
             fw_stamps,
             ttbat,
+            handoff,
             pipes: Some(pipes),
         })
     }
@@ -489,9 +550,15 @@ impl FwBoot {
         self.initdata.alloc()
     }
 
-    /// The TTBAT (the bootloader's `ttbs` region).
+    /// The TTBAT (the bootloader's `ttbs` region). Entries change under [`Self::handoff`]'s
+    /// lock.
     pub(crate) fn ttbat(&self) -> &RegionMap {
         &self.ttbat
+    }
+
+    /// The handoff region.
+    pub(crate) fn handoff(&self) -> &Handoff {
+        &self.handoff
     }
 
     /// The stamp the firmware last wrote for event slot `slot`. Any context.

@@ -355,12 +355,21 @@ impl Gpu {
                         let old = t.ttb[i];
                         // CAST: slots are below 64.
                         let entry = ttbat_entry(vm.ttb(), i as u32).ok_or(EINVAL)?;
+                        // Under the handoff lock: the firmware reads the TTBAT under it.
+                        let h = self.boot.handoff().lock()?;
+                        if h.current_slot() == Some(i as u32) {
+                            dev_err!(
+                                &**self,
+                                "binding context slot {i}, which the firmware has loaded\n"
+                            );
+                        }
                         // Slot `i`'s `ttb0` is the first word of its 16-byte entry.
                         self.boot
                             .ttbat()
                             .u64_at(i * 16)
                             .ok_or(EINVAL)?
                             .store(entry, Ordering::Release);
+                        drop(h);
                         if old != 0 {
                             self.transport.tlb_invalidate_all(old);
                         }

@@ -404,7 +404,13 @@ pub fn fill_globals(g: &mut Globals, hw: &HwInputs<'_>, fault_control: u32) -> R
     g.max_pstate_scaled_3 = max_s;
     // CAST: at most 5 after validation.
     g.power_zone_count = pwr.power_zones.len() as u32;
-    g.avg_power_filter_tc_periods = pwr.avg_power_filter_tc_ms / period_ms;
+    // `period_ms` is non-zero after validation; `checked_div` keeps a division-by-zero panic
+    // out of the kernel build (6.12's objtool does not know `panic_const_div_by_zero` never
+    // returns, and warns when it ends a function).
+    g.avg_power_filter_tc_periods = pwr
+        .avg_power_filter_tc_ms
+        .checked_div(period_ms)
+        .unwrap_or(0);
     g.avg_power_ki_dt = pwr.avg_power_ki_only.mul(period_s);
     g.avg_power_kp = pwr.avg_power_kp;
     g.avg_power_min_duty_cycle = pwr.avg_power_min_duty_cycle;

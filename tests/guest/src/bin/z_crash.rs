@@ -430,6 +430,61 @@ fn main() {
             ktrace_n > 0,
             format_args!("the decoded dump holds {ktrace_n} KTrace records"),
         );
+        // FwStatus, Globals and HwDataA/B decoded from their real layouts: the fault above
+        // halted the firmware once (FwStatus.halt_count), Globals shows its named fields and
+        // pending stamps, and each HwData block is either decoded or reported as not set.
+        let line_of = |prefix: &str| {
+            report.as_ref().ok().and_then(|r| {
+                r.lines()
+                    .map(str::trim_start)
+                    .find(|l| l.starts_with(prefix))
+                    .map(str::to_owned)
+            })
+        };
+        let fw_status = line_of("FwStatus @");
+        let halts = fw_status.as_deref().and_then(|l| {
+            l.split("halt_count ")
+                .nth(1)?
+                .split(',')
+                .next()?
+                .parse::<u32>()
+                .ok()
+        });
+        tap.ok(
+            halts.is_some_and(|n| n >= 1)
+                && fw_status.as_deref().is_some_and(|l| l.contains("resume ")),
+            format_args!("the decoded FwStatus counts the fault's halt ({fw_status:?})"),
+        );
+        let globals = line_of("Globals @");
+        tap.ok(
+            globals.as_deref().is_some_and(|l| {
+                l.contains("ktrace_enable ")
+                    && l.contains("fault_control ")
+                    && l.contains("idle_off_delay_ms ")
+            }) && line_of("pending_stamps: ").is_some(),
+            format_args!("the decoded Globals shows its named fields ({globals:?})"),
+        );
+        // HwDataA/B are the t8103's (the bootloader's hw-cal blobs the driver copied): the
+        // chip, its clock and its frequency table, and the performance-state fields of A.
+        let hwdata_b = line_of("HwDataB @");
+        tap.ok(
+            hwdata_b.as_deref().is_some_and(|l| {
+                l.contains("chip_id 0x8103,")
+                    && l.contains("num_cores 8,")
+                    && l.contains("base_clock_khz 24000,")
+            }) && line_of("frequencies (MHz): ")
+                .is_some_and(|l| l.ends_with("[0, 396, 528, 720, 924, 1128, 1278]")),
+            format_args!(
+                "the decoded HwDataB names the t8103 and its frequency table ({hwdata_b:?})"
+            ),
+        );
+        let hwdata_a = line_of("HwDataA @");
+        tap.ok(
+            hwdata_a.as_deref().is_some_and(|l| {
+                l.contains("max_pstate_scaled ") && l.contains("power_zone_count 1")
+            }),
+            format_args!("the decoded HwDataA shows its named fields ({hwdata_a:?})"),
+        );
         if let Ok(r) = &report {
             for line in r.lines().filter(|l| l.contains("fwlog #")).take(8) {
                 tap.diag(line);
@@ -456,6 +511,10 @@ fn main() {
             "decoder",
             "firmware log",
             "ktrace",
+            "FwStatus",
+            "Globals",
+            "HwDataA",
+            "HwDataB",
         ] {
             tap.ok(false, format_args!("{what} # no dump"));
         }

@@ -13,6 +13,7 @@ use agx_firmware_defs::ver::Variant;
 use zerocopy::{FromBytes, Immutable, KnownLayout};
 
 use super::channels::{channel, fw_status};
+use super::hwdata::{globals, hwdata_a, hwdata_b, GlobalsView, HwDataAView, HwDataBView};
 use super::identity::{firmware_version_string, guess_variant, variant_name};
 use super::logs::{firmware_log, ktrace_records};
 use super::memory::read_struct;
@@ -31,6 +32,8 @@ trait InitDataView: FromBytes + KnownLayout + Immutable {
 /// The channels of a versioned `RuntimePointers`.
 trait RuntimePointersView: FromBytes + KnownLayout + Immutable {
     fn channels(&self) -> Vec<(ChannelId, ChannelRing)>;
+    /// The `HwDataA` and `HwDataB` pointers.
+    fn hwdata(&self) -> (GpuPtr, GpuPtr);
     /// The FwLog channel and its payload buffer, and the KTrace channel.
     fn logs(&self) -> (ChannelRing, GpuPtr, ChannelRing);
 }
@@ -142,6 +145,9 @@ macro_rules! impl_views {
             fn logs(&self) -> (ChannelRing, GpuPtr, ChannelRing) {
                 (self.fw_log, self.fwlog_buf, self.ktrace)
             }
+            fn hwdata(&self) -> (GpuPtr, GpuPtr) {
+                (self.hwdata_a, self.hwdata_b)
+            }
         }
     )*};
 }
@@ -185,44 +191,69 @@ pub(super) fn firmware(
             }
         },
     };
-    use agx_firmware_defs::variants as v;
     let va = info.initdata_address;
     match variant_name(variant) {
-        "g13_v12_3" => walk::<
-            v::g13_v12_3::InitData,
-            v::g13_v12_3::RuntimePointers,
-            v::g13_v12_3::QueueInfo,
-            v::g13_v12_3::RunWorkQueueMsg,
-        >(out, dump, va),
-        "g13_v13_5" => walk::<
-            v::g13_v13_5::InitData,
-            v::g13_v13_5::RuntimePointers,
-            v::g13_v13_5::QueueInfo,
-            v::g13_v13_5::RunWorkQueueMsg,
-        >(out, dump, va),
-        "g14_v12_3" => walk::<
-            v::g14_v12_3::InitData,
-            v::g14_v12_3::RuntimePointers,
-            v::g14_v12_3::QueueInfo,
-            v::g14_v12_3::RunWorkQueueMsg,
-        >(out, dump, va),
-        "g14_v12_4" => walk::<
-            v::g14_v12_4::InitData,
-            v::g14_v12_4::RuntimePointers,
-            v::g14_v12_4::QueueInfo,
-            v::g14_v12_4::RunWorkQueueMsg,
-        >(out, dump, va),
-        "g14_v13_5" => walk::<
-            v::g14_v13_5::InitData,
-            v::g14_v13_5::RuntimePointers,
-            v::g14_v13_5::QueueInfo,
-            v::g14_v13_5::RunWorkQueueMsg,
-        >(out, dump, va),
+        "g13_v12_3" => walk::<G13V12_3>(out, dump, va),
+        "g13_v13_5" => walk::<G13V13_5>(out, dump, va),
+        "g14_v12_3" => walk::<G14V12_3>(out, dump, va),
+        "g14_v12_4" => walk::<G14V12_4>(out, dump, va),
+        "g14_v13_5" => walk::<G14V13_5>(out, dump, va),
         _ => out.push_str("  no layout module for this variant\n"),
     }
 }
 
-fn walk<I: InitDataView, R: RuntimePointersView, Q: QueueInfoView, M: RunMsgView>(
+/// The layouts of one variant the walk reads.
+trait Layouts {
+    type I: InitDataView;
+    type R: RuntimePointersView;
+    type Q: QueueInfoView;
+    type M: RunMsgView;
+    type A: HwDataAView;
+    type B: HwDataBView;
+    type G: GlobalsView;
+}
+
+macro_rules! layouts {
+    ($($m:ident => $name:ident),*) => {$(
+        struct $name;
+        impl Layouts for $name {
+            type I = agx_firmware_defs::variants::$m::InitData;
+            type R = agx_firmware_defs::variants::$m::RuntimePointers;
+            type Q = agx_firmware_defs::variants::$m::QueueInfo;
+            type M = agx_firmware_defs::variants::$m::RunWorkQueueMsg;
+            type A = agx_firmware_defs::variants::$m::HwDataA;
+            type B = agx_firmware_defs::variants::$m::HwDataB;
+            type G = agx_firmware_defs::variants::$m::Globals;
+        }
+    )*};
+}
+
+layouts!(
+    g13_v12_3 => G13V12_3,
+    g13_v13_5 => G13V13_5,
+    g14_v12_3 => G14V12_3,
+    g14_v12_4 => G14V12_4,
+    g14_v13_5 => G14V13_5
+);
+
+fn walk<L: Layouts>(out: &mut String, dump: &Dump<'_>, va: u64) {
+    walk_init::<L::I, L::R, L::Q, L::M>(out, dump, va);
+    let Ok(init) = read_struct::<L::I>(dump, va) else {
+        return;
+    };
+    if let Some(Ok(r)) = init
+        .runtime_pointers()
+        .get()
+        .map(|rp| read_struct::<L::R>(dump, rp))
+    {
+        let (a, b) = r.hwdata();
+        hwdata_a::<L::A>(out, dump, a);
+        hwdata_b::<L::B>(out, dump, b);
+    }
+    globals::<L::G>(out, dump, init.globals());
+}
+
+fn walk_init<I: InitDataView, R: RuntimePointersView, Q: QueueInfoView, M: RunMsgView>(
     out: &mut String,
     dump: &Dump<'_>,
     va: u64,
@@ -265,9 +296,4 @@ fn walk<I: InitDataView, R: RuntimePointersView, Q: QueueInfoView, M: RunMsgView
         None => out.push_str("  FwStatus: null pointer\n"),
         Some(fs) => fw_status(out, dump, fs),
     }
-    let _ = writeln!(
-        out,
-        "  Globals @ {:#x}: not decoded (firmware-defs has no Globals layout; event stamps and fault info there are skipped)",
-        init.globals().va()
-    );
 }

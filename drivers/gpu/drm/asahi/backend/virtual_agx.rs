@@ -8,7 +8,11 @@
 //!
 //! - **the bootloader** ([`bootloader`], m1n1's role): before probe it reserves the `ttbs`
 //!   region (the TTBAT, whose physical address the GPU is configured with) that the driver
-//!   fills, as a bootloader hands it over;
+//!   fills, and the `handoff` region in its handed-over state, as a bootloader hands them over;
+//! - **the handoff** ([`handoff`]): when its CPU starts the firmware publishes its magic in the
+//!   handoff region; at `MSG_INIT` it checks the driver's (crashing, with the reason in its
+//!   crash log, when it is wrong); it reads TTBAT entries and completes range flushes under the
+//!   handoff lock it shares with the driver;
 //! - **a register file** ([`regs`]) behind the `asc` and `sgx` MMIO ranges: the ID registers
 //!   and core mask of an M1 (`t8103`, G13G C0), the coprocessor's `CPU_CONTROL`, and the fault
 //!   register, latched on every GPU fault;
@@ -91,6 +95,7 @@
 mod bootloader;
 mod control;
 mod events;
+mod handoff;
 mod layout;
 mod memory;
 mod regs;
@@ -212,6 +217,9 @@ struct Firmware {
     ttb1: AtomicU64,
     /// Physical address of the TTBAT (the bootloader's `ttbs` region, the GPU's configuration).
     ttbat: u64,
+    /// The firmware's side of the bootloader's handoff region.
+    #[pin]
+    handoff: handoff::FwHandoff,
     /// Firmware addresses of `Globals` and `FwStatus`, from the init data.
     globals: AtomicU64,
     fw_status: AtomicU64,
@@ -252,13 +260,14 @@ struct Firmware {
 }
 
 /// Crash reasons, as the crash log states them (indices: the `CRASH_*` constants).
-const CRASH_REASONS: [&str; 6] = [
+const CRASH_REASONS: [&str; 7] = [
     "crash requested (debugfs crash_firmware)",
     "firmware assertion: work names a context slot whose TTBAT entry is not a page table in RAM",
     "firmware assertion: a RunWorkQueue message or queue ring names no queue or run command in firmware memory",
     "firmware assertion: InitData is unreadable or names no RuntimePointers, Globals or FwStatus, or a channel ring is missing",
     "firmware assertion: halted on a fault and never resumed (FwStatus.resume)",
     "firmware assertion: TTBAT slot 0 names no kernel page table",
+    "firmware assertion: the handoff region's magic_ap is not the PPL magic (handoff not initialised by the AP)",
 ];
 /// `CRASH_REASONS` index: requested.
 const CRASH_REQUESTED: u32 = 0;
@@ -272,6 +281,8 @@ const CRASH_BAD_INITDATA: u32 = 3;
 const CRASH_NOT_RESUMED: u32 = 4;
 /// `CRASH_REASONS` index: no kernel page table.
 const CRASH_NO_KERNEL_TTB: u32 = 5;
+/// `CRASH_REASONS` index: the driver's handoff magic is missing.
+const CRASH_BAD_HANDOFF: u32 = 6;
 
 /// The interrupt line: the mailbox's receive interrupt, which delivers the RX doorbell.
 struct IrqLine {
@@ -366,6 +377,10 @@ impl Firmware {
         }
         let at = self.ttbat + u64::from(slot) * 16;
         let Some(p) = PhysMem::ptr(at, 8) else {
+            return 0;
+        };
+        // The driver changes TTBAT entries under the handoff lock.
+        let Some(_h) = self.handoff.lock() else {
             return 0;
         };
         // SAFETY: `p` is the slot's aligned `ttb0` word in the driver's TTBAT page (RAM).
@@ -528,6 +543,7 @@ impl VirtualAgx {
     pub(crate) fn new() -> Result<Self> {
         let boot = bootloader::Bootloader::new()?;
         let ttbat = boot.ttbat_phys();
+        let handoff = boot.handoff_phys();
         let queue = Ring::new(QUEUE_DEPTH)?;
         let tlb = Tlb::new()?;
         let fw = KBox::pin_init(
@@ -555,6 +571,7 @@ impl VirtualAgx {
                 rtkit_up: AtomicBool::new(false),
                 ttb1: AtomicU64::new(0),
                 ttbat,
+                handoff <- handoff::FwHandoff::new(handoff),
                 globals: AtomicU64::new(0),
                 fw_status: AtomicU64::new(0),
                 event_state: AtomicU64::new(0),
@@ -602,7 +619,13 @@ impl Transport for VirtualAgx {
     }
 
     fn write32(&self, mmio: Mmio, offset: usize, value: u32) {
-        self.fw.regs.write32(mmio, offset, value)
+        let was_running = self.fw.regs.cpu_running();
+        self.fw.regs.write32(mmio, offset, value);
+        // The firmware's page-table manager comes up with its CPU and publishes its magic (a
+        // region it cannot reach stays without it: the driver's init then refuses the device).
+        if !was_running && self.fw.regs.cpu_running() {
+            self.fw.handoff.publish();
+        }
     }
 
     fn start(&self, handler: Arc<dyn MessageHandler>) -> Result {

@@ -6,7 +6,7 @@
 
 use crate::bindings;
 use core::ptr::NonNull;
-use core::sync::atomic::AtomicU64;
+use core::sync::atomic::{AtomicU32, AtomicU64, AtomicU8};
 use kernel::prelude::*;
 
 /// A write-back CPU mapping of `size` bytes of reserved RAM; unmapped on drop.
@@ -52,6 +52,27 @@ impl RegionMap {
         // SAFETY: In bounds and aligned (checked), mapped while `self` lives (type invariant);
         // the firmware accesses it only atomically-sized as well.
         Some(unsafe { AtomicU64::from_ptr(self.ptr.as_ptr().add(offset).cast()) })
+    }
+}
+
+impl RegionMap {
+    /// The `u32` at byte `offset`, shared with the firmware (`None` if outside or unaligned).
+    pub(crate) fn u32_at(&self, offset: usize) -> Option<&AtomicU32> {
+        if offset % 4 != 0 || offset.checked_add(4)? > self.size {
+            return None;
+        }
+        // SAFETY: As for `u64_at`.
+        Some(unsafe { AtomicU32::from_ptr(self.ptr.as_ptr().add(offset).cast()) })
+    }
+
+    /// The byte at `offset`, shared with the firmware (`None` if outside).
+    pub(crate) fn u8_at(&self, offset: usize) -> Option<&AtomicU8> {
+        if offset >= self.size {
+            return None;
+        }
+        // SAFETY: In bounds (checked), mapped while `self` lives (type invariant); a byte is
+        // always aligned.
+        Some(unsafe { AtomicU8::from_ptr(self.ptr.as_ptr().add(offset)) })
     }
 }
 

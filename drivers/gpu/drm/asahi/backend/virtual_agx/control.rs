@@ -95,13 +95,23 @@ impl Firmware {
         );
         consume_ring(state, idx, ring, FWCTL_RING_ENTRIES, |msg: FwCtlMsg| {
             let n = self.range_flushes.fetch_add(1, Ordering::Relaxed) + 1;
+            // The driver announces the range in the handoff region's flush slot; the firmware
+            // marks it done there.
+            let announced = self
+                .handoff
+                .complete_flush(msg.slot as usize, msg.addr.get());
             self.log(
-                rx::DEBUG,
+                if announced { rx::DEBUG } else { rx::ERROR },
                 format_args!(
-                    "range flush #{n}: {:#x}, {} pages, slot {}",
+                    "range flush #{n}: {:#x}, {} pages, slot {}{}",
                     msg.addr.get(),
                     msg.page_count,
-                    msg.slot
+                    msg.slot,
+                    if announced {
+                        ""
+                    } else {
+                        ": not announced in the handoff region"
+                    }
                 ),
             );
             true

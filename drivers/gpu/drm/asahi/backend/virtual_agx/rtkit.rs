@@ -18,7 +18,10 @@
 
 use super::layout as offsets;
 use super::memory::Space;
-use super::{rx, Firmware, VirtualAgx, CRASH_BAD_INITDATA, CRASH_NO_KERNEL_TTB, CRASH_REASONS};
+use super::{
+    rx, Firmware, VirtualAgx, CRASH_BAD_HANDOFF, CRASH_BAD_INITDATA, CRASH_NO_KERNEL_TTB,
+    CRASH_REASONS,
+};
 use crate::fw::channels::{
     decode_doorbell, init_data_va, ChannelId, DoorbellMsg, FwCtlMsg, RawEventMsg,
 };
@@ -64,10 +67,15 @@ impl VirtualAgx {
 impl Firmware {
     /// Boots from the init data at `initdata`: like the firmware, it finds its runtime
     /// structures from there, reading only through the kernel half's page tables, whose root
-    /// is TTBAT slot 0's `ttb1`. Missing pieces are a firmware crash.
+    /// is TTBAT slot 0's `ttb1`. Missing pieces are a firmware crash, and so is a handoff
+    /// region without the driver's magic.
     fn boot(&self, initdata: u64) {
         if self.running.load(Ordering::Acquire) {
             self.log(rx::WARN, format_args!("MSG_INIT while running: ignored"));
+            return;
+        }
+        if !self.handoff.ap_ready() {
+            self.request_crash(CRASH_BAD_HANDOFF);
             return;
         }
         let ttb1 = self.kernel_root();
@@ -94,6 +102,10 @@ impl Firmware {
     /// TTBAT slot 0's `ttb1`: the kernel half's page-table root (0 when not valid).
     fn kernel_root(&self) -> u64 {
         let Some(p) = super::PhysMem::ptr(self.ttbat + 8, 8) else {
+            return 0;
+        };
+        // The driver changes TTBAT entries under the handoff lock.
+        let Some(_h) = self.handoff.lock() else {
             return 0;
         };
         // SAFETY: `p` is the aligned `ttb1` word of slot 0 in the TTBAT page (RAM, checked).
@@ -257,7 +269,8 @@ impl WorkHandler for CrashLine {
                 &mut w,
                 format_args!(
                     "virtual AGX firmware crash\nreason: {}\nwork completed: {}\nwork queued: {}\n\
-                     cache flushes: {}\ntlb entries: {}\nlog entries dropped: {}\n",
+                     cache flushes: {}\ntlb entries: {}\nlog entries dropped: {}\n\
+                     handoff locks: {} (waited {})\n",
                     CRASH_REASONS
                         .get(fw.crash_reason.load(Ordering::Relaxed) as usize)
                         .unwrap_or(&"?"),
@@ -265,7 +278,9 @@ impl WorkHandler for CrashLine {
                     fw.queue.lock().len(),
                     fw.cache_flushes.load(Ordering::Relaxed),
                     fw.tlb.lock().len(),
-                    fw.rx.lock().dropped()
+                    fw.rx.lock().dropped(),
+                    fw.handoff.stats().0,
+                    fw.handoff.stats().1
                 ),
             );
             4 + w.len
