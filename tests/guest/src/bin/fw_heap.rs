@@ -23,8 +23,9 @@ const JOBS: u64 = 2300;
 const DEPTH: u64 = 32;
 /// Garbage above which the driver flushes (firmware-defs `heap::FLUSH_GARBAGE_OBJECTS`).
 const FLUSH_OBJECTS: u64 = 2048;
-/// Firmware objects of one queue.
-const QUEUE_OBJECTS: u64 = 4;
+/// Firmware objects of one queue: its context, ring state, command ring and `QueueInfo`, and
+/// its notifier (the notifier list, the threshold, the notifier).
+const QUEUE_OBJECTS: u64 = 7;
 
 fn counter(dir: &Path, name: &str) -> u64 {
     std::fs::read_to_string(dir.join(name))
