@@ -124,10 +124,10 @@ impl Firmware {
         let globals = read(initdata + offsets::INITDATA_GLOBALS as u64)?;
         let fs = read(initdata + offsets::INITDATA_FW_STATUS as u64)?;
         // The buffers the firmware uses at run time: named and mapped.
-        let named = offsets::RUNTIME_BUFFERS
-            .iter()
-            .map(|&off| rp + off as u64)
-            .chain([initdata + offsets::INITDATA_UNK_BUF as u64]);
+        let named = Iterator::chain(
+            offsets::RUNTIME_BUFFERS.iter().map(|&off| rp + off as u64),
+            [initdata + offsets::INITDATA_UNK_BUF as u64],
+        );
         for at in named {
             space.read_u32(read(at)?).ok()?;
         }
