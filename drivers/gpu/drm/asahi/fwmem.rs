@@ -39,6 +39,9 @@
 //! ([`crate::fwalloc::FwAllocator::kernel_half`]), which the crash path takes while it
 //! snapshots; nothing here takes another lock.
 
+mod runtime;
+pub(crate) use runtime::StatsPointers;
+
 use crate::backend::{Region, Transport};
 use crate::channel::TxChannel;
 use crate::fw::channels::{
@@ -98,6 +101,8 @@ pub(crate) struct FwLayout {
     pub(crate) stamps: u64,
     /// GPU VA of the firmware-private stamps.
     pub(crate) fw_stamps: u64,
+    /// Where the commands' microsequences point for statistics.
+    pub(crate) stats: StatsPointers,
 }
 
 /// The kernel half's page tables.
@@ -332,6 +337,9 @@ impl FwMemory {
 pub(crate) struct FwBoot {
     initdata: FwObject<fwv::InitData>,
     _runtime_pointers: FwObject<fwv::RuntimePointers>,
+    /// The statistics and unknown buffers the runtime pointers and init data name (after
+    /// `_runtime_pointers` and `initdata`, which point at them).
+    runtime: runtime::RuntimeBuffers,
     fw_status: FwObject<crate::fw::job::FwStatus>,
     globals: FwSpan,
     /// `HwDataA` and `HwDataB`, copied from the bootloader's `hw-cal-a`/`hw-cal-b` blobs (none
@@ -504,10 +512,13 @@ impl FwBoot {
         // HwDataB is named twice (reference §5.2: at 0x1a0 and again at 0x1a8).
         rp.hwdata_b = span_ptr(&hwdata_b);
         rp.hwdata_b_2 = span_ptr(&hwdata_b);
+        let runtime = runtime::RuntimeBuffers::new(fw)?;
+        runtime.fill(&mut rp);
         let runtime_pointers = FwObject::new(fw, HeapKind::Private, &rp)?;
 
         let mut id: fwv::InitData = zeroed();
         id.runtime_pointers = runtime_pointers.gpu_pointer().into();
+        id.unk_buf = GpuPtr::new(runtime.unk_buf());
         id.fw_status = fw_status.gpu_pointer().into();
         id.globals = GpuPtr::new(globals.va());
         id.uat_page_size = GPU_PAGE_SIZE as u16;
@@ -522,6 +533,7 @@ impl FwBoot {
         Ok(Self {
             initdata,
             _runtime_pointers: runtime_pointers,
+            runtime,
             fw_status,
             globals,
             _hwdata: [hwdata_a, hwdata_b],
@@ -542,6 +554,7 @@ impl FwBoot {
             initdata: self.initdata.alloc().va(),
             stamps: self.stamps.va(),
             fw_stamps: self.fw_stamps.va(),
+            stats: self.runtime.stats(),
         }
     }
 

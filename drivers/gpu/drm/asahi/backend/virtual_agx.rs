@@ -264,7 +264,7 @@ const CRASH_REASONS: [&str; 7] = [
     "crash requested (debugfs crash_firmware)",
     "firmware assertion: work names a context slot whose TTBAT entry is not a page table in RAM",
     "firmware assertion: a RunWorkQueue message or queue ring names no queue or run command in firmware memory",
-    "firmware assertion: InitData is unreadable or names no RuntimePointers, Globals or FwStatus, or a channel ring is missing",
+    "firmware assertion: InitData is unreadable or names no RuntimePointers, Globals or FwStatus, a channel ring is missing, or a statistics or scratch buffer the runtime pointers name is not mapped",
     "firmware assertion: halted on a fault and never resumed (FwStatus.resume)",
     "firmware assertion: TTBAT slot 0 names no kernel page table",
     "firmware assertion: the handoff region's magic_ap is not the PPL magic (handoff not initialised by the AP)",

@@ -15,8 +15,8 @@
 //!
 //! Not yet built here (issue 14 follow-ups): the preemption buffers (a per-job array of
 //! `compute_preempt1_size` + 32 bytes in the user VM's kernel range; the virtual AGX never
-//! preempts), and the compute statistics buffer of the runtime pointers. The command names
-//! its queue's notifier (`RunCompute.notifier`, the Start op's `notifier_buf`).
+//! preempts). The command names its queue's notifier (`RunCompute.notifier`, the Start op's
+//! `notifier_buf`) and the runtime pointers' compute statistics.
 
 use super::job::{ComputeArgs, Work};
 use crate::fw::job::JobMeta;
@@ -43,6 +43,8 @@ const SEQ_MAX: usize = compute_sequence_len(true);
 pub(super) struct Placement {
     /// The queue's `QueueInfo`.
     pub(super) work_queue: u64,
+    /// Where the Start and Finalize ops point for statistics.
+    pub(super) stats: crate::fwmem::StatsPointers,
     /// The queue's `Notifier`, and the notifier state's `unk_buf` the Start ops name.
     pub(super) notifier: u64,
     /// See `notifier`.
@@ -166,7 +168,7 @@ impl ComputeCommand {
         )?;
         let inputs = ComputeSeqInputs {
             run_compute: self.va(),
-            stats: 0,
+            stats: p.stats.comp,
             work_queue: p.work_queue,
             vm_slot: self.vm_slot,
             event_generation: p.event_generation,

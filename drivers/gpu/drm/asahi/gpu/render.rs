@@ -23,7 +23,7 @@
 //! Not yet built here (issue 14 buffer-manager item): the scene and TVB heap (`buffer`,
 //! `scene`, `buffer_slot`, tilemap, TPC, heap/layer metadata and preemption-buffer pointers
 //! stay null), `InitBuffer`, the aux framebuffer (0x8000 bytes of the user VM's kernel range),
-//! and the statistics pointers.
+//! (the statistics pointers are the runtime pointers', see `fwmem::runtime`).
 
 use super::compute::{write_meta, Placement};
 use super::job::Work;
@@ -501,6 +501,7 @@ impl RenderCommand {
                     timestamps: self.timestamps,
                     attachments: self.attachments,
                     notifier_buf: p.notifier_buf,
+                    stats: p.stats.vtx,
                     ..VertexSeqInputs::default()
                 };
                 vertex_sequence(&i, &mut b)
@@ -519,6 +520,7 @@ impl RenderCommand {
                     timestamps: self.timestamps,
                     attachments: self.attachments,
                     notifier_buf: p.notifier_buf,
+                    stats: p.stats.frag,
                     ..FragmentSeqInputs::default()
                 };
                 fragment_sequence(&i, &mut b)

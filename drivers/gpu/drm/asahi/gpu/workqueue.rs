@@ -303,6 +303,7 @@ impl WorkQueue {
                 for c in job.commands.iter() {
                     let p = Placement {
                         work_queue: self.queue_info.alloc().va(),
+                        stats: layout.stats,
                         notifier: self.notifier.va(),
                         notifier_buf: self.notifier.unk_buf_va(),
                         slot,

@@ -18,6 +18,21 @@ pub(super) const INITDATA_FW_STATUS: usize = offset_of!(fwv::InitData, fw_status
 pub(super) const FW_STATUS_FWCTL: usize = offset_of!(crate::fw::job::FwStatus, fwctl_channel);
 /// `InitData::runtime_pointers`.
 pub(super) const INITDATA_RUNTIME_POINTERS: usize = offset_of!(fwv::InitData, runtime_pointers);
+/// The buffers `RuntimePointers` names that the firmware writes or reads at run time (the
+/// statistics, which every command's Start and Finalize ops point into, and the unknown
+/// buffers downstream allocates): each must be there.
+pub(super) const RUNTIME_BUFFERS: [usize; 8] = [
+    offset_of!(fwv::RuntimePointers, stats_vtx),
+    offset_of!(fwv::RuntimePointers, stats_frag),
+    offset_of!(fwv::RuntimePointers, stats_comp),
+    offset_of!(fwv::RuntimePointers, unkptr_190),
+    offset_of!(fwv::RuntimePointers, unkptr_198),
+    offset_of!(fwv::RuntimePointers, unkptr_1b8),
+    offset_of!(fwv::RuntimePointers, unkptr_1c0),
+    offset_of!(fwv::RuntimePointers, unkptr_1c8),
+];
+/// `InitData::unk_buf`.
+pub(super) const INITDATA_UNK_BUF: usize = offset_of!(fwv::InitData, unk_buf);
 /// `RuntimePointers::event` (a `ChannelRing { state, ring }`).
 pub(super) const RUNTIME_EVENT: usize = offset_of!(fwv::RuntimePointers, event);
 /// `QueueInfo::state`.

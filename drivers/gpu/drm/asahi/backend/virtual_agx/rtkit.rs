@@ -123,6 +123,14 @@ impl Firmware {
         let rp = read(initdata + offsets::INITDATA_RUNTIME_POINTERS as u64)?;
         let globals = read(initdata + offsets::INITDATA_GLOBALS as u64)?;
         let fs = read(initdata + offsets::INITDATA_FW_STATUS as u64)?;
+        // The buffers the firmware uses at run time: named and mapped.
+        let named = Iterator::chain(
+            offsets::RUNTIME_BUFFERS.iter().map(|&off| rp + off as u64),
+            [initdata + offsets::INITDATA_UNK_BUF as u64],
+        );
+        for at in named {
+            space.read_u32(read(at)?).ok()?;
+        }
         let len = |entries: u32, msg: usize| entries as usize * msg;
         let (state, ring) = space
             .find_ring(
