@@ -21,24 +21,9 @@ pub const CMD_VA: u64 = (1 << 36) + (64 << 20);
 /// USC-relative pointer reaches.
 pub const USC_BASE: u64 = DATA_VA;
 
-/// Opcodes of the virtual shader's op list (firmware-defs `ctrl_stream::virt`, the virtual
-/// AGX's documented convention for shaders it can run).
-pub mod op {
-    /// End of program.
-    pub const END: u32 = 0;
-    /// `*(u32 *)a = b`.
-    pub const WRITE32: u32 = 1;
-    /// `*(u64 *)a = b`.
-    pub const WRITE64: u32 = 2;
-    /// Copy `c` bytes from `b` to `a`.
-    pub const COPY: u32 = 3;
-    /// Fill `c` bytes at `a` with byte `b`.
-    pub const FILL: u32 = 4;
-    /// Busy for `c` microseconds.
-    pub const DELAY: u32 = 5;
-    /// Read `*(u32 *)a`.
-    pub const READ32: u32 = 6;
-}
+/// Opcodes of the virtual shader's op list: firmware-defs `ctrl_stream::virt`, the virtual
+/// AGX's documented convention for shaders it can run.
+pub use agx_firmware_defs::ctrl_stream::virt::opcode as op;
 
 /// Bytes of a job (see [`cdm_job`]) before its USC words: room for either control stream.
 const JOB_STREAM: u64 = 128;
